@@ -1,0 +1,48 @@
+// npm start: applies migrations to the persisted local D1, seeds a demo tenant and owner, writes a
+// development token to .dev/token.txt and serves the API with wrangler dev.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEMO, mintDevToken, root } from './dev-auth.mjs';
+import { prepareAssets } from './prepare-assets.mjs';
+
+const port = process.env.PORT ?? '8787';
+const host = process.env.HOST ?? '127.0.0.1';
+const persist = join(root, '.wrangler', 'state');
+const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
+const run = (args) => execFileSync(wrangler, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CI: 'true' } });
+
+prepareAssets();
+const token = await mintDevToken({ ttlSeconds: 7 * 24 * 3600 }); // also writes .dev.vars
+run(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
+
+// The demo tenant and owner: fixed ids, inserted once (restarts keep data).
+const now = Date.now();
+const seed = [
+  `INSERT OR IGNORE INTO tenants (id, name, plan, created_at, updated_at) VALUES ('ten_00000000000000000000DEM0', '${DEMO.tenant}', 'free', ${now}, ${now});`,
+  `INSERT OR IGNORE INTO subscriptions (id, tenant_id, plan, status, current_period_start, current_period_end, created_at, updated_at) VALUES ('sub_00000000000000000000DEM0', 'ten_00000000000000000000DEM0', 'free', 'active', ${now}, ${now + 30 * 86400000}, ${now}, ${now});`,
+  `INSERT OR IGNORE INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at) VALUES ('usr_00000000000000000000DEM0', 'ten_00000000000000000000DEM0', '${DEMO.sub}', '${DEMO.email}', 'Demo Owner', 'owner', 'person', ${now}, ${now});`,
+].join(' ');
+run(['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--command', seed]);
+
+mkdirSync(join(root, '.dev'), { recursive: true });
+const tokenFile = join(root, '.dev', 'token.txt');
+writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
+const base = `http://${host}:${port}`;
+console.log(`
+Memoria is starting on ${base}
+  docs:      ${base}/docs
+  spec:      ${base}/openapi.json
+  dev token: ${tokenFile} (owner of "${DEMO.tenant}", all scopes, valid 7 days)
+
+  curl -H "Authorization: Bearer $(cat .dev/token.txt)" ${base}/v1/me
+
+${token}
+`);
+
+const child = spawn(wrangler, ['dev', '--ip', host, '--port', port, '--persist-to', persist, '--show-interactive-dev-session=false'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code) => process.exit(code ?? 0));

@@ -1,0 +1,105 @@
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { bodyLimit } from 'hono/body-limit';
+import type { Context } from 'hono';
+import type { AppEnv } from './env';
+import { instrumentD1, serverTiming, type D1Stats } from './db/instrument';
+import { newId } from './lib/ids';
+import { MAX_BODY_BYTES } from './lib/limits';
+import { buildOpenApiDocument, registerSecurity } from './lib/openapi';
+import { ApiError, problemResponse, type FieldError } from './lib/problem';
+import { me } from './routes/me';
+import { system } from './routes/system';
+
+/** Validation failures: a bad body is 422, a bad query/path/header 400; each names its field. */
+function validationHook(result: { success: boolean; target?: string; error?: z.ZodError }, c: Context<AppEnv>) {
+  if (result.success || !result.error) return;
+  const errors: FieldError[] = result.error.issues.map((issue) => ({
+    path: [result.target ?? 'request', ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  const isBody = result.target === 'json';
+  throw new ApiError(
+    isBody ? 422 : 400,
+    isBody ? 'validation_failed' : 'invalid_parameter',
+    `${isBody ? 'The request body' : 'A request parameter'} is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`.slice(0, 1000),
+    { errors },
+  );
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook as never });
+  registerSecurity(app);
+
+  app.use('*', async (c, next) => {
+    const given = c.req.header('x-request-id');
+    c.set('requestId', given && REQUEST_ID.test(given) ? given : newId('req'));
+    const stats: D1Stats = { roundTrips: 0, rowsRead: 0, rowsWritten: 0 };
+    c.env = { ...c.env, DB: instrumentD1(c.env.DB, stats) };
+    await next();
+    c.res.headers.set('X-Request-Id', c.get('requestId'));
+    c.res.headers.set('Server-Timing', serverTiming(stats));
+  });
+
+  // Bodies: JSON only, and bounded.
+  app.use('/v1/*', async (c, next) => {
+    if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
+      const type = c.req.header('content-type');
+      const hasBody = type !== undefined || (c.req.header('content-length') ?? '0') !== '0';
+      if (hasBody && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type ?? '')) {
+        throw new ApiError(415, 'unsupported_media_type', 'The request body must be application/json.');
+      }
+    }
+    await next();
+  });
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+      },
+    }),
+  );
+
+  app.route('/', system);
+  app.route('/', me);
+
+  let spec: unknown;
+  app.get('/openapi.json', (c) => c.json((spec ??= buildOpenApiDocument(app))));
+
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length > 0) {
+      return problemResponse(c, new ApiError(405, 'method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}.`, { headers: { Allow: allowed.join(', ') } }));
+    }
+    return problemResponse(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}.`));
+  });
+
+  app.onError((err, c) => problemResponse(c, toApiError(err, c.get('requestId'))));
+  return app;
+}
+
+/** Maps anything thrown to a client-safe problem; internals are logged, never sent. */
+function toApiError(err: unknown, requestId: string): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    if (err.status === 400) return new ApiError(400, 'malformed_json', 'The request body is not valid JSON.');
+    if (err.status === 413) return new ApiError(413, 'payload_too_large', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+    return new ApiError(err.status, 'http_error', err.message || 'Request failed.');
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(JSON.stringify({ event: 'unhandled_error', request_id: requestId, message, stack: err instanceof Error ? err.stack : undefined }));
+  if (/UNIQUE constraint failed/i.test(message)) return new ApiError(409, 'conflict', 'The request conflicts with an existing resource.');
+  return new ApiError(500, 'internal_error', 'An unexpected error occurred. Quote the request id when reporting it.');
+}
+
+let routeMatchers: { method: string; pattern: RegExp }[] | undefined;
+function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
+  routeMatchers ??= app.routes
+    .filter((r) => r.method !== 'ALL')
+    .map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}/?$`) }));
+  return [...new Set(routeMatchers.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+}

@@ -1,0 +1,26 @@
+import type { Context } from 'hono';
+import { batchAsCaller, type CallerRow } from '../db/caller';
+import type { AppEnv } from '../env';
+import { invalidToken } from './middleware';
+
+/**
+ * Runs the caller lookup plus the handler's statements in one D1 round trip and refuses a token
+ * whose subject has no live user in a live tenant (401, same body as any bad token).
+ */
+export async function runAsCaller(
+  c: Context<AppEnv>,
+  statements: D1PreparedStatement[],
+): Promise<{ caller: CallerRow; results: D1Result[] }> {
+  const { caller, results } = await batchAsCaller(c.env.DB, c.get('auth').sub, statements);
+  if (!caller) throw invalidToken('no live user for subject', c.get('requestId'));
+  return { caller, results };
+}
+
+/** Who made the request, for audit rows. */
+export function requestMeta(c: Context<AppEnv>) {
+  return {
+    requestId: c.get('requestId'),
+    ip: c.req.header('cf-connecting-ip') ?? null,
+    userAgent: c.req.header('user-agent') ?? null,
+  };
+}

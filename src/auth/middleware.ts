@@ -1,0 +1,48 @@
+import { createMiddleware } from 'hono/factory';
+import type { JWTPayload } from 'jose';
+import type { AppEnv } from '../env';
+import { ApiError } from '../lib/problem';
+import type { Scope } from './scopes';
+import { authConfig, scopesOf, verifyAccessToken } from './verify';
+
+export interface AuthContext {
+  sub: string;
+  scopes: Set<string>;
+  claims: JWTPayload;
+}
+
+/** One body for every authentication failure, so the response is no oracle; the reason is logged. */
+export function invalidToken(reason: string, requestId: string): ApiError {
+  console.warn(JSON.stringify({ event: 'auth_failed', reason, request_id: requestId }));
+  return new ApiError(401, 'invalid_token', 'The access token is missing or invalid.', {
+    headers: { 'WWW-Authenticate': 'Bearer realm="memoria", error="invalid_token"' },
+  });
+}
+
+/**
+ * Verifies the bearer token and enforces the scopes a route declares in its OpenAPI `security`
+ * (see lib/route.ts: the same list feeds both, so the spec and the check cannot disagree).
+ */
+export function requireAuth(required: readonly Scope[]) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const config = authConfig(c.env);
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer ([A-Za-z0-9_\-.=]+)$/.exec(header);
+    if (!match) throw invalidToken(header ? 'not a bearer token' : 'no authorization header', c.get('requestId'));
+    let token;
+    try {
+      token = await verifyAccessToken(match[1]!, config);
+    } catch (err) {
+      throw invalidToken(err instanceof Error ? `${err.name}: ${err.message}` : 'verification failed', c.get('requestId'));
+    }
+    const scopes = scopesOf(token);
+    const missing = required.filter((s) => !scopes.has(s));
+    if (missing.length > 0) {
+      throw new ApiError(403, 'insufficient_scope', `The access token lacks the required scope(s): ${missing.join(' ')}.`, {
+        headers: { 'WWW-Authenticate': `Bearer realm="memoria", error="insufficient_scope", scope="${required.join(' ')}"` },
+      });
+    }
+    c.set('auth', { sub: token.sub, scopes, claims: token });
+    await next();
+  });
+}

@@ -1,0 +1,50 @@
+import { env } from 'cloudflare:test';
+import { createTenantWithOwner } from '../../src/db/tenants';
+import { newId } from '../../src/lib/ids';
+import type { Role } from '../../src/db/caller';
+import { mintToken, type TokenOptions } from './tokens';
+
+const meta = { requestId: 'req_test', ip: '127.0.0.1', userAgent: 'vitest' };
+let counter = 0;
+
+export interface TestUser {
+  id: string;
+  sub: string;
+  email: string;
+  role: Role;
+  tenantId: string;
+  token: (opts?: TokenOptions) => Promise<string>;
+}
+
+const userOf = (id: string, sub: string, email: string, role: Role, tenantId: string): TestUser => ({
+  id,
+  sub,
+  email,
+  role,
+  tenantId,
+  token: (opts = {}) => mintToken({ sub, ...opts }),
+});
+
+/** A fresh tenant with its owner (through the real repository), unique per call. */
+export async function createTenant(name = 'Test tenant') {
+  const n = ++counter;
+  const sub = `auth0|owner-${crypto.randomUUID()}`;
+  const email = `owner${n}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+  const { tenant, user } = await createTenantWithOwner(env.DB, { name, owner: { auth0Id: sub, email } }, meta);
+  const owner = userOf(user.id, sub, email, 'owner', tenant.id);
+  return {
+    tenant,
+    owner,
+    /** Adds a user with the given role directly in D1 (the users API has its own tests). */
+    async addUser(role: Role, kind: 'person' | 'service' = 'person'): Promise<TestUser> {
+      const id = newId('usr');
+      const userSub = kind === 'service' ? `${crypto.randomUUID()}@clients` : `auth0|${role}-${crypto.randomUUID()}`;
+      const userEmail = `${role}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+      const now = Date.now();
+      await env.DB.prepare('INSERT INTO users (id, tenant_id, auth0_id, email, role, kind, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)')
+        .bind(id, tenant.id, userSub, userEmail, role, kind, now)
+        .run();
+      return userOf(id, userSub, userEmail, role, tenant.id);
+    },
+  };
+}
