@@ -8,8 +8,16 @@ import { newId } from './lib/ids';
 import { MAX_BODY_BYTES } from './lib/limits';
 import { buildOpenApiDocument, registerSecurity } from './lib/openapi';
 import { ApiError, problemResponse, type FieldError } from './lib/problem';
+import { auditLogs } from './routes/audit-logs';
+import { data } from './routes/data';
 import { me } from './routes/me';
+import { memories } from './routes/memories';
+import { sessions } from './routes/sessions';
+import { subscription } from './routes/subscription';
 import { system } from './routes/system';
+import { lifecycle, provisioning } from './routes/tenants';
+import { usage } from './routes/usage';
+import { users } from './routes/users';
 
 /** Validation failures: a bad body is 422, a bad query/path/header 400; each names its field. */
 function validationHook(result: { success: boolean; target?: string; error?: z.ZodError }, c: Context<AppEnv>) {
@@ -64,8 +72,9 @@ export function createApp() {
     }),
   );
 
-  app.route('/', system);
-  app.route('/', me);
+  for (const routes of [system, me, provisioning, lifecycle, memories, auditLogs, users, sessions, subscription, usage, data]) {
+    app.route('/', routes);
+  }
 
   let spec: unknown;
   app.get('/openapi.json', (c) => c.json((spec ??= buildOpenApiDocument(app))));

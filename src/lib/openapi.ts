@@ -11,6 +11,13 @@ export const API_DESCRIPTION =
 export const TAGS = [
   { name: 'System', description: 'Health, the OpenAPI document and the docs page (no token needed).' },
   { name: 'Me', description: 'The caller: user, tenant, role and granted scopes.' },
+  { name: 'Tenants', description: 'Provisioning and the caller\'s tenant: settings, deletion, export and import.' },
+  { name: 'Memories', description: 'Store, find, tag, update and delete memories; full-text search.' },
+  { name: 'Users', description: 'The tenant\'s users and service clients, and their roles.' },
+  { name: 'Sessions', description: 'MCP client sessions and session-scoped memory.' },
+  { name: 'Subscription', description: 'Plan, limits and current usage.' },
+  { name: 'Usage', description: 'Daily usage analytics.' },
+  { name: 'Audit logs', description: 'The append-only record of every mutation.' },
 ];
 
 /** Registers the bearer scheme; called once when the app is built (cheap: no document is built). */

@@ -1,0 +1,59 @@
+import type { Env } from '../env';
+import { ApiError } from './problem';
+
+// Opaque, tamper-evident pagination cursors: base64url(JSON payload) + "." + HMAC-SHA256.
+// A cursor is bound to its query ("binding": caller subject + operation + canonical filters), so
+// a cursor forged, edited, or taken from another caller or another query is a 400.
+
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(env: Env): Promise<CryptoKey> {
+  const secret = env.CURSOR_SECRET;
+  if (!secret || secret.length < 16) {
+    throw new ApiError(503, 'cursor_not_configured', 'Pagination is not configured (CURSOR_SECRET).', { headers: { 'Retry-After': '60' } });
+  }
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const unb64url = (s: string) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0));
+
+/** Canonical text of a query's filters, so the same query always binds the same way. */
+export function cursorBinding(sub: string, operation: string, filters: Record<string, unknown>): string {
+  const canonical = Object.keys(filters)
+    .filter((k) => filters[k] !== undefined && k !== 'cursor' && k !== 'limit')
+    .sort()
+    .map((k) => [k, filters[k]]);
+  return JSON.stringify([sub, operation, canonical]);
+}
+
+export async function encodeCursor(env: Env, binding: string, position: unknown[]): Promise<string> {
+  const payload = new TextEncoder().encode(JSON.stringify({ b: binding, p: position }));
+  const sig = new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(env), payload));
+  return `${b64url(payload)}.${b64url(sig)}`;
+}
+
+/** Returns the position stored in the cursor, or throws 400 invalid_cursor. */
+export async function decodeCursor(env: Env, binding: string, cursor: string): Promise<unknown[]> {
+  const invalid = new ApiError(400, 'invalid_cursor', 'The cursor is invalid, expired, or belongs to another query.', {
+    errors: [{ path: 'query.cursor', message: 'invalid cursor' }],
+  });
+  const [payloadPart, sigPart, extra] = cursor.split('.');
+  if (!payloadPart || !sigPart || extra !== undefined) throw invalid;
+  let payload: Uint8Array, sig: Uint8Array;
+  try {
+    payload = unb64url(payloadPart);
+    sig = unb64url(sigPart);
+  } catch {
+    throw invalid;
+  }
+  if (!(await crypto.subtle.verify('HMAC', await hmacKey(env), sig, payload))) throw invalid;
+  const parsed = JSON.parse(new TextDecoder().decode(payload)) as { b?: unknown; p?: unknown };
+  if (parsed.b !== binding || !Array.isArray(parsed.p)) throw invalid;
+  return parsed.p;
+}
