@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { batchAsCaller, type CallerRow } from '../db/caller';
 import type { AppEnv } from '../env';
+import { ApiError } from '../lib/problem';
 import { invalidToken } from './middleware';
 
 /**
@@ -23,4 +24,11 @@ export function requestMeta(c: Context<AppEnv>) {
     ip: c.req.header('cf-connecting-ip') ?? null,
     userAgent: c.req.header('user-agent') ?? null,
   };
+}
+
+/** Refuses the caller unless their tenant role is one of `roles` (403 insufficient_role). */
+export function requireRole(caller: CallerRow, ...roles: CallerRow['role'][]): void {
+  if (!roles.includes(caller.role)) {
+    throw new ApiError(403, 'insufficient_role', `This action needs the ${roles.join(' or ')} role; the caller is ${caller.role}.`);
+  }
 }
