@@ -1,4 +1,6 @@
 import { newId } from '../lib/ids';
+import { toIso } from '../lib/time';
+import { Binder, prepared } from './binder';
 import { withCaller } from './caller';
 
 /** Who did it and from where; recorded on every audit row. */
@@ -51,4 +53,86 @@ export function auditStatement(
       now,
       ...onlyIf.params,
     );
+}
+
+/**
+ * INSERT … SELECT of one audit row whose resource id and old/new values are SQL expressions over
+ * `from` (e.g. "memories m, caller c WHERE <the change's guard>"), so the row is written exactly
+ * when the guarded change is, with the values the change sees. Params go through `b`.
+ */
+export function auditInsertSql(
+  b: Binder,
+  a: { action: string; resourceType: string; resourceIdSql: string; oldSql: string; newSql: string },
+  meta: RequestMeta,
+  now: number,
+  from: string,
+): string {
+  return `INSERT INTO audit_logs (id, tenant_id, user_id, action, resource_type, resource_id, old_values, new_values, ip, user_agent, request_id, created_at)
+    SELECT ${b.bind(newId('aud', now))}, c.tenant_id, c.user_id, ${b.bind(a.action)}, ${b.bind(a.resourceType)}, ${a.resourceIdSql}, ${a.oldSql}, ${a.newSql},
+           ${b.bind(meta.ip)}, ${b.bind(meta.userAgent?.slice(0, 512) ?? null)}, ${b.bind(meta.requestId)}, ${b.bind(now)}
+    FROM ${from}`;
+}
+
+// ---------------------------------------------------------------- reads (GET /v1/audit-logs)
+
+export interface AuditRow {
+  id: string;
+  tenant_id: string;
+  user_id: string | null;
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  old_values: string | null;
+  new_values: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  created_at: number;
+}
+
+export function toAuditLog(row: AuditRow) {
+  return {
+    id: row.id,
+    user_id: row.user_id,
+    action: row.action,
+    resource_type: row.resource_type,
+    resource_id: row.resource_id,
+    old_values: row.old_values === null ? null : (JSON.parse(row.old_values) as unknown),
+    new_values: row.new_values === null ? null : (JSON.parse(row.new_values) as unknown),
+    ip: row.ip,
+    user_agent: row.user_agent,
+    request_id: row.request_id,
+    created_at: toIso(row.created_at),
+  };
+}
+
+/** Only owners and admins read the audit trail; others' statements read nothing. */
+const AUDIT_READER = `c.role IN ('owner', 'admin')`;
+const AUDIT_COLS = 'a.id, a.tenant_id, a.user_id, a.action, a.resource_type, a.resource_id, a.old_values, a.new_values, a.ip, a.user_agent, a.request_id, a.created_at';
+
+export function getAuditLogStatement(db: D1Database, sub: string, id: string): D1PreparedStatement {
+  return db.prepare(withCaller(`SELECT ${AUDIT_COLS} FROM audit_logs a, caller c WHERE a.id = ?2 AND a.tenant_id = c.tenant_id AND ${AUDIT_READER}`)).bind(sub, id);
+}
+
+export interface AuditFilters {
+  resource_type?: string;
+  resource_id?: string;
+  user_id?: string;
+  action?: string;
+  since?: number;
+  until?: number;
+}
+
+/** Newest first, keyset on (created_at, id); limit + 1 rows. */
+export function listAuditLogsStatement(db: D1Database, sub: string, f: AuditFilters, limit: number, after?: [number, string]): D1PreparedStatement {
+  const b = new Binder(sub);
+  const where = [`a.tenant_id = c.tenant_id`, AUDIT_READER];
+  if (f.resource_type) where.push(`a.resource_type = ${b.bind(f.resource_type)}`);
+  if (f.resource_id) where.push(`a.resource_id = ${b.bind(f.resource_id)}`);
+  if (f.user_id) where.push(`a.user_id = ${b.bind(f.user_id)}`);
+  if (f.action) where.push(`a.action = ${b.bind(f.action)}`);
+  if (f.since !== undefined) where.push(`a.created_at >= ${b.bind(f.since)}`);
+  if (f.until !== undefined) where.push(`a.created_at < ${b.bind(f.until)}`);
+  if (after) where.push(`(a.created_at, a.id) < (${b.bind(after[0])}, ${b.bind(after[1])})`);
+  return prepared(db, b, withCaller(`SELECT ${AUDIT_COLS} FROM audit_logs a, caller c WHERE ${where.join(' AND ')} ORDER BY a.created_at DESC, a.id DESC LIMIT ${b.bind(limit + 1)}`));
 }

@@ -2,3 +2,21 @@
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const PAGE_LIMIT_MAX = 100;
 export const PAGE_LIMIT_DEFAULT = 20;
+
+/** Memories (issue 4). The route schemas read these, so the spec documents them. */
+export const MEMORY_CONTENT_MAX = 32_768;
+export const MEMORY_TAGS_MAX = 50;
+export const MEMORY_TAG_MAX_CHARS = 64;
+/** Serialized JSON size of `metadata`, in UTF-8 bytes. */
+export const MEMORY_METADATA_MAX_BYTES = 16 * 1024;
+export const MEMORY_METADATA_KEY_MAX = 64;
+export const MEMORY_EMBEDDING_MAX_DIMENSIONS = 4096;
+export const MEMORY_SOURCE_MAX = 200;
+export const MEMORY_BATCH_MAX = 100;
+/** Search text (`q`), in characters; longer is a 400. */
+export const SEARCH_QUERY_MAX = 1_000;
+/** Filters that take several values (`tag`, `any_tag`, `metadata.<key>`): at most this many each. */
+export const FILTER_VALUES_MAX = 20;
+/** Idempotency-Key: 1–255 visible ASCII characters; a stored response is replayed for 24 h. */
+export const IDEMPOTENCY_KEY_MAX = 255;
+export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;

@@ -1,0 +1,474 @@
+// Every SQL statement that touches `memories`, and the row → API mapping.
+// Statements bind the token subject as ?1 and run in the request's one batch (src/db/caller.ts).
+// Visibility (issue 4): private → its author; session → its author, only when the request names
+// that session and the session is live; global → everyone in the tenant. Invisible rows are
+// never read or written, so they look exactly like missing ones (404).
+// Writes that carry Worker-computed search text (search_doc is tenant-prefixed) are guarded by
+// `c.tenant_id = <the tenant the Worker assumed>` (see routes/memories/tenant.ts).
+import { newId } from '../lib/ids';
+import { planLimitSql } from '../lib/plans';
+import { toIso } from '../lib/time';
+import { auditInsertSql, type RequestMeta } from './audit';
+import { Binder, prepared } from './binder';
+import { withCaller } from './caller';
+import { keyIsFreshSql, type IdempotencyKey } from './idempotency';
+
+export type AccessScope = 'private' | 'session' | 'global';
+
+export interface MemoryRow {
+  seq: number;
+  id: string;
+  tenant_id: string;
+  user_id: string | null;
+  session_id: string | null;
+  content: string;
+  tags: string;
+  metadata: string;
+  importance: number;
+  access_scope: AccessScope;
+  source: string | null;
+  embedding?: string | null;
+  version: number;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export function toMemory(row: MemoryRow, includeEmbedding = false) {
+  return {
+    id: row.id,
+    user_id: row.user_id,
+    session_id: row.session_id,
+    content: row.content,
+    tags: JSON.parse(row.tags) as string[],
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    importance: row.importance,
+    access_scope: row.access_scope,
+    source: row.source,
+    ...(includeEmbedding ? { embedding: row.embedding ? (JSON.parse(row.embedding) as number[]) : null } : {}),
+    version: row.version,
+    created_at: toIso(row.created_at),
+    updated_at: toIso(row.updated_at),
+    deleted_at: toIso(row.deleted_at),
+  };
+}
+
+export type Memory = ReturnType<typeof toMemory>;
+
+/** Strong ETag: the id and the version (changes on every write, including delete/restore). */
+export const etagOf = (row: { id: string; version: number }) => `"${row.id}-v${row.version}"`;
+
+const BASE_COLS = ['seq', 'id', 'tenant_id', 'user_id', 'session_id', 'content', 'tags', 'metadata', 'importance', 'access_scope', 'source', 'version', 'created_at', 'updated_at', 'deleted_at'];
+/** Column list (search_doc never leaves the database; embedding only when asked for). */
+const cols = (embedding: boolean, alias = 'm.') => [...BASE_COLS, ...(embedding ? ['embedding'] : [])].map((c) => alias + c).join(', ');
+
+/** The row's fields as audit JSON (no embedding: it is large and not human-readable). */
+const SNAPSHOT_SQL = `json_object('content', m.content, 'tags', json(m.tags), 'metadata', json(m.metadata), 'importance', m.importance,
+  'access_scope', m.access_scope, 'session_id', m.session_id, 'source', m.source)`;
+
+/** Visibility of memory `m` to caller `c`; `sessionId` is the session the request names. */
+function visibleSql(b: Binder, sessionId: string | undefined): string {
+  let session = '';
+  if (sessionId) {
+    const s = b.bind(sessionId);
+    session = ` OR (m.access_scope = 'session' AND m.user_id = c.user_id AND m.session_id = ${s}
+      AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = ${s} AND s.tenant_id = c.tenant_id AND s.user_id = c.user_id AND s.expired_at IS NULL))`;
+  }
+  return `m.tenant_id = c.tenant_id AND (m.access_scope = 'global' OR (m.access_scope = 'private' AND m.user_id = c.user_id)${session})`;
+}
+
+// ---------------------------------------------------------------- reads
+
+export interface ReadOptions {
+  sessionId?: string;
+  embedding?: boolean;
+}
+
+export function getMemoryStatement(db: D1Database, sub: string, id: string, o: ReadOptions): D1PreparedStatement {
+  const b = new Binder(sub);
+  return prepared(db, b, withCaller(`SELECT ${cols(!!o.embedding)} FROM memories m, caller c WHERE m.id = ${b.bind(id)} AND ${visibleSql(b, o.sessionId)}`));
+}
+
+export interface MemoryFilters {
+  tag?: string[];
+  any_tag?: string[];
+  min_importance?: number;
+  access_scope?: AccessScope;
+  session_id?: string;
+  user_id?: string;
+  created_after?: number;
+  created_before?: number;
+  metadata?: [key: string, value: string][];
+  deleted?: 'exclude' | 'only' | 'include';
+}
+
+function filterSql(b: Binder, f: MemoryFilters): string {
+  const where: string[] = [];
+  if (f.deleted !== 'include') where.push(f.deleted === 'only' ? 'm.deleted_at IS NOT NULL' : 'm.deleted_at IS NULL');
+  if (f.tag?.length) {
+    where.push(`(SELECT count(DISTINCT t.value) FROM json_each(m.tags) t WHERE t.value IN (SELECT value FROM json_each(${b.bind(JSON.stringify(f.tag))}))) = ${b.bind(new Set(f.tag).size)}`);
+  }
+  if (f.any_tag?.length) {
+    where.push(`EXISTS (SELECT 1 FROM json_each(m.tags) t WHERE t.value IN (SELECT value FROM json_each(${b.bind(JSON.stringify(f.any_tag))})))`);
+  }
+  if (f.min_importance !== undefined) where.push(`m.importance >= ${b.bind(f.min_importance)}`);
+  if (f.access_scope) where.push(`m.access_scope = ${b.bind(f.access_scope)}`);
+  if (f.session_id) where.push(`m.session_id = ${b.bind(f.session_id)}`);
+  if (f.user_id) where.push(`m.user_id = ${b.bind(f.user_id)}`);
+  if (f.created_after !== undefined) where.push(`m.created_at > ${b.bind(f.created_after)}`);
+  if (f.created_before !== undefined) where.push(`m.created_at < ${b.bind(f.created_before)}`);
+  for (const [key, value] of f.metadata ?? []) {
+    // Equality by the stored JSON type: text compares as text, numbers numerically, booleans as true/false.
+    const path = b.bind(`$."${key}"`);
+    const num = value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : null;
+    const v = b.bind(value);
+    where.push(`(CASE json_type(m.metadata, ${path})
+      WHEN 'text' THEN json_extract(m.metadata, ${path}) = ${v}
+      WHEN 'integer' THEN json_extract(m.metadata, ${path}) = ${b.bind(num)}
+      WHEN 'real' THEN json_extract(m.metadata, ${path}) = ${b.bind(num)}
+      WHEN 'true' THEN ${v} = 'true'
+      WHEN 'false' THEN ${v} = 'false'
+      ELSE 0 END)`);
+  }
+  return where.length ? ` AND ${where.join(' AND ')}` : '';
+}
+
+export interface ListOptions extends ReadOptions {
+  order: 'asc' | 'desc';
+  limit: number;
+  /** Keyset position: the last row of the previous page. */
+  after?: [createdAt: number, id: string];
+}
+
+/** One page (limit + 1 rows, to know whether there is a next page) ordered by (created_at, id). */
+export function listMemoriesStatement(db: D1Database, sub: string, f: MemoryFilters, o: ListOptions): D1PreparedStatement {
+  const b = new Binder(sub);
+  const dir = o.order === 'asc' ? 'ASC' : 'DESC';
+  const keyset = o.after ? ` AND (m.created_at, m.id) ${o.order === 'asc' ? '>' : '<'} (${b.bind(o.after[0])}, ${b.bind(o.after[1])})` : '';
+  const sql = `SELECT ${cols(!!o.embedding)} FROM memories m, caller c
+    WHERE ${visibleSql(b, f.session_id)}${filterSql(b, f)}${keyset}
+    ORDER BY m.created_at ${dir}, m.id ${dir} LIMIT ${b.bind(o.limit + 1)}`;
+  return prepared(db, b, withCaller(sql));
+}
+
+export interface SearchOptions extends ReadOptions {
+  tenantId: string;
+  match: string;
+  limit: number;
+  /** Keyset position: (bm25 rank, seq) of the last hit of the previous page. */
+  after?: [rank: number, seq: number];
+}
+
+/**
+ * Full-text search over the caller's visible live memories, best first (bm25: lower is better),
+ * ties by seq. Returns limit + 1 rows with a `rank` column.
+ */
+export function searchMemoriesStatement(db: D1Database, sub: string, f: MemoryFilters, o: SearchOptions): D1PreparedStatement {
+  const b = new Binder(sub);
+  const keyset = o.after ? ` WHERE rank > ${b.bind(o.after[0])} OR (rank = ${b.bind(o.after[0])} AND seq > ${b.bind(o.after[1])})` : '';
+  const sql = `SELECT * FROM (
+      SELECT ${cols(!!o.embedding)}, bm25(memories_fts) AS rank
+      FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid JOIN caller c
+      WHERE memories_fts MATCH ${b.bind(o.match)} AND c.tenant_id = ${b.bind(o.tenantId)}
+        AND ${visibleSql(b, f.session_id)}${filterSql(b, { ...f, deleted: 'exclude' })}
+    )${keyset}
+    ORDER BY rank, seq LIMIT ${b.bind(o.limit + 1)}`;
+  return prepared(db, b, withCaller(sql));
+}
+
+// ---------------------------------------------------------------- create
+
+export interface NewMemory {
+  id: string;
+  session_id: string | null;
+  content: string;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  importance: number;
+  access_scope: AccessScope;
+  source: string | null;
+  embedding: number[] | null;
+  search_doc: string;
+}
+
+/** What a new memory looks like in its audit row. */
+export function auditValuesOf(m: Omit<NewMemory, 'id' | 'search_doc'>) {
+  const { embedding, ...rest } = m;
+  return { ...rest, embedding_dimensions: embedding?.length ?? null };
+}
+
+/** Items per INSERT: each chunk is ONE bound JSON parameter, kept well under D1's 2 MB value limit. */
+const CHUNK_BYTES = 900_000;
+
+function chunksOf<T>(items: T[], size: (item: T) => number): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const n = size(item);
+    if (current.length > 0 && bytes + n > CHUNK_BYTES) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += n;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+export interface WriteContext {
+  sub: string;
+  /** The tenant the Worker computed search text for; statements write nothing for another. */
+  tenantId: string;
+  now: number;
+  meta: RequestMeta;
+  idempotency: IdempotencyKey | null;
+}
+
+/**
+ * Inserts `items` all-or-nothing with one audit row each (`action`). The first INSERT (the first
+ * item) checks the tenant, the idempotency key, the sessions and the plan quota for the WHOLE
+ * batch; every later chunk and every audit row only runs if the first row now exists. Rows are expanded from
+ * one JSON parameter per chunk (json_each), so no statement comes near D1's 100 bound parameters.
+ * Results: `inserts` RETURNING results (the rows, in item order), then the audit inserts.
+ */
+export function insertMemoriesStatements(db: D1Database, items: NewMemory[], action: string, w: WriteContext): { statements: D1PreparedStatement[]; inserts: number } {
+  const sessionIds = [...new Set(items.map((m) => m.session_id).filter((s): s is string => s !== null))];
+  const firstId = items[0]!.id;
+  const encoded = items.map((m) => ({ ...m, tags: JSON.stringify(m.tags), metadata: JSON.stringify(m.metadata), embedding: m.embedding && JSON.stringify(m.embedding) }));
+  // The first item goes alone: its guard reads tenants.memory_count, which the insert trigger
+  // bumps row by row, so a multi-row guard on it could stop half-way. The rest only need "the
+  // first row exists" (the quota was checked for all of them at once).
+  const size = (m: (typeof encoded)[number]) => m.content.length * 3 + m.search_doc.length + (m.embedding?.length ?? 0) + m.metadata.length * 2 + 512;
+  const chunks = [[encoded[0]!], ...chunksOf(encoded.slice(1), size)];
+  const statements: D1PreparedStatement[] = [];
+  chunks.forEach((chunk, i) => {
+    const b = new Binder(w.sub);
+    const now = b.bind(w.now);
+    const guard =
+      i === 0
+        ? `c.tenant_id = ${b.bind(w.tenantId)} AND ${keyIsFreshSql(b, w.idempotency)}
+           AND NOT EXISTS (SELECT 1 FROM json_each(${b.bind(JSON.stringify(sessionIds))}) x WHERE NOT EXISTS (
+             SELECT 1 FROM sessions s WHERE s.id = x.value AND s.tenant_id = c.tenant_id AND s.user_id = c.user_id AND s.expired_at IS NULL))
+           AND (SELECT t.memory_count + ${b.bind(items.length)} <= ${planLimitSql('memories', 't.plan')} FROM tenants t WHERE t.id = c.tenant_id)`
+        : `EXISTS (SELECT 1 FROM memories WHERE id = ${b.bind(firstId)})`;
+    const f = (k: string) => `json_extract(j.value, '$.${k}')`;
+    const sql = `INSERT INTO memories (id, tenant_id, user_id, session_id, content, tags, metadata, importance, access_scope, source, embedding, search_doc, version, created_at, updated_at)
+      SELECT ${f('id')}, c.tenant_id, c.user_id, ${f('session_id')}, ${f('content')}, ${f('tags')}, ${f('metadata')}, ${f('importance')}, ${f('access_scope')},
+             ${f('source')}, ${f('embedding')}, ${f('search_doc')}, 1, ${now}, ${now}
+      FROM caller c, json_each(${b.bind(JSON.stringify(chunk))}) j WHERE ${guard} ORDER BY j.key
+      RETURNING ${cols(false, '')}`;
+    statements.push(prepared(db, b, withCaller(sql)));
+  });
+  // Audit rows, one per memory, as JSON too (their size is bounded like the items').
+  const audits = items.map((m) => {
+    const { id, search_doc: _doc, ...values } = m;
+    return { a: newId('aud', w.now), r: id, n: JSON.stringify(auditValuesOf(values)) };
+  });
+  for (const chunk of chunksOf(audits, (a) => a.n.length * 2 + 128)) {
+    const b = new Binder(w.sub);
+    const sql = `INSERT INTO audit_logs (id, tenant_id, user_id, action, resource_type, resource_id, old_values, new_values, ip, user_agent, request_id, created_at)
+      SELECT json_extract(j.value, '$.a'), c.tenant_id, c.user_id, ${b.bind(action)}, 'memory', json_extract(j.value, '$.r'), NULL, json_extract(j.value, '$.n'),
+             ${b.bind(w.meta.ip)}, ${b.bind(w.meta.userAgent?.slice(0, 512) ?? null)}, ${b.bind(w.meta.requestId)}, ${b.bind(w.now)}
+      FROM caller c, json_each(${b.bind(JSON.stringify(chunk))}) j WHERE EXISTS (SELECT 1 FROM memories WHERE id = ${b.bind(firstId)})`;
+    statements.push(prepared(db, b, withCaller(sql)));
+  }
+  return { statements, inserts: chunks.length };
+}
+
+/** Of `sessionIds`, those that are not a live session of the caller (diagnoses a refused create). */
+export function unusableSessionsStatement(db: D1Database, sub: string, sessionIds: string[]): D1PreparedStatement {
+  return db
+    .prepare(
+      withCaller(`SELECT x.value AS id FROM json_each(?2) x WHERE NOT EXISTS (
+        SELECT 1 FROM sessions s, caller c WHERE s.id = x.value AND s.tenant_id = c.tenant_id AND s.user_id = c.user_id AND s.expired_at IS NULL)`),
+    )
+    .bind(sub, JSON.stringify(sessionIds));
+}
+
+/**
+ * The memories a stored idempotent response names (`{"ids": [...]}`), in that order, as they are
+ * now; only those the caller wrote or can see.
+ */
+export function replayedMemoriesStatement(db: D1Database, sub: string, k: IdempotencyKey, o: ReadOptions): D1PreparedStatement {
+  const b = new Binder(sub);
+  const sql = `SELECT ${cols(!!o.embedding)} FROM idempotency_keys i, caller c, json_each(i.response_body, '$.ids') j
+    JOIN memories m ON m.id = j.value AND m.tenant_id = c.tenant_id
+    WHERE i.tenant_id = c.tenant_id AND i.key = ${b.bind(k.key)} AND i.expires_at > ${b.bind(k.now)} AND i.request_hash = ${b.bind(k.hash)}
+      AND (m.user_id = c.user_id OR ${visibleSql(b, o.sessionId)}) ORDER BY j.key`;
+  return prepared(db, b, withCaller(sql));
+}
+
+/** SQL condition: memory `id` is visible to the caller and `extra` holds for it (idempotency store guards). */
+export function visibleMemorySql(b: Binder, id: string, sessionId: string | undefined, extra = '1'): string {
+  return `EXISTS (SELECT 1 FROM memories m, caller c WHERE m.id = ${b.bind(id)} AND ${visibleSql(b, sessionId)} AND ${extra})`;
+}
+
+// ---------------------------------------------------------------- changes to one memory
+
+export interface TargetOptions {
+  id: string;
+  sessionId?: string;
+  /** From If-Match: the versions the client accepts; undefined when the header is absent. */
+  versions?: number[];
+  embedding?: boolean;
+}
+
+/**
+ * The guard every change to one memory shares (needs `m` and `c`): the row, visible to the caller,
+ * at an accepted version. The audit row is inserted BEFORE the change with the same guard, so it
+ * sees the same old row and is written exactly when the change is.
+ */
+function targetSql(b: Binder, t: TargetOptions, extra: string): string {
+  const versions = t.versions ? ` AND m.version IN (SELECT value FROM json_each(${b.bind(JSON.stringify(t.versions))}))` : '';
+  return `m.id = ${b.bind(t.id)} AND ${visibleSql(b, t.sessionId)}${versions} AND ${extra}`;
+}
+
+interface Change {
+  action: string;
+  /** Extra guard (uses m, c). */
+  when: (b: Binder) => string;
+  /** SET clause for an UPDATE; omitted for a hard delete. */
+  set?: (b: Binder) => string;
+  oldValues: (b: Binder) => string;
+  newValues: (b: Binder) => string;
+}
+
+/** [current row (pre-read), audit insert, the change (UPDATE … RETURNING or DELETE)]. */
+function changeStatements(db: D1Database, t: TargetOptions, w: Omit<WriteContext, 'tenantId'> & { tenantId?: string }, ch: Change): D1PreparedStatement[] {
+  const guard = (b: Binder) =>
+    targetSql(b, t, `${w.tenantId ? `c.tenant_id = ${b.bind(w.tenantId)} AND ` : ''}${keyIsFreshSql(b, w.idempotency)} AND ${ch.when(b)}`);
+  const pre = getMemoryStatement(db, w.sub, t.id, t);
+  const ab = new Binder(w.sub);
+  const audit = prepared(
+    db,
+    ab,
+    withCaller(
+      auditInsertSql(ab, { action: ch.action, resourceType: 'memory', resourceIdSql: 'm.id', oldSql: ch.oldValues(ab), newSql: ch.newValues(ab) }, w.meta, w.now, `memories m, caller c WHERE ${guard(ab)}`),
+    ),
+  );
+  const cb = new Binder(w.sub);
+  const where = `EXISTS (SELECT 1 FROM caller c WHERE ${guard(cb)})`;
+  const change = ch.set
+    ? `UPDATE memories AS m SET ${ch.set(cb)}, version = m.version + 1, updated_at = ${cb.bind(w.now)} WHERE ${where} RETURNING ${cols(!!t.embedding, '')}`
+    : `DELETE FROM memories AS m WHERE ${where} RETURNING id`;
+  return [pre, audit, prepared(db, cb, withCaller(change))];
+}
+
+export interface MemoryPatch {
+  content?: string;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+  importance?: number;
+  access_scope?: AccessScope;
+}
+
+/**
+ * PATCH. `doc` is the search text the Worker computed: the whole doc when both content and tags
+ * change, else the part that changes (spliced in SQL around the '|' marker, lib/search-text.ts).
+ */
+export function patchMemoryStatements(
+  db: D1Database,
+  t: TargetOptions,
+  w: WriteContext,
+  patch: MemoryPatch,
+  doc: { full?: string; contentPart?: string; tagPart?: string },
+): D1PreparedStatement[] {
+  const keys = Object.keys(patch) as (keyof MemoryPatch)[];
+  const jsonCols = new Set(['tags', 'metadata']);
+  return changeStatements(db, t, w, {
+    action: 'memory.update',
+    // A memory can only become session-scoped if it belongs to a session.
+    when: (b) => `m.deleted_at IS NULL AND (${b.bind(patch.access_scope ?? null)} IS NOT 'session' OR m.session_id IS NOT NULL)`,
+    set: (b) => {
+      const sets = keys.map((k) => `${k} = ${b.bind(jsonCols.has(k) ? JSON.stringify(patch[k]) : patch[k])}`);
+      if (doc.full !== undefined) sets.push(`search_doc = ${b.bind(doc.full)}`);
+      else if (doc.contentPart !== undefined) sets.push(`search_doc = substr(m.search_doc, 1, instr(m.search_doc, '|')) || ${b.bind(doc.contentPart)}`);
+      else if (doc.tagPart !== undefined) sets.push(`search_doc = ${b.bind(doc.tagPart)} || substr(m.search_doc, instr(m.search_doc, '|'))`);
+      return sets.join(', ');
+    },
+    oldValues: () => `json_object(${keys.map((k) => `'${k}', ${jsonCols.has(k) ? `json(m.${k})` : `m.${k}`}`).join(', ')})`,
+    newValues: (b) => b.bind(JSON.stringify(patch)),
+  });
+}
+
+/** Tags after adding `add` (already de-duplicated): existing order kept, new ones appended. */
+const mergedTagsSql = (add: string) =>
+  `(SELECT json_group_array(value) FROM (SELECT value FROM json_each(m.tags) UNION ALL SELECT value FROM json_each(${add}) WHERE value NOT IN (SELECT value FROM json_each(m.tags))))`;
+
+/** POST /tags: [pre-read, audit, update]. `segments` = [tag, its search segment] per tag. No-op when all are present. */
+export function addTagsStatements(db: D1Database, t: TargetOptions, w: WriteContext, segments: [string, string][], maxTags: number): D1PreparedStatement[] {
+  const tags = JSON.stringify(segments.map(([tag]) => tag));
+  const newOnly = (b: Binder, add: string) => `EXISTS (SELECT 1 FROM json_each(${add}) WHERE value NOT IN (SELECT value FROM json_each(m.tags)))`;
+  return changeStatements(db, t, w, {
+    action: 'memory.tags_add',
+    when: (b) => {
+      const add = b.bind(tags);
+      return `m.deleted_at IS NULL AND ${newOnly(b, add)} AND json_array_length(${mergedTagsSql(add)}) <= ${b.bind(maxTags)}`;
+    },
+    set: (b) => {
+      const add = b.bind(tags);
+      const pairs = b.bind(JSON.stringify(segments));
+      return `tags = ${mergedTagsSql(add)},
+        search_doc = substr(m.search_doc, 1, instr(m.search_doc, '|') - 1)
+          || coalesce((SELECT group_concat(json_extract(p.value, '$[1]') || ',', '') FROM json_each(${pairs}) p
+                       WHERE json_extract(p.value, '$[0]') NOT IN (SELECT value FROM json_each(m.tags))), '')
+          || substr(m.search_doc, instr(m.search_doc, '|'))`;
+    },
+    oldValues: () => `json_object('tags', json(m.tags))`,
+    newValues: (b) => `json_object('tags', json(${mergedTagsSql(b.bind(tags))}))`,
+  });
+}
+
+/** DELETE /tags/{tag}: [pre-read, audit, update]. No-op when the tag is absent. */
+export function removeTagStatements(db: D1Database, t: TargetOptions, w: WriteContext, tag: string, segment: string): D1PreparedStatement[] {
+  const remaining = (b: Binder) => `(SELECT json_group_array(value) FROM json_each(m.tags) WHERE value <> ${b.bind(tag)})`;
+  return changeStatements(db, t, w, {
+    action: 'memory.tag_remove',
+    when: (b) => `m.deleted_at IS NULL AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = ${b.bind(tag)})`,
+    set: (b) => {
+      // Cut the first ",<segment>," of ","||doc: a whole segment of the tag part (see search-text.ts).
+      const seg = b.bind(segment);
+      const at = `instr(',' || m.search_doc, ',' || ${seg} || ',')`;
+      return `tags = ${remaining(b)},
+        search_doc = CASE WHEN ${at} > 0 THEN substr(m.search_doc, 1, ${at} - 1) || substr(m.search_doc, ${at} + length(${seg}) + 1) ELSE m.search_doc END`;
+    },
+    oldValues: () => `json_object('tags', json(m.tags))`,
+    newValues: (b) => `json_object('tags', json(${remaining(b)}))`,
+  });
+}
+
+/** Soft delete: [pre-read, audit, update]. */
+export function softDeleteStatements(db: D1Database, t: TargetOptions, w: Omit<WriteContext, 'tenantId'>): D1PreparedStatement[] {
+  return changeStatements(db, t, w, {
+    action: 'memory.delete',
+    when: () => 'm.deleted_at IS NULL',
+    set: (b) => `deleted_at = ${b.bind(w.now)}`,
+    oldValues: () => `json_object('deleted_at', NULL)`,
+    newValues: (b) => `json_object('deleted_at', ${b.bind(toIso(w.now))})`,
+  });
+}
+
+/** Restore: [pre-read, audit, update]; counts against the plan's memory quota. */
+export function restoreStatements(db: D1Database, t: TargetOptions, w: Omit<WriteContext, 'tenantId'>): D1PreparedStatement[] {
+  return changeStatements(db, t, w, {
+    action: 'memory.restore',
+    when: () =>
+      `m.deleted_at IS NOT NULL AND (SELECT tn.memory_count + 1 <= ${planLimitSql('memories', 'tn.plan')} FROM tenants tn WHERE tn.id = c.tenant_id)`,
+    set: () => 'deleted_at = NULL',
+    oldValues: () => `json_object('deleted_at', strftime('%Y-%m-%dT%H:%M:%fZ', m.deleted_at / 1000.0, 'unixepoch'))`,
+    newValues: () => `json_object('deleted_at', NULL)`,
+  });
+}
+
+/** Permanent delete (owner/admin): [pre-read, audit, delete]. The audit row keeps the last content. */
+export function purgeStatements(db: D1Database, t: TargetOptions, w: Omit<WriteContext, 'tenantId'>): D1PreparedStatement[] {
+  return changeStatements(db, t, w, {
+    action: 'memory.purge',
+    when: () => `c.role IN ('owner', 'admin')`,
+    oldValues: () => SNAPSHOT_SQL,
+    newValues: () => 'NULL',
+  });
+}

@@ -1,0 +1,78 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../../env';
+import { FILTER_VALUES_MAX } from '../../lib/limits';
+import { ApiError } from '../../lib/problem';
+import { fromIso } from '../../lib/time';
+import type { MemoryFilters } from '../../db/memories';
+
+/** Tags de-duplicated, first occurrence and order kept. */
+export const dedupe = (tags: readonly string[]) => [...new Set(tags)];
+
+/**
+ * If-Match → the versions the client accepts for memory `id`; undefined when absent or `*`.
+ * An ETag of another memory or a malformed one accepts no version (→ 412 if the memory exists).
+ */
+export function acceptedVersions(header: string | undefined, id: string): number[] | undefined {
+  if (header === undefined || header.trim() === '*') return undefined;
+  const versions: number[] = [];
+  for (const part of header.split(',')) {
+    const m = /^\s*(?:W\/)?"([^"]*)-v(\d{1,9})"\s*$/.exec(part);
+    if (m && m[1] === id) versions.push(Number(m[2]));
+  }
+  return versions;
+}
+
+const METADATA_KEY = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** `metadata.<key>=<value>` query parameters (the route schema cannot name dynamic keys). */
+export function metadataFilters(c: Context<AppEnv>): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    if (!name.startsWith('metadata.')) continue;
+    const key = name.slice('metadata.'.length);
+    const bad = (message: string) => new ApiError(400, 'invalid_parameter', `A request parameter is invalid: query.${name}: ${message}`, { errors: [{ path: `query.${name}`, message }] });
+    if (!METADATA_KEY.test(key)) throw bad('metadata keys are 1–64 characters of A–Z a–z 0–9 _ -');
+    for (const value of values) {
+      if (value.length > 1024) throw bad('the value is longer than 1024 characters');
+      out.push([key, value]);
+    }
+  }
+  if (out.length > FILTER_VALUES_MAX) {
+    throw new ApiError(400, 'invalid_parameter', `At most ${FILTER_VALUES_MAX} metadata filters.`, { errors: [{ path: 'query.metadata', message: `at most ${FILTER_VALUES_MAX}` }] });
+  }
+  return out.sort();
+}
+
+/** The validated query's filters in repository form (timestamps as epoch ms). */
+export function filtersOf(
+  q: {
+    tag?: string[];
+    any_tag?: string[];
+    min_importance?: number;
+    access_scope?: 'private' | 'session' | 'global';
+    session_id?: string;
+    user_id?: string;
+    created_after?: string;
+    created_before?: string;
+    deleted?: 'exclude' | 'only' | 'include';
+  },
+  metadata: [string, string][],
+): MemoryFilters {
+  return {
+    tag: q.tag,
+    any_tag: q.any_tag,
+    min_importance: q.min_importance,
+    access_scope: q.access_scope,
+    session_id: q.session_id,
+    user_id: q.user_id,
+    created_after: q.created_after === undefined ? undefined : fromIso(q.created_after),
+    created_before: q.created_before === undefined ? undefined : fromIso(q.created_before),
+    metadata,
+    deleted: q.deleted,
+  };
+}
+
+export const notFound = (id: string) => new ApiError(404, 'not_found', `Memory ${id} was not found.`);
+export const preconditionFailed = (id: string) =>
+  new ApiError(412, 'precondition_failed', `Memory ${id} has changed: If-Match does not match its current ETag. GET it again and retry.`);
+export const memoryDeleted = (id: string) => new ApiError(409, 'memory_deleted', `Memory ${id} is deleted; restore it first.`);

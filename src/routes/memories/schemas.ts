@@ -1,0 +1,190 @@
+import { z } from '@hono/zod-openapi';
+import { idempotencyKeyHeader } from '../../lib/idempotency';
+import { idPattern } from '../../lib/ids';
+import {
+  FILTER_VALUES_MAX,
+  MEMORY_BATCH_MAX,
+  MEMORY_CONTENT_MAX,
+  MEMORY_EMBEDDING_MAX_DIMENSIONS,
+  MEMORY_METADATA_MAX_BYTES,
+  MEMORY_SOURCE_MAX,
+  MEMORY_TAG_MAX_CHARS,
+  MEMORY_TAGS_MAX,
+  SEARCH_QUERY_MAX,
+} from '../../lib/limits';
+import { PageQuerySchema, pageSchema } from '../../lib/pagination';
+
+export const MemoryIdSchema = z.string().regex(idPattern('mem'), 'must be a memory id (mem_…)').openapi({ example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' });
+export const SessionIdSchema = z.string().regex(idPattern('ses'), 'must be a session id (ses_…)').openapi({ example: 'ses_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' });
+const UserIdSchema = z.string().regex(idPattern('usr'), 'must be a user id (usr_…)');
+
+export const TagSchema = z
+  .string()
+  .min(1)
+  .max(MEMORY_TAG_MAX_CHARS)
+  .regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters')
+  .openapi({ example: 'preferences' });
+const TagsSchema = z
+  .array(TagSchema)
+  .max(MEMORY_TAGS_MAX)
+  .openapi({ description: `Up to ${MEMORY_TAGS_MAX} tags of 1–${MEMORY_TAG_MAX_CHARS} characters; duplicates are dropped (first occurrence kept, order kept).`, example: ['preferences', 'ui'] });
+
+const ScopeSchema = z.enum(['private', 'session', 'global']).openapi({
+  description: '`private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant.',
+});
+
+const MAX_JSON_DEPTH = 20;
+function jsonDepth(v: unknown, depth = 0): number {
+  if (depth > MAX_JSON_DEPTH) return depth;
+  if (Array.isArray(v)) return Math.max(depth + 1, ...v.map((x) => jsonDepth(x, depth + 1)));
+  if (v && typeof v === 'object') return Math.max(depth + 1, ...Object.values(v).map((x) => jsonDepth(x, depth + 1)));
+  return depth;
+}
+const MetadataSchema = z
+  .record(z.string(), z.unknown())
+  .refine((m) => new TextEncoder().encode(JSON.stringify(m)).length <= MEMORY_METADATA_MAX_BYTES, `must serialize to at most ${MEMORY_METADATA_MAX_BYTES} bytes of JSON`)
+  .refine((m) => jsonDepth(m) <= MAX_JSON_DEPTH, `must not nest deeper than ${MAX_JSON_DEPTH} levels`)
+  .openapi({
+    description: `Any JSON object, at most ${MEMORY_METADATA_MAX_BYTES} bytes serialized and ${MAX_JSON_DEPTH} levels deep. Filter on top-level keys with \`metadata.<key>=<value>\`.`,
+    example: { app: 'support-bot', priority: 2 },
+  });
+
+const ContentSchema = z.string().min(1).max(MEMORY_CONTENT_MAX).openapi({ description: `1–${MEMORY_CONTENT_MAX} characters.`, example: 'The user prefers dark mode and metric units.' });
+const ImportanceSchema = z.number().int().min(1).max(10).openapi({ description: '1 (trivia) to 10 (critical).', example: 7 });
+
+export const CreateMemorySchema = z
+  .object({
+    content: ContentSchema,
+    tags: TagsSchema.default([]),
+    metadata: MetadataSchema.default({}),
+    importance: ImportanceSchema.default(5),
+    access_scope: ScopeSchema.default('private'),
+    session_id: SessionIdSchema.nullable()
+      .default(null)
+      .openapi({ description: 'One of the caller\'s live sessions. Required when `access_scope` is `session`.' }),
+    source: z.string().min(1).max(MEMORY_SOURCE_MAX).nullable().default(null).openapi({ description: 'Where the memory came from (free text).', example: 'chat' }),
+    embedding: z
+      .array(z.number())
+      .min(1)
+      .max(MEMORY_EMBEDDING_MAX_DIMENSIONS)
+      .nullable()
+      .default(null)
+      .openapi({ description: `Optional vector (1–${MEMORY_EMBEDDING_MAX_DIMENSIONS} numbers), stored as given and returned only with \`include=embedding\`.`, example: [0.12, -0.5, 0.33] }),
+  })
+  .superRefine((m, ctx) => {
+    if (m.access_scope === 'session' && !m.session_id) ctx.addIssue({ code: 'custom', path: ['session_id'], message: 'is required when access_scope is session' });
+  })
+  .openapi('CreateMemory');
+
+export const BatchCreateSchema = z
+  .object({ memories: z.array(CreateMemorySchema).min(1).max(MEMORY_BATCH_MAX).openapi({ description: `1–${MEMORY_BATCH_MAX} memories, created all-or-nothing.` }) })
+  .openapi('BatchCreateMemories');
+
+export const PatchMemorySchema = z
+  .object({
+    content: ContentSchema.optional(),
+    tags: TagsSchema.optional().openapi({ description: 'Replaces all tags.' }),
+    metadata: MetadataSchema.optional().openapi({ description: 'Replaces the whole metadata object.' }),
+    importance: ImportanceSchema.optional(),
+    access_scope: ScopeSchema.optional().openapi({ description: 'A memory can become `session`-scoped only if it belongs to a session.' }),
+  })
+  .strict()
+  .refine((p) => Object.keys(p).length > 0, 'must change at least one field')
+  .openapi('PatchMemory');
+
+export const AddTagsSchema = z.object({ tags: z.array(TagSchema).min(1).max(MEMORY_TAGS_MAX).openapi({ example: ['travel', 'family'] }) }).openapi('AddTags');
+
+export const MemorySchema = z
+  .object({
+    id: MemoryIdSchema,
+    user_id: z.string().nullable().openapi({ description: 'The author.', example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
+    session_id: z.string().nullable(),
+    content: z.string(),
+    tags: z.array(z.string()),
+    metadata: z.record(z.string(), z.unknown()),
+    importance: z.number().int(),
+    access_scope: z.enum(['private', 'session', 'global']),
+    source: z.string().nullable(),
+    embedding: z.array(z.number()).nullable().optional().openapi({ description: 'Present only with `include=embedding`.' }),
+    version: z.number().int().openapi({ description: 'Bumped by every change; the ETag is `"<id>-v<version>"`.', example: 1 }),
+    created_at: z.string().openapi({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' }),
+    updated_at: z.string().openapi({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' }),
+    deleted_at: z.string().nullable().openapi({ format: 'date-time', description: 'Set while soft-deleted (restore with POST …/restore).' }),
+  })
+  .openapi('Memory');
+
+export const SearchHitSchema = MemorySchema.extend({
+  score: z.number().openapi({ description: 'Relevance (negated BM25: higher is better). Comparable within one query only.', example: 4.21 }),
+  snippet: z.string().openapi({
+    description: 'Up to 200 characters of the content around the first match, HTML-escaped, with matched words wrapped in `<mark>…</mark>`.',
+    example: 'The user prefers <mark>dark</mark> mode and metric units.',
+  }),
+}).openapi('MemorySearchHit');
+
+export const MemoryPageSchema = pageSchema(MemorySchema, 'MemoryPage');
+export const SearchPageSchema = pageSchema(SearchHitSchema, 'MemorySearchPage');
+export const MemoryListSchema = z.object({ data: z.array(MemorySchema) }).openapi('MemoryList');
+
+/** A query parameter that may repeat (`?tag=a&tag=b`). */
+const repeatable = <T extends z.ZodTypeAny>(item: T, description: string) =>
+  z
+    .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(item).max(FILTER_VALUES_MAX))
+    .optional()
+    .openapi({ description: `${description} Repeatable, up to ${FILTER_VALUES_MAX} times.` });
+
+const rfc3339 = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i, 'must be an RFC 3339 date-time').refine((v) => !Number.isNaN(Date.parse(v)), 'must be a valid date-time');
+
+export const IncludeSchema = z.enum(['embedding']).optional().openapi({ description: '`embedding`: also return each memory\'s embedding.' });
+const SessionParam = SessionIdSchema.optional().openapi({
+  description: 'Names the caller\'s live session: makes that session\'s `session`-scoped memories visible. On lists and search it also filters to memories of that session.',
+});
+
+export const ReadQuerySchema = z.object({ session_id: SessionParam, include: IncludeSchema });
+
+const FilterFields = {
+  tag: repeatable(TagSchema, 'Only memories that have ALL these tags.'),
+  any_tag: repeatable(TagSchema, 'Only memories that have AT LEAST ONE of these tags.'),
+  min_importance: z.coerce.number().int().min(1).max(10).optional().openapi({ description: 'Only memories with importance ≥ this.' }),
+  access_scope: ScopeSchema.optional(),
+  session_id: SessionParam,
+  user_id: UserIdSchema.optional().openapi({ description: 'Only memories by this author (still only those visible to the caller).' }),
+  created_after: rfc3339.optional().openapi({ description: 'RFC 3339; only memories created strictly after.', example: '2026-01-01T00:00:00Z' }),
+  created_before: rfc3339.optional().openapi({ description: 'RFC 3339; only memories created strictly before.' }),
+  include: IncludeSchema,
+};
+const METADATA_FILTER_DOC =
+  ' Also accepts `metadata.<key>=<value>` (up to 20; key 1–64 of `A–Z a–z 0–9 _ -`): equality on a top-level metadata key — ' +
+  'text values compare as text, numbers numerically, `true`/`false` as booleans.';
+
+export const ListQuerySchema = PageQuerySchema.extend({
+  ...FilterFields,
+  deleted: z.enum(['exclude', 'only', 'include']).default('exclude').openapi({ description: 'Soft-deleted memories: left out (default), only them, or both.' }),
+  order: z.enum(['desc', 'asc']).default('desc').openapi({ description: 'By creation time: newest first (default) or oldest first.' }),
+}).openapi({ description: METADATA_FILTER_DOC });
+
+export const SearchQuerySchema = PageQuerySchema.extend({
+  q: z.string().min(1).max(SEARCH_QUERY_MAX).openapi({ description: `The search text, 1–${SEARCH_QUERY_MAX} characters.`, example: 'dark mode' }),
+  syntax: z.enum(['plain', 'fts']).default('plain').openapi({
+    description:
+      '`plain` (default): the words are searched, any punctuation or operator is just text. `fts`: a validated subset of FTS5 syntax — ' +
+      'terms, "quoted phrases", `prefix*`, upper-case `AND` / `OR` / `NOT` and parentheses (no column filters, NEAR or ^); invalid syntax is a 400 `invalid_query`.',
+  }),
+  match: z.enum(['all', 'any']).default('all').openapi({ description: 'Plain syntax only: require every word (default) or any word (ranked by how many match).' }),
+  ...FilterFields,
+});
+
+export const MemoryPathSchema = z.object({ id: MemoryIdSchema.openapi({ param: { name: 'id', in: 'path' } }) });
+export const TagPathSchema = z.object({
+  id: MemoryIdSchema.openapi({ param: { name: 'id', in: 'path' } }),
+  tag: TagSchema.openapi({ param: { name: 'tag', in: 'path' }, description: 'The tag, URL-encoded.' }),
+});
+
+export const IdempotencyHeaders = z.object({ 'Idempotency-Key': idempotencyKeyHeader });
+export const IfMatchHeaders = z.object({
+  'If-Match': z.string().max(1024).optional().openapi({ description: 'The memory\'s ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`.', example: '"mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3-v3"' }),
+});
+
+export const DeleteQuerySchema = z.object({
+  session_id: SessionParam,
+  permanent: z.enum(['true', 'false']).default('false').openapi({ description: '`true`: delete for good (owner or admin only); the audit row keeps the last content.' }),
+});
