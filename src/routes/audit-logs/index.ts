@@ -1,4 +1,97 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+// GET /v1/audit-logs and /v1/audit-logs/{id}: read-only (no route changes or deletes audit rows;
+// the table's triggers refuse it too). Owners and admins with scope read:audit_logs.
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { requireRole, runAsCaller } from '../../auth/caller';
+import { getAuditLogStatement, listAuditLogsStatement, toAuditLog, type AuditRow } from '../../db/audit';
 import type { AppEnv } from '../../env';
+import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
+import { idPattern } from '../../lib/ids';
+import { PageQuerySchema, pageSchema } from '../../lib/pagination';
+import { ApiError, problemResponses } from '../../lib/problem';
+import { securedRoute } from '../../lib/route';
+import { fromIso } from '../../lib/time';
 
 export const auditLogs = new OpenAPIHono<AppEnv>();
+
+const AuditLogSchema = z
+  .object({
+    id: z.string().openapi({ example: 'aud_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
+    user_id: z.string().nullable().openapi({ description: 'Who did it (null if that user was since removed).' }),
+    action: z.string().openapi({ example: 'memory.update', description: 'e.g. memory.create, memory.batch_create, memory.update, memory.tags_add, memory.tag_remove, memory.delete, memory.restore, memory.purge, tenant.create.' }),
+    resource_type: z.string().openapi({ example: 'memory' }),
+    resource_id: z.string().nullable().openapi({ example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
+    old_values: z.unknown().openapi({ description: 'The changed fields before the change (JSON), or null.', example: { importance: 3 } }),
+    new_values: z.unknown().openapi({ description: 'The changed fields after the change (JSON), or null.', example: { importance: 8 } }),
+    ip: z.string().nullable().openapi({ description: 'CF-Connecting-IP of the request.' }),
+    user_agent: z.string().nullable(),
+    request_id: z.string().nullable(),
+    created_at: z.string().openapi({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' }),
+  })
+  .openapi('AuditLog');
+
+const rfc3339 = z.string().refine((v) => fromIso(v) !== undefined, 'must be an RFC 3339 date-time');
+const name = z.string().min(1).max(64);
+
+const ListQuery = PageQuerySchema.extend({
+  resource_type: name.optional().openapi({ example: 'memory' }),
+  resource_id: z.string().min(1).max(64).optional(),
+  user_id: z.string().regex(idPattern('usr'), 'must be a user id (usr_…)').optional(),
+  action: name.optional().openapi({ example: 'memory.delete' }),
+  since: rfc3339.optional().openapi({ description: 'RFC 3339; entries at or after.', example: '2026-01-01T00:00:00Z' }),
+  until: rfc3339.optional().openapi({ description: 'RFC 3339; entries strictly before.' }),
+});
+
+auditLogs.openapi(
+  securedRoute(['read:audit_logs'], {
+    method: 'get',
+    path: '/v1/audit-logs',
+    operationId: 'listAuditLogs',
+    tags: ['Audit logs'],
+    summary: 'List audit log entries',
+    description: 'The tenant\'s audit trail, newest first, filtered; keyset-paginated. Owners and admins only (403 `insufficient_role`).',
+    request: { query: ListQuery },
+    responses: { 200: { description: 'A page of entries.', content: { 'application/json': { schema: pageSchema(AuditLogSchema, 'AuditLogPage') } } }, ...problemResponses(400) },
+  }),
+  async (c) => {
+    const q = c.req.valid('query');
+    const sub = c.get('auth').sub;
+    const binding = cursorBinding(sub, 'listAuditLogs', q);
+    let after: [number, string] | undefined;
+    if (q.cursor) {
+      const p = await decodeCursor(c.env, binding, q.cursor);
+      if (typeof p[0] !== 'number' || typeof p[1] !== 'string') throw new ApiError(400, 'invalid_cursor', 'The cursor is invalid.', { errors: [{ path: 'query.cursor', message: 'invalid cursor' }] });
+      after = [p[0], p[1]];
+    }
+    const filters = { ...q, since: q.since === undefined ? undefined : fromIso(q.since), until: q.until === undefined ? undefined : fromIso(q.until) };
+    const { caller, results } = await runAsCaller(c, [listAuditLogsStatement(c.env.DB, sub, filters, q.limit, after)]);
+    requireRole(caller, 'owner', 'admin');
+    const rows = results[0]!.results as AuditRow[];
+    const page = rows.slice(0, q.limit);
+    const last = page.at(-1);
+    const next_cursor = rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.created_at, last.id]) : null;
+    return c.json({ data: page.map(toAuditLog), next_cursor }, 200);
+  },
+);
+
+auditLogs.openapi(
+  securedRoute(['read:audit_logs'], {
+    method: 'get',
+    path: '/v1/audit-logs/{id}',
+    operationId: 'getAuditLog',
+    tags: ['Audit logs'],
+    summary: 'Get an audit log entry',
+    description: 'One entry of the tenant\'s audit trail. Owners and admins only.',
+    request: { params: z.object({ id: z.string().regex(idPattern('aud'), 'must be an audit log id (aud_…)').openapi({ param: { name: 'id', in: 'path' } }) }) },
+    responses: { 200: { description: 'The entry.', content: { 'application/json': { schema: AuditLogSchema } } }, ...problemResponses(400, 404) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const { caller, results } = await runAsCaller(c, [getAuditLogStatement(c.env.DB, c.get('auth').sub, id)]);
+    requireRole(caller, 'owner', 'admin');
+    const row = results[0]!.results[0] as AuditRow | undefined;
+    if (!row) throw new ApiError(404, 'not_found', `Audit log entry ${id} was not found.`);
+    return c.json(toAuditLog(row), 200);
+  },
+);
+
+export { AuditLogSchema };
