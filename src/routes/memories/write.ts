@@ -54,9 +54,11 @@ async function createMemories(
   const sub = c.get('auth').sub;
   const sessionIds = [...new Set(inputs.map((i) => i.session_id).filter((s): s is string => !!s))];
   const out = await withCallerTenant(c, async (tenantId) => {
-    const items: NewMemory[] = inputs.map((i) => {
+    // Sorted ids: a batch shares created_at, so (created_at, id) order is the request order.
+    const ids = inputs.map(() => newId('mem', now)).sort();
+    const items: NewMemory[] = inputs.map((i, n) => {
       const tags = dedupe(i.tags);
-      return { ...i, id: newId('mem', now), tags, session_id: i.session_id ?? null, search_doc: searchDoc(tenantId, i.content, tags) };
+      return { ...i, id: ids[n]!, tags, session_id: i.session_id ?? null, search_doc: searchDoc(tenantId, i.content, tags) };
     });
     const statements: D1PreparedStatement[] = [];
     if (idem) statements.push(idempotencyLookup(db, sub, idem), replayedMemoriesStatement(db, sub, idem, {}));

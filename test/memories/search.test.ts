@@ -1,0 +1,108 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { asSearchPage, call, createMemory, d1Stats, expectProblem, world } from './helpers';
+
+const search = (qs: string, token: string) => call(`/v1/memories/search?${qs}`, { token });
+const ids = async (res: Response) => {
+  expect(res.status, await res.clone().text()).toBe(200);
+  return asSearchPage(await res.json()).data.map((h) => h.id);
+};
+
+describe('search', () => {
+  it('ranks by relevance, matches content and tags, ignores case and accents, and uses the list filters', async () => {
+    const w = await world();
+    const strong = await createMemory(w.tokens.owner, { content: 'pizza pizza pizza with friends', tags: ['food'], importance: 9 });
+    const weak = await createMemory(w.tokens.owner, { content: 'we talked about many things, one of them was pizza and a long list of other topics', importance: 2 });
+    const tagged = await createMemory(w.tokens.owner, { content: 'dinner plans', tags: ['Pizzeria'] });
+    const t = w.tokens.owner;
+    expect(await ids(await search('q=PIZZA', t))).toEqual([strong.id, weak.id]);
+    expect(await ids(await search('q=pizzeria', t))).toEqual([tagged.id]);
+    expect(await ids(await search('q=pizza&min_importance=5', t))).toEqual([strong.id]);
+    expect(await ids(await search('q=pizza&tag=food', t))).toEqual([strong.id]);
+    expect(await ids(await search('q=pizza friends', t))).toEqual([strong.id]);
+    expect((await ids(await search('q=pizza friends&match=any', t)))[0]).toBe(strong.id);
+    expect(await ids(await search('q=pizza%20nothere', t))).toEqual([]);
+    const accents = await createMemory(w.tokens.owner, { content: 'Crème brûlée at the café' });
+    expect(await ids(await search('q=creme%20brulee', t))).toEqual([accents.id]);
+  });
+
+  it('pages through hits in rank order, each once, in one round trip per page', async () => {
+    const w = await world();
+    await call('/v1/memories/batch', { method: 'POST', token: w.tokens.owner, json: { memories: Array.from({ length: 23 }, (_, i) => ({ content: `needle ${'needle '.repeat(i % 5)} hay ${i}` })) } });
+    const all: string[] = [];
+    const scores: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await search(`q=needle&limit=5${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, w.tokens.owner);
+      expect(d1Stats(res)).toMatchObject({ roundTrips: 1, rowsWritten: 0 });
+      const page = asSearchPage(await res.json());
+      all.push(...page.data.map((h) => h.id));
+      scores.push(...page.data.map((h) => h.score));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(all).toHaveLength(23);
+    expect(new Set(all).size).toBe(23);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+  });
+
+  it('syntax=fts: AND / OR / NOT, phrases, prefixes, parentheses', async () => {
+    const w = await world();
+    const t = w.tokens.owner;
+    const a = await createMemory(w.tokens.owner, { content: 'red apple pie' });
+    const b = await createMemory(w.tokens.owner, { content: 'green apple juice' });
+    const c = await createMemory(w.tokens.owner, { content: 'red cherry tart' });
+    const q = async (expr: string) => (await ids(await search(`syntax=fts&q=${encodeURIComponent(expr)}`, t))).sort();
+    const s = (...xs: { id: string }[]) => xs.map((x) => x.id).sort();
+    expect(await q('apple AND red')).toEqual(s(a));
+    expect(await q('apple red')).toEqual(s(a));
+    expect(await q('apple OR cherry')).toEqual(s(a, b, c));
+    expect(await q('apple NOT green')).toEqual(s(a));
+    expect(await q('"apple pie"')).toEqual(s(a));
+    expect(await q('"pie apple"')).toEqual([]);
+    expect(await q('app*')).toEqual(s(a, b));
+    expect(await q('(green OR cherry) AND NOT_A_WORD')).toEqual([]);
+    expect(await q('(green OR cherry) NOT juice')).toEqual(s(c));
+    const hit = asSearchPage(await (await search('syntax=fts&q=app*', t)).json()).data[0]!;
+    expect(hit.snippet).toMatch(/<mark>apple<\/mark>/);
+    for (const bad of ['(apple', 'apple)', 'NOT apple', 'apple AND', 'OR', '"open', '()', '🙂', 'a OR (b AND (c']) {
+      await expectProblem(await search(`syntax=fts&q=${encodeURIComponent(bad)}`, t), 400, 'invalid_query');
+    }
+  });
+
+  const NASTY = [
+    '"', '""', '"unbalanced', 'AND', 'OR', 'NOT', 'a AND', 'AND b', '*', 'a*', '**', '-', '-a', 'a -b', ':', 'search_doc:foo', 'content:foo',
+    'memories_fts:foo', 'NEAR(', 'NEAR(a b)', 'NEAR(a b, 2)', '(', ')', '((a)', 'a))', '^a', '+a', '{a}', '[a]', "a'b", '\\', '\u0000', '🙂🙃',
+    '👨‍👩‍👧‍👦 family', 'ℌ𝔢𝔩𝔩𝔬', '日本語のテキスト', 'ＡＮＤ', 'rank', 'bm25(memories_fts)', "'; DROP TABLE memories; --", 'x'.repeat(1000), 'a '.repeat(500),
+  ];
+
+  it('plain and fts queries with hostile input never fail with a 5xx', async () => {
+    const w = await world();
+    await createMemory(w.tokens.owner, { content: 'a normal memory about search_doc and NEAR things 🙂' });
+    for (const q of [...NASTY, 'x'.repeat(10 * 1024)]) {
+      for (const syntax of ['plain', 'fts']) {
+        const res = await search(`syntax=${syntax}&q=${encodeURIComponent(q)}`, w.tokens.owner);
+        expect([200, 400], `${syntax}: ${JSON.stringify(q.slice(0, 40))} → ${res.status}`).toContain(res.status);
+        if (res.status === 200) asSearchPage(await res.json());
+        if (syntax === 'plain' && q.length <= 1000) expect(res.status, q).toBe(200);
+      }
+    }
+  });
+
+  it('generated queries never fail with a 5xx', async () => {
+    const w = await world();
+    await createMemory(w.tokens.owner, { content: 'alpha beta gamma delta' });
+    const token = fc.oneof(
+      fc.constantFrom('AND', 'OR', 'NOT', 'NEAR', '(', ')', '"', '*', '-', ':', '^', 'alpha', 'beta', 'search_doc', '🙂', ' '),
+      fc.string({ maxLength: 8, unit: 'grapheme' }),
+    );
+    const query = fc.array(token, { minLength: 1, maxLength: 12 }).map((parts) => parts.join(' '));
+    await fc.assert(
+      fc.asyncProperty(query, fc.constantFrom('plain', 'fts'), async (q, syntax) => {
+        const res = await search(`syntax=${syntax}&q=${encodeURIComponent(q)}`, w.tokens.owner);
+        expect([200, 400]).toContain(res.status);
+        if (syntax === 'plain' && q.length >= 1 && q.length <= 1000) expect(res.status).toBe(200);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
