@@ -2,14 +2,20 @@ import { createMiddleware } from 'hono/factory';
 import type { JWTPayload } from 'jose';
 import type { AppEnv } from '../env';
 import { ApiError } from '../lib/problem';
+import { KeySetUnavailable } from './jwks';
 import type { Scope } from './scopes';
-import { authConfig, scopesOf, verifyAccessToken } from './verify';
+import { authConfig, scopesOf, verifyAccessToken, type VerifiedToken } from './verify';
 
 export interface AuthContext {
   sub: string;
   scopes: Set<string>;
   claims: JWTPayload;
 }
+
+/** RFC 6750 b64token after a case-insensitive "Bearer"; anything else is not a bearer credential. */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+/** Far above any Auth0 access token; a bigger header is refused before any parsing. */
+const MAX_TOKEN_LENGTH = 16 * 1024;
 
 /** One body for every authentication failure, so the response is no oracle; the reason is logged. */
 export function invalidToken(reason: string, requestId: string): ApiError {
@@ -22,17 +28,24 @@ export function invalidToken(reason: string, requestId: string): ApiError {
 /**
  * Verifies the bearer token and enforces the scopes a route declares in its OpenAPI `security`
  * (see lib/route.ts: the same list feeds both, so the spec and the check cannot disagree).
+ * Runs before request validation, so an unauthenticated caller learns nothing about the input.
  */
 export function requireAuth(required: readonly Scope[]) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const config = authConfig(c.env);
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer ([A-Za-z0-9_\-.=]+)$/.exec(header);
+    const config = authConfig(c.env); // misconfiguration: 503 before anything else
+    const header = c.req.header('authorization');
+    const match = header && header.length <= MAX_TOKEN_LENGTH ? BEARER.exec(header) : null;
     if (!match) throw invalidToken(header ? 'not a bearer token' : 'no authorization header', c.get('requestId'));
-    let token;
+    let token: VerifiedToken;
     try {
       token = await verifyAccessToken(match[1]!, config);
     } catch (err) {
+      if (err instanceof KeySetUnavailable) {
+        console.error(JSON.stringify({ event: 'jwks_unavailable', message: err.message, request_id: c.get('requestId') }));
+        throw new ApiError(503, 'auth_unavailable', 'The signing keys of the identity provider cannot be loaded right now; retry shortly.', {
+          headers: { 'Retry-After': '30' },
+        });
+      }
       throw invalidToken(err instanceof Error ? `${err.name}: ${err.message}` : 'verification failed', c.get('requestId'));
     }
     const scopes = scopesOf(token);

@@ -1,4 +1,79 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { requestMeta } from '../../auth/caller';
+import type { CallerRow } from '../../db/caller';
+import { createTenantWithOwner } from '../../db/tenants';
 import type { AppEnv } from '../../env';
+import { ApiError, problemResponses } from '../../lib/problem';
+import { securedRoute } from '../../lib/route';
+import { MeSchema, toMe } from '../me/schema';
 
 export const provisioning = new OpenAPIHono<AppEnv>();
+
+const EmailSchema = z.email().max(320);
+
+const ProvisionTenantSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200).openapi({ description: 'The new tenant\'s display name.', example: 'Acme' }),
+    email: EmailSchema.optional().openapi({
+      description: 'The owner\'s email. Used only when the access token carries no `email` claim (machine clients, or Auth0 without an email Action); required then.',
+      example: 'ada@example.com',
+    }),
+  })
+  .openapi('ProvisionTenant');
+
+provisioning.openapi(
+  securedRoute([], {
+    method: 'post',
+    path: '/v1/tenants',
+    operationId: 'createTenant',
+    tags: ['Tenants'],
+    summary: 'Provision a tenant for the caller',
+    description:
+      'Creates a tenant on the `free` plan and makes the caller (the token\'s `sub`) its `owner`. Needs a valid access token ' +
+      'for this API and no particular scope: a new sign-up has no permissions assigned yet. A token whose subject ' +
+      'already belongs to a tenant gets 409. Machine-to-machine clients (`<client_id>@clients`) become `service` users. ' +
+      'Returns the caller as `GET /v1/me` would.',
+    request: { body: { required: true, content: { 'application/json': { schema: ProvisionTenantSchema } } } },
+    responses: {
+      201: {
+        description: 'The tenant was created; the caller is its owner',
+        headers: z.object({ Location: z.string().openapi({ example: '/v1/tenant' }) }),
+        content: { 'application/json': { schema: MeSchema } },
+      },
+      ...problemResponses(409, 415, 422),
+    },
+  }),
+  async (c) => {
+    const body = c.req.valid('json');
+    const { sub, claims, scopes } = c.get('auth');
+    const claimed = EmailSchema.safeParse(claims.email);
+    const email = claimed.success ? claimed.data : body.email;
+    if (!email) {
+      throw new ApiError(422, 'validation_failed', 'The access token carries no email claim, so the request body must include the owner\'s email.', {
+        errors: [{ path: 'json.email', message: 'Required when the access token has no email claim' }],
+      });
+    }
+    const kind = sub.endsWith('@clients') ? 'service' : 'person';
+    let created;
+    try {
+      created = await createTenantWithOwner(c.env.DB, { name: body.name, owner: { auth0Id: sub, email, kind } }, requestMeta(c));
+    } catch (err) {
+      // users_auth0_id_live: one live user per identity. The batch is one transaction, so nothing was written.
+      if (/UNIQUE constraint failed: users\.auth0_id/.test(String(err))) {
+        throw new ApiError(409, 'already_provisioned', 'The caller already belongs to a tenant; see GET /v1/me.');
+      }
+      throw err;
+    }
+    const { tenant, user } = created;
+    const caller: CallerRow = {
+      ...user,
+      user_id: user.id,
+      tenant_name: tenant.name,
+      tenant_plan: tenant.plan,
+      tenant_memory_count: tenant.memory_count,
+      tenant_created_at: tenant.created_at,
+      tenant_updated_at: tenant.updated_at,
+    };
+    return c.json(toMe(caller, scopes), 201, { Location: '/v1/tenant' });
+  },
+);
