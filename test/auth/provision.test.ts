@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { MeSchema } from '../../src/routes/me/schema';
 import { createTenant } from '../helpers/fixtures';
 import { call } from '../helpers/http';
 import { mintToken } from '../helpers/tokens';
@@ -26,7 +27,7 @@ describe('POST /v1/tenants (provisioning)', () => {
     const res = await call('/v1/tenants', { method: 'POST', token, json: { name: '  Acme  ' } });
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe('/v1/tenant');
-    const body = await res.json<{ user: { id: string }; tenant: { id: string } }>();
+    const body = MeSchema.parse(await res.json()); // the declared 201 schema
     expect(body).toMatchObject({
       user: { email: 'founder@example.com', role: 'owner', kind: 'person', name: null },
       tenant: { name: 'Acme', plan: 'free', memory_count: 0 },
@@ -100,6 +101,14 @@ describe('POST /v1/tenants (provisioning)', () => {
     const statuses = await Promise.all([1, 2, 3].map(() => call('/v1/tenants', { method: 'POST', token, json: { name: 'Race' } }).then((r) => r.status)));
     expect(statuses.sort()).toEqual([201, 409, 409]);
     expect(await countRows(sub)).toEqual({ users: 1, tenants: 1 });
+  });
+
+  it('answers malformed JSON with 400 and a non-JSON body with 415', async () => {
+    const token = await mintToken({ sub: newSub(), claims: { email: 'a@example.com' } });
+    const malformed = await call('/v1/tenants', { method: 'POST', token, body: '{"name":', headers: { 'content-type': 'application/json' } });
+    expect(malformed.status).toBe(400);
+    const form = await call('/v1/tenants', { method: 'POST', token, body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(form.status).toBe(415);
   });
 
   it('refuses an invalid token with 401 before looking at the body', async () => {

@@ -40,7 +40,7 @@ provisioning.openapi(
         headers: z.object({ Location: z.string().openapi({ example: '/v1/tenant' }) }),
         content: { 'application/json': { schema: MeSchema } },
       },
-      ...problemResponses(409, 415, 422),
+      ...problemResponses(400, 409, 413, 415, 422),
     },
   }),
   async (c) => {

@@ -1,0 +1,114 @@
+// The /v1 operations as the live /openapi.json declares them, and the fixture table the security
+// matrices need for each one. A new operation without an entry here makes the matrices FAIL (by
+// design: coverage must not rot silently) — add an entry to OPERATIONS below.
+import type { Role } from '../../src/db/caller';
+import { createTenant, type TestUser } from '../helpers/fixtures';
+import { call } from '../helpers/http';
+
+export interface Operation {
+  operationId: string;
+  method: string;
+  /** OpenAPI path template, e.g. /v1/memories/{id} */
+  path: string;
+  scopes: string[];
+  pathParams: string[];
+  hasBody: boolean;
+}
+
+type OpenApiDoc = {
+  paths: Record<string, Record<string, { operationId: string; security?: Record<string, string[]>[]; parameters?: { in: string; name: string }[]; requestBody?: unknown }>>;
+};
+
+export async function loadSpec(): Promise<OpenApiDoc> {
+  const res = await call('/openapi.json');
+  if (res.status !== 200) throw new Error(`/openapi.json answered ${res.status}`);
+  return res.json<OpenApiDoc>();
+}
+
+/** Every /v1 operation in the live spec. */
+export async function v1Operations(doc?: OpenApiDoc): Promise<Operation[]> {
+  const spec = doc ?? (await loadSpec());
+  const ops: Operation[] = [];
+  for (const [path, methods] of Object.entries(spec.paths)) {
+    if (!path.startsWith('/v1/')) continue;
+    for (const [method, op] of Object.entries(methods)) {
+      ops.push({
+        operationId: op.operationId,
+        method: method.toUpperCase(),
+        path,
+        scopes: op.security?.[0]?.bearerAuth ?? [],
+        pathParams: [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!),
+        hasBody: op.requestBody !== undefined,
+      });
+    }
+  }
+  return ops;
+}
+
+/** One tenant with a user of each role. */
+export interface TenantWorld {
+  tenantId: string;
+  owner: TestUser;
+  admin: TestUser;
+  member: TestUser;
+  /** Ids of resources created in this tenant (a foreign caller must never see one). */
+  ids: Set<string>;
+}
+
+export async function createWorld(name: string): Promise<TenantWorld> {
+  const { tenant, owner, addUser } = await createTenant(name);
+  const world = { tenantId: tenant.id, owner, admin: await addUser('admin'), member: await addUser('member'), ids: new Set<string>([tenant.id, owner.id]) };
+  world.ids.add(world.admin.id);
+  world.ids.add(world.member.id);
+  return world;
+}
+
+export const ANY_ROLE: readonly Role[] = ['owner', 'admin', 'member'];
+
+export interface OperationFixture {
+  /** Roles allowed to run it; the other roles must get 403 insufficient_role. */
+  roles: readonly Role[];
+  /** For operations with path parameters: creates a resource in `world` and returns the parameter values. */
+  params?: (world: TenantWorld) => Promise<Record<string, string>>;
+  /** A VALID body (and query), so that validation never hides a 403 or 404. */
+  body?: (world: TenantWorld) => unknown;
+  query?: (world: TenantWorld) => Record<string, string>;
+}
+
+/**
+ * One entry per /v1 operationId. `params` should create the resource through the API where the
+ * route exists (as the world's owner) and add its id to `world.ids`.
+ */
+export const OPERATIONS: Record<string, OperationFixture> = {
+  // Any registered caller can read who they are.
+  getMe: { roles: ANY_ROLE },
+  // Provisioning is for callers with no user yet: every member of a tenant gets 409, never 403.
+  createTenant: { roles: ANY_ROLE, body: () => ({ name: 'Another tenant', email: 'someone@example.com' }) },
+};
+
+export function fixtureFor(op: Operation): OperationFixture {
+  const fixture = OPERATIONS[op.operationId];
+  if (!fixture) {
+    throw new Error(
+      `No security fixture for ${op.method} ${op.path} (operationId ${op.operationId}). ` +
+        'Add an entry to OPERATIONS in test/security/operations.ts: the roles allowed, and for path parameters how to create a resource of a tenant.',
+    );
+  }
+  if (op.pathParams.length > 0 && !fixture.params) {
+    throw new Error(`The fixture for ${op.operationId} has no params(): ${op.path} needs ${op.pathParams.join(', ')} from a real resource.`);
+  }
+  return fixture;
+}
+
+/** Calls an operation with concrete path parameters, query and body. */
+export function invoke(op: Operation, token: string, init: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown } = {}) {
+  const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const value = init.params?.[name];
+    if (value === undefined) throw new Error(`no value for {${name}} in ${op.path}`);
+    return encodeURIComponent(value);
+  });
+  const qs = init.query && Object.keys(init.query).length > 0 ? `?${new URLSearchParams(init.query)}` : '';
+  return call(`${path}${qs}`, { method: op.method, token, ...(op.hasBody ? { json: init.body ?? {} } : {}) });
+}
+
+export const describeOp = (op: Operation) => `${op.method} ${op.path} (${op.operationId})`;
