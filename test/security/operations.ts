@@ -75,6 +75,20 @@ export interface OperationFixture {
   query?: (world: TenantWorld) => Record<string, string>;
 }
 
+/** Creates a resource through the API as the world's owner and records its id. */
+async function created(world: TenantWorld, path: string, json: unknown): Promise<string> {
+  const res = await call(path, { method: 'POST', token: await world.owner.token(), json });
+  const body = await res.json<{ id?: string }>();
+  if (res.status !== 201 || !body.id) throw new Error(`fixture POST ${path} answered ${res.status}: ${JSON.stringify(body)}`);
+  world.ids.add(body.id);
+  return body.id;
+}
+
+/** A global memory (visible to every role of its tenant) tagged `fixture`. */
+const memory = async (world: TenantWorld) => ({
+  id: await created(world, '/v1/memories', { content: `fixture memory ${crypto.randomUUID()}`, access_scope: 'global', tags: ['fixture'] }),
+});
+
 /**
  * One entry per /v1 operationId. `params` should create the resource through the API where the
  * route exists (as the world's owner) and add its id to `world.ids`.
@@ -84,6 +98,18 @@ export const OPERATIONS: Record<string, OperationFixture> = {
   getMe: { roles: ANY_ROLE },
   // Provisioning is for callers with no user yet: every member of a tenant gets 409, never 403.
   createTenant: { roles: ANY_ROLE, body: () => ({ name: 'Another tenant', email: 'someone@example.com' }) },
+
+  createMemory: { roles: ANY_ROLE, body: () => ({ content: 'matrix memory', access_scope: 'global' }) },
+  createMemoriesBatch: { roles: ANY_ROLE, body: () => ({ memories: [{ content: 'matrix memory', access_scope: 'global' }] }) },
+  listMemories: { roles: ANY_ROLE },
+  searchMemories: { roles: ANY_ROLE, query: () => ({ q: 'fixture memory' }) },
+  getMemory: { roles: ANY_ROLE, params: memory },
+  updateMemory: { roles: ANY_ROLE, params: memory, body: () => ({ importance: 9 }) },
+  // Soft delete is for everyone; the permanent delete (the one with a role gate) is what we check.
+  deleteMemory: { roles: ['owner', 'admin'], params: memory, query: () => ({ permanent: 'true' }) },
+  restoreMemory: { roles: ANY_ROLE, params: memory },
+  addMemoryTags: { roles: ANY_ROLE, params: memory, body: () => ({ tags: ['added'] }) },
+  removeMemoryTag: { roles: ANY_ROLE, params: async (world) => ({ ...(await memory(world)), tag: 'fixture' }) },
 };
 
 export function fixtureFor(op: Operation): OperationFixture {
