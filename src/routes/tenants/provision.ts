@@ -31,7 +31,7 @@ provisioning.openapi(
     description:
       'Creates a tenant on the `free` plan and makes the caller (the token\'s `sub`) its `owner`. Needs a valid access token ' +
       'for this API and no particular scope: a new sign-up has no permissions assigned yet. A token whose subject ' +
-      'already belongs to a tenant gets 409. Machine-to-machine clients (`<client_id>@clients`) become `service` users. ' +
+      'already has a user gets 409 `already_provisioned` (also what a retry after a lost response sees: `GET /v1/me` then shows the tenant). Machine-to-machine clients (`<client_id>@clients`) become `service` users. ' +
       'Returns the caller as `GET /v1/me` would.',
     request: { body: { required: true, content: { 'application/json': { schema: ProvisionTenantSchema } } } },
     responses: {
@@ -60,7 +60,7 @@ provisioning.openapi(
     } catch (err) {
       // users_auth0_id_live: one live user per identity. The batch is one transaction, so nothing was written.
       if (/UNIQUE constraint failed: users\.auth0_id/.test(String(err))) {
-        throw new ApiError(409, 'already_provisioned', 'The caller already belongs to a tenant; see GET /v1/me.');
+        throw new ApiError(409, 'already_provisioned', 'This identity already has a user in a tenant, so it cannot provision another; GET /v1/me shows it.');
       }
       throw err;
     }
