@@ -89,6 +89,16 @@ const memory = async (world: TenantWorld) => ({
   id: await created(world, '/v1/memories', { content: `fixture memory ${crypto.randomUUID()}`, access_scope: 'global', tags: ['fixture'] }),
 });
 
+/** The newest audit row of the world's tenant (the tenant.create row at least exists). */
+const auditLog = async (world: TenantWorld) => {
+  const res = await call('/v1/audit-logs?limit=1', { token: await world.owner.token() });
+  const body = await res.json<{ data?: { id: string }[] }>();
+  const id = body.data?.[0]?.id;
+  if (res.status !== 200 || !id) throw new Error(`fixture GET /v1/audit-logs answered ${res.status}: ${JSON.stringify(body)}`);
+  world.ids.add(id);
+  return { id };
+};
+
 /**
  * One entry per /v1 operationId. `params` should create the resource through the API where the
  * route exists (as the world's owner) and add its id to `world.ids`.
@@ -110,6 +120,9 @@ export const OPERATIONS: Record<string, OperationFixture> = {
   restoreMemory: { roles: ANY_ROLE, params: memory },
   addMemoryTags: { roles: ANY_ROLE, params: memory, body: () => ({ tags: ['added'] }) },
   removeMemoryTag: { roles: ANY_ROLE, params: async (world) => ({ ...(await memory(world)), tag: 'fixture' }) },
+
+  listAuditLogs: { roles: ['owner', 'admin'] },
+  getAuditLog: { roles: ['owner', 'admin'], params: auditLog },
 };
 
 export function fixtureFor(op: Operation): OperationFixture {
