@@ -197,15 +197,17 @@ export function auditValuesOf(m: Omit<NewMemory, 'id' | 'search_doc'>) {
   return { ...rest, embedding_dimensions: embedding?.length ?? null };
 }
 
-/** Items per INSERT: each chunk is ONE bound JSON parameter, kept well under D1's 2 MB value limit. */
-const CHUNK_BYTES = 900_000;
+/** Items per INSERT: each chunk is ONE bound JSON parameter, kept under D1's 2 MB value limit. */
+const CHUNK_BYTES = 1_500_000;
+const utf8 = new TextEncoder();
 
-function chunksOf<T>(items: T[], size: (item: T) => number): T[][] {
+/** Splits `items` so that each chunk's JSON stays under CHUNK_BYTES. */
+function chunksOf<T>(items: T[]): T[][] {
   const out: T[][] = [];
   let current: T[] = [];
   let bytes = 0;
   for (const item of items) {
-    const n = size(item);
+    const n = utf8.encode(JSON.stringify(item)).length + 1;
     if (current.length > 0 && bytes + n > CHUNK_BYTES) {
       out.push(current);
       current = [];
@@ -241,8 +243,7 @@ export function insertMemoriesStatements(db: D1Database, items: NewMemory[], act
   // The first item goes alone: its guard reads tenants.memory_count, which the insert trigger
   // bumps row by row, so a multi-row guard on it could stop half-way. The rest only need "the
   // first row exists" (the quota was checked for all of them at once).
-  const size = (m: (typeof encoded)[number]) => m.content.length * 3 + m.search_doc.length + (m.embedding?.length ?? 0) + m.metadata.length * 2 + 512;
-  const chunks = [[encoded[0]!], ...chunksOf(encoded.slice(1), size)];
+  const chunks = [[encoded[0]!], ...chunksOf(encoded.slice(1))];
   const statements: D1PreparedStatement[] = [];
   chunks.forEach((chunk, i) => {
     const b = new Binder(w.sub);
@@ -267,7 +268,7 @@ export function insertMemoriesStatements(db: D1Database, items: NewMemory[], act
     const { id, search_doc: _doc, ...values } = m;
     return { a: newId('aud', w.now), r: id, n: JSON.stringify(auditValuesOf(values)) };
   });
-  for (const chunk of chunksOf(audits, (a) => a.n.length * 2 + 128)) {
+  for (const chunk of chunksOf(audits)) {
     const b = new Binder(w.sub);
     const sql = `INSERT INTO audit_logs (id, tenant_id, user_id, action, resource_type, resource_id, old_values, new_values, ip, user_agent, request_id, created_at)
       SELECT json_extract(j.value, '$.a'), c.tenant_id, c.user_id, ${b.bind(action)}, 'memory', json_extract(j.value, '$.r'), NULL, json_extract(j.value, '$.n'),

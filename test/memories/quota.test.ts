@@ -51,3 +51,31 @@ describe('plan quota (free: 1,000 live memories)', () => {
     expect((await call('/v1/memories', { method: 'POST', token: w.tokens.owner, json: { content: 'x' } })).status).toBe(201);
   });
 });
+
+describe('large batches (several INSERT chunks)', () => {
+  const big = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ content: `${i} ${'lorem ipsum dolor sit amet '.repeat(1300)}`.slice(0, 32_768), tags: [`n${i}`], metadata: { i } }));
+
+  it('100 maximum-size memories are created in order, counted and audited', async () => {
+    const w = await world();
+    const res = await call('/v1/memories/batch', { method: 'POST', token: w.tokens.owner, json: { memories: big(100) } });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const body = (await res.json()) as { data: { metadata: { i: number }; content: string }[] };
+    expect(body.data.map((m) => m.metadata.i)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(body.data[99]!.content).toHaveLength(32_768);
+    expect(await memoryCount(w.owner.tenantId)).toEqual({ n: 100, live: 100 });
+    const audit = await env.DB.prepare(`SELECT count(*) AS n FROM audit_logs WHERE tenant_id = ?1 AND action = 'memory.batch_create'`).bind(w.owner.tenantId).first<{ n: number }>();
+    expect(audit!.n).toBe(100);
+    const hit = await (await call('/v1/memories/search?q=n77', { token: w.tokens.owner })).json<{ data: { metadata: { i: number } }[] }>();
+    expect(hit.data.map((h) => h.metadata.i)).toEqual([77]);
+  });
+
+  it('over quota, a multi-chunk batch writes nothing at all', async () => {
+    const w = await world();
+    await fill(w.owner.tenantId, w.owner.id, 950);
+    await expectProblem(await call('/v1/memories/batch', { method: 'POST', token: w.tokens.owner, json: { memories: big(60) } }), 403, 'quota_exceeded');
+    expect(await memoryCount(w.owner.tenantId)).toEqual({ n: 950, live: 950 });
+    const audit = await env.DB.prepare(`SELECT count(*) AS n FROM audit_logs WHERE tenant_id = ?1 AND resource_type = 'memory'`).bind(w.owner.tenantId).first<{ n: number }>();
+    expect(audit!.n).toBe(0);
+  });
+});
