@@ -26,11 +26,27 @@ describe('memories: bad input is a clear 4xx naming the field, and writes nothin
     [{ content: 'x', embedding: Array.from({ length: 4097 }, () => 0.5) }, 'json.embedding'],
     [{ content: 'x', embedding: ['a'] }, 'json.embedding.0'],
     [{ content: 'x', source: '' }, 'json.source'],
+    [{ content: '\u0000' }, 'json.content'],
+    [{ content: 'a\u0000b' }, 'json.content'],
+    [{ content: 'x', source: '\u0000' }, 'json.source'],
   ])('create %#: 422 naming %s', async (json, path) => {
     const w = await world();
     const res = await post(w.tokens.owner, json);
     const body = await expectProblem(res, 422, 'validation_failed');
     expect(body.errors!.map((e) => e.path)).toContain(path);
+    expect((await memoryCount(w.owner.tenantId)).live).toBe(0);
+  });
+
+  it('refuses lone UTF-16 surrogates (they cannot be stored as UTF-8)', async () => {
+    const w = await world();
+    const lone = String.fromCharCode(0xd800);
+    for (const [json, path] of [
+      [{ content: `lone ${lone} surrogate` }, 'json.content'],
+      [{ content: 'x', tags: [String.fromCharCode(0xdc00)] }, 'json.tags.0'],
+    ] as const) {
+      const body = await expectProblem(await post(w.tokens.owner, json), 422, 'validation_failed');
+      expect(body.errors!.map((e) => e.path)).toContain(path);
+    }
     expect((await memoryCount(w.owner.tenantId)).live).toBe(0);
   });
 

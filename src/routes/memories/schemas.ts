@@ -18,11 +18,19 @@ export const MemoryIdSchema = z.string().regex(idPattern('mem'), 'must be a memo
 export const SessionIdSchema = z.string().regex(idPattern('ses'), 'must be a session id (ses_…)').openapi({ example: 'ses_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' });
 const UserIdSchema = z.string().regex(idPattern('usr'), 'must be a user id (usr_…)');
 
-export const TagSchema = z
-  .string()
-  .min(1)
-  .max(MEMORY_TAG_MAX_CHARS)
-  .regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters')
+/** Text the database stores as given: no NUL (SQLite text ends there) and no lone UTF-16 surrogate (not valid UTF-8). */
+const storable = (schema: z.ZodString) =>
+  schema
+    .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
+    .refine((v) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(v), 'must be valid Unicode (no lone surrogates)');
+
+export const TagSchema = storable(
+  z
+    .string()
+    .min(1)
+    .max(MEMORY_TAG_MAX_CHARS)
+    .regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters'),
+)
   .openapi({ example: 'preferences' });
 const TagsSchema = z
   .array(TagSchema)
@@ -49,7 +57,7 @@ const MetadataSchema = z
     example: { app: 'support-bot', priority: 2 },
   });
 
-const ContentSchema = z.string().min(1).max(MEMORY_CONTENT_MAX).openapi({ description: `1–${MEMORY_CONTENT_MAX} characters.`, example: 'The user prefers dark mode and metric units.' });
+const ContentSchema = storable(z.string().min(1).max(MEMORY_CONTENT_MAX)).openapi({ description: `1–${MEMORY_CONTENT_MAX} characters.`, example: 'The user prefers dark mode and metric units.' });
 const ImportanceSchema = z.number().int().min(1).max(10).openapi({ description: '1 (trivia) to 10 (critical).', example: 7 });
 
 export const CreateMemorySchema = z
@@ -62,7 +70,7 @@ export const CreateMemorySchema = z
     session_id: SessionIdSchema.nullable()
       .default(null)
       .openapi({ description: 'One of the caller\'s live sessions. Required when `access_scope` is `session`.' }),
-    source: z.string().min(1).max(MEMORY_SOURCE_MAX).nullable().default(null).openapi({ description: 'Where the memory came from (free text).', example: 'chat' }),
+    source: storable(z.string().min(1).max(MEMORY_SOURCE_MAX).regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters')).nullable().default(null).openapi({ description: 'Where the memory came from (free text).', example: 'chat' }),
     embedding: z
       .array(z.number())
       .min(1)
