@@ -114,6 +114,19 @@ describe('memories: bad input is a clear 4xx naming the field, and writes nothin
     expect((await auditRows(w.owner.tenantId, m.id)).map((r) => r.action)).toEqual(['memory.create', 'memory.update', 'memory.update', 'memory.update', 'memory.delete']);
   });
 
+  it('If-Match under concurrency: of simultaneous updates at the same version exactly one wins', async () => {
+    const w = await world();
+    const m = await createMemory(w.tokens.owner, { content: 'start' });
+    const responses = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => call(`/v1/memories/${m.id}`, { method: 'PATCH', token: w.tokens.owner, json: { content: `writer ${i}` }, headers: { 'if-match': `"${m.id}-v1"` } })),
+    );
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 412, 412, 412, 412, 412]);
+    const now = (await (await call(`/v1/memories/${m.id}`, { token: w.tokens.owner })).json()) as { version: number };
+    expect(now.version).toBe(2);
+    expect((await auditRows(w.owner.tenantId, m.id)).filter((r) => r.action === 'memory.update')).toHaveLength(1);
+  });
+
   it('404 for unknown ids, 400 for malformed ones, 409 for changing a deleted memory', async () => {
     const w = await world();
     const missing = 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3';

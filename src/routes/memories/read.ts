@@ -9,7 +9,7 @@ import { securedRoute } from '../../lib/route';
 import { ftsSyntaxQuery, SearchSyntaxError, snippet } from '../../lib/search-query';
 import { plainFtsQuery, tokenize } from '../../lib/search-text';
 import { filtersOf, metadataFilters, notFound } from './helpers';
-import { ListQuerySchema, MemoryPageSchema, MemoryPathSchema, MemorySchema, ReadQuerySchema, SearchPageSchema, SearchQuerySchema } from './schemas';
+import { ListQuerySchema, METADATA_FILTER_DOC, MemoryPageSchema, MemoryPathSchema, MemorySchema, ReadQuerySchema, SearchPageSchema, SearchQuerySchema } from './schemas';
 import { rememberCaller, withCallerTenant } from './tenant';
 
 export const readRoutes = new OpenAPIHono<AppEnv>();
@@ -25,7 +25,8 @@ readRoutes.openapi(
     summary: 'List memories',
     description:
       'The memories visible to the caller, newest first (or `order=asc`), filtered; keyset-paginated by (created_at, id): walking every ' +
-      '`next_cursor` returns each matching memory exactly once, even while memories are being added. A cursor only works with the query that produced it.',
+      '`next_cursor` returns each matching memory exactly once, even while memories are being added. A cursor only works with the query that produced it.' +
+      METADATA_FILTER_DOC,
     request: { query: ListQuerySchema },
     responses: { 200: { description: 'A page of memories.', content: { 'application/json': { schema: MemoryPageSchema } } }, ...problemResponses(400) },
   }),
@@ -63,7 +64,8 @@ readRoutes.openapi(
     description:
       'BM25-ranked full-text search over the caller\'s visible, live memories (content and tags; case and accents ignored), with the list filters. ' +
       'Each hit has a `score` and an HTML-escaped `snippet` with matches in `<mark>…</mark>`. Pages follow the ranking (keyset on score, then ' +
-      'storage order); scores depend on the whole index, so pages fetched while memories change may shift. A query without letters or digits returns no hits.',
+      'storage order); scores depend on the whole index, so pages fetched while memories change may shift. A query without letters or digits returns no hits.' +
+      METADATA_FILTER_DOC,
     request: { query: SearchQuerySchema },
     responses: { 200: { description: 'A page of hits, best first.', content: { 'application/json': { schema: SearchPageSchema } } }, ...problemResponses(400) },
   }),

@@ -160,7 +160,7 @@ const FilterFields = {
   created_before: rfc3339.optional().openapi({ description: 'RFC 3339; only memories created strictly before.' }),
   include: IncludeSchema,
 };
-const METADATA_FILTER_DOC =
+export const METADATA_FILTER_DOC =
   ' Also accepts `metadata.<key>=<value>` (up to 20; key 1–64 of `A–Z a–z 0–9 _ -`): equality on a top-level metadata key — ' +
   'text values compare as text, numbers numerically, `true`/`false` as booleans.';
 
@@ -168,7 +168,7 @@ export const ListQuerySchema = PageQuerySchema.extend({
   ...FilterFields,
   deleted: z.enum(['exclude', 'only', 'include']).default('exclude').openapi({ description: 'Soft-deleted memories: left out (default), only them, or both.' }),
   order: z.enum(['desc', 'asc']).default('desc').openapi({ description: 'By creation time: newest first (default) or oldest first.' }),
-}).openapi({ description: METADATA_FILTER_DOC });
+});
 
 export const SearchQuerySchema = PageQuerySchema.extend({
   q: z.string().min(1).max(SEARCH_QUERY_MAX).openapi({ description: `The search text, 1–${SEARCH_QUERY_MAX} characters.`, example: 'dark mode' }),
