@@ -10,6 +10,7 @@ import { PageQuerySchema, pageSchema } from '../../lib/pagination';
 import { ApiError, problemResponses } from '../../lib/problem';
 import { securedRoute } from '../../lib/route';
 import { fromIso } from '../../lib/time';
+import { DateTimeParam } from '../memories/schemas';
 
 export const auditLogs = new OpenAPIHono<AppEnv>();
 
@@ -29,7 +30,6 @@ const AuditLogSchema = z
   })
   .openapi('AuditLog');
 
-const rfc3339 = z.string().refine((v) => fromIso(v) !== undefined, 'must be an RFC 3339 date-time');
 const name = z.string().min(1).max(64);
 
 const ListQuery = PageQuerySchema.extend({
@@ -37,8 +37,8 @@ const ListQuery = PageQuerySchema.extend({
   resource_id: z.string().min(1).max(64).optional(),
   user_id: z.string().regex(idPattern('usr'), 'must be a user id (usr_…)').optional(),
   action: name.optional().openapi({ example: 'memory.delete' }),
-  since: rfc3339.optional().openapi({ description: 'RFC 3339; entries at or after.', example: '2026-01-01T00:00:00Z' }),
-  until: rfc3339.optional().openapi({ description: 'RFC 3339; entries strictly before.' }),
+  since: DateTimeParam.optional().openapi({ description: 'RFC 3339; entries at or after.', example: '2026-01-01T00:00:00Z' }),
+  until: DateTimeParam.optional().openapi({ description: 'RFC 3339; entries strictly before.' }),
 });
 
 auditLogs.openapi(

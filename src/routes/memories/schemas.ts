@@ -13,6 +13,7 @@ import {
   SEARCH_QUERY_MAX,
 } from '../../lib/limits';
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
+import { fromIso } from '../../lib/time';
 
 export const MemoryIdSchema = z.string().regex(idPattern('mem'), 'must be a memory id (mem_…)').openapi({ example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' });
 export const SessionIdSchema = z.string().regex(idPattern('ses'), 'must be a session id (ses_…)').openapi({ example: 'ses_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' });
@@ -140,7 +141,12 @@ const repeatable = <T extends z.ZodTypeAny>(item: T, description: string) =>
     .optional()
     .openapi({ description: `${description} Repeatable, up to ${FILTER_VALUES_MAX} times.` });
 
-const rfc3339 = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i, 'must be an RFC 3339 date-time').refine((v) => !Number.isNaN(Date.parse(v)), 'must be a valid date-time');
+/** An RFC 3339 date-time query parameter (also used by the audit-log filters). */
+export const DateTimeParam = z
+  .string()
+  .refine((v) => fromIso(v) !== undefined, 'must be an RFC 3339 date-time')
+  .openapi({ format: 'date-time' });
+const rfc3339 = DateTimeParam;
 
 export const IncludeSchema = z.enum(['embedding']).optional().openapi({ description: '`embedding`: also return each memory\'s embedding.' });
 const SessionParam = SessionIdSchema.optional().openapi({
