@@ -17,6 +17,11 @@ describe('memories CRUD: happy path', () => {
     expect(asMemory(await got.json())).toEqual(m);
     expect(got.headers.get('etag')).toBe(`"${m.id}-v1"`);
     expect(d1Stats(got)).toMatchObject({ roundTrips: 1, rowsWritten: 0 });
+    const same = await call(`/v1/memories/${m.id}`, { token: w.tokens.owner, headers: { 'if-none-match': `"${m.id}-v1"` } });
+    expect(same.status).toBe(304);
+    expect(await same.text()).toBe('');
+    const stale = await call(`/v1/memories/${m.id}`, { token: w.tokens.owner, headers: { 'if-none-match': `"${m.id}-v0"` } });
+    expect(stale.status).toBe(200);
   });
 
   it('stores every field, de-duplicates tags and returns the embedding only on request', async () => {

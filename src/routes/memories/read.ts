@@ -1,5 +1,5 @@
 // GET /v1/memories, /v1/memories/search, /v1/memories/{id}: one D1 round trip, no writes.
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { runAsCaller } from '../../auth/caller';
 import { getMemoryStatement, listMemoriesStatement, searchMemoriesStatement, etagOf, toMemory, type MemoryRow } from '../../db/memories';
 import type { AppEnv } from '../../env';
@@ -129,9 +129,14 @@ readRoutes.openapi(
     tags: ['Memories'],
     summary: 'Get a memory',
     description: 'A memory visible to the caller, with its `ETag`. Soft-deleted memories are returned too (with `deleted_at`) until purged. Others\' private memories, other tenants\' memories and session memories without their `session_id` are 404.',
-    request: { params: MemoryPathSchema, query: ReadQuerySchema },
+    request: {
+      params: MemoryPathSchema,
+      query: ReadQuerySchema,
+      headers: z.object({ 'If-None-Match': z.string().max(1024).optional().openapi({ description: 'An ETag you hold: 304 without a body if the memory is unchanged.' }) }),
+    },
     responses: {
       200: { description: 'The memory.', headers: { ETag: { schema: { type: 'string' as const } } }, content: { 'application/json': { schema: MemorySchema } } },
+      304: { description: 'Unchanged since the ETag in If-None-Match.', headers: { ETag: { schema: { type: 'string' as const } } } },
       ...problemResponses(400, 404),
     },
   }),
@@ -143,7 +148,10 @@ readRoutes.openapi(
     rememberCaller(c, caller);
     const row = results[0]!.results[0] as MemoryRow | undefined;
     if (!row) throw notFound(id);
-    c.header('ETag', etagOf(row));
+    const etag = etagOf(row);
+    c.header('ETag', etag);
+    const held = c.req.valid('header')['If-None-Match'];
+    if (held && held.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return c.body(null, 304);
     return c.json(toMemory(row, embedding), 200);
   },
 );
