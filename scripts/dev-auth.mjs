@@ -52,12 +52,13 @@ export function parseTtl(ttl) {
 export async function mintDevToken({ sub = DEMO.sub, scopes = ALL_SCOPES, ttlSeconds = 24 * 3600, email } = {}) {
   const jwk = await devKey();
   const key = await importJWK(jwk, 'RS256');
+  const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT({ scope: scopes.join(' '), ...(email ? { email } : {}) })
     .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'JWT' })
     .setSubject(sub)
     .setIssuer(DEV_ISSUER)
     .setAudience(DEV_AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds);
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttlSeconds);
   return jwt.sign(key);
 }
