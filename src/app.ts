@@ -45,6 +45,7 @@ export function createApp() {
     const given = c.req.header('x-request-id');
     c.set('requestId', given && REQUEST_ID.test(given) ? given : newId('req'));
     const stats: D1Stats = { roundTrips: 0, rowsRead: 0, rowsWritten: 0 };
+    c.set('d1', stats);
     c.env = { ...c.env, DB: instrumentD1(c.env.DB, stats) };
     await next();
     c.res.headers.set('X-Request-Id', c.get('requestId'));

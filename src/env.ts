@@ -1,4 +1,7 @@
 import type { AuthContext } from './auth/middleware';
+import type { CallerRow } from './db/caller';
+import type { D1Stats } from './db/instrument';
+import type { RateLimiter } from './durable/rate-limiter';
 
 /** Bindings and vars the Worker reads (wrangler.toml, .dev.vars, test config). */
 export interface Env {
@@ -12,6 +15,10 @@ export interface Env {
   AUTH0_JWKS?: string;
   /** HMAC key that signs pagination cursors. */
   CURSOR_SECRET?: string;
+  /** Per-tenant request counters (src/middleware/rate-limit.ts); absent = no rate limiting. */
+  RATE_LIMITER?: DurableObjectNamespace<RateLimiter>;
+  /** Comma-separated origins allowed to call the API from a browser; empty = CORS off. */
+  CORS_ORIGINS?: string;
 }
 
 export interface AppEnv {
@@ -19,5 +26,9 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     auth: AuthContext;
+    /** Set by runAsCaller once the request's batch has resolved the caller. */
+    caller?: CallerRow;
+    /** This request's D1 cost so far (src/db/instrument.ts). */
+    d1: D1Stats;
   };
 }

@@ -8,3 +8,5 @@ export default {
 } satisfies ExportedHandler<Env>;
 
 export { app };
+// Durable Object classes must be exported by the Worker's main module.
+export { RateLimiter } from './durable/rate-limiter';

@@ -14,6 +14,7 @@ export async function runAsCaller(
 ): Promise<{ caller: CallerRow; results: D1Result[] }> {
   const { caller, results } = await batchAsCaller(c.env.DB, c.get('auth').sub, statements);
   if (!caller) throw invalidToken('no live user for subject', c.get('requestId'));
+  c.set('caller', caller); // the rate limiter learns the tenant and plan from it
   return { caller, results };
 }
 

@@ -20,3 +20,5 @@ export const FILTER_VALUES_MAX = 20;
 /** Idempotency-Key: 1–255 visible ASCII characters; a stored response is replayed for 24 h. */
 export const IDEMPOTENCY_KEY_MAX = 255;
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+/** Rate limits are per tenant, per fixed window of this many seconds (quota: PLANS[plan].requestsPerMinute). */
+export const RATE_LIMIT_WINDOW_SECONDS = 60;

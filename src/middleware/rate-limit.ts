@@ -1,0 +1,93 @@
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { callerStatement, type CallerRow } from '../db/caller';
+import type { Plan } from '../db/tenants';
+import type { RateDecision } from '../durable/rate-limiter';
+import type { AppEnv } from '../env';
+import { RATE_LIMIT_WINDOW_SECONDS } from '../lib/limits';
+import { PLANS } from '../lib/plans';
+import { ApiError } from '../lib/problem';
+
+// Per-tenant rate limiting by plan, counted in one RateLimiter Durable Object per tenant (exact,
+// no D1 write). The tenant and plan are only known from the caller row of the request's own D1
+// batch, so this isolate remembers subject → {tenant, plan} from every resolved request:
+//  - known subject: the tenant's quota is taken BEFORE the handler touches D1, and a 429 costs
+//    no D1 at all. The entry is refreshed from each request's caller row (plan changes apply on
+//    the next request).
+//  - unknown ("cold") subject: the request runs, the caller row it resolved names the tenant, and
+//    the quota is charged afterwards. Concurrent cold requests for the same subject wait for the
+//    first one, so a flood lets at most one request per subject and isolate past the check. A
+//    request that never reached D1 (e.g. a 422) looks the caller up itself: still ≤ 1 round trip.
+
+const WINDOW_MS = RATE_LIMIT_WINDOW_SECONDS * 1000;
+const MAX_KNOWN = 10_000;
+const known = new Map<string, { tenantId: string; plan: Plan }>();
+const cold = new Map<string, Promise<void>>();
+
+function remember(sub: string, caller: Pick<CallerRow, 'tenant_id' | 'tenant_plan'>) {
+  if (known.size >= MAX_KNOWN) known.clear();
+  known.set(sub, { tenantId: caller.tenant_id, plan: caller.tenant_plan });
+}
+
+/** Takes one request from the tenant's quota; null when the limiter is absent or failing (fail open). */
+async function take(c: Context<AppEnv>, tenant: { tenantId: string; plan: Plan }): Promise<RateDecision | null> {
+  const ns = c.env.RATE_LIMITER;
+  if (!ns) return null;
+  try {
+    return await ns.get(ns.idFromName(tenant.tenantId)).take(PLANS[tenant.plan].requestsPerMinute, WINDOW_MS);
+  } catch (err) {
+    console.error(JSON.stringify({ event: 'rate_limiter_failed', request_id: c.get('requestId'), message: String(err) }));
+    return null;
+  }
+}
+
+export function rateLimitHeaders(d: RateDecision): Record<string, string> {
+  const t = Math.max(1, Math.ceil(d.resetMs / 1000));
+  return {
+    'RateLimit-Policy': `"tenant";q=${d.limit};w=${RATE_LIMIT_WINDOW_SECONDS}`,
+    RateLimit: `"tenant";r=${d.remaining};t=${t}`,
+    ...(d.allowed ? {} : { 'Retry-After': String(t) }),
+  };
+}
+
+function tooMany(d: RateDecision): ApiError {
+  return new ApiError(429, 'rate_limited', `The tenant's plan allows ${d.limit} requests per ${RATE_LIMIT_WINDOW_SECONDS} s; retry after the Retry-After delay.`, {
+    headers: rateLimitHeaders(d),
+  });
+}
+
+const setHeaders = (c: Context<AppEnv>, d: RateDecision | null) => {
+  if (d) for (const [k, v] of Object.entries(rateLimitHeaders({ ...d, allowed: true }))) c.res.headers.set(k, v);
+};
+
+/** Runs after requireAuth on every authenticated route (see lib/route.ts). */
+export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
+  const sub = c.get('auth').sub;
+  if (!known.has(sub)) await cold.get(sub);
+  const tenant = known.get(sub);
+
+  if (tenant) {
+    const decision = await take(c, tenant);
+    if (decision && !decision.allowed) throw tooMany(decision);
+    await next();
+    const caller = c.get('caller');
+    if (caller) remember(sub, caller);
+    setHeaders(c, decision);
+    return;
+  }
+
+  let release!: () => void;
+  cold.set(sub, new Promise<void>((resolve) => (release = resolve)));
+  try {
+    await next();
+    let caller: Pick<CallerRow, 'tenant_id' | 'tenant_plan'> | null | undefined = c.get('caller');
+    if (!caller && c.get('d1').roundTrips === 0) caller = await callerStatement(c.env.DB, sub).first<CallerRow>();
+    if (!caller) return; // no live user for this subject: nothing to charge
+    remember(sub, caller);
+    setHeaders(c, await take(c, { tenantId: caller.tenant_id, plan: caller.tenant_plan }));
+  } finally {
+    cold.delete(sub);
+    release();
+  }
+});
+
