@@ -18,6 +18,8 @@ import { system } from './routes/system';
 import { lifecycle, provisioning } from './routes/tenants';
 import { usage } from './routes/usage';
 import { users } from './routes/users';
+import { cors } from './middleware/cors';
+import { securityHeaders } from './middleware/security-headers';
 
 /** Validation failures: a bad body is 422, a bad query/path/header 400; each names its field. */
 function validationHook(result: { success: boolean; target?: string; error?: z.ZodError }, c: Context<AppEnv>) {
@@ -51,6 +53,9 @@ export function createApp() {
     c.res.headers.set('X-Request-Id', c.get('requestId'));
     c.res.headers.set('Server-Timing', serverTiming(stats));
   });
+
+  app.use('*', securityHeaders);
+  app.use('*', cors);
 
   // Bodies: JSON only, and bounded.
   app.use('/v1/*', async (c, next) => {

@@ -30,5 +30,7 @@ export interface AppEnv {
     caller?: CallerRow;
     /** This request's D1 cost so far (src/db/instrument.ts). */
     d1: D1Stats;
+    /** CSP nonce of the docs page's inline script (src/middleware/security-headers.ts). */
+    cspNonce?: string;
   };
 }

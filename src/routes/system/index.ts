@@ -37,6 +37,7 @@ system.openapi(
 // The spec and the docs page are plain routes (not part of the documented API surface).
 system.get('/docs', (c, next) =>
   Scalar<AppEnv>({
+    nonce: c.get('cspNonce'), // allowed by the page's CSP (src/middleware/security-headers.ts)
     url: '/openapi.json',
     pageTitle: `${API_TITLE} reference`,
     // Served by this Worker from static assets (scripts/prepare-assets.mjs): no CDN.
