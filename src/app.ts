@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import type { Context } from 'hono';
 import type { AppEnv } from './env';
+import { resilientD1 } from './db/resilience';
 import { instrumentD1, serverTiming, type D1Stats } from './db/instrument';
 import { newId } from './lib/ids';
 import { MAX_BODY_BYTES } from './lib/limits';
@@ -48,7 +49,8 @@ export function createApp() {
     c.set('requestId', given && REQUEST_ID.test(given) ? given : newId('req'));
     const stats: D1Stats = { roundTrips: 0, rowsRead: 0, rowsWritten: 0 };
     c.set('d1', stats);
-    c.env = { ...c.env, DB: instrumentD1(c.env.DB, stats) };
+    // Every attempt is counted (instrument inside), retries and 503s decided outside.
+    c.env = { ...c.env, DB: resilientD1(instrumentD1(c.env.DB, stats)) };
     await next();
     c.res.headers.set('X-Request-Id', c.get('requestId'));
     c.res.headers.set('Server-Timing', serverTiming(stats));
