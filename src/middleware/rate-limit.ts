@@ -44,8 +44,8 @@ async function take(c: Context<AppEnv>, tenant: { tenantId: string; plan: Plan }
 export function rateLimitHeaders(d: RateDecision): Record<string, string> {
   const t = Math.max(1, Math.ceil(d.resetMs / 1000));
   return {
-    'RateLimit-Policy': `"tenant";q=${d.limit};w=${RATE_LIMIT_WINDOW_SECONDS}`,
-    RateLimit: `"tenant";r=${d.remaining};t=${t}`,
+    'RateLimit-Policy': `"default";q=${d.limit};w=${RATE_LIMIT_WINDOW_SECONDS}`,
+    RateLimit: `"default";r=${d.remaining};t=${t}`,
     ...(d.allowed ? {} : { 'Retry-After': String(t) }),
   };
 }

@@ -26,7 +26,7 @@ describe('rate limiting per tenant by plan', () => {
     const [first, second] = await burst(token, 2);
     for (const res of [first!, second!]) {
       expect(res.status).toBe(200);
-      expect(res.headers.get('ratelimit-policy')).toBe(`"tenant";q=${FREE};w=60`);
+      expect(res.headers.get('ratelimit-policy')).toBe(`"default";q=${FREE};w=60`);
     }
     expect(parse(first!.headers.get('ratelimit'))).toMatchObject({ r: FREE - 1 });
     expect(parse(second!.headers.get('ratelimit'))).toMatchObject({ r: FREE - 2 });
@@ -54,7 +54,7 @@ describe('rate limiting per tenant by plan', () => {
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(parse(refused.headers.get('ratelimit'))).toEqual({ r: 0, t: retryAfter });
-    expect(refused.headers.get('ratelimit-policy')).toBe(`"tenant";q=${FREE};w=60`);
+    expect(refused.headers.get('ratelimit-policy')).toBe(`"default";q=${FREE};w=60`);
     expect(roundTrips(refused)).toBe(0);
 
     // Another tenant is unaffected.
@@ -81,7 +81,7 @@ describe('rate limiting per tenant by plan', () => {
     const token = await owner.token();
     await env.DB.prepare("UPDATE tenants SET plan = 'pro' WHERE id = ?1").bind(tenant.id).run();
     const res = await call('/v1/me', { token });
-    expect(res.headers.get('ratelimit-policy')).toBe(`"tenant";q=${PLANS.pro.requestsPerMinute};w=60`);
+    expect(res.headers.get('ratelimit-policy')).toBe(`"default";q=${PLANS.pro.requestsPerMinute};w=60`);
   });
 
   it('lets at most one request of a concurrent cold flood past the check', async () => {
