@@ -63,7 +63,7 @@ export function createApp() {
   app.use('/v1/*', async (c, next) => {
     if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
       const type = c.req.header('content-type');
-      const hasBody = type !== undefined || (c.req.header('content-length') ?? '0') !== '0';
+      const hasBody = type !== undefined || (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding') !== undefined;
       if (hasBody && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type ?? '')) {
         throw new ApiError(415, 'unsupported_media_type', 'The request body must be application/json.');
       }
@@ -105,6 +105,7 @@ function toApiError(err: unknown, requestId: string): ApiError {
   if (err instanceof HTTPException) {
     if (err.status === 400) return new ApiError(400, 'malformed_json', 'The request body is not valid JSON.');
     if (err.status === 413) return new ApiError(413, 'payload_too_large', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+    if (err.status === 415) return new ApiError(415, 'unsupported_media_type', 'The request body must be application/json.');
     return new ApiError(err.status, 'http_error', err.message || 'Request failed.');
   }
   const message = err instanceof Error ? err.message : String(err);

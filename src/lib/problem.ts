@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { MAX_BODY_BYTES } from './limits';
 
 /** Stable, documented error titles by HTTP status. */
 const TITLES: Record<number, string> = {
@@ -80,7 +81,7 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'No such resource in the caller\'s tenant.',
   409: 'Conflicts with the current state.',
   412: 'If-Match did not match the current ETag.',
-  413: 'Request body too large.',
+  413: `Request body larger than ${MAX_BODY_BYTES} bytes.`,
   415: 'Request body must be application/json.',
   422: 'The body failed validation.',
   429: 'Rate limit exceeded.',

@@ -1,52 +1,18 @@
-import { z } from '@hono/zod-openapi';
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app';
-import { requestMeta, runAsCaller } from '../../src/auth/caller';
-import { auditStatement } from '../../src/db/audit';
-import { withCaller } from '../../src/db/caller';
 import { READ_ATTEMPTS } from '../../src/db/resilience';
-import { securedRoute } from '../../src/lib/route';
 import { createTenant } from '../helpers/fixtures';
 import { faultyD1, type Fault } from './faulty-d1';
+import { appWithTestRoutes } from './test-app';
 
 const LOST = 'D1_ERROR: Network connection lost.';
 const RESET = 'D1_ERROR: Internal error in D1 DB storage caused object to be reset.';
 const OVERLOADED = 'D1 DB is overloaded. Too many requests queued.';
 
-// The app under test plus a write route shaped like every real one: change + audit row in the
-// caller's batch, guarded by the caller's role.
-function appWithWriteRoute() {
-  const app = createApp();
-  app.openapi(
-    securedRoute(['manage:tenant'], {
-      method: 'post',
-      path: '/v1/test-rename',
-      operationId: 'testRename',
-      request: { body: { required: true, content: { 'application/json': { schema: z.object({ name: z.string().min(1) }) } } } },
-      responses: { 200: { description: 'Renamed', content: { 'application/json': { schema: z.object({ name: z.string() }) } } } },
-    }),
-    async (c) => {
-      const { name } = c.req.valid('json');
-      const sub = c.get('auth').sub;
-      const now = Date.now();
-      await runAsCaller(c, [
-        c.env.DB.prepare(withCaller("UPDATE tenants SET name = ?2, updated_at = ?3 WHERE id = (SELECT tenant_id FROM caller WHERE role = 'owner')")).bind(sub, name, now),
-        auditStatement(c.env.DB, sub, { action: 'tenant.rename', resourceType: 'tenant', resourceId: null, newValues: { name } }, requestMeta(c), now, {
-          sql: "c.role = 'owner'",
-          params: [],
-        }),
-      ]);
-      return c.json({ name }, 200);
-    },
-  );
-  return app;
-}
-
 async function setup(script: Fault[]) {
   const { tenant, owner } = await createTenant('Before');
   const { binding, state } = faultyD1(env.DB, script);
-  const app = appWithWriteRoute();
+  const app = appWithTestRoutes();
   const headers = { authorization: `Bearer ${await owner.token()}`, 'content-type': 'application/json' };
   const send = (path: string, init: RequestInit = {}) => app.request(path, { ...init, headers }, { ...env, DB: binding });
   const stored = async () => ({
