@@ -34,6 +34,8 @@ const workers = cloudflareTest({
       TEST_PRIVATE_JWK: JSON.stringify(trusted.privateJwk),
       TEST_PUBLIC_JWK: JSON.stringify(trusted.publicJwk),
       TEST_UNTRUSTED_PRIVATE_JWK: JSON.stringify(untrusted.privateJwk),
+      // Reproduce or vary a contract-fuzz run: FUZZ_SEED=123 npx vitest run test/fuzz
+      FUZZ_SEED: process.env.FUZZ_SEED ?? '',
     },
   },
 });

@@ -8,5 +8,6 @@ declare namespace Cloudflare {
     TEST_PRIVATE_JWK: string;
     TEST_PUBLIC_JWK: string;
     TEST_UNTRUSTED_PRIVATE_JWK: string;
+    FUZZ_SEED: string;
   }
 }
