@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import fc from 'fast-check';
 import type { RateLimiter } from '../../src/durable/rate-limiter';
-import { createTenant } from '../helpers/fixtures';
+import { createTenant, setPlan } from '../helpers/fixtures';
 import { HOSTILE, PRIVILEGED_FIELDS, SpecSchemas, type Schema } from './schema-arb';
 import { operationsOf, responseValidator, type Operation } from './spec';
 
@@ -143,8 +143,7 @@ export async function fuzzContract({ send, seed: SEED, totalRequests: TOTAL_REQU
   const fixture = async (): Promise<Fixture> => {
     const t = await createTenant('Fuzz tenant');
     // The team plan's quota, so the run measures the contract rather than the rate limit.
-    await env.DB.prepare("UPDATE tenants SET plan = 'team' WHERE id = ?1").bind(t.tenant.id).run();
-    await env.DB.prepare("UPDATE subscriptions SET plan = 'team' WHERE tenant_id = ?1").bind(t.tenant.id).run();
+    await setPlan(t.tenant.id, 'team');
     const admin = await t.addUser('admin');
     const member = await t.addUser('member');
     return {

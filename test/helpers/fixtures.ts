@@ -48,3 +48,11 @@ export async function createTenant(name = 'Test tenant') {
     },
   };
 }
+
+/** Moves a tenant to another plan, e.g. 'team' for a test that sends more requests a minute than the free plan's rate limit allows. */
+export async function setPlan(tenantId: string, plan: 'free' | 'pro' | 'team') {
+  await env.DB.batch([
+    env.DB.prepare('UPDATE tenants SET plan = ?2 WHERE id = ?1').bind(tenantId, plan),
+    env.DB.prepare('UPDATE subscriptions SET plan = ?2 WHERE tenant_id = ?1').bind(tenantId, plan),
+  ]);
+}

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { setPlan } from '../helpers/fixtures';
 import { asSearchPage, call, createMemory, d1Stats, expectProblem, world } from './helpers';
 
 const search = (qs: string, token: string) => call(`/v1/memories/search?${qs}`, { token });
@@ -90,6 +91,7 @@ describe('search', () => {
 
   it('generated queries never fail with a 5xx', async () => {
     const w = await world();
+    await setPlan(w.a.tenant.id, 'team'); // 150 searches in a few seconds: above the free plan's rate limit
     await createMemory(w.tokens.owner, { content: 'alpha beta gamma delta' });
     const token = fc.oneof(
       fc.constantFrom('AND', 'OR', 'NOT', 'NEAR', '(', ')', '"', '*', '-', ':', '^', 'alpha', 'beta', 'search_doc', '🙂', ' '),
