@@ -81,7 +81,7 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   try {
     await next();
     let caller: Pick<CallerRow, 'tenant_id' | 'tenant_plan'> | null | undefined = c.get('caller');
-    if (!caller && c.get('d1').roundTrips === 0) caller = await callerStatement(c.env.DB, sub).first<CallerRow>();
+    if (!caller && (c.get('d1')?.roundTrips ?? 0) === 0) caller = await callerStatement(c.env.DB, sub).first<CallerRow>();
     if (!caller) return; // no live user for this subject: nothing to charge
     remember(sub, caller);
     setHeaders(c, await take(c, { tenantId: caller.tenant_id, plan: caller.tenant_plan }));
