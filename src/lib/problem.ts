@@ -37,20 +37,40 @@ export class ApiError extends Error {
   }
 }
 
+/** The bounds the Problem schema documents; problemBody enforces them so no response exceeds them. */
+const LIMITS = { detail: 2000, errors: 100, path: 500, message: 1000 };
+
 export const ProblemSchema = z
   .object({
-    type: z.string().openapi({ example: 'https://memoria.dev/problems/not_found' }),
-    title: z.string().openapi({ example: 'Not Found' }),
-    status: z.number().int().openapi({ example: 404 }),
-    detail: z.string().openapi({ example: 'Memory mem_01J9Z3Q4W5E6R7T8Y9U0I1O2P3 was not found.' }),
-    code: z.string().openapi({ example: 'not_found', description: 'Stable snake_case error code.' }),
-    request_id: z.string().openapi({ example: 'req_01J9Z3Q4W5E6R7T8Y9U0I1O2P3' }),
+    type: z.string().max(200).openapi({ format: 'uri', example: 'https://memoria.dev/problems/not_found' }),
+    title: z.string().max(100).openapi({ example: 'Not Found' }),
+    status: z.number().int().min(400).max(599).openapi({ example: 404 }),
+    detail: z.string().max(LIMITS.detail).openapi({ example: 'Memory mem_01J9Z3Q4W5E6R7T8Y9V0A1B2C3 was not found.' }),
+    code: z.string().max(64).regex(/^[a-z][a-z0-9_]*$/).openapi({ example: 'not_found', description: 'Stable snake_case error code.' }),
+    request_id: z.string().max(128).regex(/^[A-Za-z0-9._:-]+$/).openapi({ example: 'req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3', description: 'Also sent as the `X-Request-Id` header; quote it when reporting a problem.' }),
     errors: z
-      .array(z.object({ path: z.string(), message: z.string() }))
+      .array(
+        z.object({
+          path: z.string().max(LIMITS.path).openapi({ example: 'json.content' }),
+          message: z.string().max(LIMITS.message).openapi({ example: 'Too small: expected string to have >=1 characters' }),
+        }),
+      )
+      .max(LIMITS.errors)
       .optional()
       .openapi({ description: 'Present on validation errors: one entry per invalid field.' }),
   })
-  .openapi('Problem');
+  .openapi('Problem', {
+    description: 'An RFC 9457 problem: every error response has this shape, as `application/problem+json`.',
+    example: {
+      type: 'https://memoria.dev/problems/validation_failed',
+      title: 'Unprocessable Content',
+      status: 422,
+      detail: 'The request body is invalid: json.content: Too small: expected string to have >=1 characters',
+      code: 'validation_failed',
+      request_id: 'req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3',
+      errors: [{ path: 'json.content', message: 'Too small: expected string to have >=1 characters' }],
+    },
+  });
 
 export type Problem = z.infer<typeof ProblemSchema>;
 
@@ -59,10 +79,12 @@ export function problemBody(status: number, code: string, detail: string, reques
     type: `https://memoria.dev/problems/${code}`,
     title: TITLES[status] ?? 'Error',
     status,
-    detail,
+    detail: detail.slice(0, LIMITS.detail),
     code,
     request_id: requestId,
-    ...(errors ? { errors } : {}),
+    ...(errors
+      ? { errors: errors.slice(0, LIMITS.errors).map((e) => ({ path: e.path.slice(0, LIMITS.path), message: e.message.slice(0, LIMITS.message) })) }
+      : {}),
   };
 }
 
@@ -84,15 +106,34 @@ const DESCRIPTIONS: Record<number, string> = {
   413: `Request body larger than ${MAX_BODY_BYTES} bytes.`,
   415: 'Request body must be application/json.',
   422: 'The body failed validation.',
-  429: 'Rate limit exceeded.',
+  429: 'Rate limit exceeded; retry after the Retry-After delay.',
+  500: 'Unexpected server error; quote the request id when reporting it.',
   503: 'Temporarily unavailable; retry after the Retry-After delay.',
 };
 
-/** OpenAPI `responses` entries for the problem statuses a route can return. */
+const RetryAfterHeaders = z.object({
+  'Retry-After': z
+    .string()
+    .max(10)
+    .regex(/^\d+$/)
+    .openapi({ description: 'Seconds to wait before retrying.', example: '30' }),
+});
+
+/** Statuses whose problem says when to come back (`Retry-After`). */
+const RETRYABLE = new Set([429, 503]);
+
+/**
+ * OpenAPI `responses` entries for the problem statuses a route can return
+ * (429 and 503 declare `Retry-After`).
+ */
 export function problemResponses(...statuses: number[]) {
-  const out: Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> = {};
+  const out: Record<number, { description: string; headers?: typeof RetryAfterHeaders; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> = {};
   for (const s of statuses) {
-    out[s] = { description: DESCRIPTIONS[s] ?? TITLES[s] ?? 'Error', content: { 'application/problem+json': { schema: ProblemSchema } } };
+    out[s] = {
+      description: DESCRIPTIONS[s] ?? TITLES[s] ?? 'Error',
+      ...(RETRYABLE.has(s) ? { headers: RetryAfterHeaders } : {}),
+      content: { 'application/problem+json': { schema: ProblemSchema } },
+    };
   }
   return out;
 }

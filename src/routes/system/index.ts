@@ -1,14 +1,18 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import type { AppEnv } from '../../env';
-import { API_TITLE } from '../../lib/openapi';
+import { API_DESCRIPTION, API_TITLE } from '../../lib/openapi';
 import { problemResponses } from '../../lib/problem';
+import { PublicResponseHeaders, withCommonHeaders } from '../../lib/route';
 
 export const system = new OpenAPIHono<AppEnv>();
 
 const HealthSchema = z
-  .object({ status: z.enum(['ok', 'degraded']), database: z.enum(['ok', 'unreachable']) })
-  .openapi('Health');
+  .object({
+    status: z.enum(['ok', 'degraded']).openapi({ description: '`degraded` when a dependency is down.' }),
+    database: z.enum(['ok', 'unreachable']).openapi({ description: 'Whether D1 answered a trivial query.' }),
+  })
+  .openapi('Health', { example: { status: 'ok', database: 'ok' } });
 
 system.openapi(
   createRoute({
@@ -19,33 +23,46 @@ system.openapi(
     summary: 'Service health',
     description: 'Reports whether the service and its database are reachable. Needs no token.',
     security: [],
-    responses: {
-      200: { description: 'Healthy', content: { 'application/json': { schema: HealthSchema, example: { status: 'ok', database: 'ok' } } } },
-      503: { description: 'The database is unreachable', content: { 'application/json': { schema: HealthSchema } } },
-    },
+    responses: withCommonHeaders(
+      {
+        200: { description: 'Healthy', content: { 'application/json': { schema: HealthSchema } } },
+        503: {
+          description: 'The database is unreachable; retry after the Retry-After delay',
+          headers: z.object({ 'Retry-After': z.string().max(10).regex(/^\d+$/).openapi({ description: 'Seconds to wait.', example: '30' }) }),
+          content: { 'application/json': { schema: HealthSchema, example: { status: 'degraded', database: 'unreachable' } } },
+        },
+        ...problemResponses(500),
+      },
+      PublicResponseHeaders,
+    ),
   }),
   async (c) => {
     try {
       await c.env.DB.prepare('SELECT 1').first();
       return c.json({ status: 'ok' as const, database: 'ok' as const }, 200);
     } catch {
+      c.header('Retry-After', '30');
       return c.json({ status: 'degraded' as const, database: 'unreachable' as const }, 503);
     }
   },
 );
 
-// The spec and the docs page are plain routes (not part of the documented API surface).
-system.get('/docs', (c, next) =>
+// The docs page is a plain route (not part of the documented API surface). Everything it loads
+// comes from this Worker: the Scalar bundle from static assets (scripts/prepare-assets.mjs), the
+// spec from /openapi.json; remote fonts are off. Title and description are the spec's.
+system.get(
+  '/docs',
   Scalar<AppEnv>({
     nonce: c.get('cspNonce'), // allowed by the page's CSP (src/middleware/security-headers.ts)
     url: '/openapi.json',
     pageTitle: `${API_TITLE} reference`,
-    // Served by this Worker from static assets (scripts/prepare-assets.mjs): no CDN.
     cdn: '/docs/scalar.js',
     withDefaultFonts: false,
     hideClientButton: true,
+    telemetry: false,
+    metaData: { title: `${API_TITLE} reference`, description: API_DESCRIPTION.split('\n')[0] },
+    // The dev token flow: the Bearer field is the one shown; the spec's description says where
+    // `npm start` writes the development token.
     authentication: { preferredSecurityScheme: 'bearerAuth' },
-  })(c, next),
+  }),
 );
-
-export { problemResponses };

@@ -1,0 +1,130 @@
+// Starts the real Worker with `wrangler dev` on a free local port, against a fresh local D1 in a
+// temp dir (every migration applied by wrangler itself), trusting a key pair generated here.
+// Nothing is shared with a developer's .wrangler/state or .dev.vars.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
+const run = promisify(execFile);
+
+export const ISSUER = 'https://memoria-e2e.eu.auth0.com/';
+export const AUDIENCE = 'https://api.memoria.e2e';
+export const ALL_SCOPES = ['read:memories', 'write:memories', 'read:sessions', 'write:sessions', 'read:audit_logs', 'manage:users', 'manage:tenant'];
+
+/** A port nobody listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Worker {
+  baseUrl: string;
+  /** Mints an access token for `sub`, signed with the key the Worker trusts. */
+  token(sub: string, scopes?: string[]): Promise<string>;
+  /** Runs SQL against the Worker's local D1 (through wrangler). */
+  sql(command: string): Promise<void>;
+  /** Creates a tenant with an owner whose token subject is returned. */
+  seedTenant(name?: string): Promise<{ sub: string; tenantId: string }>;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+const env = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
+
+export async function startWorker(): Promise<Worker> {
+  const dir = mkdtempSync(join(tmpdir(), 'memoria-e2e-'));
+  const persist = join(dir, 'state');
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const kid = `e2e-${randomBytes(4).toString('hex')}`;
+  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] });
+  // An explicit env file: wrangler then ignores any .dev.vars of the developer.
+  const envFile = join(dir, 'e2e.env');
+  writeFileSync(
+    envFile,
+    [`AUTH0_DOMAIN=memoria-e2e.eu.auth0.com`, `AUTH0_ISSUER=${ISSUER}`, `AUTH0_AUDIENCE=${AUDIENCE}`, `AUTH0_JWKS='${jwks}'`, `CURSOR_SECRET=${randomBytes(32).toString('hex')}`].join('\n') + '\n',
+  );
+
+  const sql = async (command: string) => {
+    await run(wrangler, ['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--command', command], { cwd: root, env });
+  };
+  await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, env });
+
+  const [port, inspectorPort] = [await freePort(), await freePort()];
+  let output = '';
+  const child: ChildProcess = spawn(
+    wrangler,
+    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', persist, '--env-file', envFile, '--show-interactive-dev-session=false', '--log-level', 'warn'],
+    { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  const stop = async () => {
+    if (child.exitCode === null && child.pid) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      try {
+        process.kill(-child.pid, 'SIGTERM'); // wrangler and the workerd it started (its own group)
+      } catch {}
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const started = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output}`);
+    try {
+      const res = await fetch(`${baseUrl}/health`);
+      if (res.ok) break;
+    } catch {}
+    if (Date.now() - started > 90_000) {
+      await stop();
+      throw new Error(`wrangler dev did not become healthy in 90 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+
+  const token = async (sub: string, scopes = ALL_SCOPES) =>
+    new SignJWT({ scope: scopes.join(' ') })
+      .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+      .setSubject(sub)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(privateKey as CryptoKey);
+
+  let seeded = 0;
+  const seedTenant = async (name = `E2E tenant ${++seeded}`) => {
+    const n = Date.now();
+    const suffix = randomUUID().replace(/-/g, '').slice(0, 26).toUpperCase().replace(/[ILOU]/g, '0');
+    const tenantId = `ten_${suffix}`;
+    const sub = `auth0|e2e-${suffix.toLowerCase()}`;
+    await sql(
+      [
+        `INSERT INTO tenants (id, name, plan, created_at, updated_at) VALUES ('${tenantId}', '${name}', 'pro', ${n}, ${n});`,
+        `INSERT INTO subscriptions (id, tenant_id, plan, status, current_period_start, current_period_end, created_at, updated_at) VALUES ('sub_${suffix}', '${tenantId}', 'pro', 'active', ${n}, ${n + 30 * 86_400_000}, ${n}, ${n});`,
+        `INSERT INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at) VALUES ('usr_${suffix}', '${tenantId}', '${sub}', 'owner-${suffix.toLowerCase()}@e2e.test', 'E2E Owner', 'owner', 'person', ${n}, ${n});`,
+      ].join(' '),
+    );
+    return { sub, tenantId };
+  };
+
+  return { baseUrl, token, sql, seedTenant, logs: () => output, stop };
+}

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SPEC_PATH } from '../../scripts/spec';
+import { operations, specProblems } from './spec-rules';
+
+const spec = () => JSON.parse(readFileSync(SPEC_PATH, 'utf8'));
+
+describe('spec quality (the house rules over api/openapi.json)', () => {
+  it('every operation follows the rules', () => {
+    // Each entry names the operation and the fix; see test/node/spec-rules.ts.
+    expect(specProblems(spec())).toEqual([]);
+  });
+
+  it('documents every operation the app serves', () => {
+    expect(operations(spec()).length).toBeGreaterThan(1);
+  });
+
+  it('catches an operation that breaks them', () => {
+    const doc = spec();
+    const me = doc.paths['/v1/me'].get;
+    me.operationId = 'get_me';
+    delete me.summary;
+    me.tags = ['Nope'];
+    me.security = [{ bearerAuth: ['read:everything'] }];
+    delete me.responses['429'];
+    me.responses['404'] = { description: 'x', content: { 'application/json': { schema: { type: 'object' } } } };
+    me.responses['200'].content['application/json'].schema = { type: 'object', properties: { a: { type: 'string' } } };
+    doc.paths['/v1/other'] = { get: { ...doc.paths['/health'].get, operationId: 'getHealth', security: [] } };
+    doc.paths['/v1/other'].get.operationId = 'getMe';
+    doc.paths['/v1/other'].get.security = [];
+    doc.components.securitySchemes.bearerAuth.description = 'A token.';
+    delete doc.info.description;
+
+    const problems = specProblems(doc);
+    const has = (text: string) => expect(problems.some((p) => p.includes(text)), `expected a problem about: ${text}\n${problems.join('\n')}`).toBe(true);
+    has('operationId "get_me" is not camelCase');
+    has('GET /v1/me: missing summary');
+    has('tag "Nope" is not declared');
+    has('unknown scope "read:everything"');
+    has('GET /v1/me: missing 429 response');
+    has('GET /v1/me → 404: errors must be application/problem+json');
+    has('GET /v1/me → 200: application/json schema must be a named component');
+    has('GET /v1/other: needs bearerAuth security');
+    has('description must document the Auth0 setup');
+    has('info: missing description');
+  });
+
+  it('catches duplicate operation ids and responses without examples', () => {
+    const doc = spec();
+    doc.paths['/v1/copy'] = { get: structuredClone(doc.paths['/v1/me'].get) };
+    doc.components.schemas.Bare = { type: 'object', properties: { n: { type: 'integer' } } };
+    doc.paths['/v1/copy'].get.responses['200'].content['application/json'].schema = { $ref: '#/components/schemas/Bare' };
+    const problems = specProblems(doc);
+    expect(problems).toContain('GET /v1/copy: operationId "getMe" is also used by GET /v1/me');
+    expect(problems).toContain('GET /v1/copy → 200: application/json needs an example (on the schema, or on every property)');
+  });
+});

@@ -1,0 +1,143 @@
+// The contract's house rules, checked over the published document (api/openapi.json). Each
+// problem names the operation and what to fix, so a route that breaks a rule fails CI clearly.
+import { ALL_SCOPES } from '../../src/auth/scopes';
+
+type Json = Record<string, any>;
+const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head', 'options'] as const;
+/** Operations anyone may call without a token (everything else needs bearerAuth). */
+const PUBLIC_OPERATIONS = new Set(['getHealth']);
+const CAMEL = /^[a-z][a-zA-Z0-9]*$/;
+
+export interface Operation {
+  method: string;
+  path: string;
+  op: Json;
+}
+
+export function operations(doc: Json): Operation[] {
+  const out: Operation[] = [];
+  for (const [path, item] of Object.entries<Json>(doc.paths ?? {})) {
+    for (const method of METHODS) if (item[method]) out.push({ method, path, op: item[method] });
+  }
+  return out;
+}
+
+function resolve(doc: Json, node: Json | undefined): Json | undefined {
+  let n = node;
+  for (let i = 0; n && typeof n.$ref === 'string' && i < 20; i++) {
+    n = n.$ref.split('/').slice(1).reduce((acc: any, key: string) => acc?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+  }
+  return n;
+}
+
+/** True when the schema, or every property it is built from, carries an example. */
+function hasExample(doc: Json, schema: Json | undefined, depth = 0): boolean {
+  const s = resolve(doc, schema);
+  if (!s || depth > 10) return false;
+  if (s.example !== undefined || (Array.isArray(s.examples) && s.examples.length > 0)) return true;
+  if (s.enum || s.const !== undefined) return true;
+  for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
+    if (Array.isArray(s[key])) return s[key].every((sub: Json) => hasExample(doc, sub, depth + 1));
+  }
+  const types = Array.isArray(s.type) ? s.type : [s.type];
+  if (types.includes('array')) return hasExample(doc, s.items, depth + 1);
+  if (types.includes('object') && s.properties) {
+    return Object.values<Json>(s.properties).every((p) => hasExample(doc, p, depth + 1));
+  }
+  return false;
+}
+
+const isComponentRef = (schema: Json | undefined) => typeof schema?.$ref === 'string' && schema.$ref.startsWith('#/components/schemas/');
+
+export function specProblems(doc: Json): string[] {
+  const problems: string[] = [];
+  const add = (where: string, what: string) => problems.push(`${where}: ${what}`);
+
+  // Document level.
+  if (!doc.openapi?.startsWith('3.1')) add('openapi', 'must be 3.1.x');
+  for (const key of ['title', 'version', 'description']) if (!doc.info?.[key]) add('info', `missing ${key}`);
+  const servers: Json[] = doc.servers ?? [];
+  if (!servers.some((s) => /^http:\/\/(127\.0\.0\.1|localhost)/.test(s.url))) add('servers', 'needs the local development server');
+  if (!servers.some((s) => /^https:\/\//.test(s.url) && /production/i.test(s.description ?? ''))) add('servers', 'needs a production (https) server');
+  const bearer = doc.components?.securitySchemes?.bearerAuth;
+  if (bearer?.type !== 'http' || bearer?.scheme !== 'bearer' || bearer?.bearerFormat !== 'JWT') add('bearerAuth', 'must be an http bearer JWT scheme');
+  for (const word of ['Auth0', 'AUTH0_AUDIENCE', 'RS256', 'permissions', ...ALL_SCOPES]) {
+    if (!bearer?.description?.includes(word)) add('bearerAuth', `description must document the Auth0 setup (mentions "${word}")`);
+  }
+  const tagNames = new Set<string>((doc.tags ?? []).map((t: Json) => t.name));
+  for (const t of doc.tags ?? []) if (!t.description) add(`tag ${t.name}`, 'missing description');
+
+  const ids = new Map<string, string>();
+  for (const { method, path, op } of operations(doc)) {
+    const where = `${method.toUpperCase()} ${path}`;
+    const id: string | undefined = op.operationId;
+    if (!id) add(where, 'missing operationId');
+    else {
+      if (!CAMEL.test(id)) add(where, `operationId "${id}" is not camelCase`);
+      if (ids.has(id)) add(where, `operationId "${id}" is also used by ${ids.get(id)}`);
+      ids.set(id, where);
+    }
+    if (!op.summary) add(where, 'missing summary');
+    if (!Array.isArray(op.tags) || op.tags.length === 0) add(where, 'missing tags');
+    for (const tag of op.tags ?? []) if (!tagNames.has(tag)) add(where, `tag "${tag}" is not declared in the document's tags (src/lib/openapi.ts)`);
+
+    // Security: declared on every operation; bearerAuth with known scopes unless public.
+    const isPublic = PUBLIC_OPERATIONS.has(id ?? '');
+    if (!Array.isArray(op.security)) add(where, 'missing security (use securedRoute)');
+    else if (isPublic) {
+      if (op.security.length !== 0) add(where, 'public operation must declare security: []');
+    } else {
+      if (op.security.length === 0) add(where, 'needs bearerAuth security (use securedRoute); only System probes are public');
+      for (const req of op.security) {
+        const scopes = req.bearerAuth;
+        if (!Array.isArray(scopes)) add(where, 'security requirement must be bearerAuth with a scopes list');
+        else for (const s of scopes) if (!ALL_SCOPES.includes(s)) add(where, `unknown scope "${s}"`);
+      }
+    }
+
+    // Request: bodies are required JSON with a named schema; parameters are described by schemas.
+    if (op.requestBody) {
+      const body = resolve(doc, op.requestBody)!;
+      if (body.required !== true) add(where, 'requestBody must be required: true');
+      const json = body.content?.['application/json'];
+      if (!json) add(where, 'requestBody must be application/json');
+      else if (!isComponentRef(json.schema)) add(where, 'requestBody schema must be a named component (.openapi(\'Name\'))');
+    }
+    for (const p of op.parameters ?? []) {
+      const param = resolve(doc, p)!;
+      if (!param.schema) add(where, `parameter ${param.name} has no schema`);
+    }
+
+    // Responses: a success, every error as a Problem, named schemas with examples.
+    const responses: Json = op.responses ?? {};
+    const statuses = Object.keys(responses);
+    if (!statuses.some((s) => /^2/.test(s))) add(where, 'no 2xx response');
+    const expected = [
+      ...(isPublic ? [] : ['401', '403', '429', '500', '503']),
+      ...(op.parameters?.length ? ['400'] : []),
+      ...(op.requestBody ? ['400', '413', '415', '422'] : []),
+    ];
+    for (const s of expected) if (!responses[s]) add(where, `missing ${s} response`);
+    for (const [status, r] of Object.entries<Json>(responses)) {
+      const res = resolve(doc, r)!;
+      const at = `${where} → ${status}`;
+      if (!res.description) add(at, 'missing description');
+      if (['429', '503'].includes(status) && !res.headers?.['Retry-After']) add(at, 'must declare the Retry-After header');
+      if (!res.headers?.['X-Request-Id']) add(at, 'must declare the X-Request-Id header');
+      if (!isPublic && /^[24]/.test(status) && !res.headers?.RateLimit) add(at, 'must declare the RateLimit headers (securedRoute adds them)');
+      const content: Json = res.content ?? {};
+      if (/^[45]/.test(status) && !isPublic) {
+        const problem = content['application/problem+json'];
+        if (!problem) add(at, 'errors must be application/problem+json (use problemResponses)');
+        else if (problem.schema?.$ref !== '#/components/schemas/Problem') add(at, 'errors must use the Problem schema');
+      }
+      for (const [type, media] of Object.entries<Json>(content)) {
+        if (!isComponentRef(media.schema)) add(at, `${type} schema must be a named component (.openapi('Name'))`);
+        else if (media.example === undefined && !media.examples && !hasExample(doc, media.schema)) {
+          add(at, `${type} needs an example (on the schema, or on every property)`);
+        }
+      }
+    }
+  }
+  return problems;
+}
