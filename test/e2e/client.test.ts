@@ -19,4 +19,14 @@ describe('client against the real Worker', { timeout: 60_000 }, () => {
     expect(me.tenant).toMatchObject({ id: tenantId, name: 'Acme' });
     expect(me.user.role).toBe('owner');
   });
+
+  it('types an API error: a bad token is MemoriaError invalid_token with the request id', async () => {
+    const client = createMemoriaClient({ baseUrl: worker.baseUrl, token: 'not-a-jwt' });
+    const err = await client.me().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MemoriaError);
+    const e = err as MemoriaError;
+    expect(e).toMatchObject({ status: 401, code: 'invalid_token' });
+    expect(e.requestId).toMatch(/^req_/);
+    expect(e.response?.headers.get('x-request-id')).toBe(e.requestId);
+  });
 });

@@ -52,17 +52,24 @@ system.openapi(
 // spec from /openapi.json; remote fonts are off. Title and description are the spec's.
 system.get(
   '/docs',
-  Scalar<AppEnv>({
+  Scalar<AppEnv>((c) => ({
     nonce: c.get('cspNonce'), // allowed by the page's CSP (src/middleware/security-headers.ts)
     url: '/openapi.json',
     pageTitle: `${API_TITLE} reference`,
     cdn: '/docs/scalar.js',
     withDefaultFonts: false,
-    hideClientButton: true,
     telemetry: false,
     metaData: { title: `${API_TITLE} reference`, description: API_DESCRIPTION.split('\n')[0] },
+    // "Try it" talks to the server that served this page (local, staging or production).
+    servers: [{ url: new URL(c.req.url).origin, description: 'This server' }],
     // The dev token flow: the Bearer field is the one shown; the spec's description says where
     // `npm start` writes the development token.
     authentication: { preferredSecurityScheme: 'bearerAuth' },
-  }),
+    defaultOpenAllTags: true,
+    // No hosted extras (AI agent, MCP/SDK generators, developer toolbar): they need scalar.com.
+    hideClientButton: true,
+    showDeveloperTools: 'never',
+    agent: { disabled: true },
+    mcp: { disabled: true },
+  })),
 );
