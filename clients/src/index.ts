@@ -12,6 +12,10 @@ export { paginate, type Page, type Paginated } from './pagination.js';
 export { backoffMs, isRepeatable, retryAfterMs, type RetryOptions } from './transport.js';
 export type { components, operations, paths };
 export type Schemas = components['schemas'];
+export type Memory = Schemas['Memory'];
+export type MemorySearchHit = Schemas['MemorySearchHit'];
+export type CreateMemory = Schemas['CreateMemory'];
+export type PatchMemory = Schemas['PatchMemory'];
 
 export interface MemoriaClientOptions extends RetryOptions {
   /** e.g. `https://api.memoria.example` or `http://127.0.0.1:8787` for `npm start`. */
@@ -31,6 +35,17 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Overrides the automatic Idempotency-Key (POST): reuse one to retry a call across restarts. */
   idempotencyKey?: string;
+}
+
+/** Equality filters on top-level metadata keys (`metadata.<key>=<value>` in the query). */
+export type MetadataFilter = Record<string, string | number | boolean>;
+
+/** Options of the single-memory calls. */
+export interface MemoryCallOptions extends CallOptions {
+  /** Names the caller's live session (makes its session-scoped memories visible). */
+  session_id?: string;
+  /** `embedding`: also return the memory's embedding. */
+  include?: 'embedding';
 }
 
 /** A single resource and the ETag to send back as `If-Match`. */
@@ -84,8 +99,6 @@ export function createMemoriaClient(options: MemoriaClientOptions) {
     },
   });
 
-  const headers = (call: CallOptions = {}) => (call.idempotencyKey ? { 'idempotency-key': call.idempotencyKey } : undefined);
-
   /**
    * Every item of a list endpoint, across all pages: `for await (const x of client.paginate(path, { query }))`.
    * `path` is any GET path that returns `{ data, next_cursor }`; path parameters go in `params`.
@@ -102,10 +115,74 @@ export function createMemoriaClient(options: MemoriaClientOptions) {
     });
   }
 
+  const withMetadata = <Q extends object>(query: Q & { metadata?: MetadataFilter }) => {
+    const { metadata, ...rest } = query;
+    const out: Record<string, unknown> = { ...rest };
+    for (const [key, value] of Object.entries(metadata ?? {})) out[`metadata.${key}`] = String(value);
+    return out as unknown as Q;
+  };
+  const readQuery = (o: MemoryCallOptions) => ({ ...(o.session_id ? { session_id: o.session_id } : {}), ...(o.include ? { include: o.include } : {}) });
+  const idem = (o: CallOptions) => (o.idempotencyKey ? { 'Idempotency-Key': o.idempotencyKey } : {});
+
+  const memories = {
+    /** Creates a memory (201). An Idempotency-Key is sent automatically, so a retry never creates two. */
+    create: (body: CreateMemory, o: CallOptions = {}) =>
+      tagged(api.POST('/v1/memories', { params: { header: idem(o) }, body, signal: o.signal })),
+    /** Creates 1–100 memories all-or-nothing; returns them in request order. */
+    createBatch: async (items: CreateMemory[], o: CallOptions = {}) =>
+      (await unwrap(api.POST('/v1/memories/batch', { params: { header: idem(o) }, body: { memories: items }, signal: o.signal }))).data,
+    /** A memory with its ETag (for `update`/`delete` with `ifMatch`). */
+    get: (id: string, o: MemoryCallOptions = {}) =>
+      tagged(api.GET('/v1/memories/{id}', { params: { path: { id }, query: readQuery(o) }, signal: o.signal })),
+    /** Every memory matching the filters, across all pages: `for await (const m of client.memories.list({ tag: ['x'] }))`. */
+    list: (query: ListQuery<'/v1/memories'> & { metadata?: MetadataFilter } = {}, o: CallOptions = {}) =>
+      paginateList('/v1/memories', { query: withMetadata(query), signal: o.signal }),
+    /** Full-text search, best match first, across all pages (each hit has `score` and `snippet`). */
+    search: (query: ListQuery<'/v1/memories/search'> & { metadata?: MetadataFilter }, o: CallOptions = {}) =>
+      paginateList('/v1/memories/search', { query: withMetadata(query), signal: o.signal }),
+    /** Partial update; with `ifMatch` (an ETag) it only applies to that version, else 412 precondition_failed. */
+    update: (id: string, patch: PatchMemory, o: MemoryCallOptions & { ifMatch?: string } = {}) =>
+      tagged(
+        api.PATCH('/v1/memories/{id}', {
+          params: { path: { id }, query: readQuery(o), header: o.ifMatch ? { 'If-Match': o.ifMatch } : {} },
+          body: patch,
+          signal: o.signal,
+        }),
+      ),
+    /** Soft delete (restorable); `permanent: true` deletes for good (owner/admin). */
+    delete: async (id: string, o: MemoryCallOptions & { ifMatch?: string; permanent?: boolean } = {}) => {
+      await unwrap(
+        api.DELETE('/v1/memories/{id}', {
+          params: {
+            path: { id },
+            query: { ...(o.session_id ? { session_id: o.session_id } : {}), ...(o.permanent ? { permanent: 'true' as const } : {}) },
+            header: o.ifMatch ? { 'If-Match': o.ifMatch } : {},
+          },
+          signal: o.signal,
+        }),
+      );
+    },
+    /** Brings back a soft-deleted memory. */
+    restore: (id: string, o: MemoryCallOptions = {}) =>
+      tagged(api.POST('/v1/memories/{id}/restore', { params: { path: { id }, query: readQuery(o), header: idem(o) }, signal: o.signal })),
+    /** Adds tags (idempotent: existing ones are kept once, order kept). */
+    addTags: (id: string, tags: string[], o: MemoryCallOptions = {}) =>
+      tagged(api.POST('/v1/memories/{id}/tags', { params: { path: { id }, query: readQuery(o), header: idem(o) }, body: { tags }, signal: o.signal })),
+    /** Removes one tag. */
+    removeTag: (id: string, tag: string, o: MemoryCallOptions & { ifMatch?: string } = {}) =>
+      tagged(
+        api.DELETE('/v1/memories/{id}/tags/{tag}', {
+          params: { path: { id, tag }, query: readQuery(o), header: o.ifMatch ? { 'If-Match': o.ifMatch } : {} },
+          signal: o.signal,
+        }),
+      ),
+  };
+
   return {
     /** The typed openapi-fetch client for every operation (returns `{ data, error, response }`). */
     api,
     paginate: paginateList,
+    memories,
     /** The caller: user, tenant, role and granted scopes. */
     me: (call: CallOptions = {}) => unwrap(api.GET('/v1/me', { signal: call.signal })),
     /** Service health (no token needed, but sent anyway). */

@@ -42,6 +42,198 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/memories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List memories
+         * @description The memories visible to the caller, newest first (or `order=asc`), filtered; keyset-paginated by (created_at, id): walking every `next_cursor` returns each matching memory exactly once, even while memories are being added. A cursor only works with the query that produced it.
+         */
+        get: operations["listMemories"];
+        put?: never;
+        /**
+         * Create a memory
+         * @description Stores a memory authored by the caller. Counts against the plan's memory quota (403 `quota_exceeded`). Send `Idempotency-Key` to make retries safe. Returns the memory with its `ETag` and `Location`.
+         */
+        post: operations["createMemory"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memories/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create up to 100 memories at once
+         * @description All-or-nothing: one invalid item is a 422 naming it (`errors[].path` like `json.memories.3.content`) and nothing is written. The whole batch counts against the quota. `data` is in request order. Send `Idempotency-Key` to make retries safe.
+         */
+        post: operations["createMemoriesBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memories/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Full-text search
+         * @description BM25-ranked full-text search over the caller's visible, live memories (content and tags; case and accents ignored), with the list filters. Each hit has a `score` and an HTML-escaped `snippet` with matches in `<mark>…</mark>`. Pages follow the ranking (keyset on score, then storage order); scores depend on the whole index, so pages fetched while memories change may shift. A query without letters or digits returns no hits.
+         */
+        get: operations["searchMemories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memories/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a memory
+         * @description A memory visible to the caller, with its `ETag`. Soft-deleted memories are returned too (with `deleted_at`) until purged. Others' private memories, other tenants' memories and session memories without their `session_id` are 404.
+         */
+        get: operations["getMemory"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a memory
+         * @description Soft delete: the memory leaves lists and search and stops counting against the quota, until restored. Deleting a deleted memory is a no-op (204). `permanent=true` (owner or admin) deletes it for good. With `If-Match`, only at that version (412 otherwise).
+         */
+        delete: operations["deleteMemory"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a memory
+         * @description Partial update of content, tags, metadata, importance and access scope; bumps `version`. With `If-Match`, only at that version (412 otherwise).
+         */
+        patch: operations["updateMemory"];
+        trace?: never;
+    };
+    "/v1/memories/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a soft-deleted memory
+         * @description Brings a soft-deleted memory back (it counts against the quota again: 403 `quota_exceeded`). Restoring a live memory is a no-op (200).
+         */
+        post: operations["restoreMemory"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memories/{id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add tags
+         * @description Adds tags the memory does not have yet, after the existing ones (order kept, no duplicates; at most 50 in all, else 422 `too_many_tags`). Adding tags it already has is a no-op.
+         */
+        post: operations["addMemoryTags"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memories/{id}/tags/{tag}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a tag
+         * @description Removes one tag (exact match; URL-encode it). Removing a tag the memory does not have is a no-op (200). With `If-Match`, only at that version.
+         */
+        delete: operations["removeMemoryTag"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit-logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List audit log entries
+         * @description The tenant's audit trail, newest first, filtered; keyset-paginated. Owners and admins only (403 `insufficient_role`).
+         */
+        get: operations["listAuditLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit-logs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an audit log entry
+         * @description One entry of the tenant's audit trail. Owners and admins only.
+         */
+        get: operations["getAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -156,6 +348,304 @@ export interface components {
              */
             scopes: ("read:memories" | "write:memories" | "read:sessions" | "write:sessions" | "read:audit_logs" | "manage:users" | "manage:tenant")[];
         };
+        /**
+         * @example {
+         *       "id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *       "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *       "session_id": null,
+         *       "content": "The user prefers dark mode and metric units.",
+         *       "tags": [
+         *         "preferences",
+         *         "ui"
+         *       ],
+         *       "metadata": {
+         *         "app": "support-bot",
+         *         "priority": 2
+         *       },
+         *       "importance": 7,
+         *       "access_scope": "private",
+         *       "source": "chat",
+         *       "version": 1,
+         *       "created_at": "2026-01-01T12:00:00.000Z",
+         *       "updated_at": "2026-01-01T12:00:00.000Z",
+         *       "deleted_at": null
+         *     }
+         */
+        Memory: {
+            /** @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            id: string;
+            /**
+             * @description The author.
+             * @example usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+             */
+            user_id: string | null;
+            session_id: string | null;
+            content: string;
+            tags: string[];
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Format: int32 */
+            importance: number;
+            /** @enum {string} */
+            access_scope: "private" | "session" | "global";
+            source: string | null;
+            /** @description Present only with `include=embedding`. */
+            embedding?: number[] | null;
+            /**
+             * Format: int32
+             * @description Bumped by every change; the ETag is `"<id>-v<version>"`.
+             * @example 1
+             */
+            version: number;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @description Set while soft-deleted (restore with POST …/restore).
+             */
+            deleted_at: string | null;
+        };
+        CreateMemory: {
+            /**
+             * @description 1–32768 characters.
+             * @example The user prefers dark mode and metric units.
+             */
+            content: string;
+            /**
+             * @description Up to 50 tags of 1–64 characters; duplicates are dropped (first occurrence kept, order kept).
+             * @default []
+             * @example [
+             *       "preferences",
+             *       "ui"
+             *     ]
+             */
+            tags?: string[];
+            /**
+             * @description Any JSON object, at most 16384 bytes serialized and 20 levels deep. Filter on top-level keys with `metadata.<key>=<value>`.
+             * @default {}
+             * @example {
+             *       "app": "support-bot",
+             *       "priority": 2
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: int32
+             * @description 1 (trivia) to 10 (critical).
+             * @default 5
+             * @example 7
+             */
+            importance?: number;
+            /**
+             * @description `private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant.
+             * @default private
+             * @enum {string}
+             */
+            access_scope?: "private" | "session" | "global";
+            /**
+             * @description One of the caller's live sessions. Required when `access_scope` is `session`.
+             * @default null
+             * @example ses_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+             */
+            session_id?: string | null;
+            /**
+             * @description Where the memory came from (free text).
+             * @default null
+             * @example chat
+             */
+            source?: string | null;
+            /**
+             * @description Optional vector (1–4096 numbers), stored as given and returned only with `include=embedding`.
+             * @default null
+             * @example [
+             *       0.12,
+             *       -0.5,
+             *       0.33
+             *     ]
+             */
+            embedding?: number[] | null;
+        };
+        MemoryList: {
+            data: components["schemas"]["Memory"][];
+        };
+        BatchCreateMemories: {
+            /** @description 1–100 memories, created all-or-nothing. */
+            memories: components["schemas"]["CreateMemory"][];
+        };
+        MemoryPage: {
+            data: components["schemas"]["Memory"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJrIjpbMTc2NzI2OTYwMDAwMCwibWVtXzAxIl19.c2ln
+             */
+            next_cursor: string | null;
+        };
+        MemorySearchPage: {
+            data: components["schemas"]["MemorySearchHit"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJrIjpbMTc2NzI2OTYwMDAwMCwibWVtXzAxIl19.c2ln
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *       "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *       "session_id": null,
+         *       "content": "The user prefers dark mode and metric units.",
+         *       "tags": [
+         *         "preferences",
+         *         "ui"
+         *       ],
+         *       "metadata": {
+         *         "app": "support-bot",
+         *         "priority": 2
+         *       },
+         *       "importance": 7,
+         *       "access_scope": "private",
+         *       "source": "chat",
+         *       "version": 1,
+         *       "created_at": "2026-01-01T12:00:00.000Z",
+         *       "updated_at": "2026-01-01T12:00:00.000Z",
+         *       "deleted_at": null,
+         *       "score": 4.21,
+         *       "snippet": "The user prefers <mark>dark</mark> mode and metric units."
+         *     }
+         */
+        MemorySearchHit: components["schemas"]["Memory"] & {
+            /**
+             * @description Relevance (negated BM25: higher is better). Comparable within one query only.
+             * @example 4.21
+             */
+            score: number;
+            /**
+             * @description Up to 200 characters of the content around the first match, HTML-escaped, with matched words wrapped in `<mark>…</mark>`.
+             * @example The user prefers <mark>dark</mark> mode and metric units.
+             */
+            snippet: string;
+        };
+        PatchMemory: {
+            /**
+             * @description 1–32768 characters.
+             * @example The user prefers dark mode and metric units.
+             */
+            content?: string;
+            /**
+             * @description Replaces all tags.
+             * @example [
+             *       "preferences",
+             *       "ui"
+             *     ]
+             */
+            tags?: string[];
+            /**
+             * @description Replaces the whole metadata object.
+             * @example {
+             *       "app": "support-bot",
+             *       "priority": 2
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: int32
+             * @description 1 (trivia) to 10 (critical).
+             * @example 7
+             */
+            importance?: number;
+            /**
+             * @description A memory can become `session`-scoped only if it belongs to a session.
+             * @enum {string}
+             */
+            access_scope?: "private" | "session" | "global";
+        };
+        AddTags: {
+            /**
+             * @example [
+             *       "travel",
+             *       "family"
+             *     ]
+             */
+            tags: string[];
+        };
+        AuditLogPage: {
+            data: components["schemas"]["AuditLog"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJrIjpbMTc2NzI2OTYwMDAwMCwibWVtXzAxIl19.c2ln
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "aud_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *       "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *       "action": "memory.update",
+         *       "resource_type": "memory",
+         *       "resource_id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *       "old_values": {
+         *         "importance": 3
+         *       },
+         *       "new_values": {
+         *         "importance": 8
+         *       },
+         *       "ip": "203.0.113.7",
+         *       "user_agent": "memoria-client/0.1.0",
+         *       "request_id": "req_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *       "created_at": "2026-01-01T12:00:00.000Z"
+         *     }
+         */
+        AuditLog: {
+            /** @example aud_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            id: string;
+            /** @description Who did it (null if that user was since removed). */
+            user_id: string | null;
+            /**
+             * @description e.g. memory.create, memory.batch_create, memory.update, memory.tags_add, memory.tag_remove, memory.delete, memory.restore, memory.purge, tenant.create.
+             * @example memory.update
+             */
+            action: string;
+            /** @example memory */
+            resource_type: string;
+            /** @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            resource_id: string | null;
+            /**
+             * @description The changed fields before the change (JSON), or null.
+             * @example {
+             *       "importance": 3
+             *     }
+             */
+            old_values?: unknown;
+            /**
+             * @description The changed fields after the change (JSON), or null.
+             * @example {
+             *       "importance": 8
+             *     }
+             */
+            new_values?: unknown;
+            /** @description CF-Connecting-IP of the request. */
+            ip: string | null;
+            user_agent: string | null;
+            request_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            created_at: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -177,9 +667,15 @@ export interface operations {
             /** @description Healthy */
             200: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
@@ -190,9 +686,15 @@ export interface operations {
             /** @description Unexpected server error; quote the request id when reporting it. */
             500: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
@@ -235,13 +737,25 @@ export interface operations {
             /** @description The caller */
             200: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
@@ -252,13 +766,25 @@ export interface operations {
             /** @description Missing or invalid access token. */
             401: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
@@ -269,13 +795,25 @@ export interface operations {
             /** @description The token lacks a required scope, or the caller lacks the role. */
             403: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
@@ -305,6 +843,35 @@ export interface operations {
             /** @description Unexpected server error; quote the request id when reporting it. */
             500: {
                 headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
                     /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
                     "X-Request-Id": string;
                     /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
@@ -312,6 +879,3257 @@ export interface operations {
                     /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
                     RateLimit?: string;
                     /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMemories: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: string;
+                /** @description Only memories that have ALL these tags. Repeatable, up to 20 times. */
+                tag?: string[];
+                /** @description Only memories that have AT LEAST ONE of these tags. Repeatable, up to 20 times. */
+                any_tag?: string[];
+                /** @description Only memories with importance ≥ this. */
+                min_importance?: number;
+                /** @description `private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant. */
+                access_scope?: "private" | "session" | "global";
+                /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
+                session_id?: string;
+                /** @description Only memories by this author (still only those visible to the caller). */
+                user_id?: string;
+                /** @description RFC 3339; only memories created strictly after. */
+                created_after?: string;
+                /** @description RFC 3339; only memories created strictly before. */
+                created_before?: string;
+                /** @description `embedding`: also return each memory's embedding. */
+                include?: "embedding";
+                /** @description Soft-deleted memories: left out (default), only them, or both. */
+                deleted?: "exclude" | "only" | "include";
+                /** @description By creation time: newest first (default) or oldest first. */
+                order?: "desc" | "asc";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of memories. */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemoryPage"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createMemory: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: the first successful response is stored for 24 hours and replayed (with header `Idempotent-Replayed: true`) for a repeat with the same key and the same request; the same key with a different request is a 422 `idempotency_key_reused`. Keys are per tenant, 1–255 visible ASCII characters (a UUID is a good choice). Failed requests are not stored. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateMemory"];
+            };
+        };
+        responses: {
+            /** @description Created (or replayed: header `Idempotent-Replayed: true`). */
+            201: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    ETag?: string;
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Memory"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's tenant. */
+            404: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body must be application/json. */
+            415: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body failed validation. */
+            422: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createMemoriesBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: the first successful response is stored for 24 hours and replayed (with header `Idempotent-Replayed: true`) for a repeat with the same key and the same request; the same key with a different request is a 422 `idempotency_key_reused`. Keys are per tenant, 1–255 visible ASCII characters (a UUID is a good choice). Failed requests are not stored. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchCreateMemories"];
+            };
+        };
+        responses: {
+            /** @description Created (or replayed: header `Idempotent-Replayed: true`). */
+            201: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemoryList"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body must be application/json. */
+            415: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body failed validation. */
+            422: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    searchMemories: {
+        parameters: {
+            query: {
+                /** @description Page size, 1–100. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: string;
+                /** @description The search text, 1–1000 characters. */
+                q: string;
+                /** @description `plain` (default): the words are searched, any punctuation or operator is just text. `fts`: a validated subset of FTS5 syntax — terms, "quoted phrases", `prefix*`, upper-case `AND` / `OR` / `NOT` and parentheses (no column filters, NEAR or ^); invalid syntax is a 400 `invalid_query`. */
+                syntax?: "plain" | "fts";
+                /** @description Plain syntax only: require every word (default) or any word (ranked by how many match). */
+                match?: "all" | "any";
+                /** @description Only memories that have ALL these tags. Repeatable, up to 20 times. */
+                tag?: string[];
+                /** @description Only memories that have AT LEAST ONE of these tags. Repeatable, up to 20 times. */
+                any_tag?: string[];
+                /** @description Only memories with importance ≥ this. */
+                min_importance?: number;
+                /** @description `private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant. */
+                access_scope?: "private" | "session" | "global";
+                /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
+                session_id?: string;
+                /** @description Only memories by this author (still only those visible to the caller). */
+                user_id?: string;
+                /** @description RFC 3339; only memories created strictly after. */
+                created_after?: string;
+                /** @description RFC 3339; only memories created strictly before. */
+                created_before?: string;
+                /** @description `embedding`: also return each memory's embedding. */
+                include?: "embedding";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of hits, best first. */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemorySearchPage"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMemory: {
+        parameters: {
+            query?: {
+                /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
+                session_id?: string;
+                /** @description `embedding`: also return each memory's embedding. */
+                include?: "embedding";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The memory. */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Memory"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's tenant. */
+            404: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteMemory: {
+        parameters: {
+            query?: {
+                /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
+                session_id?: string;
+                /** @description `true`: delete for good (owner or admin only); the audit row keeps the last content. */
+                permanent?: "true" | "false";
+            };
+            header?: {
+                /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's tenant. */
+            404: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match did not match the current ETag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateMemory: {
+        parameters: {
+            query?: {
+                /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
+                session_id?: string;
+                /** @description `embedding`: also return each memory's embedding. */
+                include?: "embedding";
+            };
+            header?: {
+                /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchMemory"];
+            };
+        };
+        responses: {
+            /** @description The updated memory. */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Memory"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's tenant. */
+            404: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match did not match the current ETag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body must be application/json. */
+            415: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body failed validation. */
+            422: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    restoreMemory: {
+        parameters: {
+            query?: {
+                /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
+                session_id?: string;
+                /** @description `embedding`: also return each memory's embedding. */
+                include?: "embedding";
+            };
+            header?: {
+                /** @description Makes the POST safe to retry: the first successful response is stored for 24 hours and replayed (with header `Idempotent-Replayed: true`) for a repeat with the same key and the same request; the same key with a different request is a 422 `idempotency_key_reused`. Keys are per tenant, 1–255 visible ASCII characters (a UUID is a good choice). Failed requests are not stored. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The restored memory. */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Memory"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's tenant. */
+            404: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body failed validation. */
+            422: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addMemoryTags: {
+        parameters: {
+            query?: {
+                /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
+                session_id?: string;
+                /** @description `embedding`: also return each memory's embedding. */
+                include?: "embedding";
+            };
+            header?: {
+                /** @description Makes the POST safe to retry: the first successful response is stored for 24 hours and replayed (with header `Idempotent-Replayed: true`) for a repeat with the same key and the same request; the same key with a different request is a 422 `idempotency_key_reused`. Keys are per tenant, 1–255 visible ASCII characters (a UUID is a good choice). Failed requests are not stored. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddTags"];
+            };
+        };
+        responses: {
+            /** @description The memory with its tags. */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Memory"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's tenant. */
+            404: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body must be application/json. */
+            415: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body failed validation. */
+            422: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    removeMemoryTag: {
+        parameters: {
+            query?: {
+                /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
+                session_id?: string;
+                /** @description `embedding`: also return each memory's embedding. */
+                include?: "embedding";
+            };
+            header?: {
+                /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+                /** @description The tag, URL-encoded. */
+                tag: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The memory with its tags. */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Memory"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's tenant. */
+            404: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match did not match the current ETag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAuditLogs: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: string;
+                resource_type?: string;
+                resource_id?: string;
+                user_id?: string;
+                action?: string;
+                /** @description RFC 3339; entries at or after. */
+                since?: string;
+                /** @description RFC 3339; entries strictly before. */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries. */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLogPage"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditLog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entry. */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLog"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's tenant. */
+            404: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };

@@ -17,8 +17,8 @@ export const PageQuerySchema = z.object({
 export function pageSchema<T extends z.ZodTypeAny>(item: T, name: string) {
   return z
     .object({
-      data: z.array(item),
-      next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
+      data: z.array(item).max(PAGE_LIMIT_MAX),
+      next_cursor: z.string().max(2048).nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page.', example: 'eyJrIjpbMTc2NzI2OTYwMDAwMCwibWVtXzAxIl19.c2ln' }),
     })
     .openapi(name);
 }

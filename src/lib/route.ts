@@ -4,33 +4,58 @@ import type { Scope } from '../auth/scopes';
 import { rateLimit } from '../middleware/rate-limit';
 import { problemResponses } from './problem';
 
-const headerValue = (max: number) => z.string().max(max).regex(/^[\x20-\x7e]+$/);
+interface HeaderSpec {
+  description: string;
+  example: string;
+  maxLength: number;
+  required?: boolean;
+}
 
 /** Headers on every response: the request id and, for allowlisted browser origins, CORS. */
-export const PublicResponseHeaders = z.object({
-  'X-Request-Id': headerValue(128).openapi({
+const PUBLIC_HEADERS: Record<string, HeaderSpec> = {
+  'X-Request-Id': {
     description: 'The request id (echoed when the request sent a valid one); quote it when reporting a problem.',
     example: 'req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3',
-  }),
-  'Access-Control-Allow-Origin': headerValue(2048)
-    .optional()
-    .openapi({ description: 'Only for browser requests from an allowlisted origin (CORS is off by default).', example: 'https://app.example.com' }),
-});
+    maxLength: 128,
+    required: true,
+  },
+  'Access-Control-Allow-Origin': {
+    description: 'Only for browser requests from an allowlisted origin (CORS is off by default).',
+    example: 'https://app.example.com',
+    maxLength: 2048,
+  },
+};
 
 /** Headers on every authenticated response: the above plus the tenant's rate limit (IETF draft). */
-export const CommonResponseHeaders = PublicResponseHeaders.extend({
-  RateLimit: headerValue(200)
-    .optional()
-    .openapi({ description: 'Remaining quota and seconds until it resets (IETF draft RateLimit header).', example: '"default";r=59;t=42' }),
-  'RateLimit-Policy': headerValue(200)
-    .optional()
-    .openapi({ description: 'The tenant plan\'s request quota per window (IETF draft RateLimit-Policy header).', example: '"default";q=60;w=60' }),
-});
+const COMMON_HEADERS: Record<string, HeaderSpec> = {
+  ...PUBLIC_HEADERS,
+  RateLimit: { description: 'Remaining quota and seconds until it resets (IETF draft RateLimit header).', example: '"default";r=59;t=42', maxLength: 200 },
+  'RateLimit-Policy': { description: 'The tenant plan\'s request quota per window (IETF draft RateLimit-Policy header).', example: '"default";q=60;w=60', maxLength: 200 },
+};
+export { COMMON_HEADERS as CommonResponseHeaders, PUBLIC_HEADERS as PublicResponseHeaders };
+
+const PRINTABLE = '^[\\x20-\\x7e]+$';
+
+/** The same headers as plain OpenAPI header objects or as zod fields (routes declare either). */
+const plainHeaders = (specs: Record<string, HeaderSpec>) =>
+  Object.fromEntries(
+    Object.entries(specs).map(([name, h]) => [
+      name,
+      { description: h.description, required: h.required ?? false, schema: { type: 'string' as const, maxLength: h.maxLength, pattern: PRINTABLE }, example: h.example },
+    ]),
+  );
+const zodHeaders = (specs: Record<string, HeaderSpec>) =>
+  Object.fromEntries(
+    Object.entries(specs).map(([name, h]) => {
+      const field = z.string().max(h.maxLength).regex(new RegExp(PRINTABLE)).openapi({ description: h.description, example: h.example });
+      return [name, h.required ? field : field.optional()];
+    }),
+  );
 
 type Responses = RouteConfig['responses'];
 
-/** Adds `common` headers to every response (route-specific headers stay). */
-export function withCommonHeaders<T extends Responses>(responses: T, common: z.ZodObject = CommonResponseHeaders): T {
+/** Adds `common` headers to every response (a route's own headers stay and win). */
+export function withCommonHeaders<T extends Responses>(responses: T, common: Record<string, HeaderSpec> = COMMON_HEADERS): T {
   const out: Responses = {};
   for (const [status, response] of Object.entries(responses)) {
     if ('$ref' in response) {
@@ -38,10 +63,9 @@ export function withCommonHeaders<T extends Responses>(responses: T, common: z.Z
       continue;
     }
     const own = response.headers;
-    if (own !== undefined && !(own instanceof z.ZodObject)) {
-      throw new Error(`response ${status}: declare response headers with z.object({...}) so the common headers can be merged`);
-    }
-    out[status] = { ...response, headers: own ? common.extend(own.shape) : common };
+    const headers =
+      own instanceof z.ZodObject ? z.object(zodHeaders(common)).extend(own.shape) : { ...plainHeaders(common), ...(own as Record<string, unknown> | undefined) };
+    out[status] = { ...response, headers } as (typeof out)[string];
   }
   return out as T;
 }

@@ -45,7 +45,7 @@ export const changeRoutes = new OpenAPIHono<AppEnv>();
 
 const MemoryResponse = (description: string) => ({
   description,
-  headers: { ETag: { schema: { type: 'string' as const } } },
+  headers: { ETag: { schema: { type: 'string' as const, maxLength: 100 } } },
   content: { 'application/json': { schema: MemorySchema } },
 });
 

@@ -105,7 +105,7 @@ writeRoutes.openapi(
     responses: {
       201: {
         description: 'Created (or replayed: header `Idempotent-Replayed: true`).',
-        headers: { ETag: { schema: { type: 'string' as const } }, Location: { schema: { type: 'string' as const } } },
+        headers: { ETag: { schema: { type: 'string' as const, maxLength: 100 } }, Location: { schema: { type: 'string' as const, maxLength: 100 } } },
         content: { 'application/json': { schema: MemorySchema } },
       },
       ...problemResponses(400, 404, 413, 415, 422),
