@@ -31,11 +31,31 @@ export interface paths {
         };
         /**
          * The caller
-         * @description The caller's user, tenant, role and the scopes granted by the token.
+         * @description The caller's user, tenant, role and the API scopes granted by the token. Needs a valid token and no particular scope, so any registered user or service client can check who the API thinks it is. A token whose subject is not a user yet gets 401: provision a tenant first with `POST /v1/tenants`.
          */
         get: operations["getMe"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Provision a tenant for the caller
+         * @description Creates a tenant on the `free` plan and makes the caller (the token's `sub`) its `owner`. Needs a valid access token for this API and no particular scope: a new sign-up has no permissions assigned yet. A token whose subject already has a user gets 409 `already_provisioned` (also what a retry after a lost response sees: `GET /v1/me` then shows the tenant). Machine-to-machine clients (`<client_id>@clients`) become `service` users. Returns the caller as `GET /v1/me` would.
+         */
+        post: operations["createTenant"];
         delete?: never;
         options?: never;
         head?: never;
@@ -319,34 +339,51 @@ export interface components {
                 name: string | null;
                 /** @enum {string} */
                 role: "owner" | "admin" | "member";
-                /** @enum {string} */
+                /**
+                 * @description `service` for machine-to-machine clients (`sub` = `<client_id>@clients`).
+                 * @enum {string}
+                 */
                 kind: "person" | "service";
                 /**
                  * Format: date-time
-                 * @example 2026-01-02T03:04:05.678Z
+                 * @example 2026-11-28T04:20:00.000Z
                  */
                 created_at: string;
             };
             tenant: {
                 /** @example ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3 */
                 id: string;
-                /** @example Acme Inc. */
+                /** @example Acme */
                 name: string;
                 /** @enum {string} */
                 plan: "free" | "pro" | "team";
                 /**
                  * Format: int32
-                 * @example 42
+                 * @example 0
                  */
                 memory_count: number;
             };
             /**
+             * @description The API scopes the access token grants (from `permissions` or `scope`), in a stable order.
              * @example [
              *       "read:memories",
              *       "write:memories"
              *     ]
              */
             scopes: ("read:memories" | "write:memories" | "read:sessions" | "write:sessions" | "read:audit_logs" | "manage:users" | "manage:tenant")[];
+        };
+        ProvisionTenant: {
+            /**
+             * @description The new tenant's display name.
+             * @example Acme
+             */
+            name: string;
+            /**
+             * Format: email
+             * @description The owner's email. Used only when the access token carries no `email` claim (machine clients, or Auth0 without an email Action); required then.
+             * @example ada@example.com
+             */
+            email?: string;
         };
         /**
          * @example {
@@ -794,6 +831,309 @@ export interface operations {
             };
             /** @description The token lacks a required scope, or the caller lacks the role. */
             403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProvisionTenant"];
+            };
+        };
+        responses: {
+            /** @description The tenant was created; the caller is its owner */
+            201: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body must be application/json. */
+            415: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body failed validation. */
+            422: {
                 headers: {
                     /**
                      * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.

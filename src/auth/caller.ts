@@ -22,8 +22,9 @@ export async function runAsCaller(
 export function requestMeta(c: Context<AppEnv>) {
   return {
     requestId: c.get('requestId'),
-    ip: c.req.header('cf-connecting-ip') ?? null,
-    userAgent: c.req.header('user-agent') ?? null,
+    // Bounded here, once: audit rows store them and the AuditLog schema documents the bounds.
+    ip: c.req.header('cf-connecting-ip')?.slice(0, 512) ?? null,
+    userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null,
   };
 }
 

@@ -47,7 +47,7 @@ export function auditStatement(
       entry.resourceId,
       json(entry.oldValues),
       json(entry.newValues),
-      meta.ip?.slice(0, 512) ?? null,
+      meta.ip,
       meta.userAgent?.slice(0, 512) ?? null,
       meta.requestId,
       now,
@@ -69,7 +69,7 @@ export function auditInsertSql(
 ): string {
   return `INSERT INTO audit_logs (id, tenant_id, user_id, action, resource_type, resource_id, old_values, new_values, ip, user_agent, request_id, created_at)
     SELECT ${b.bind(newId('aud', now))}, c.tenant_id, c.user_id, ${b.bind(a.action)}, ${b.bind(a.resourceType)}, ${a.resourceIdSql}, ${a.oldSql}, ${a.newSql},
-           ${b.bind(meta.ip?.slice(0, 512) ?? null)}, ${b.bind(meta.userAgent?.slice(0, 512) ?? null)}, ${b.bind(meta.requestId)}, ${b.bind(now)}
+           ${b.bind(meta.ip)}, ${b.bind(meta.userAgent?.slice(0, 512) ?? null)}, ${b.bind(meta.requestId)}, ${b.bind(now)}
     FROM ${from}`;
 }
 

@@ -2,7 +2,7 @@
 // temp dir (every migration applied by wrangler itself), trusting a key pair generated here.
 // Nothing is shared with a developer's .wrangler/state or .dev.vars.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,10 +36,6 @@ export interface Worker {
   baseUrl: string;
   /** Mints an access token for `sub`, signed with the key the Worker trusts. */
   token(sub: string, scopes?: string[]): Promise<string>;
-  /** Runs SQL against the Worker's local D1 (through wrangler). */
-  sql(command: string): Promise<void>;
-  /** Creates a tenant with an owner whose token subject is returned. */
-  seedTenant(name?: string): Promise<{ sub: string; tenantId: string }>;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -59,9 +55,6 @@ export async function startWorker(): Promise<Worker> {
     [`AUTH0_DOMAIN=memoria-e2e.eu.auth0.com`, `AUTH0_ISSUER=${ISSUER}`, `AUTH0_AUDIENCE=${AUDIENCE}`, `AUTH0_JWKS='${jwks}'`, `CURSOR_SECRET=${randomBytes(32).toString('hex')}`].join('\n') + '\n',
   );
 
-  const sql = async (command: string) => {
-    await run(wrangler, ['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--command', command], { cwd: root, env });
-  };
   await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, env });
 
   const [port, inspectorPort] = [await freePort(), await freePort()];
@@ -110,21 +103,5 @@ export async function startWorker(): Promise<Worker> {
       .setExpirationTime('1h')
       .sign(privateKey as CryptoKey);
 
-  let seeded = 0;
-  const seedTenant = async (name = `E2E tenant ${++seeded}`) => {
-    const n = Date.now();
-    const suffix = randomUUID().replace(/-/g, '').slice(0, 26).toUpperCase().replace(/[ILOU]/g, '0');
-    const tenantId = `ten_${suffix}`;
-    const sub = `auth0|e2e-${suffix.toLowerCase()}`;
-    await sql(
-      [
-        `INSERT INTO tenants (id, name, plan, created_at, updated_at) VALUES ('${tenantId}', '${name}', 'pro', ${n}, ${n});`,
-        `INSERT INTO subscriptions (id, tenant_id, plan, status, current_period_start, current_period_end, created_at, updated_at) VALUES ('sub_${suffix}', '${tenantId}', 'pro', 'active', ${n}, ${n + 30 * 86_400_000}, ${n}, ${n});`,
-        `INSERT INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at) VALUES ('usr_${suffix}', '${tenantId}', '${sub}', 'owner-${suffix.toLowerCase()}@e2e.test', 'E2E Owner', 'owner', 'person', ${n}, ${n});`,
-      ].join(' '),
-    );
-    return { sub, tenantId };
-  };
-
-  return { baseUrl, token, sql, seedTenant, logs: () => output, stop };
+  return { baseUrl, token, logs: () => output, stop };
 }

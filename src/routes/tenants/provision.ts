@@ -37,7 +37,7 @@ provisioning.openapi(
     responses: {
       201: {
         description: 'The tenant was created; the caller is its owner',
-        headers: z.object({ Location: z.string().openapi({ example: '/v1/tenant' }) }),
+        headers: z.object({ Location: z.string().max(100).openapi({ example: '/v1/tenant' }) }),
         content: { 'application/json': { schema: MeSchema } },
       },
       ...problemResponses(400, 409, 413, 415, 422),
