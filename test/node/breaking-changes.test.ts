@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,26 +7,45 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { breakingChanges, defaultBaseRef, loadBase, majorChanged } from '../../scripts/breaking-changes';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const published = () => JSON.parse(readFileSync(join(root, 'api', 'openapi.json'), 'utf8'));
 const dir = mkdtempSync(join(tmpdir(), 'memoria-breaking-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The published spec plus a small write operation, so request-body changes can be crafted. */
-function baseSpec() {
-  const doc = published();
-  doc.components.schemas.NoteInput = {
-    type: 'object',
-    properties: { text: { type: 'string' }, meta: { type: 'object', properties: { source: { type: 'string' } } } },
-    required: ['text'],
-  };
-  doc.paths['/v1/notes'] = {
-    post: {
-      operationId: 'createNote',
-      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/NoteInput' } } } },
-      responses: { 201: { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/Me' } } } } },
+/** A small, self-contained spec (fixtures must not move when the real routes change). */
+function baseSpec(): Record<string, any> {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Fixture', version: '0.1.0' },
+    paths: {
+      '/health': { get: { operationId: 'getHealth', responses: { 200: { description: 'ok' } } } },
+      '/v1/me': {
+        get: { operationId: 'getMe', responses: { 200: { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/Me' } } } } } },
+      },
+      '/v1/notes': {
+        post: {
+          operationId: 'createNote',
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/NoteInput' } } } },
+          responses: { 201: { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/Me' } } } } },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        Me: {
+          type: 'object',
+          properties: {
+            user: { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' } }, required: ['id', 'email'] },
+            scopes: { type: 'array', items: { type: 'string' } },
+          },
+          required: ['user', 'scopes'],
+        },
+        NoteInput: {
+          type: 'object',
+          properties: { text: { type: 'string' }, meta: { type: 'object', properties: { source: { type: 'string' } } } },
+          required: ['text'],
+        },
+      },
     },
   };
-  return doc;
 }
 
 /** A crafted breaking change: one removed operation, one removed response field, two new required request fields. */
@@ -106,7 +125,7 @@ describe('breaking-change check', { timeout: 60_000 }, () => {
     expect(breakingChanges(loadBase('HEAD~', repo).doc, breakingHead())).toHaveLength(5); // HEAD~ = first
     git('tag', 'v0.1.0', 'HEAD~');
     git('tag', 'not-a-release', 'HEAD');
-    commit(published(), 'third');
+    commit({ ...baseSpec(), info: { title: 'Fixture', version: '0.1.1' } }, 'third');
     expect(defaultBaseRef(repo)).toBe('v0.1.0');
     expect(breakingChanges(loadBase(defaultBaseRef(repo), repo).doc, breakingHead())).toHaveLength(5); // v0.1.0 = first
     expect(breakingChanges(loadBase('HEAD~', repo).doc, breakingHead())).toEqual([]); // HEAD~ = second
