@@ -71,7 +71,7 @@ export interface paths {
         };
         /**
          * List memories
-         * @description The memories visible to the caller, newest first (or `order=asc`), filtered; keyset-paginated by (created_at, id): walking every `next_cursor` returns each matching memory exactly once, even while memories are being added. A cursor only works with the query that produced it.
+         * @description The memories visible to the caller, newest first (or `order=asc`), filtered; keyset-paginated by (created_at, id): walking every `next_cursor` returns each matching memory exactly once, even while memories are being added. A cursor only works with the query that produced it. Also accepts `metadata.<key>=<value>` (up to 20; key 1–64 of `A–Z a–z 0–9 _ -`): equality on a top-level metadata key — text values compare as text, numbers numerically, `true`/`false` as booleans.
          */
         get: operations["listMemories"];
         put?: never;
@@ -115,7 +115,7 @@ export interface paths {
         };
         /**
          * Full-text search
-         * @description BM25-ranked full-text search over the caller's visible, live memories (content and tags; case and accents ignored), with the list filters. Each hit has a `score` and an HTML-escaped `snippet` with matches in `<mark>…</mark>`. Pages follow the ranking (keyset on score, then storage order); scores depend on the whole index, so pages fetched while memories change may shift. A query without letters or digits returns no hits.
+         * @description BM25-ranked full-text search over the caller's visible, live memories (content and tags; case and accents ignored), with the list filters. Each hit has a `score` and an HTML-escaped `snippet` with matches in `<mark>…</mark>`. Pages follow the ranking (keyset on score, then storage order); scores depend on the whole index, so pages fetched while memories change may shift. A query without letters or digits returns no hits. Also accepts `metadata.<key>=<value>` (up to 20; key 1–64 of `A–Z a–z 0–9 _ -`): equality on a top-level metadata key — text values compare as text, numbers numerically, `true`/`false` as booleans.
          */
         get: operations["searchMemories"];
         put?: never;
@@ -2289,7 +2289,10 @@ export interface operations {
                 /** @description `embedding`: also return each memory's embedding. */
                 include?: "embedding";
             };
-            header?: never;
+            header?: {
+                /** @description An ETag you hold: 304 without a body if the memory is unchanged. */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2326,6 +2329,34 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Memory"];
                 };
+            };
+            /** @description Unchanged since the ETag in If-None-Match. */
+            304: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request: invalid JSON, query or path parameter. */
             400: {

@@ -16,26 +16,40 @@ export const auditLogs = new OpenAPIHono<AppEnv>();
 
 const AuditLogSchema = z
   .object({
-    id: z.string().openapi({ example: 'aud_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
-    user_id: z.string().nullable().openapi({ description: 'Who did it (null if that user was since removed).' }),
-    action: z.string().openapi({ example: 'memory.update', description: 'e.g. memory.create, memory.batch_create, memory.update, memory.tags_add, memory.tag_remove, memory.delete, memory.restore, memory.purge, tenant.create.' }),
-    resource_type: z.string().openapi({ example: 'memory' }),
-    resource_id: z.string().nullable().openapi({ example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
+    id: z.string().max(30).openapi({ example: 'aud_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
+    user_id: z.string().max(30).nullable().openapi({ description: 'Who did it (null if that user was since removed).' }),
+    action: z.string().max(64).openapi({ example: 'memory.update', description: 'e.g. memory.create, memory.batch_create, memory.update, memory.tags_add, memory.tag_remove, memory.delete, memory.restore, memory.purge, tenant.create.' }),
+    resource_type: z.string().max(64).openapi({ example: 'memory' }),
+    resource_id: z.string().max(64).nullable().openapi({ example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
     old_values: z.unknown().openapi({ description: 'The changed fields before the change (JSON), or null.', example: { importance: 3 } }),
     new_values: z.unknown().openapi({ description: 'The changed fields after the change (JSON), or null.', example: { importance: 8 } }),
-    ip: z.string().nullable().openapi({ description: 'CF-Connecting-IP of the request.' }),
-    user_agent: z.string().nullable(),
-    request_id: z.string().nullable(),
-    created_at: z.string().openapi({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' }),
+    ip: z.string().max(512).nullable().openapi({ description: 'CF-Connecting-IP of the request.' }),
+    user_agent: z.string().max(512).nullable(),
+    request_id: z.string().max(128).nullable(),
+    created_at: z.string().max(40).openapi({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' }),
   })
-  .openapi('AuditLog');
+  .openapi('AuditLog', {
+    example: {
+      id: 'aud_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
+      user_id: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
+      action: 'memory.update',
+      resource_type: 'memory',
+      resource_id: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
+      old_values: { importance: 3 },
+      new_values: { importance: 8 },
+      ip: '203.0.113.7',
+      user_agent: 'memoria-client/0.1.0',
+      request_id: 'req_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
+      created_at: '2026-01-01T12:00:00.000Z',
+    },
+  });
 
 const name = z.string().min(1).max(64);
 
 const ListQuery = PageQuerySchema.extend({
   resource_type: name.optional().openapi({ example: 'memory' }),
   resource_id: z.string().min(1).max(64).optional(),
-  user_id: z.string().regex(idPattern('usr'), 'must be a user id (usr_…)').optional(),
+  user_id: z.string().max(30).regex(idPattern('usr'), 'must be a user id (usr_…)').optional(),
   action: name.optional().openapi({ example: 'memory.delete' }),
   since: DateTimeParam.optional().openapi({ description: 'RFC 3339; entries at or after.', example: '2026-01-01T00:00:00Z' }),
   until: DateTimeParam.optional().openapi({ description: 'RFC 3339; entries strictly before.' }),
@@ -81,7 +95,7 @@ auditLogs.openapi(
     tags: ['Audit logs'],
     summary: 'Get an audit log entry',
     description: 'One entry of the tenant\'s audit trail. Owners and admins only.',
-    request: { params: z.object({ id: z.string().regex(idPattern('aud'), 'must be an audit log id (aud_…)').openapi({ param: { name: 'id', in: 'path' } }) }) },
+    request: { params: z.object({ id: z.string().max(30).regex(idPattern('aud'), 'must be an audit log id (aud_…)').openapi({ param: { name: 'id', in: 'path' } }) }) },
     responses: { 200: { description: 'The entry.', content: { 'application/json': { schema: AuditLogSchema } } }, ...problemResponses(400, 404) },
   }),
   async (c) => {

@@ -135,8 +135,8 @@ readRoutes.openapi(
       headers: z.object({ 'If-None-Match': z.string().max(1024).optional().openapi({ description: 'An ETag you hold: 304 without a body if the memory is unchanged.' }) }),
     },
     responses: {
-      200: { description: 'The memory.', headers: { ETag: { schema: { type: 'string' as const } } }, content: { 'application/json': { schema: MemorySchema } } },
-      304: { description: 'Unchanged since the ETag in If-None-Match.', headers: { ETag: { schema: { type: 'string' as const } } } },
+      200: { description: 'The memory.', headers: { ETag: { schema: { type: 'string' as const, maxLength: 100 } } }, content: { 'application/json': { schema: MemorySchema } } },
+      304: { description: 'Unchanged since the ETag in If-None-Match.', headers: { ETag: { schema: { type: 'string' as const, maxLength: 100 } } } },
       ...problemResponses(400, 404),
     },
   }),

@@ -15,9 +15,9 @@ import {
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
 import { fromIso } from '../../lib/time';
 
-export const MemoryIdSchema = z.string().regex(idPattern('mem'), 'must be a memory id (mem_…)').openapi({ example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' });
-export const SessionIdSchema = z.string().regex(idPattern('ses'), 'must be a session id (ses_…)').openapi({ example: 'ses_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' });
-const UserIdSchema = z.string().regex(idPattern('usr'), 'must be a user id (usr_…)');
+export const MemoryIdSchema = z.string().max(30).regex(idPattern('mem'), 'must be a memory id (mem_…)').openapi({ example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' });
+export const SessionIdSchema = z.string().max(30).regex(idPattern('ses'), 'must be a session id (ses_…)').openapi({ example: 'ses_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' });
+const UserIdSchema = z.string().max(30).regex(idPattern('usr'), 'must be a user id (usr_…)');
 
 /** Text the database stores as given: no NUL (SQLite text ends there) and no lone UTF-16 surrogate (not valid UTF-8). */
 const storable = (schema: z.ZodString) =>
@@ -103,36 +103,54 @@ export const PatchMemorySchema = z
 
 export const AddTagsSchema = z.object({ tags: z.array(TagSchema).min(1).max(MEMORY_TAGS_MAX).openapi({ example: ['travel', 'family'] }) }).openapi('AddTags');
 
+const MEMORY_EXAMPLE = {
+  id: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
+  user_id: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
+  session_id: null,
+  content: 'The user prefers dark mode and metric units.',
+  tags: ['preferences', 'ui'],
+  metadata: { app: 'support-bot', priority: 2 },
+  importance: 7,
+  access_scope: 'private',
+  source: 'chat',
+  version: 1,
+  created_at: '2026-01-01T12:00:00.000Z',
+  updated_at: '2026-01-01T12:00:00.000Z',
+  deleted_at: null,
+};
+
 export const MemorySchema = z
   .object({
     id: MemoryIdSchema,
-    user_id: z.string().nullable().openapi({ description: 'The author.', example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
-    session_id: z.string().nullable(),
-    content: z.string(),
-    tags: z.array(z.string()),
+    user_id: z.string().max(30).nullable().openapi({ description: 'The author.', example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
+    session_id: z.string().max(30).nullable(),
+    content: z.string().max(MEMORY_CONTENT_MAX),
+    tags: z.array(z.string().max(MEMORY_TAG_MAX_CHARS)).max(MEMORY_TAGS_MAX),
     metadata: z.record(z.string(), z.unknown()),
-    importance: z.number().int(),
+    importance: z.number().int().min(1).max(10),
     access_scope: z.enum(['private', 'session', 'global']),
-    source: z.string().nullable(),
-    embedding: z.array(z.number()).nullable().optional().openapi({ description: 'Present only with `include=embedding`.' }),
-    version: z.number().int().openapi({ description: 'Bumped by every change; the ETag is `"<id>-v<version>"`.', example: 1 }),
-    created_at: z.string().openapi({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' }),
-    updated_at: z.string().openapi({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' }),
-    deleted_at: z.string().nullable().openapi({ format: 'date-time', description: 'Set while soft-deleted (restore with POST …/restore).' }),
+    source: z.string().max(MEMORY_SOURCE_MAX).nullable(),
+    embedding: z.array(z.number()).max(MEMORY_EMBEDDING_MAX_DIMENSIONS).nullable().optional().openapi({ description: 'Present only with `include=embedding`.' }),
+    version: z.number().int().min(1).max(2 ** 31 - 1).openapi({ description: 'Bumped by every change; the ETag is `"<id>-v<version>"`.', example: 1 }),
+    created_at: z.string().max(40).openapi({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' }),
+    updated_at: z.string().max(40).openapi({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' }),
+    deleted_at: z.string().max(40).nullable().openapi({ format: 'date-time', description: 'Set while soft-deleted (restore with POST …/restore).' }),
   })
-  .openapi('Memory');
+  .openapi('Memory', { example: MEMORY_EXAMPLE });
 
 export const SearchHitSchema = MemorySchema.extend({
   score: z.number().openapi({ description: 'Relevance (negated BM25: higher is better). Comparable within one query only.', example: 4.21 }),
-  snippet: z.string().openapi({
+  snippet: z.string().max(4000).openapi({
     description: 'Up to 200 characters of the content around the first match, HTML-escaped, with matched words wrapped in `<mark>…</mark>`.',
     example: 'The user prefers <mark>dark</mark> mode and metric units.',
   }),
-}).openapi('MemorySearchHit');
+}).openapi('MemorySearchHit', {
+  example: { ...MEMORY_EXAMPLE, score: 4.21, snippet: 'The user prefers <mark>dark</mark> mode and metric units.' },
+});
 
 export const MemoryPageSchema = pageSchema(MemorySchema, 'MemoryPage');
 export const SearchPageSchema = pageSchema(SearchHitSchema, 'MemorySearchPage');
-export const MemoryListSchema = z.object({ data: z.array(MemorySchema) }).openapi('MemoryList');
+export const MemoryListSchema = z.object({ data: z.array(MemorySchema).max(MEMORY_BATCH_MAX) }).openapi('MemoryList');
 
 /** A query parameter that may repeat (`?tag=a&tag=b`). */
 const repeatable = <T extends z.ZodTypeAny>(item: T, description: string) =>
@@ -144,6 +162,7 @@ const repeatable = <T extends z.ZodTypeAny>(item: T, description: string) =>
 /** An RFC 3339 date-time query parameter (also used by the audit-log filters). */
 export const DateTimeParam = z
   .string()
+  .max(40)
   .refine((v) => fromIso(v) !== undefined, 'must be an RFC 3339 date-time')
   .openapi({ format: 'date-time' });
 const rfc3339 = DateTimeParam;
