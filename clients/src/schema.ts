@@ -1074,7 +1074,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large. */
+            /** @description Request body larger than 4194304 bytes. */
             413: {
                 headers: {
                     /**
@@ -1614,7 +1614,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large. */
+            /** @description Request body larger than 4194304 bytes. */
             413: {
                 headers: {
                     /**
@@ -1902,7 +1902,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large. */
+            /** @description Request body larger than 4194304 bytes. */
             413: {
                 headers: {
                     /**
@@ -3030,7 +3030,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large. */
+            /** @description Request body larger than 4194304 bytes. */
             413: {
                 headers: {
                     /**
@@ -3647,7 +3647,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large. */
+            /** @description Request body larger than 4194304 bytes. */
             413: {
                 headers: {
                     /**
