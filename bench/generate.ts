@@ -176,7 +176,8 @@ function memoryRows(t: Tenant, r: Rand, createdAt: number, seeded: boolean, n: n
     q(searchDoc(t.id, text, tags)), 1, createdAt, createdAt, deletedAt ?? 'NULL',
   ].join(', ')})`;
   const auditId = seeded ? seededId('aud', createdAt, r) : randomId('aud', createdAt);
-  const snapshot = { content: text, tags, metadata, importance, access_scope: scope, source, user_id: author.id, session_id: null };
+  // The shape src/db/memories.ts auditValuesOf() writes for memory.create.
+  const snapshot = { content: text, tags, metadata, importance, access_scope: scope, source, session_id: null, embedding_dimensions: null };
   const audit = `(${[
     q(auditId), q(t.id), q(author.id), "'memory.create'", "'memory'", q(id), 'NULL', q(JSON.stringify(snapshot)), "'127.0.0.1'", "'bench-generate'",
     q(`req_${ulid(createdAt).slice(0, 10)}${String(n).padStart(16, '0')}`), createdAt,
