@@ -29,10 +29,12 @@ const { values: args } = parseArgs({
     'inspector-port': { type: 'string', default: '8889' },
     regenerate: { type: 'boolean', default: false },
     only: { type: 'string' },
+    'max-seconds': { type: 'string', default: '30' },
   },
 });
 const N = Number(args.requests);
 const WARMUP = Number(args.warmup);
+const MAX_MS = Number(args['max-seconds']) * 1000;
 const PORT = Number(args.port);
 const BASE_URL = `http://127.0.0.1:${PORT}`;
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
@@ -171,7 +173,15 @@ let rateLimited = 0;
 async function measure(sc: Scenario, token: string): Promise<EndpointResult> {
   const samples: Sample[] = [];
   const statuses: Record<string, number> = {};
+  let measuring = 0;
+  let cut = '';
   for (let i = 0; i < WARMUP + N; i++) {
+    // A pathologically slow endpoint (e.g. a full table scan) gets fewer samples, and says so.
+    if (i === WARMUP) measuring = performance.now();
+    if (samples.length >= 20 && performance.now() - measuring > MAX_MS) {
+      cut = `stopped after ${samples.length} requests (over ${MAX_MS / 1000} s)`;
+      break;
+    }
     const r = sc.request(i);
     let s = await send(r.method, r.path, r.auth === false ? null : token, r.body);
     // The per-tenant rate limit (plan table) is not what we measure: wait it out and resend.
@@ -195,7 +205,7 @@ async function measure(sc: Scenario, token: string): Promise<EndpointResult> {
     name: sc.name,
     read: sc.read,
     status: bad.length ? 'unexpected-status' : 'ok',
-    note: bad.length ? `${bad.length} unexpected: ${JSON.stringify(bad[0]!.body).slice(0, 300)}` : undefined,
+    note: [cut, bad.length ? `${bad.length} unexpected: ${JSON.stringify(bad[0]!.body).slice(0, 300)}` : ''].filter(Boolean).join('; ') || undefined,
     n: samples.length,
     statuses,
     round_trips: { p50: pct(col('roundTrips'), 50), max: Math.max(...col('roundTrips')) },
@@ -342,7 +352,7 @@ function datasetTable(name: string, m: Manifest, rs: EndpointResult[]): string {
       continue;
     }
     lines.push(
-      `| ${r.name} | ${r.n} | ${Object.entries(r.statuses).map(([k, v]) => `${k}×${v}`).join(' ')} | ${fmt(r.round_trips.p50)} (${fmt(r.round_trips.max)}) | ` +
+      `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.n} | ${Object.entries(r.statuses).map(([k, v]) => `${k}×${v}`).join(' ')} | ${fmt(r.round_trips.p50)} (${fmt(r.round_trips.max)}) | ` +
         `${fmt(r.rows_read.p50)} [${fmt(r.rows_read.min)}–${fmt(r.rows_read.max)}] | ${fmt(r.rows_written.p50)} (${fmt(r.rows_written.max)}) | ${fmt(r.latency_ms.p50)} / ${fmt(r.latency_ms.p95)} |`,
     );
   }
