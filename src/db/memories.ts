@@ -351,7 +351,9 @@ function changeStatements(db: D1Database, t: TargetOptions, w: Omit<WriteContext
     ),
   );
   const cb = new Binder(w.sub);
-  const where = `EXISTS (SELECT 1 FROM caller c WHERE ${guard(cb)})`;
+  // The id test stays outside the correlated EXISTS so SQLite looks the row up by its index
+  // (inside it, every change scanned the whole memories table: bench/RESULTS.md).
+  const where = `m.id = ${cb.bind(t.id)} AND EXISTS (SELECT 1 FROM caller c WHERE ${guard(cb)})`;
   const change = ch.set
     ? `UPDATE memories AS m SET ${ch.set(cb)}, version = m.version + 1, updated_at = ${cb.bind(w.now)} WHERE ${where} RETURNING ${cols(!!t.embedding, '')}`
     : `DELETE FROM memories AS m WHERE ${where} RETURNING id`;

@@ -33,4 +33,26 @@ describe('cost of a request depends on the caller\'s own data, not other tenants
       expect(s.rowsWritten).toBe(0);
     }
   });
+
+  it('patch, tag add/remove, delete, restore and purge read a handful of rows next to a 3,000-memory neighbour', async () => {
+    await noisyNeighbour(3000);
+    const { owner } = await createTenant();
+    const token = await owner.token();
+    const { id } = await createMemory(token, { content: 'coffee and tea', tags: ['coffee'] });
+    const steps: [string, RequestInit & { json?: unknown }][] = [
+      [`/v1/memories/${id}`, { method: 'PATCH', json: { content: 'tea only' } }],
+      [`/v1/memories/${id}/tags`, { method: 'POST', json: { tags: ['tea'] } }],
+      [`/v1/memories/${id}/tags/coffee`, { method: 'DELETE' }],
+      [`/v1/memories/${id}`, { method: 'DELETE' }],
+      [`/v1/memories/${id}/restore`, { method: 'POST' }],
+      [`/v1/memories/${id}?permanent=true`, { method: 'DELETE' }],
+    ];
+    for (const [path, init] of steps) {
+      const res = await call(path, { token, ...init });
+      expect(res.status, `${init.method} ${path}`).toBeLessThan(300);
+      const s = d1Stats(res);
+      expect(s.roundTrips).toBe(1);
+      expect(s.rowsRead, `${init.method} ${path}: ${res.headers.get('server-timing')}`).toBeLessThan(100);
+    }
+  });
 });
