@@ -9,7 +9,7 @@
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mintDevToken, root } from '../../scripts/dev-auth.mjs';
 import { prepareAssets } from '../../scripts/prepare-assets.mjs';
@@ -176,7 +176,7 @@ for (const op of Object.values(byOp)) for (const [s, n] of Object.entries(op)) s
 const total = Object.values(statuses).reduce((a, b) => a + b, 0);
 const summary = {
   date: new Date().toISOString(),
-  machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, wrangler dev (local workerd + SQLite D1)`,
+  machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}, load average ${loadavg()[0].toFixed(1)} at the end), Node ${process.version}, wrangler dev (local workerd + SQLite D1)`,
   connections: CONNECTIONS,
   duration: DURATION,
   requests: total,
