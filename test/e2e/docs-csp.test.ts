@@ -1,54 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorker, type Worker } from './harness';
 
 // The docs page under its strict CSP, in a real browser: the Scalar bundle and its nonce'd init
 // script run, the reference renders from /openapi.json, nothing is blocked, and an injected inline
 // script without the nonce does not run.
 
-const root = join(import.meta.dirname, '..', '..');
-const persist = mkdtempSync(join(tmpdir(), 'memoria-docs-'));
-let server: ChildProcess;
+let worker: Worker;
 let browser: Browser;
 let base: string;
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
 beforeAll(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(join(root, 'node_modules', '.bin', 'wrangler'), ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist, '--show-interactive-dev-session=false', '--log-level', 'error'], {
-    cwd: root,
-    env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' },
-    stdio: 'ignore',
-    detached: true,
-  });
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/health`)).status < 500) break;
-    } catch {}
-    if (i > 180) throw new Error('wrangler dev did not start');
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-}, 120_000);
+  worker = await startWorker();
+  base = worker.baseUrl;
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}, 240_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (server?.pid) process.kill(-server.pid, 'SIGTERM');
-  rmSync(persist, { recursive: true, force: true });
+  await worker?.stop();
 });
 
 describe('/docs in Chromium under its CSP', () => {
