@@ -205,7 +205,7 @@ const section = `<!-- load:start (written by bench/load/run.mjs) -->
 Command: \`npm run bench:load\` (defaults: ${CONNECTIONS} connections, ${DURATION} s, ${TENANTS} tenants on the team plan with ${SEED_MEMORIES} memories each).
 Workload: 30% get by id, 30% list (20 per page), 20% full-text search, 10% create, 10% patch — random tenant per request.
 Server: \`wrangler dev\` (local workerd, local SQLite-backed D1, fresh temporary database), same machine as the load generator.
-Run: ${summary.date} on ${summary.machine}.
+Run: ${summary.date} at commit ${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim()} on ${summary.machine}.
 
 | metric | value |
 |---|---|
