@@ -19,6 +19,8 @@ export interface Env {
   RATE_LIMITER?: DurableObjectNamespace<RateLimiter>;
   /** Comma-separated origins allowed to call the API from a browser; empty = CORS off. */
   CORS_ORIGINS?: string;
+  /** Minutes of inactivity after which an MCP session expires (default 60). */
+  SESSION_IDLE_TIMEOUT_MINUTES?: string;
 }
 
 export interface AppEnv {

@@ -22,3 +22,18 @@ export const IDEMPOTENCY_KEY_MAX = 255;
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /** Rate limits are per tenant, per fixed window of this many seconds (quota: PLANS[plan].requestsPerMinute). */
 export const RATE_LIMIT_WINDOW_SECONDS = 60;
+
+/** A soft-deleted tenant can be restored for this long; then the cron purges it with all its data. */
+export const TENANT_RETENTION_MS = 30 * 24 * 3600 * 1000;
+
+/** Sessions idle longer than this are expired (by the cron, or at once by a late heartbeat). */
+export const SESSION_IDLE_TIMEOUT_MINUTES_DEFAULT = 60;
+/** metadata of a session, as JSON text. */
+export const SESSION_METADATA_MAX_BYTES = 16 * 1024;
+
+/** The idle timeout from the SESSION_IDLE_TIMEOUT_MINUTES var (1 min – 7 days), else the default. */
+export function sessionIdleTimeoutMs(configured: string | undefined): number {
+  const minutes = Number(configured);
+  const valid = Number.isInteger(minutes) && minutes >= 1 && minutes <= 7 * 24 * 60;
+  return (valid ? minutes : SESSION_IDLE_TIMEOUT_MINUTES_DEFAULT) * 60_000;
+}

@@ -1,0 +1,63 @@
+import { z } from '@hono/zod-openapi';
+import { idPattern } from '../../lib/ids';
+import { SESSION_METADATA_MAX_BYTES } from '../../lib/limits';
+import { PageQuerySchema, pageSchema } from '../../lib/pagination';
+
+const example = {
+  id: 'ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3',
+  user_id: 'usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3',
+  mcp_client_id: 'claude-desktop',
+  metadata: { client_version: '1.4.2' },
+  status: 'active',
+  created_at: '2026-01-05T09:30:00.000Z',
+  last_activity_at: '2026-01-05T09:42:10.512Z',
+  expired_at: null,
+};
+
+export const SessionSchema = z
+  .object({
+    id: z.string().openapi({ example: example.id }),
+    user_id: z.string().openapi({ description: 'The user (or service client) the session belongs to.', example: example.user_id }),
+    mcp_client_id: z.string().openapi({ example: example.mcp_client_id }),
+    metadata: z.record(z.string(), z.unknown()).openapi({ example: example.metadata }),
+    status: z.enum(['active', 'expired']).openapi({ description: '`expired` once ended, or idle longer than the timeout.' }),
+    created_at: z.string().openapi({ format: 'date-time', example: example.created_at }),
+    last_activity_at: z.string().openapi({ format: 'date-time', example: example.last_activity_at }),
+    expired_at: z.string().nullable().openapi({ format: 'date-time', example: null }),
+  })
+  .openapi('Session', { example });
+
+export const SessionPageSchema = pageSchema(SessionSchema, 'SessionPage');
+
+export const CreateSessionSchema = z
+  .object({
+    mcp_client_id: z.string().trim().min(1).max(200).openapi({ description: 'Identifies the MCP client (1–200 characters).', example: 'claude-desktop' }),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .refine((m) => new TextEncoder().encode(JSON.stringify(m)).length <= SESSION_METADATA_MAX_BYTES, {
+        message: `metadata must be at most ${SESSION_METADATA_MAX_BYTES} bytes as JSON`,
+      })
+      .openapi({ description: `Free-form JSON object (at most ${SESSION_METADATA_MAX_BYTES} bytes).`, example: { client_version: '1.4.2' } }),
+  })
+  .strict()
+  .openapi('CreateSession');
+
+export const SessionIdParamSchema = z.object({
+  id: z
+    .string()
+    .regex(idPattern('ses'), 'must be a session id (ses_…)')
+    .openapi({ param: { name: 'id', in: 'path' }, example: example.id }),
+});
+
+export const ListSessionsQuerySchema = PageQuerySchema.extend({
+  status: z
+    .enum(['active', 'expired', 'all'])
+    .default('active')
+    .openapi({ description: 'Which sessions: live ones (default), ended ones, or both.' }),
+  user_id: z
+    .string()
+    .regex(idPattern('usr'), 'must be a user id (usr_…)')
+    .optional()
+    .openapi({ description: 'Only this user\'s sessions (owners and admins see every user\'s; members only their own).' }),
+});
