@@ -37,3 +37,10 @@ export function sessionIdleTimeoutMs(configured: string | undefined): number {
   const valid = Number.isInteger(minutes) && minutes >= 1 && minutes <= 7 * 24 * 60;
   return (valid ? minutes : SESSION_IDLE_TIMEOUT_MINUTES_DEFAULT) * 60_000;
 }
+
+/**
+ * The maintenance cron works in chunks of at most this many rows per statement, and stops after
+ * this many D1 queries per run (the free plan allows 50 per invocation); the next run continues.
+ */
+export const MAINTENANCE_CHUNK_ROWS = 1000;
+export const MAINTENANCE_QUERY_BUDGET = 40;

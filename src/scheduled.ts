@@ -1,0 +1,92 @@
+// The maintenance cron ([triggers] in wrangler.toml). Retention rules (README "Retention"):
+//  1. sessions idle longer than SESSION_IDLE_TIMEOUT_MINUTES are expired (system audit row each);
+//  2. Idempotency-Key records past expires_at are deleted;
+//  3. tenants soft-deleted longer than TENANT_RETENTION_MS are erased with every row they own.
+// Work is chunked (MAINTENANCE_CHUNK_ROWS rows per statement) and a run stops after
+// MAINTENANCE_QUERY_BUDGET D1 queries; whatever is left is picked up by the next run, since every
+// step is idempotent and re-selects what still needs doing.
+import { TENANT_CHILD_TABLES, purgeableTenantsStatement, purgeIdempotencyKeysStatement, purgeTenantChildStatements, purgeTenantStatement } from './db/retention';
+import { expireIdleSessionsStatements } from './db/sessions';
+import type { Env } from './env';
+import { MAINTENANCE_CHUNK_ROWS, MAINTENANCE_QUERY_BUDGET, sessionIdleTimeoutMs, TENANT_RETENTION_MS } from './lib/limits';
+
+export const MIN_QUERY_BUDGET = 3 + TENANT_CHILD_TABLES + 1;
+
+export interface MaintenanceReport {
+  sessions_expired: number;
+  idempotency_keys_purged: number;
+  tenants_purged: string[];
+  rows_purged: number;
+  queries: number;
+  /** false when the query budget ran out before everything was done (the next run continues). */
+  complete: boolean;
+}
+
+export interface MaintenanceOptions {
+  now?: number;
+  chunkRows?: number;
+  queryBudget?: number;
+}
+
+export async function runMaintenance(env: Env, opts: MaintenanceOptions = {}): Promise<MaintenanceReport> {
+  const now = opts.now ?? Date.now();
+  const chunk = opts.chunkRows ?? MAINTENANCE_CHUNK_ROWS;
+  // A run must be able to reach a tenant's final DELETE (3 fixed queries + one per child table +
+  // the tenant row) even when no chunk is full, or a small budget would redo the same empty
+  // chunks forever.
+  const budget = Math.max(opts.queryBudget ?? MAINTENANCE_QUERY_BUDGET, MIN_QUERY_BUDGET);
+  const db = env.DB;
+  const report: MaintenanceReport = { sessions_expired: 0, idempotency_keys_purged: 0, tenants_purged: [], rows_purged: 0, queries: 0, complete: false };
+  const canQuery = () => report.queries < budget;
+  const run = async (stmt: D1PreparedStatement) => {
+    report.queries++;
+    return (await stmt.all()).results;
+  };
+
+  // 1. Idle sessions: the audit insert and the update select the same rows in one transaction.
+  const idleCutoff = now - sessionIdleTimeoutMs(env.SESSION_IDLE_TIMEOUT_MINUTES);
+  for (;;) {
+    if (!canQuery()) return report;
+    report.queries++;
+    const [, expired] = await db.batch(expireIdleSessionsStatements(db, idleCutoff, now, chunk));
+    const n = expired!.meta.changes ?? 0;
+    report.sessions_expired += n;
+    if (n < chunk) break;
+  }
+
+  // 2. Expired idempotency records.
+  for (;;) {
+    if (!canQuery()) return report;
+    const n = (await run(purgeIdempotencyKeysStatement(db, now, chunk))).length;
+    report.idempotency_keys_purged += n;
+    if (n < chunk) break;
+  }
+
+  // 3. Tenants past retention, child tables chunk by chunk, then the tenant row (cascades).
+  const retentionCutoff = now - TENANT_RETENTION_MS;
+  for (;;) {
+    if (!canQuery()) return report;
+    const tenants = (await run(purgeableTenantsStatement(db, retentionCutoff, 10))) as { id: string }[];
+    for (const { id } of tenants) {
+      for (const stmt of purgeTenantChildStatements(db, id, retentionCutoff, chunk)) {
+        for (;;) {
+          if (!canQuery()) return report;
+          const n = (await run(stmt)).length;
+          report.rows_purged += n;
+          if (n < chunk) break;
+        }
+      }
+      if (!canQuery()) return report;
+      if ((await run(purgeTenantStatement(db, id, retentionCutoff))).length > 0) report.tenants_purged.push(id);
+    }
+    if (tenants.length < 10) break;
+  }
+  report.complete = true;
+  return report;
+}
+
+/** The Worker's `scheduled` entry point. */
+export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
+  const report = await runMaintenance(env, { now: controller.scheduledTime });
+  console.log(JSON.stringify({ event: 'maintenance', cron: controller.cron, ...report }));
+}
