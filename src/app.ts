@@ -64,8 +64,11 @@ export function createApp() {
     if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
       const type = c.req.header('content-type');
       const hasBody = type !== undefined || (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding') !== undefined;
-      if (hasBody && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type ?? '')) {
-        throw new ApiError(415, 'unsupported_media_type', 'The request body must be application/json.');
+      // POST /v1/import alone takes NDJSON (the export format).
+      const ndjson = c.req.path === '/v1/import';
+      const accepted = ndjson ? /^application\/x-ndjson\s*(?:;|$)/i : /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+      if (hasBody && !accepted.test(type ?? '')) {
+        throw new ApiError(415, 'unsupported_media_type', `The request body must be ${ndjson ? 'application/x-ndjson' : 'application/json'}.`);
       }
     }
     await next();

@@ -44,3 +44,9 @@ export function sessionIdleTimeoutMs(configured: string | undefined): number {
  */
 export const MAINTENANCE_CHUNK_ROWS = 1000;
 export const MAINTENANCE_QUERY_BUDGET = 40;
+
+/** Export pages: at most this many rows, cut earlier once they pass this many (estimated) bytes. */
+export const EXPORT_PAGE_ROWS = 2000;
+export const EXPORT_PAGE_BYTES = 8 * 1024 * 1024;
+/** Import chunk: one request body (≤ MAX_BODY_BYTES) of at most this many lines, written all-or-nothing. */
+export const IMPORT_MAX_LINES = 10_000;

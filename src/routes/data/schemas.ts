@@ -1,0 +1,147 @@
+// The NDJSON export format (version 1): the schemas document GET /v1/export and validate every
+// line POST /v1/import receives. Import limits mirror the database's CHECK constraints and the
+// memory API's limits, so a line that passes never trips a constraint.
+import { z } from '@hono/zod-openapi';
+import { EXPORT_FORMAT, EXPORT_VERSION } from '../../db/export';
+import { idPattern } from '../../lib/ids';
+import { MEMORY_CONTENT_MAX, MEMORY_EMBEDDING_MAX_DIMENSIONS, MEMORY_METADATA_MAX_BYTES, MEMORY_SOURCE_MAX, MEMORY_TAG_MAX_CHARS, MEMORY_TAGS_MAX } from '../../lib/limits';
+import { fromIso } from '../../lib/time';
+
+const time = z.string().refine((v) => fromIso(v) !== undefined, 'must be an RFC 3339 timestamp');
+const jsonObject = (maxBytes: number) =>
+  z.record(z.string(), z.unknown()).refine((v) => new TextEncoder().encode(JSON.stringify(v)).length <= maxBytes, `must be at most ${maxBytes} bytes as JSON`);
+const id = (prefix: Parameters<typeof idPattern>[0]) => z.string().regex(idPattern(prefix), `must be an id ${prefix}_…`);
+const text = (min: number, max: number) => z.string().min(min).max(max);
+
+export const ExportHeaderSchema = z
+  .object({
+    format: z.literal(EXPORT_FORMAT),
+    version: z.literal(EXPORT_VERSION),
+    tenant_id: z.string(),
+    exported_at: z.string(),
+    counts: z.object({ users: z.number().int(), memories: z.number().int(), sessions: z.number().int(), audit_logs: z.number().int() }),
+  })
+  .openapi('ExportHeader', { description: 'The first line: format, version and row counts at the start of the export.' });
+
+export const ExportTenantLineSchema = z
+  .object({
+    type: z.literal('tenant'),
+    data: z.object({
+      id: z.string(),
+      name: z.string(),
+      plan: z.string(),
+      settings: z.record(z.string(), z.unknown()),
+      memory_count: z.number().int(),
+      created_at: z.string(),
+      updated_at: z.string(),
+      deleted_at: z.string().nullable(),
+    }),
+  })
+  .openapi('ExportTenantLine');
+
+export const ExportUserLineSchema = z
+  .object({
+    type: z.literal('user'),
+    data: z.object({
+      id: id('usr'),
+      auth0_id: text(1, 255),
+      email: text(3, 320).regex(/.@./, 'must be an email address'),
+      name: text(0, 200).nullable(),
+      role: z.enum(['owner', 'admin', 'member']),
+      kind: z.enum(['person', 'service']),
+      created_at: time,
+      updated_at: time,
+      deleted_at: time.nullable(),
+    }),
+  })
+  .openapi('ExportUserLine');
+
+export const ExportSessionLineSchema = z
+  .object({
+    type: z.literal('session'),
+    data: z
+      .object({
+        id: id('ses'),
+        user_id: id('usr'),
+        mcp_client_id: text(1, 200),
+        metadata: jsonObject(64 * 1024),
+        created_at: time,
+        last_activity_at: time,
+        expired_at: time.nullable(),
+      })
+      .refine((s) => fromIso(s.last_activity_at)! >= fromIso(s.created_at)!, { message: 'last_activity_at must not be before created_at', path: ['last_activity_at'] }),
+  })
+  .openapi('ExportSessionLine');
+
+export const ExportMemoryLineSchema = z
+  .object({
+    type: z.literal('memory'),
+    data: z
+      .object({
+        id: id('mem'),
+        user_id: id('usr').nullable(),
+        session_id: id('ses').nullable(),
+        content: text(1, MEMORY_CONTENT_MAX),
+        tags: z.array(text(1, MEMORY_TAG_MAX_CHARS)).max(MEMORY_TAGS_MAX),
+        metadata: jsonObject(MEMORY_METADATA_MAX_BYTES),
+        importance: z.number().int().min(1).max(10),
+        access_scope: z.enum(['private', 'session', 'global']),
+        source: text(1, MEMORY_SOURCE_MAX).nullable(),
+        embedding: z.array(z.number()).min(1).max(MEMORY_EMBEDDING_MAX_DIMENSIONS).nullable(),
+        version: z.number().int().min(1),
+        created_at: time,
+        updated_at: time,
+        deleted_at: time.nullable(),
+      })
+      .superRefine((m, ctx) => {
+        if (m.access_scope === 'private' && !m.user_id) ctx.addIssue({ code: 'custom', path: ['user_id'], message: 'is required for a private memory' });
+        if (m.access_scope === 'session' && (!m.user_id || !m.session_id)) ctx.addIssue({ code: 'custom', path: ['session_id'], message: 'user_id and session_id are required for a session memory' });
+      }),
+  })
+  .openapi('ExportMemoryLine');
+
+export const ExportAuditLogLineSchema = z
+  .object({
+    type: z.literal('audit_log'),
+    data: z.object({
+      id: id('aud'),
+      user_id: id('usr').nullable(),
+      action: text(1, 64),
+      resource_type: text(1, 64),
+      resource_id: text(1, 255).nullable(),
+      old_values: z.unknown().nullable(),
+      new_values: z.unknown().nullable(),
+      ip: text(0, 64).nullable(),
+      user_agent: text(0, 512).nullable(),
+      request_id: text(0, 128).nullable(),
+      created_at: time,
+    }),
+  })
+  .openapi('ExportAuditLogLine');
+
+export const ImportLineSchema = z.discriminatedUnion('type', [ExportTenantLineSchema, ExportUserLineSchema, ExportSessionLineSchema, ExportMemoryLineSchema, ExportAuditLogLineSchema]);
+export type ImportLine = z.infer<typeof ImportLineSchema>;
+
+/** Documents the NDJSON body: each line is the header or one of the row lines. */
+export const ExportLineSchema = z
+  .union([ExportHeaderSchema, ExportTenantLineSchema, ExportUserLineSchema, ExportSessionLineSchema, ExportMemoryLineSchema, ExportAuditLogLineSchema])
+  .openapi('ExportLine', { description: 'One line of the NDJSON export (the first is the header).' });
+
+const counts = z.object({ users: z.number().int(), sessions: z.number().int(), memories: z.number().int(), audit_logs: z.number().int() });
+
+export const ImportReportSchema = z
+  .object({
+    dry_run: z.boolean(),
+    valid: z.boolean().openapi({ description: 'false when a line has an error (dry run only: a real import with errors is a 422).' }),
+    lines: z.number().int().openapi({ description: 'Non-empty lines read.' }),
+    created: counts.openapi({ description: 'Rows written (dry run: rows that would be written).' }),
+    skipped: z.object({
+      existing: z.number().int().openapi({ description: 'Rows already imported (same mapped id): re-sending a chunk is harmless.' }),
+      ignored: z.number().int().openapi({ description: 'Header and tenant lines (the caller\'s tenant keeps its own name, plan and settings).' }),
+    }),
+    users_mapped_to_importer: z.array(z.string()).openapi({ description: 'Exported user ids whose identity is already a live user (here or elsewhere): their sessions and memories now belong to the caller.' }),
+    id_map: z.record(z.string(), z.string()).openapi({ description: 'Exported id → id in this tenant, for every row of the chunk.' }),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).openapi({ description: 'Per-line errors (`line N…`).' }),
+  })
+  .openapi('ImportReport');
+export type ImportReport = z.infer<typeof ImportReportSchema>;

@@ -1,0 +1,260 @@
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { newId } from '../../src/lib/ids';
+import { runMaintenance } from '../../src/scheduled';
+import { TENANT_RETENTION_MS } from '../../src/lib/limits';
+import { MemorySchema, SearchPageSchema } from '../../src/routes/memories/schemas';
+import { ExportHeaderSchema, ImportLineSchema, ImportReportSchema } from '../../src/routes/data/schemas';
+import { SessionSchema } from '../../src/routes/sessions/schemas';
+import { createTenant } from '../helpers/fixtures';
+import { call } from '../helpers/http';
+import { expectBody, expectProblem, roundTrips } from '../sessions/helpers';
+
+type Line = { type: string; data: Record<string, any> };
+const count = async (sql: string, ...params: unknown[]) => (await env.DB.prepare(sql).bind(...params).first<{ n: number }>())!.n;
+
+async function exportOf(token: string) {
+  const res = await call('/v1/export', { token });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe('application/x-ndjson');
+  const text = await res.text();
+  expect(text.endsWith('\n')).toBe(true);
+  const [header, ...rows] = text.trimEnd().split('\n').map((l) => JSON.parse(l));
+  return { text, header: ExportHeaderSchema.parse(header), lines: rows.map((l) => ImportLineSchema.parse(l) as Line) };
+}
+
+const importChunk = (token: string, body: string, dryRun = false) =>
+  call(`/v1/import${dryRun ? '?dry_run=true' : ''}`, { method: 'POST', token, body, headers: { 'content-type': 'application/x-ndjson' } });
+
+/** A tenant with users (one deleted), live and ended sessions, memories of every scope (one soft-deleted). */
+async function sourceTenant() {
+  const t = await createTenant('Source');
+  const token = await t.owner.token();
+  const member = await t.addUser('member');
+  const gone = newId('usr');
+  await env.DB.prepare("INSERT INTO users (id, tenant_id, auth0_id, email, role, kind, created_at, updated_at, deleted_at) VALUES (?1, ?2, ?3, 'gone@example.com', 'member', 'person', 1000, 2000, 3000)")
+    .bind(gone, t.tenant.id, `auth0|gone-${crypto.randomUUID()}`)
+    .run();
+  const live = await expectBody(await call('/v1/sessions', { method: 'POST', token, json: { mcp_client_id: 'live-agent', metadata: { a: [1, 2] } } }), 201, SessionSchema);
+  const ended = await expectBody(await call('/v1/sessions', { method: 'POST', token: await member.token(), json: { mcp_client_id: 'ended-agent' } }), 201, SessionSchema);
+  const mem = async (tok: string, json: Record<string, unknown>) => expectBody(await call('/v1/memories', { method: 'POST', token: tok, json }), 201, MemorySchema);
+  const memories = [
+    await mem(token, { content: 'Owner prefers quokkaword in the morning', tags: ['pref', 'morning'], metadata: { app: 'x', n: 1.25 }, importance: 8, source: 'chat', embedding: [0.1, -0.123456789012345, 3e-7] }),
+    await mem(token, { content: 'Company-wide wombatword policy', access_scope: 'global' }),
+    await mem(token, { content: 'Scratch numbatword for this session', access_scope: 'session', session_id: live.id }),
+    await mem(await member.token(), { content: 'Member note in the ended session', access_scope: 'session', session_id: ended.id }),
+    await mem(await member.token(), { content: 'Member private dingoword', tags: ['m'] }),
+  ];
+  expect((await call(`/v1/sessions/${ended.id}`, { method: 'DELETE', token: await member.token() })).status).toBe(204);
+  expect((await call(`/v1/memories/${memories[4]!.id}`, { method: 'DELETE', token: await member.token() })).status).toBeLessThan(300);
+  return { ...t, token, member, gone, live, ended, memories };
+}
+
+const byType = (lines: Line[], type: string) => lines.filter((l) => l.type === type).map((l) => l.data);
+
+describe('GET /v1/export', () => {
+  it('streams the header with counts, then every row of the tenant, soft-deleted memories and embeddings included', async () => {
+    const s = await sourceTenant();
+    const other = await sourceTenant(); // must not leak into s's export
+    const { header, lines } = await exportOf(s.token);
+    const n = (table: string) => count(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?1`, s.tenant.id);
+    expect(header).toMatchObject({ format: 'memoria.export', version: 1, tenant_id: s.tenant.id });
+    expect(header.counts).toEqual({ users: await n('users'), memories: await n('memories'), sessions: await n('sessions'), audit_logs: await n('audit_logs') });
+    expect(header.counts).toMatchObject({ users: 3, memories: 5, sessions: 2 });
+    expect(lines[0]).toMatchObject({ type: 'tenant', data: { id: s.tenant.id, name: 'Source', plan: 'free', memory_count: 4 } });
+    // users, sessions, memories, audit logs, in that order, and exactly the counted rows
+    const tables = { user: 'users', session: 'sessions', memory: 'memories', audit_log: 'audit_logs' } as const;
+    expect(lines.map((l) => l.type)).toEqual(['tenant', ...Object.entries(tables).flatMap(([type, table]) => Array(header.counts[table]).fill(type))]);
+    const mems = byType(lines, 'memory');
+    expect(mems.map((m) => m.id).sort()).toEqual(s.memories.map((m) => m.id).sort());
+    expect(mems.find((m) => m.id === s.memories[4]!.id)!.deleted_at).not.toBeNull();
+    expect(mems.find((m) => m.id === s.memories[0]!.id)).toMatchObject({ embedding: [0.1, -0.123456789012345, 3e-7], tags: ['pref', 'morning'], metadata: { app: 'x', n: 1.25 }, source: 'chat', importance: 8 });
+    expect(byType(lines, 'user').map((u) => u.id)).toContain(s.gone);
+    const everyId = JSON.stringify(lines);
+    for (const m of other.memories) expect(everyId).not.toContain(m.id);
+    expect(everyId).not.toContain(other.tenant.id);
+  });
+
+  it('pages through more rows than one page holds (keyset, nothing lost or repeated)', async () => {
+    const t = await createTenant();
+    const now = Date.now();
+    // 2,100 memories (> EXPORT_PAGE_ROWS), several sharing a created_at (the keyset tie-breaks on id)
+    const stmts = [];
+    for (let i = 0; i < 2100; i++) {
+      stmts.push(
+        env.DB.prepare("INSERT INTO memories (id, tenant_id, user_id, content, access_scope, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'private', ?5, ?5)").bind(newId('mem'), t.tenant.id, t.owner.id, `m${i}`, now + Math.floor(i / 7)),
+      );
+    }
+    await env.DB.batch(stmts);
+    const { header, lines } = await exportOf(await t.owner.token());
+    const mems = byType(lines, 'memory');
+    expect(header.counts.memories).toBe(2100);
+    expect(mems).toHaveLength(2100);
+    expect(new Set(mems.map((m) => m.id)).size).toBe(2100);
+  });
+
+  it('is for owners only: an admin gets 403, a token without manage:tenant 403, the first query verifies the caller', async () => {
+    const t = await createTenant();
+    const admin = await t.addUser('admin');
+    await expectProblem(await call('/v1/export', { token: await admin.token() }), 403, 'insufficient_role');
+    await expectProblem(await call('/v1/export', { token: await t.owner.token({ scopes: ['read:memories'] }) }), 403, 'insufficient_scope');
+    await expectProblem(await call('/v1/export'), 401, 'invalid_token');
+    const res = await call('/v1/export', { token: await t.owner.token() });
+    expect(roundTrips(res)).toBe(1); // headers leave after the verifying first query; pages follow as the body streams
+    await res.text();
+  });
+});
+
+/** Field-by-field comparison of a source export with the export of the tenant it was imported into. */
+function expectReproduced(src: Line[], dst: Line[], idMap: Record<string, string>, importedAt: number, dstTenant: string) {
+  const map = (id: string | null) => (id === null ? null : (idMap[id] ?? (id.startsWith('ten_') ? dstTenant : id)));
+  const find = (type: string, id: string) => byType(dst, type).find((d) => d.id === idMap[id]);
+  for (const u of byType(src, 'user')) expect(find('user', u.id), u.id).toEqual({ ...u, id: idMap[u.id] });
+  for (const s of byType(src, 'session')) {
+    const got = find('session', s.id)!;
+    expect(got, s.id).toEqual({ ...s, id: idMap[s.id], user_id: map(s.user_id), expired_at: got.expired_at });
+    if (s.expired_at !== null) expect(got.expired_at).toBe(s.expired_at);
+    else expect(Date.parse(got.expired_at)).toBeGreaterThanOrEqual(importedAt); // live sessions arrive ended
+  }
+  for (const m of byType(src, 'memory')) expect(find('memory', m.id), m.id).toEqual({ ...m, id: idMap[m.id], user_id: map(m.user_id), session_id: map(m.session_id) });
+  for (const a of byType(src, 'audit_log')) {
+    expect(find('audit_log', a.id), a.id).toEqual({ ...a, id: idMap[a.id], user_id: map(a.user_id), resource_id: map(a.resource_id) });
+  }
+}
+
+const chunksOf = (text: string, size: number) => {
+  const lines = text.trimEnd().split('\n');
+  const out = [];
+  for (let i = 0; i < lines.length; i += size) out.push(lines.slice(i, i + size).join('\n') + '\n');
+  return out;
+};
+
+describe('POST /v1/import', () => {
+  it('round trip: export → source erased → import in chunks into a fresh tenant reproduces every row, searchable', async () => {
+    const s = await sourceTenant();
+    const exported = await exportOf(s.token);
+    // the source is erased (so its identities are free again), then its owner re-imports elsewhere
+    await env.DB.prepare('UPDATE tenants SET deleted_at = ?2 WHERE id = ?1').bind(s.tenant.id, Date.now() - TENANT_RETENTION_MS - 1).run();
+    await runMaintenance(env, { queryBudget: 1000 });
+    expect(await count('SELECT count(*) AS n FROM tenants WHERE id = ?1', s.tenant.id)).toBe(0);
+
+    const dst = await createTenant('Destination');
+    const token = await dst.owner.token();
+    const idMap: Record<string, string> = {};
+    const started = Date.now();
+    const chunks = chunksOf(exported.text, 4);
+    for (const chunk of chunks) {
+      const report = await expectBody(await importChunk(token, chunk), 200, ImportReportSchema);
+      expect(report).toMatchObject({ dry_run: false, valid: true, errors: [], users_mapped_to_importer: [] });
+      Object.assign(idMap, report.id_map);
+    }
+    const after = await exportOf(token);
+    // every exported id was mapped to a new one
+    const exportedIds = exported.lines.filter((l) => l.type !== 'tenant').map((l) => l.data.id);
+    for (const id of exportedIds) expect(idMap[id], id).toMatch(new RegExp(`^${id.slice(0, 4)}${id.slice(4, 14)}[0-9A-HJKMNP-TV-Z]{16}$`));
+    expectReproduced(exported.lines, after.lines, idMap, started, dst.tenant.id);
+    expect(after.header.counts).toEqual({
+      users: exported.header.counts.users + 1,
+      sessions: exported.header.counts.sessions,
+      memories: exported.header.counts.memories,
+      audit_logs: exported.header.counts.audit_logs + 1 + chunks.length, // + tenant.create + one tenant.import per chunk
+    });
+    expect(byType(after.lines, 'tenant')[0]!.memory_count).toBe(4);
+    // the old owner's identity now works in the new tenant and finds its memory by full-text search
+    const hits = await expectBody(await call('/v1/memories/search?q=quokkaword', { token: await s.owner.token() }), 200, SearchPageSchema);
+    expect(hits.data.map((m) => m.id)).toEqual([idMap[s.memories[0]!.id]]);
+    // an audit row per chunk, with the id mapping
+    const audit = await env.DB.prepare("SELECT new_values FROM audit_logs WHERE tenant_id = ?1 AND action = 'tenant.import'").bind(dst.tenant.id).all<{ new_values: string }>();
+    expect(audit.results).toHaveLength(chunks.length);
+    expect(Object.assign({}, ...audit.results.map((r) => JSON.parse(r.new_values).id_map))).toEqual(idMap);
+  });
+
+  it('maps users whose identity is still live elsewhere to the importing owner, keeping references consistent', async () => {
+    const s = await sourceTenant();
+    const { text } = await exportOf(s.token);
+    const dst = await createTenant('Copy');
+    const report = await expectBody(await importChunk(await dst.owner.token(), text), 200, ImportReportSchema);
+    expect(report.users_mapped_to_importer.sort()).toEqual([s.owner.id, s.member.id].sort());
+    expect(report.created).toMatchObject({ users: 1, sessions: 2, memories: 5 }); // the deleted user is imported as deleted
+    const rows = await env.DB.prepare('SELECT id, user_id, session_id FROM memories WHERE tenant_id = ?1').bind(dst.tenant.id).all<{ user_id: string; session_id: string | null }>();
+    expect(new Set(rows.results.map((r) => r.user_id))).toEqual(new Set([dst.owner.id]));
+    for (const r of rows.results.filter((r) => r.session_id)) {
+      expect(await count('SELECT count(*) AS n FROM sessions WHERE id = ?1 AND tenant_id = ?2 AND user_id = ?3 AND expired_at IS NOT NULL', r.session_id, dst.tenant.id, dst.owner.id)).toBe(1);
+    }
+    // the source is untouched
+    expect(await count('SELECT count(*) AS n FROM memories WHERE tenant_id = ?1', s.tenant.id)).toBe(5);
+  });
+
+  it('dry run reports what would be written and writes nothing', async () => {
+    const s = await sourceTenant();
+    const { text } = await exportOf(s.token);
+    const dst = await createTenant();
+    const rows = () => Promise.all(['users', 'sessions', 'memories', 'audit_logs'].map((t) => count(`SELECT count(*) AS n FROM ${t} WHERE tenant_id = ?1`, dst.tenant.id)));
+    const before = await rows();
+    const res = await importChunk(await dst.owner.token(), text, true);
+    const report = await expectBody(res, 200, ImportReportSchema);
+    expect(report).toMatchObject({ dry_run: true, valid: true, created: { users: 1, sessions: 2, memories: 5 }, errors: [] });
+    expect(res.headers.get('server-timing')).toMatch(/rows_written=0"/);
+    expect(await rows()).toEqual(before);
+  });
+
+  it('a bad line anywhere in a chunk writes nothing of it (422 naming the line); dry run lists every error', async () => {
+    const s = await sourceTenant();
+    const { text } = await exportOf(s.token);
+    const dst = await createTenant();
+    const token = await dst.owner.token();
+    const lines = text.trimEnd().split('\n');
+    const memIndex = lines.findIndex((l) => l.includes('"type":"memory"'));
+    const bad = JSON.parse(lines[memIndex]!);
+    bad.data.importance = 11;
+    lines[memIndex] = JSON.stringify(bad);
+    lines.push('{not json', JSON.stringify({ type: 'memory', data: { ...bad.data, importance: 5, id: newId('mem'), session_id: newId('ses'), access_scope: 'session' } }));
+    const body = lines.join('\n') + '\n';
+
+    const problem = await expectProblem(await importChunk(token, body), 422, 'import_invalid');
+    expect(problem.errors!.map((e) => e.path)).toEqual([`line ${memIndex + 1}.data.importance`, `line ${lines.length - 1}`, `line ${lines.length}.data.session_id`]);
+    for (const t of ['sessions', 'memories']) expect(await count(`SELECT count(*) AS n FROM ${t} WHERE tenant_id = ?1`, dst.tenant.id)).toBe(0);
+    expect(await count('SELECT count(*) AS n FROM users WHERE tenant_id = ?1', dst.tenant.id)).toBe(1);
+    expect(await count("SELECT count(*) AS n FROM audit_logs WHERE tenant_id = ?1 AND action = 'tenant.import'", dst.tenant.id)).toBe(0);
+
+    const dry = await expectBody(await importChunk(token, body, true), 200, ImportReportSchema);
+    expect(dry.valid).toBe(false);
+    expect(dry.errors).toEqual(problem.errors);
+  });
+
+  it('re-sending a chunk writes nothing twice', async () => {
+    const s = await sourceTenant();
+    const { text } = await exportOf(s.token);
+    const dst = await createTenant();
+    const token = await dst.owner.token();
+    const first = await expectBody(await importChunk(token, text), 200, ImportReportSchema);
+    const again = await expectBody(await importChunk(token, text), 200, ImportReportSchema);
+    expect(again.created).toEqual({ users: 0, sessions: 0, memories: 0, audit_logs: 0 });
+    expect(again.skipped.existing).toBe(first.created.users + first.created.sessions + first.created.memories + first.created.audit_logs);
+    expect(again.id_map).toEqual(first.id_map);
+    expect(await count('SELECT count(*) AS n FROM memories WHERE tenant_id = ?1', dst.tenant.id)).toBe(5);
+  });
+
+  it('enforces the plan\'s memory quota for the whole chunk (403, nothing written)', async () => {
+    const s = await sourceTenant();
+    const { text } = await exportOf(s.token);
+    const dst = await createTenant();
+    await env.DB.prepare('UPDATE tenants SET memory_count = 998 WHERE id = ?1').bind(dst.tenant.id).run(); // free plan: 1,000
+    await expectProblem(await importChunk(await dst.owner.token(), text), 403, 'quota_exceeded');
+    expect(await count('SELECT count(*) AS n FROM memories WHERE tenant_id = ?1', dst.tenant.id)).toBe(0);
+  });
+
+  it('refuses non-owners, JSON bodies, unknown formats and oversized chunks', async () => {
+    const t = await createTenant();
+    const admin = await t.addUser('admin');
+    const token = await t.owner.token();
+    const line = JSON.stringify({ format: 'memoria.export', version: 1, tenant_id: t.tenant.id, exported_at: new Date().toISOString(), counts: { users: 0, memories: 0, sessions: 0, audit_logs: 0 } });
+    await expectProblem(await importChunk(await admin.token(), line), 403, 'insufficient_role');
+    await expectProblem(await call('/v1/import', { method: 'POST', token, json: { type: 'user' } }), 415, 'unsupported_media_type');
+    const v2 = await expectProblem(await importChunk(token, line.replace('"version":1', '"version":2')), 422, 'import_invalid');
+    expect(v2.errors![0]!.path).toBe('line 1');
+    await expectProblem(await importChunk(token, 'x'.repeat(4 * 1024 * 1024 + 1)), 413, 'payload_too_large');
+    const ok = await expectBody(await importChunk(token, line), 200, ImportReportSchema);
+    expect(ok.skipped.ignored).toBe(1);
+  });
+});
