@@ -13,10 +13,12 @@ export interface Operation {
   scopes: string[];
   pathParams: string[];
   hasBody: boolean;
+  /** The request body's declared media type (application/json unless the spec says otherwise). */
+  contentType: string;
 }
 
 type OpenApiDoc = {
-  paths: Record<string, Record<string, { operationId: string; security?: Record<string, string[]>[]; parameters?: { in: string; name: string }[]; requestBody?: unknown }>>;
+  paths: Record<string, Record<string, { operationId: string; security?: Record<string, string[]>[]; parameters?: { in: string; name: string }[]; requestBody?: { content?: Record<string, unknown> } }>>;
 };
 
 export async function loadSpec(): Promise<OpenApiDoc> {
@@ -39,6 +41,7 @@ export async function v1Operations(doc?: OpenApiDoc): Promise<Operation[]> {
         scopes: op.security?.[0]?.bearerAuth ?? [],
         pathParams: [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!),
         hasBody: op.requestBody !== undefined,
+        contentType: Object.keys(op.requestBody?.content ?? {})[0] ?? 'application/json',
       });
     }
   }
@@ -89,6 +92,9 @@ const memory = async (world: TenantWorld) => ({
   id: await created(world, '/v1/memories', { content: `fixture memory ${crypto.randomUUID()}`, access_scope: 'global', tags: ['fixture'] }),
 });
 
+/** A live session of the world's owner. */
+const session = async (world: TenantWorld) => ({ id: await created(world, '/v1/sessions', { mcp_client_id: 'fixture-client' }) });
+
 /** The newest audit row of the world's tenant (the tenant.create row at least exists). */
 const auditLog = async (world: TenantWorld) => {
   const res = await call('/v1/audit-logs?limit=1', { token: await world.owner.token() });
@@ -121,6 +127,17 @@ export const OPERATIONS: Record<string, OperationFixture> = {
   addMemoryTags: { roles: ANY_ROLE, params: memory, body: () => ({ tags: ['added'] }) },
   removeMemoryTag: { roles: ANY_ROLE, params: async (world) => ({ ...(await memory(world)), tag: 'fixture' }) },
 
+  // Sessions: members see their own, owners/admins every one of the tenant (another member's → 404);
+  // a heartbeat is for the session's own user only (anyone else → 404).
+  createSession: { roles: ANY_ROLE, body: () => ({ mcp_client_id: 'matrix-client' }) },
+  listSessions: { roles: ANY_ROLE, query: () => ({ status: 'all' }) },
+  getSession: { roles: ANY_ROLE, params: session },
+  heartbeatSession: { roles: ANY_ROLE, params: session },
+  endSession: { roles: ANY_ROLE, params: session },
+
+  exportTenant: { roles: ['owner'] },
+  importTenant: { roles: ['owner'], body: (world) => `${JSON.stringify({ type: 'tenant', data: { id: world.tenantId, name: 'x', plan: 'free', settings: {}, memory_count: 0, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z', deleted_at: null } })}\n` },
+
   listAuditLogs: { roles: ['owner', 'admin'] },
   getAuditLog: { roles: ['owner', 'admin'], params: auditLog },
 };
@@ -147,6 +164,10 @@ export function invoke(op: Operation, token: string, init: { params?: Record<str
     return encodeURIComponent(value);
   });
   const qs = init.query && Object.keys(init.query).length > 0 ? `?${new URLSearchParams(init.query)}` : '';
+  if (op.hasBody && op.contentType !== 'application/json') {
+    // e.g. NDJSON (POST /v1/import): the fixture body is the raw text
+    return call(`${path}${qs}`, { method: op.method, token, body: typeof init.body === 'string' ? init.body : '', headers: { 'content-type': op.contentType } });
+  }
   return call(`${path}${qs}`, { method: op.method, token, ...(op.hasBody ? { json: init.body ?? {} } : {}) });
 }
 

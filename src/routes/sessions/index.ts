@@ -105,7 +105,7 @@ sessions.openapi(
     tags: ['Sessions'],
     summary: 'Keep a session alive',
     description:
-      'Sets `last_activity_at` to now. Only the session\'s own user can heartbeat it (an owner or admin who can see another user\'s session gets 403). ' +
+      'Sets `last_activity_at` to now. Only the session\'s own user can heartbeat it: anyone else\'s session is a 404 (owners and admins included). ' +
       'A session that has ended, or has been idle longer than the timeout, is expired: 409 `session_expired`.',
     request: { params: SessionIdParamSchema },
     responses: { 200: json(SessionSchema, 'The session, refreshed'), ...problemResponses(400, 404, 409) },
@@ -116,8 +116,7 @@ sessions.openapi(
     const { caller, results } = await runAsCaller(c, statements);
     const refreshed = results[2]!.results[0] as SessionRow | undefined;
     const seen = results[4]!.results[0] as SessionRow | undefined;
-    if (!seen) throw notFound(id);
-    if (seen.user_id !== caller.user_id) throw new ApiError(403, 'not_session_owner', 'Only the session\'s own user can heartbeat it.');
+    if (!seen || seen.user_id !== caller.user_id) throw notFound(id);
     if (!refreshed) throw expired(id);
     return c.json(toSession(refreshed), 200);
   },
