@@ -5,7 +5,9 @@ import { newId } from '../lib/ids';
 import { planLimitSql } from '../lib/plans';
 import { toIso } from '../lib/time';
 import { auditStatement, type RequestMeta } from './audit';
+import { Binder, prepared } from './binder';
 import { withCaller } from './caller';
+import { idempotencyLookup, idempotencyStore, keyIsFreshSql, type IdempotencyKey } from './idempotency';
 
 export interface SessionRow {
   id: string;
@@ -37,9 +39,12 @@ const COLUMNS = 's.id, s.tenant_id, s.user_id, s.mcp_client_id, s.metadata, s.cr
 const VISIBLE = `s.tenant_id = (SELECT tenant_id FROM caller)
   AND (s.user_id = (SELECT user_id FROM caller) OR (SELECT role FROM caller) IN ('owner', 'admin'))`;
 
+const RETURNING = 'RETURNING id, tenant_id, user_id, mcp_client_id, metadata, created_at, last_activity_at, expired_at';
+
 /**
  * Opens a session for the caller unless the tenant already has its plan's number of live
- * sessions (then nothing is written and the first result is empty). Returns the statements.
+ * sessions or the Idempotency-Key was already used (then nothing is written).
+ * Results: [lookup, replayed session] when `idem` is given, then [insert (RETURNING), audit, store].
  */
 export function createSessionStatements(
   db: D1Database,
@@ -47,26 +52,33 @@ export function createSessionStatements(
   input: { mcpClientId: string; metadata: Record<string, unknown> },
   meta: RequestMeta,
   now: number,
+  idem: IdempotencyKey | null,
 ) {
   const id = newId('ses', now);
-  const metadata = JSON.stringify(input.metadata);
-  return {
-    id,
-    statements: [
-      db
-        .prepare(
-          withCaller(`INSERT INTO sessions (id, tenant_id, user_id, mcp_client_id, metadata, created_at, last_activity_at)
-          SELECT ?2, c.tenant_id, c.user_id, ?3, ?4, ?5, ?5 FROM caller c JOIN tenants t ON t.id = c.tenant_id
-          WHERE (SELECT count(*) FROM sessions l WHERE l.tenant_id = c.tenant_id AND l.expired_at IS NULL) < ${planLimitSql('sessions', 't.plan')}
-          RETURNING id, tenant_id, user_id, mcp_client_id, metadata, created_at, last_activity_at, expired_at`),
-        )
-        .bind(sub, id, input.mcpClientId, metadata, now),
-      auditStatement(db, sub, { action: 'session.create', resourceType: 'session', resourceId: id, newValues: { mcp_client_id: input.mcpClientId, metadata: input.metadata } }, meta, now, {
-        sql: 'EXISTS (SELECT 1 FROM sessions WHERE id = ?12)',
-        params: [id],
-      }),
-    ],
-  };
+  const b = new Binder(sub);
+  const insert = prepared(
+    db,
+    b,
+    withCaller(`INSERT INTO sessions (id, tenant_id, user_id, mcp_client_id, metadata, created_at, last_activity_at)
+      SELECT ${b.bind(id)}, c.tenant_id, c.user_id, ${b.bind(input.mcpClientId)}, ${b.bind(JSON.stringify(input.metadata))}, ${b.bind(now)}, ${b.bind(now)}
+      FROM caller c JOIN tenants t ON t.id = c.tenant_id
+      WHERE (SELECT count(*) FROM sessions l WHERE l.tenant_id = c.tenant_id AND l.expired_at IS NULL) < ${planLimitSql('sessions', 't.plan')}
+        AND ${keyIsFreshSql(b, idem)}
+      ${RETURNING}`),
+  );
+  const audit = auditStatement(db, sub, { action: 'session.create', resourceType: 'session', resourceId: id, newValues: { mcp_client_id: input.mcpClientId, metadata: input.metadata } }, meta, now, {
+    sql: 'EXISTS (SELECT 1 FROM sessions WHERE id = ?12)',
+    params: [id],
+  });
+  if (!idem) return { id, statements: [insert, audit] };
+  const replayed = db
+    .prepare(
+      withCaller(`SELECT ${COLUMNS} FROM idempotency_keys i, caller c JOIN sessions s ON s.id = json_extract(i.response_body, '$.id') AND s.tenant_id = c.tenant_id
+        WHERE i.tenant_id = c.tenant_id AND i.key = ?2 AND i.expires_at > ?3 AND i.request_hash = ?4`),
+    )
+    .bind(sub, idem.key, idem.now, idem.hash);
+  const store = idempotencyStore(db, sub, idem, { status: 201, body: JSON.stringify({ id }) }, (sb) => `EXISTS (SELECT 1 FROM sessions WHERE id = ${sb.bind(id)})`);
+  return { id, statements: [idempotencyLookup(db, sub, idem), replayed, insert, audit, store] };
 }
 
 export function getSessionStatement(db: D1Database, sub: string, id: string) {
@@ -107,7 +119,7 @@ export function heartbeatStatements(db: D1Database, sub: string, id: string, met
     db
       .prepare(
         withCaller(`UPDATE sessions SET last_activity_at = max(last_activity_at, ?3) WHERE ${own} AND expired_at IS NULL
-        RETURNING id, tenant_id, user_id, mcp_client_id, metadata, created_at, last_activity_at, expired_at`),
+        ${RETURNING}`),
       )
       .bind(sub, id, now),
     auditStatement(db, sub, { action: 'session.heartbeat', resourceType: 'session', resourceId: id }, meta, now, {
@@ -124,7 +136,7 @@ export function endSessionStatements(db: D1Database, sub: string, id: string, me
     db
       .prepare(
         withCaller(`UPDATE sessions AS s SET expired_at = ?3 WHERE s.id = ?2 AND s.expired_at IS NULL AND ${VISIBLE}
-        RETURNING id, tenant_id, user_id, mcp_client_id, metadata, created_at, last_activity_at, expired_at`),
+        ${RETURNING}`),
       )
       .bind(sub, id, now),
     auditStatement(db, sub, { action: 'session.end', resourceType: 'session', resourceId: id }, meta, now, {

@@ -53,6 +53,23 @@ describe('POST /v1/sessions', () => {
     await openOk(token);
   });
 
+  it('replays a retried open with the same Idempotency-Key (one session, one audit row); another body with the key is 422', async () => {
+    const { tenant, owner } = await createTenant();
+    const token = await owner.token();
+    const headers = { 'idempotency-key': crypto.randomUUID() };
+    const json = { mcp_client_id: 'retrying-client' };
+    const first = await call('/v1/sessions', { method: 'POST', token, json, headers });
+    const a = await expectBody(first, 201, SessionSchema);
+    const again = await call('/v1/sessions', { method: 'POST', token, json, headers });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.headers.get('location')).toBe(`/v1/sessions/${a.id}`);
+    expect(await expectBody(again, 201, SessionSchema)).toEqual(a);
+    expect(roundTrips(again)).toBe(1);
+    await expectProblem(await call('/v1/sessions', { method: 'POST', token, json: { mcp_client_id: 'other' }, headers }), 422, 'idempotency_key_reused');
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM sessions WHERE tenant_id = ?1').bind(tenant.id).first('n')).toBe(1);
+    expect(await auditActions(tenant.id, a.id)).toEqual(['session.create']);
+  });
+
   it('needs the write:sessions scope', async () => {
     const { owner } = await createTenant();
     await expectProblem(await open(await owner.token({ scopes: ['read:sessions'] })), 403, 'insufficient_scope');

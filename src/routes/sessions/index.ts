@@ -11,11 +11,14 @@ import {
   type SessionRow,
 } from '../../db/sessions';
 import type { AppEnv } from '../../env';
+import type { IdempotencyRow } from '../../db/idempotency';
 import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
+import { idempotencyKeyOf, REPLAYED_HEADER, storedResponse } from '../../lib/idempotency';
 import { sessionIdleTimeoutMs } from '../../lib/limits';
 import { PLANS } from '../../lib/plans';
 import { ApiError, problemResponses } from '../../lib/problem';
 import { securedRoute } from '../../lib/route';
+import { IdempotencyHeaders } from '../memories/schemas';
 import { CreateSessionSchema, ListSessionsQuerySchema, SessionIdParamSchema, SessionPageSchema, SessionSchema } from './schemas';
 
 export const sessions = new OpenAPIHono<AppEnv>();
@@ -32,23 +35,32 @@ sessions.openapi(
     operationId: 'createSession',
     tags: ['Sessions'],
     summary: 'Open a session',
-    description: 'Opens an MCP client session for the caller. The tenant\'s plan caps the number of live sessions (403 `quota_exceeded`).',
-    request: { body: { required: true, content: { 'application/json': { schema: CreateSessionSchema } } } },
+    description:
+      'Opens an MCP client session for the caller. The tenant\'s plan caps the number of live sessions (403 `quota_exceeded`). ' +
+      'Send `Idempotency-Key` to make a reconnect retry safe.',
+    request: { headers: IdempotencyHeaders, body: { required: true, content: { 'application/json': { schema: CreateSessionSchema } } } },
     responses: {
-      201: { ...json(SessionSchema, 'The new session'), headers: { Location: { description: 'The session\'s URL', schema: { type: 'string' } } } },
+      201: {
+        ...json(SessionSchema, 'The new session (or replayed: header `Idempotent-Replayed: true`)'),
+        headers: { Location: { description: 'The session\'s URL', schema: { type: 'string' } } },
+      },
       ...problemResponses(400, 413, 415, 422),
     },
   }),
   async (c) => {
     const body = c.req.valid('json');
-    const { id, statements } = createSessionStatements(c.env.DB, c.get('auth').sub, { mcpClientId: body.mcp_client_id, metadata: body.metadata }, requestMeta(c), Date.now());
+    const now = Date.now();
+    const idem = await idempotencyKeyOf(c, body, now);
+    const { statements } = createSessionStatements(c.env.DB, c.get('auth').sub, { mcpClientId: body.mcp_client_id, metadata: body.metadata }, requestMeta(c), now, idem);
     const { caller, results } = await runAsCaller(c, statements);
-    const row = results[0]!.results[0] as SessionRow | undefined;
+    const replay = idem ? storedResponse(results[0]!.results[0] as IdempotencyRow | undefined, idem) : null;
+    if (replay) c.header(REPLAYED_HEADER, 'true');
+    const row = (replay ? results[1] : results[idem ? 2 : 0])!.results[0] as SessionRow | undefined;
     if (!row) {
       const limit = PLANS[caller.tenant_plan].sessions;
       throw new ApiError(403, 'quota_exceeded', `The ${caller.tenant_plan} plan allows ${limit} live sessions; end one or upgrade the plan.`);
     }
-    return c.json(toSession(row), 201, { Location: `/v1/sessions/${id}` });
+    return c.json(toSession(row), 201, { Location: `/v1/sessions/${row.id}` });
   },
 );
 
