@@ -256,5 +256,6 @@ describe('POST /v1/import', () => {
     await expectProblem(await importChunk(token, 'x'.repeat(4 * 1024 * 1024 + 1)), 413, 'payload_too_large');
     const ok = await expectBody(await importChunk(token, line), 200, ImportReportSchema);
     expect(ok.skipped.ignored).toBe(1);
+    expect(await count("SELECT count(*) AS n FROM audit_logs WHERE tenant_id = ?1 AND action = 'tenant.import'", t.tenant.id)).toBe(0); // nothing written, nothing audited
   });
 });

@@ -243,16 +243,25 @@ export async function fuzzContract({ send, seed: SEED, totalRequests: TOTAL_REQU
       const where = `${op.method} ${op.path} [${g.label}, token ${g.token}] ${requestId}`;
       const fail = (why: string) => failures.push(`${where}: ${why}\n  request: ${`${path}${qs.size ? `?${qs}` : ''}`.slice(0, 300)} ${(body ?? '').slice(0, 300)}\n  response: ${res.status} ${text.slice(0, 300)}`);
       let parsed: unknown;
-      if (text.length) {
+      // NDJSON (GET /v1/export): every line is one value of the declared schema.
+      const ndjson = (res.headers.get('content-type') ?? '').startsWith('application/x-ndjson');
+      const values: unknown[] = [];
+      for (const line of ndjson ? text.split('\n').filter(Boolean) : text.length ? [text] : []) {
         try {
-          parsed = JSON.parse(text);
+          values.push(JSON.parse(line));
         } catch {
           fail('response body is not JSON');
         }
       }
+      if (!ndjson) parsed = values[0];
       if (res.status >= 500 && !(res.status === 503 && op.operationId === 'getHealth')) fail('server error');
-      const problem = validate(op, res.status, res.headers.get('content-type'), text.length ? parsed : undefined);
-      if (problem) fail(problem);
+      for (const value of values.length ? values : [undefined]) {
+        const problem = validate(op, res.status, res.headers.get('content-type'), value);
+        if (problem) {
+          fail(problem);
+          break;
+        }
+      }
       if (res.headers.get('x-content-type-options') !== 'nosniff') fail('missing X-Content-Type-Options: nosniff');
 
       const ok = res.status >= 200 && res.status < 300;

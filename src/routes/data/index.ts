@@ -191,8 +191,9 @@ async function importChunk(c: Context<AppEnv>, chunk: ReturnType<typeof parseChu
   if (errors.length > 0) {
     throw new ApiError(422, 'import_invalid', `${errors.length} line(s) of the chunk are invalid; nothing was written.`, { errors: report.errors });
   }
-  // 3. the chunk, all-or-nothing, with its audit row
+  // 3. the chunk, all-or-nothing, with its audit row (nothing new: nothing to write or audit)
   const tables: ImportTable[] = ['users', 'sessions', 'memories', 'audit_logs'];
+  if (tables.every((t) => plan.rows[t].length === 0)) return report;
   const inserts = tables.map((t) => importInsertStatements(db, sub, caller.tenant_id, t, plan.rows[t]));
   const audit = auditStatement(
     db,
