@@ -869,9 +869,37 @@ export interface components {
              */
             next_cursor: string | null;
         };
-        /** @description One line of the NDJSON export (the first is the header). */
+        /**
+         * @description One line of the NDJSON export (the first is the header).
+         * @example {
+         *       "type": "session",
+         *       "data": {
+         *         "id": "ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
+         *         "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
+         *         "mcp_client_id": "claude-desktop",
+         *         "metadata": {},
+         *         "created_at": "2026-01-05T09:30:00.000Z",
+         *         "last_activity_at": "2026-01-05T09:42:10.512Z",
+         *         "expired_at": null
+         *       }
+         *     }
+         */
         ExportLine: components["schemas"]["ExportHeader"] | components["schemas"]["ExportTenantLine"] | components["schemas"]["ExportUserLine"] | components["schemas"]["ExportSessionLine"] | components["schemas"]["ExportMemoryLine"] | components["schemas"]["ExportAuditLogLine"];
-        /** @description The first line: format, version and row counts at the start of the export. */
+        /**
+         * @description The first line: format, version and row counts at the start of the export.
+         * @example {
+         *       "format": "memoria.export",
+         *       "version": 1,
+         *       "tenant_id": "ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
+         *       "exported_at": "2026-01-05T09:30:00.000Z",
+         *       "counts": {
+         *         "users": 3,
+         *         "memories": 1200,
+         *         "sessions": 14,
+         *         "audit_logs": 2400
+         *       }
+         *     }
+         */
         ExportHeader: {
             /** @enum {string} */
             format: "memoria.export";
@@ -957,7 +985,7 @@ export interface components {
                 access_scope: "private" | "session" | "global";
                 source: string | null;
                 embedding: number[] | null;
-                /** Format: int64 */
+                /** Format: int32 */
                 version: number;
                 created_at: string;
                 updated_at: string;
@@ -981,6 +1009,31 @@ export interface components {
                 created_at: string;
             };
         };
+        /**
+         * @example {
+         *       "dry_run": false,
+         *       "valid": true,
+         *       "lines": 4,
+         *       "created": {
+         *         "users": 0,
+         *         "sessions": 1,
+         *         "memories": 2,
+         *         "audit_logs": 0
+         *       },
+         *       "skipped": {
+         *         "existing": 0,
+         *         "ignored": 1
+         *       },
+         *       "users_mapped_to_importer": [
+         *         "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3"
+         *       ],
+         *       "id_map": {
+         *         "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3": "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C4",
+         *         "ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3": "ses_01J9Z3Q4W5QX4M0B7N2C8D1E6F"
+         *       },
+         *       "errors": []
+         *     }
+         */
         ImportReport: {
             dry_run: boolean;
             /** @description false when a line has an error (dry run only: a real import with errors is a 422). */
@@ -1025,6 +1078,11 @@ export interface components {
                 message: string;
             }[];
         };
+        /**
+         * @description NDJSON lines of the export format (at most 10000 lines, 4194304 bytes).
+         * @example {"type":"user","data":{"id":"usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3","auth0_id":"auth0|abc","email":"ann@example.com","name":null,"role":"member","kind":"person","created_at":"2026-01-05T09:30:00.000Z","updated_at":"2026-01-05T09:30:00.000Z","deleted_at":null}}
+         */
+        ImportChunk: string;
     };
     responses: never;
     parameters: never;
@@ -6274,7 +6332,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/x-ndjson": string;
+                "application/x-ndjson": components["schemas"]["ImportChunk"];
             };
         };
         responses: {

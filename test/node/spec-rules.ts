@@ -99,8 +99,9 @@ export function specProblems(doc: Json): string[] {
     if (op.requestBody) {
       const body = resolve(doc, op.requestBody)!;
       if (body.required !== true) add(where, 'requestBody must be required: true');
-      const json = body.content?.['application/json'];
-      if (!json) add(where, 'requestBody must be application/json');
+      // JSON, except NDJSON where the format is line-based (POST /v1/import takes the export format).
+      const json = body.content?.['application/json'] ?? body.content?.['application/x-ndjson'];
+      if (!json) add(where, 'requestBody must be application/json (or application/x-ndjson)');
       else if (!isComponentRef(json.schema)) add(where, 'requestBody schema must be a named component (.openapi(\'Name\'))');
     }
     for (const p of op.parameters ?? []) {

@@ -25,7 +25,7 @@ import { PLANS } from '../../lib/plans';
 import { ApiError, problemResponses } from '../../lib/problem';
 import { securedRoute } from '../../lib/route';
 import { mappedId, parseChunk, planImport, referencedIds } from './import-plan';
-import { ExportLineSchema, ImportReportSchema, type ImportReport } from './schemas';
+import { ExportLineSchema, ImportChunkSchema, ImportReportSchema, type ImportReport } from './schemas';
 
 export const data = new OpenAPIHono<AppEnv>();
 
@@ -46,7 +46,7 @@ data.openapi(
     responses: {
       200: {
         description: 'The export, one JSON value per line.',
-        headers: { 'Content-Disposition': { description: 'attachment; filename=…', schema: { type: 'string' } } },
+        headers: { 'Content-Disposition': { description: 'attachment; filename=…', schema: { type: 'string', maxLength: 200, example: 'attachment; filename="memoria-ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3-2026-01-05.ndjson"' } } },
         content: { [NDJSON]: { schema: ExportLineSchema } },
       },
     },
@@ -137,7 +137,7 @@ data.openapi(
       'Header and tenant lines are accepted and ignored. Plan quotas apply (403 `quota_exceeded`).',
     request: {
       query: ImportQuerySchema,
-      body: { required: true, content: { [NDJSON]: { schema: z.string().openapi({ description: 'NDJSON lines of the export format.' }) } } },
+      body: { required: true, content: { [NDJSON]: { schema: ImportChunkSchema } } },
     },
     responses: { 200: { description: 'What was (or, in a dry run, would be) written', content: { 'application/json': { schema: ImportReportSchema } } }, ...problemResponses(400, 409, 413, 415, 422) },
   }),

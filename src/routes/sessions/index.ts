@@ -42,7 +42,7 @@ sessions.openapi(
     responses: {
       201: {
         ...json(SessionSchema, 'The new session (or replayed: header `Idempotent-Replayed: true`)'),
-        headers: { Location: { description: 'The session\'s URL', schema: { type: 'string' } } },
+        headers: { Location: { description: 'The session\'s URL', schema: { type: 'string', maxLength: 64, example: '/v1/sessions/ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3' } } },
       },
       ...problemResponses(400, 413, 415, 422),
     },

@@ -16,14 +16,14 @@ const example = {
 
 export const SessionSchema = z
   .object({
-    id: z.string().openapi({ example: example.id }),
-    user_id: z.string().openapi({ description: 'The user (or service client) the session belongs to.', example: example.user_id }),
-    mcp_client_id: z.string().openapi({ example: example.mcp_client_id }),
+    id: z.string().max(30).openapi({ example: example.id }),
+    user_id: z.string().max(30).openapi({ description: 'The user (or service client) the session belongs to.', example: example.user_id }),
+    mcp_client_id: z.string().max(200).openapi({ example: example.mcp_client_id }),
     metadata: z.record(z.string(), z.unknown()).openapi({ example: example.metadata }),
     status: z.enum(['active', 'expired']).openapi({ description: '`expired` once ended, or idle longer than the timeout.' }),
-    created_at: z.string().openapi({ format: 'date-time', example: example.created_at }),
-    last_activity_at: z.string().openapi({ format: 'date-time', example: example.last_activity_at }),
-    expired_at: z.string().nullable().openapi({ format: 'date-time', example: null }),
+    created_at: z.string().max(40).openapi({ format: 'date-time', example: example.created_at }),
+    last_activity_at: z.string().max(40).openapi({ format: 'date-time', example: example.last_activity_at }),
+    expired_at: z.string().max(40).nullable().openapi({ format: 'date-time', example: null }),
   })
   .openapi('Session', { example });
 
@@ -46,6 +46,7 @@ export const CreateSessionSchema = z
 export const SessionIdParamSchema = z.object({
   id: z
     .string()
+    .max(30)
     .regex(idPattern('ses'), 'must be a session id (ses_…)')
     .openapi({ param: { name: 'id', in: 'path' }, example: example.id }),
 });
@@ -57,6 +58,7 @@ export const ListSessionsQuerySchema = PageQuerySchema.extend({
     .openapi({ description: 'Which sessions: live ones (default), ended ones, or both.' }),
   user_id: z
     .string()
+    .max(30)
     .regex(idPattern('usr'), 'must be a user id (usr_…)')
     .optional()
     .openapi({ description: 'Only this user\'s sessions (owners and admins see every user\'s; members only their own).' }),
