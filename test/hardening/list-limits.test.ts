@@ -44,6 +44,8 @@ beforeAll(async () => {
   for (const [n, token] of [1, 2, 3].flatMap((n) => [[n, tokenA], [n, tokenB]] as const)) {
     const res = await call('/v1/memories', { method: 'POST', token, json: { content: `dark mode preference number ${n}`, access_scope: 'global' } });
     expect(res.status).toBe(201);
+    const session = await call('/v1/sessions', { method: 'POST', token, json: { mcp_client_id: `list-limits ${n}` } });
+    expect(session.status).toBe(201);
   }
 });
 
