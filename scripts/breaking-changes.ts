@@ -9,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 type Json = Record<string, any>;
-const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head', 'options'];
+export const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head', 'options'] as const;
 
-function resolve(doc: Json, node: Json | undefined): Json | undefined {
+/** Follows local `$ref`s (`#/components/...`) to the object they point at. */
+export function resolve(doc: Json, node: Json | undefined): Json | undefined {
   let n = node;
   for (let i = 0; n && typeof n.$ref === 'string' && i < 20; i++) {
     n = n.$ref.split('/').slice(1).reduce((acc: any, key: string) => acc?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], doc);

@@ -1,9 +1,9 @@
 // The contract's house rules, checked over the published document (api/openapi.json). Each
 // problem names the operation and what to fix, so a route that breaks a rule fails CI clearly.
+import { METHODS, resolve } from '../../scripts/breaking-changes';
 import { ALL_SCOPES } from '../../src/auth/scopes';
 
 type Json = Record<string, any>;
-const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head', 'options'] as const;
 /** Operations anyone may call without a token (everything else needs bearerAuth). */
 const PUBLIC_OPERATIONS = new Set(['getHealth']);
 const CAMEL = /^[a-z][a-zA-Z0-9]*$/;
@@ -20,14 +20,6 @@ export function operations(doc: Json): Operation[] {
     for (const method of METHODS) if (item[method]) out.push({ method, path, op: item[method] });
   }
   return out;
-}
-
-function resolve(doc: Json, node: Json | undefined): Json | undefined {
-  let n = node;
-  for (let i = 0; n && typeof n.$ref === 'string' && i < 20; i++) {
-    n = n.$ref.split('/').slice(1).reduce((acc: any, key: string) => acc?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
-  }
-  return n;
 }
 
 /** True when the schema, or every property it is built from, carries an example. */
