@@ -3,7 +3,7 @@
 // If-Match, retries with idempotency keys and typed errors.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoriaClient, MemoriaError, type MemoriaClient } from '../../clients/src/index';
+import { createMemoriaClient, MemoriaError, retryAfterMs, type MemoriaClient } from '../../clients/src/index';
 import { startWorker, type Worker } from './harness';
 
 let worker: Worker;
@@ -116,5 +116,20 @@ describe('client against the real Worker', { timeout: 60_000 }, () => {
 
     const anonymous = createMemoriaClient({ baseUrl: worker.baseUrl, token: 'not-a-jwt' });
     await expect(anonymous.me()).rejects.toMatchObject({ status: 401, code: 'invalid_token' });
+  });
+
+  it("surfaces the plan's rate limit as a typed 429 with Retry-After", async () => {
+    const sub = `auth0|e2e-${randomUUID()}`;
+    const limited = createMemoriaClient({ baseUrl: worker.baseUrl, token: await worker.token(sub), maxRetryDelayMs: 1000 });
+    await limited.api.POST('/v1/tenants', { body: { name: 'Busy Inc', email: 'busy@e2e.test' } });
+    const { response } = await limited.api.GET('/v1/me');
+    expect(response.headers.get('ratelimit')).toMatch(/r=\d+/); // declared in the spec, sent by the Worker
+    let err: unknown;
+    for (let i = 0; i < 200 && !err; i++) err = await limited.me().then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(MemoriaError);
+    const e = err as MemoriaError;
+    expect(e).toMatchObject({ status: 429, code: 'rate_limited' });
+    // The client waited for short Retry-Afters itself; what reaches the caller names the delay.
+    expect(retryAfterMs(e.response!)).toBeGreaterThan(0);
   });
 });
