@@ -54,4 +54,11 @@ describe('spec quality (the house rules over api/openapi.json)', () => {
     expect(problems).toContain('GET /v1/copy: operationId "getMe" is also used by GET /v1/me');
     expect(problems).toContain('GET /v1/copy → 200: application/json needs an example (on the schema, or on every property)');
   });
+
+  it('catches a paginated list without limit/cursor', () => {
+    const doc = spec();
+    const list = doc.paths['/v1/memories'].get;
+    list.parameters = list.parameters.filter((p: { name: string }) => p.name !== 'cursor');
+    expect(specProblems(doc)).toContain('GET /v1/memories: a paginated list must take the `cursor` query parameter (PageQuerySchema)');
+  });
 });

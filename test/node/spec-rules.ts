@@ -101,6 +101,13 @@ export function specProblems(doc: Json): string[] {
       if (!param.schema) add(where, `parameter ${param.name} has no schema`);
     }
 
+    // Lists: a `{ data, next_cursor }` page takes `limit` and `cursor` (the client's iterator relies on it).
+    const page = resolve(doc, op.responses?.['200']?.content?.['application/json']?.schema);
+    if (page?.properties?.data && page.properties.next_cursor) {
+      const query = new Set((op.parameters ?? []).map((p: Json) => resolve(doc, p)!).filter((p: Json) => p.in === 'query').map((p: Json) => p.name));
+      for (const name of ['limit', 'cursor']) if (!query.has(name)) add(where, `a paginated list must take the \`${name}\` query parameter (PageQuerySchema)`);
+    }
+
     // Responses: a success, every error as a Problem, named schemas with examples.
     const responses: Json = op.responses ?? {};
     const statuses = Object.keys(responses);
