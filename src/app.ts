@@ -8,6 +8,7 @@ import { instrumentD1, serverTiming, type D1Stats } from './db/instrument';
 import { newId } from './lib/ids';
 import { MAX_BODY_BYTES } from './lib/limits';
 import { buildOpenApiDocument, registerSecurity } from './lib/openapi';
+import { meterRequest } from './lib/usage-meter';
 import { ApiError, problemResponse, type FieldError } from './lib/problem';
 import { auditLogs } from './routes/audit-logs';
 import { data } from './routes/data';
@@ -54,6 +55,7 @@ export function createApp() {
     await next();
     c.res.headers.set('X-Request-Id', c.get('requestId'));
     c.res.headers.set('Server-Timing', serverTiming(stats));
+    meterRequest(c, stats);
   });
 
   app.use('*', securityHeaders);

@@ -29,7 +29,7 @@ export function requestMeta(c: Context<AppEnv>) {
 }
 
 /** Refuses the caller unless their tenant role is one of `roles` (403 insufficient_role). */
-export function requireRole(caller: CallerRow, ...roles: CallerRow['role'][]): void {
+export function requireRole(caller: Pick<CallerRow, 'role'>, ...roles: CallerRow['role'][]): void {
   if (!roles.includes(caller.role)) {
     throw new ApiError(403, 'insufficient_role', `This action needs the ${roles.join(' or ')} role; the caller is ${caller.role}.`);
   }

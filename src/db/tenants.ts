@@ -1,6 +1,7 @@
 import { newId } from '../lib/ids';
 import { toIso } from '../lib/time';
-import type { RequestMeta } from './audit';
+import { auditStatement, type RequestMeta } from './audit';
+import { withCaller, type Role } from './caller';
 
 export type Plan = 'free' | 'pro' | 'team';
 
@@ -68,4 +69,70 @@ export async function createTenantWithOwner(db: D1Database, input: NewTenant, me
       .bind(newId('aud', now), tenantId, userId, JSON.stringify({ name: input.name, plan: 'free', owner: userId }), meta.ip, meta.userAgent, meta.requestId, now),
   ]);
   return { tenant, user };
+}
+
+// The caller's tenant: rename, soft delete and restore. Soft delete locks out every token of the
+// tenant at once (the caller CTE requires tenants.deleted_at IS NULL); an owner can restore it
+// within TENANT_RETENTION_MS, after which the cron purges it.
+
+const TENANT_RETURNING = 'RETURNING id, name, plan, memory_count, created_at, updated_at, deleted_at';
+
+/** [audit, rename … RETURNING]; owner or admin only. */
+export function renameTenantStatements(db: D1Database, sub: string, name: string, meta: RequestMeta, now: number): D1PreparedStatement[] {
+  return [
+    auditStatement(
+      db,
+      sub,
+      { action: 'tenant.update', resourceType: 'tenant', resourceId: null, oldValuesSql: `(SELECT json_object('name', name) FROM tenants WHERE id = c.tenant_id)`, newValues: { name } },
+      meta,
+      now,
+      { sql: `c.role IN ('owner', 'admin')`, params: [] },
+    ),
+    db
+      .prepare(
+        withCaller(
+          `UPDATE tenants SET name = ?2, updated_at = MAX(?3, updated_at + 1)
+           WHERE id = (SELECT tenant_id FROM caller WHERE role IN ('owner', 'admin')) ${TENANT_RETURNING}`,
+        ),
+      )
+      .bind(sub, name, now),
+  ];
+}
+
+/** [audit, soft delete … RETURNING]; owner only. The audit row goes first: after the delete the caller CTE no longer matches. */
+export function deleteTenantStatements(db: D1Database, sub: string, meta: RequestMeta, now: number): D1PreparedStatement[] {
+  return [
+    auditStatement(db, sub, { action: 'tenant.delete', resourceType: 'tenant', resourceId: null }, meta, now, { sql: `c.role = 'owner'`, params: [] }),
+    db
+      .prepare(withCaller(`UPDATE tenants SET deleted_at = ?2, updated_at = MAX(?2, updated_at + 1) WHERE id = (SELECT tenant_id FROM caller WHERE role = 'owner') ${TENANT_RETURNING}`))
+      .bind(sub, now),
+  ];
+}
+
+export interface RestoreProbe {
+  role: Role;
+  tenant_id: string;
+  deleted_at: number | null;
+}
+
+/**
+ * Restores the subject's soft-deleted tenant, in one batch: [probe, restore … RETURNING, audit].
+ * It cannot use the caller CTE (which skips deleted tenants): the probe finds the subject's live
+ * user whatever its tenant's state, and the restore matches only an owner's tenant deleted after
+ * `deletedAfter`. The audit row comes last (the tenant is live again) and only if a row changed.
+ */
+export function restoreTenantStatements(db: D1Database, sub: string, deletedAfter: number, meta: RequestMeta, now: number): D1PreparedStatement[] {
+  return [
+    db
+      .prepare('SELECT u.role, u.tenant_id, t.deleted_at FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.auth0_id = ?1 AND u.deleted_at IS NULL')
+      .bind(sub),
+    db
+      .prepare(
+        `UPDATE tenants SET deleted_at = NULL, updated_at = MAX(?2, updated_at + 1)
+         WHERE id = (SELECT tenant_id FROM users WHERE auth0_id = ?1 AND deleted_at IS NULL AND role = 'owner')
+           AND deleted_at IS NOT NULL AND deleted_at > ?3 ${TENANT_RETURNING}`,
+      )
+      .bind(sub, now, deletedAfter),
+    auditStatement(db, sub, { action: 'tenant.restore', resourceType: 'tenant', resourceId: null }, meta, now, { sql: 'changes() = 1', params: [] }),
+  ];
 }

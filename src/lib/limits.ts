@@ -50,3 +50,8 @@ export const EXPORT_PAGE_ROWS = 2000;
 export const EXPORT_PAGE_BYTES = 8 * 1024 * 1024;
 /** Import chunk: one request body (≤ MAX_BODY_BYTES) of at most this many lines, written all-or-nothing. */
 export const IMPORT_MAX_LINES = 10_000;
+
+/** GET /v1/usage returns at most this many days per request. */
+export const USAGE_MAX_DAYS = 366;
+/** Usage counters gathered in an isolate are written to D1 at most once per this interval. */
+export const USAGE_FLUSH_INTERVAL_MS = 30_000;

@@ -1,4 +1,132 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { requestMeta, requireRole, runAsCaller } from '../../auth/caller';
+import { invalidToken } from '../../auth/middleware';
+import { deleteTenantStatements, renameTenantStatements, restoreTenantStatements, toTenant, type RestoreProbe, type TenantRow } from '../../db/tenants';
 import type { AppEnv } from '../../env';
+import { TENANT_RETENTION_MS } from '../../lib/limits';
+import { ApiError, problemResponses } from '../../lib/problem';
+import { securedRoute } from '../../lib/route';
+import { toIso } from '../../lib/time';
+
+// The caller's own tenant: read, rename, delete (soft, restorable for TENANT_RETENTION_MS), restore.
 
 export const lifecycle = new OpenAPIHono<AppEnv>();
+
+const RETENTION_DAYS = TENANT_RETENTION_MS / (24 * 3600 * 1000);
+
+export const TenantSchema = z
+  .object({
+    id: z.string().openapi({ example: 'ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
+    name: z.string().openapi({ example: 'Acme' }),
+    plan: z.enum(['free', 'pro', 'team']),
+    memory_count: z.number().int().openapi({ description: 'Live (not deleted) memories.', example: 42 }),
+    created_at: z.string().openapi({ example: '2026-01-05T10:00:00.000Z' }),
+    updated_at: z.string().openapi({ example: '2026-01-05T10:00:00.000Z' }),
+  })
+  .openapi('Tenant');
+
+const DeletedTenantSchema = z
+  .object({
+    id: z.string().openapi({ example: 'ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
+    deleted_at: z.string().openapi({ example: '2026-01-05T10:00:00.000Z' }),
+    restorable_until: z.string().openapi({ description: 'Until then an owner can restore the tenant (POST /v1/tenant/restore); after it the tenant and all its data are purged.', example: '2026-02-04T10:00:00.000Z' }),
+  })
+  .openapi('DeletedTenant');
+
+const UpdateTenantSchema = z
+  .object({ name: z.string().trim().min(1).max(200).openapi({ example: 'Acme Inc.' }) })
+  .openapi('UpdateTenant', { example: { name: 'Acme Inc.' } });
+
+const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+const getTenant = securedRoute([], {
+  method: 'get',
+  path: '/v1/tenant',
+  operationId: 'getTenant',
+  tags: ['Tenants'],
+  summary: 'The caller\'s tenant',
+  description: 'Any user of the tenant may read it, with any valid token (no scope needed, like GET /v1/me, which shows the same tenant).',
+  responses: { 200: json(TenantSchema, 'The tenant') },
+});
+
+lifecycle.openapi(getTenant, async (c) => {
+  const { caller } = await runAsCaller(c, []);
+  return c.json(
+    toTenant({
+      id: caller.tenant_id,
+      name: caller.tenant_name,
+      plan: caller.tenant_plan,
+      memory_count: caller.tenant_memory_count,
+      created_at: caller.tenant_created_at,
+      updated_at: caller.tenant_updated_at,
+      deleted_at: null,
+    }),
+    200,
+  );
+});
+
+const updateTenant = securedRoute(['manage:tenant'], {
+  method: 'patch',
+  path: '/v1/tenant',
+  operationId: 'updateTenant',
+  tags: ['Tenants'],
+  summary: 'Rename the tenant',
+  description: 'Owner or admin.',
+  request: { body: { required: true, content: { 'application/json': { schema: UpdateTenantSchema } } } },
+  responses: { 200: json(TenantSchema, 'The renamed tenant'), ...problemResponses(422) },
+});
+
+lifecycle.openapi(updateTenant, async (c) => {
+  const { name } = c.req.valid('json');
+  const { caller, results } = await runAsCaller(c, renameTenantStatements(c.env.DB, c.get('auth').sub, name, requestMeta(c), Date.now()));
+  requireRole(caller, 'owner', 'admin');
+  return c.json(toTenant(results[1]!.results[0] as TenantRow), 200);
+});
+
+const deleteTenant = securedRoute(['manage:tenant'], {
+  method: 'delete',
+  path: '/v1/tenant',
+  operationId: 'deleteTenant',
+  tags: ['Tenants'],
+  summary: 'Delete the tenant',
+  description:
+    `Owner only. Soft-deletes the tenant: from this response on, every token of every user of the tenant is refused (401). ` +
+    `An owner can restore it within ${RETENTION_DAYS} days with POST /v1/tenant/restore; after that the tenant and all its data are purged.`,
+  responses: { 200: json(DeletedTenantSchema, 'Deleted; restorable until `restorable_until`') },
+});
+
+lifecycle.openapi(deleteTenant, async (c) => {
+  const { caller, results } = await runAsCaller(c, deleteTenantStatements(c.env.DB, c.get('auth').sub, requestMeta(c), Date.now()));
+  requireRole(caller, 'owner');
+  const row = results[1]!.results[0] as TenantRow;
+  return c.json({ id: row.id, deleted_at: toIso(row.deleted_at!), restorable_until: toIso(row.deleted_at! + TENANT_RETENTION_MS) }, 200);
+});
+
+const restoreTenant = securedRoute(['manage:tenant'], {
+  method: 'post',
+  path: '/v1/tenant/restore',
+  operationId: 'restoreTenant',
+  tags: ['Tenants'],
+  summary: 'Restore the deleted tenant',
+  description:
+    `An owner of a deleted tenant restores it (and so every user's access) within ${RETENTION_DAYS} days of its deletion. ` +
+    '409 `tenant_not_deleted` if it is not deleted; 410 `retention_expired` once the restore period is over.',
+  responses: { 200: json(TenantSchema, 'The restored tenant'), ...problemResponses(409, 410) },
+});
+
+lifecycle.openapi(restoreTenant, async (c) => {
+  const now = Date.now();
+  const sub = c.get('auth').sub;
+  // Not runAsCaller: its caller lookup refuses deleted tenants, which is the point here.
+  const [probeResult, restored] = await c.env.DB.batch(restoreTenantStatements(c.env.DB, sub, now - TENANT_RETENTION_MS, requestMeta(c), now));
+  const probe = probeResult!.results[0] as RestoreProbe | undefined;
+  if (!probe) throw invalidToken('no live user for subject', c.get('requestId'));
+  c.set('tenantId', probe.tenant_id);
+  const row = restored!.results[0] as TenantRow | undefined;
+  if (row) return c.json(toTenant(row), 200);
+  requireRole(probe, 'owner');
+  if (probe.deleted_at === null) throw new ApiError(409, 'tenant_not_deleted', 'The tenant is not deleted; there is nothing to restore.');
+  throw new ApiError(410, 'retention_expired', `The tenant was deleted more than ${RETENTION_DAYS} days ago and can no longer be restored.`);
+});
+
+export const tenantRoutes = { getTenant, updateTenant, deleteTenant, restoreTenant };

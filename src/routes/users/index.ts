@@ -1,4 +1,162 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { requestMeta, requireRole, runAsCaller } from '../../auth/caller';
+import type { Role } from '../../db/caller';
+import { createUserStatements, deleteUserStatements, getUserStatement, listUsersStatement, toUser, updateUserStatements, type UserRow, type UserVerdict } from '../../db/users';
 import type { AppEnv } from '../../env';
+import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
+import { etagOf, ifMatchVersion } from '../../lib/etag';
+import { newId } from '../../lib/ids';
+import { PLANS } from '../../lib/plans';
+import { ApiError, problemResponses } from '../../lib/problem';
+import { securedRoute } from '../../lib/route';
+import { CreateUserSchema, ETagHeader, IfMatchHeaders, UpdateUserSchema, UserIdParams, UserListQuerySchema, UserPageSchema, UserSchema } from './schemas';
 
 export const users = new OpenAPIHono<AppEnv>();
+
+const ROLE_RULES =
+  'Owners manage every user; admins manage members (and themselves) and can grant only the member role; members get 403. ' +
+  'The last owner can be neither demoted nor removed.';
+
+const json = <T>(schema: T, description: string, headers?: typeof ETagHeader) => ({ description, headers, content: { 'application/json': { schema } } });
+
+/** Maps a refused write's verdict to its problem. */
+function refusal(verdict: UserVerdict, role: Role, id?: string): ApiError {
+  switch (verdict) {
+    case 'insufficient_role':
+      return new ApiError(403, 'insufficient_role', `A caller with the ${role} role cannot make this change. ${ROLE_RULES}`);
+    case 'not_found':
+      return new ApiError(404, 'not_found', `User ${id} was not found.`);
+    case 'precondition_failed':
+      return new ApiError(412, 'precondition_failed', `User ${id} has changed since the ETag given in If-Match; read it again.`);
+    case 'last_owner':
+      return new ApiError(409, 'last_owner', 'The tenant\'s last owner can be neither demoted nor removed; make another user owner first.');
+    case 'email_taken':
+      return new ApiError(409, 'email_taken', 'Another user of this tenant already has this email.');
+    case 'auth0_id_taken':
+      return new ApiError(409, 'auth0_id_taken', 'This auth0_id already belongs to a user (one identity is one user in one tenant).');
+    case 'quota_exceeded':
+      return new ApiError(403, 'quota_exceeded', 'The tenant has as many users as its plan allows; upgrade the plan or remove a user.');
+    default:
+      return new ApiError(409, 'conflict', 'The change could not be applied; retry.');
+  }
+}
+
+/** Runs [verdict, audit, write] and returns the written row, or throws the verdict's problem. */
+async function runGuardedWrite(c: Parameters<typeof runAsCaller>[0], statements: D1PreparedStatement[], id?: string): Promise<UserRow> {
+  const { caller, results } = await runAsCaller(c, statements);
+  const row = results[2]!.results[0] as UserRow | undefined;
+  if (row) return row;
+  throw refusal((results[0]!.results[0] as { verdict: UserVerdict }).verdict, caller.role, id);
+}
+
+const listUsers = securedRoute(['manage:users'], {
+  method: 'get',
+  path: '/v1/users',
+  operationId: 'listUsers',
+  tags: ['Users'],
+  summary: 'List users',
+  description: `The tenant's users and service clients, oldest first (keyset pagination). Owner or admin. ${ROLE_RULES}`,
+  request: { query: UserListQuerySchema },
+  responses: { 200: json(UserPageSchema, 'A page of users'), ...problemResponses(400) },
+});
+
+users.openapi(listUsers, async (c) => {
+  const q = c.req.valid('query');
+  const sub = c.get('auth').sub;
+  const binding = cursorBinding(sub, 'listUsers', { role: q.role, kind: q.kind, include_deleted: q.include_deleted });
+  const after = q.cursor ? ((await decodeCursor(c.env, binding, q.cursor)) as [number, string]) : null;
+  const { caller, results } = await runAsCaller(c, [
+    listUsersStatement(c.env.DB, sub, { limit: q.limit, after, role: q.role, kind: q.kind, includeDeleted: q.include_deleted === 'true' }),
+  ]);
+  requireRole(caller, 'owner', 'admin');
+  const rows = results[0]!.results as unknown as UserRow[];
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  const next_cursor = rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.created_at, last.id]) : null;
+  return c.json({ data: page.map(toUser), next_cursor }, 200);
+});
+
+const createUser = securedRoute(['manage:users'], {
+  method: 'post',
+  path: '/v1/users',
+  operationId: 'createUser',
+  tags: ['Users'],
+  summary: 'Add a user',
+  description:
+    `Adds a person (Auth0 user) or a service (Auth0 machine-to-machine client, \`auth0_id\` = \`<client_id>@clients\`) to the tenant. ${ROLE_RULES} ` +
+    `Emails are unique among the tenant's live users (case-insensitive, 409 \`email_taken\`); an Auth0 identity belongs to one live user (409 \`auth0_id_taken\`); ` +
+    `the plan's user limit (${Object.entries(PLANS).map(([p, l]) => `${p} ${l.users}`).join(', ')}) gives 403 \`quota_exceeded\`.`,
+  request: { body: { required: true, content: { 'application/json': { schema: CreateUserSchema } } } },
+  responses: { 201: json(UserSchema, 'The new user', ETagHeader), ...problemResponses(409, 422) },
+});
+
+users.openapi(createUser, async (c) => {
+  const body = c.req.valid('json');
+  const now = Date.now();
+  const user = { id: newId('usr', now), auth0Id: body.auth0_id, email: body.email, name: body.name ?? null, role: body.role, kind: body.kind };
+  const row = await runGuardedWrite(c, createUserStatements(c.env.DB, c.get('auth').sub, user, requestMeta(c), now));
+  c.header('Location', `/v1/users/${row.id}`);
+  c.header('ETag', etagOf(row.updated_at));
+  return c.json(toUser(row), 201);
+});
+
+const getUser = securedRoute(['manage:users'], {
+  method: 'get',
+  path: '/v1/users/{id}',
+  operationId: 'getUser',
+  tags: ['Users'],
+  summary: 'Get a user',
+  description: 'A user of the tenant, removed ones included (with `deleted_at`). Owner or admin.',
+  request: { params: UserIdParams },
+  responses: { 200: json(UserSchema, 'The user', ETagHeader), ...problemResponses(400, 404) },
+});
+
+users.openapi(getUser, async (c) => {
+  const { id } = c.req.valid('param');
+  const { caller, results } = await runAsCaller(c, [getUserStatement(c.env.DB, c.get('auth').sub, id)]);
+  requireRole(caller, 'owner', 'admin');
+  const row = results[0]!.results[0] as UserRow | undefined;
+  if (!row) throw refusal('not_found', caller.role, id);
+  c.header('ETag', etagOf(row.updated_at));
+  return c.json(toUser(row), 200);
+});
+
+const updateUser = securedRoute(['manage:users'], {
+  method: 'patch',
+  path: '/v1/users/{id}',
+  operationId: 'updateUser',
+  tags: ['Users'],
+  summary: 'Change a user',
+  description: `Changes a live user's role, email or name. ${ROLE_RULES} Send \`If-Match\` with the user's ETag to refuse (412) a change to a user edited meanwhile.`,
+  request: { params: UserIdParams, headers: IfMatchHeaders, body: { required: true, content: { 'application/json': { schema: UpdateUserSchema } } } },
+  responses: { 200: json(UserSchema, 'The changed user', ETagHeader), ...problemResponses(400, 404, 409, 412, 422) },
+});
+
+users.openapi(updateUser, async (c) => {
+  const { id } = c.req.valid('param');
+  const patch = c.req.valid('json');
+  const version = ifMatchVersion(c.req.valid('header')['if-match']);
+  const row = await runGuardedWrite(c, updateUserStatements(c.env.DB, c.get('auth').sub, id, patch, version, requestMeta(c), Date.now()), id);
+  c.header('ETag', etagOf(row.updated_at));
+  return c.json(toUser(row), 200);
+});
+
+const deleteUser = securedRoute(['manage:users'], {
+  method: 'delete',
+  path: '/v1/users/{id}',
+  operationId: 'deleteUser',
+  tags: ['Users'],
+  summary: 'Remove a user',
+  description: `Removes (soft-deletes) a user: their tokens stop working at once; the row stays for the audit trail. ${ROLE_RULES}`,
+  request: { params: UserIdParams, headers: IfMatchHeaders },
+  responses: { 204: { description: 'Removed' }, ...problemResponses(400, 404, 409, 412) },
+});
+
+users.openapi(deleteUser, async (c) => {
+  const { id } = c.req.valid('param');
+  const version = ifMatchVersion(c.req.valid('header')['if-match']);
+  await runGuardedWrite(c, deleteUserStatements(c.env.DB, c.get('auth').sub, id, version, requestMeta(c), Date.now()), id);
+  return c.body(null, 204);
+});
+
+export const userRoutes = { listUsers, createUser, getUser, updateUser, deleteUser };

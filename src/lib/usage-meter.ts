@@ -1,0 +1,72 @@
+import type { Context } from 'hono';
+import { addUsageStatement, type MeteredUsage } from '../db/usage';
+import type { D1Stats } from '../db/instrument';
+import type { AppEnv } from '../env';
+import { USAGE_FLUSH_INTERVAL_MS } from './limits';
+
+// Usage counting without touching the request path (DESIGN.md budget: no extra round trip, no
+// write on a read). Each request's counts (1 request, 1 search if it was one, the D1 rows it read)
+// are added to this isolate's in-memory totals per tenant and UTC day. The totals are written
+// with ONE upsert statement, after a response (ctx.waitUntil), at most once per
+// USAGE_FLUSH_INTERVAL_MS per isolate, whatever the number of tenants or requests: the one
+// deliberate background write. What an evicted isolate had not flushed yet (at most one interval's
+// worth) is lost; a failed flush is put back and retried with the next one.
+//
+// Counted: requests that resolved a caller (runAsCaller sets `tenantId`), whatever their status.
+// Not folded into write batches: a write's cost (Server-Timing rows_written) stays its own.
+
+/** The routes that count as a search. */
+const SEARCH_PATHS = new Set(['/v1/memories/search']);
+
+const pending = new Map<string, MeteredUsage>();
+let lastFlushAt = 0;
+let flushing: Promise<void> = Promise.resolve();
+
+/** Adds the finished request to the isolate's totals and starts a flush when one is due. */
+export function meterRequest(c: Context<AppEnv>, stats: D1Stats, now = Date.now()): void {
+  const tenantId = c.get('tenantId');
+  if (!tenantId) return;
+  const day = new Date(now).toISOString().slice(0, 10);
+  const key = `${tenantId}|${day}`;
+  let row = pending.get(key);
+  if (!row) pending.set(key, (row = { tenant_id: tenantId, day, requests: 0, searches: 0, rows_read: 0 }));
+  row.requests++;
+  if (SEARCH_PATHS.has(c.req.path)) row.searches++;
+  row.rows_read += stats.rowsRead;
+
+  if (now - lastFlushAt < USAGE_FLUSH_INTERVAL_MS) return;
+  let waitUntil: (p: Promise<unknown>) => void;
+  try {
+    const ctx = c.executionCtx;
+    waitUntil = ctx.waitUntil.bind(ctx);
+  } catch {
+    return; // no execution context (e.g. app.request in a script): keep the counts for later
+  }
+  lastFlushAt = now;
+  waitUntil(flushUsage(c.env.DB));
+}
+
+/** Writes and clears the isolate's totals, after any flush in progress. Tests call it directly. */
+export function flushUsage(db: D1Database): Promise<void> {
+  return (flushing = flushing.then(() => writePending(db)));
+}
+
+async function writePending(db: D1Database): Promise<void> {
+  if (pending.size === 0) return;
+  const rows = [...pending.values()];
+  pending.clear();
+  try {
+    await addUsageStatement(db, rows).run();
+  } catch (err) {
+    for (const r of rows) {
+      const key = `${r.tenant_id}|${r.day}`;
+      const now = pending.get(key);
+      if (now) {
+        now.requests += r.requests;
+        now.searches += r.searches;
+        now.rows_read += r.rows_read;
+      } else pending.set(key, r);
+    }
+    console.error(JSON.stringify({ event: 'usage_flush_failed', rows: rows.length, message: err instanceof Error ? err.message : String(err) }));
+  }
+}
