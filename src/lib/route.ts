@@ -93,3 +93,8 @@ export function securedRoute<const R extends Omit<RouteConfig, 'security' | 'mid
     }),
   });
 }
+
+/** A JSON response entry for a route's `responses`. */
+export function jsonResponse<S, H>(schema: S, description: string, headers?: H) {
+  return { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } };
+}

@@ -11,3 +11,6 @@ export function fromIso(value: string): number | undefined {
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : ms;
 }
+
+/** The UTC calendar day (YYYY-MM-DD) of an epoch-ms instant. */
+export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);

@@ -3,6 +3,7 @@ import { addUsageStatement, type MeteredUsage } from '../db/usage';
 import type { D1Stats } from '../db/instrument';
 import type { AppEnv } from '../env';
 import { USAGE_FLUSH_INTERVAL_MS } from './limits';
+import { utcDay } from './time';
 
 // Usage counting without touching the request path (DESIGN.md budget: no extra round trip, no
 // write on a read). Each request's counts (1 request, 1 search if it was one, the D1 rows it read)
@@ -26,7 +27,7 @@ let flushing: Promise<void> = Promise.resolve();
 export function meterRequest(c: Context<AppEnv>, stats: D1Stats, now = Date.now()): void {
   const tenantId = c.get('tenantId');
   if (!tenantId) return;
-  const day = new Date(now).toISOString().slice(0, 10);
+  const day = utcDay(now);
   const key = `${tenantId}|${day}`;
   let row = pending.get(key);
   if (!row) pending.set(key, (row = { tenant_id: tenantId, day, requests: 0, searches: 0, rows_read: 0 }));

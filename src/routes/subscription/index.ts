@@ -4,7 +4,7 @@ import { changePlanStatements, getSubscriptionStatement, planLimits, toSubscript
 import type { AppEnv } from '../../env';
 import { PLANS } from '../../lib/plans';
 import { ApiError, problemResponses } from '../../lib/problem';
-import { securedRoute } from '../../lib/route';
+import { jsonResponse, securedRoute } from '../../lib/route';
 
 export const subscription = new OpenAPIHono<AppEnv>();
 
@@ -39,7 +39,6 @@ const PLAN_TABLE = Object.entries(PLANS)
   .map(([p, l]) => `${p}: ${l.memories} memories, ${l.users} users, ${l.sessions} sessions, ${l.requestsPerMinute} requests/min`)
   .join('; ');
 
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 const getSubscription = securedRoute(['manage:tenant'], {
   method: 'get',
@@ -48,7 +47,7 @@ const getSubscription = securedRoute(['manage:tenant'], {
   tags: ['Subscription'],
   summary: 'Plan, limits and usage',
   description: `Owner only. The tenant's plan, its limits and the current usage against them. Plans: ${PLAN_TABLE}.`,
-  responses: { 200: json(SubscriptionSchema, 'The subscription') },
+  responses: { 200: jsonResponse(SubscriptionSchema, 'The subscription') },
 });
 
 subscription.openapi(getSubscription, async (c) => {
@@ -67,7 +66,7 @@ const changePlan = securedRoute(['manage:tenant'], {
     `Owner only. Moves the tenant to another plan (the same plan is a no-op). A downgrade is refused with 409 \`plan_limits_exceeded\` ` +
     `while the tenant's memories, users or sessions exceed the target plan's limits. Plans: ${PLAN_TABLE}.`,
   request: { body: { required: true, content: { 'application/json': { schema: ChangePlanSchema } } } },
-  responses: { 200: json(SubscriptionSchema, 'The subscription on its new plan'), ...problemResponses(409, 422) },
+  responses: { 200: jsonResponse(SubscriptionSchema, 'The subscription on its new plan'), ...problemResponses(409, 422) },
 });
 
 subscription.openapi(changePlan, async (c) => {

@@ -5,7 +5,7 @@ import { deleteTenantStatements, renameTenantStatements, restoreTenantStatements
 import type { AppEnv } from '../../env';
 import { TENANT_RETENTION_MS } from '../../lib/limits';
 import { ApiError, problemResponses } from '../../lib/problem';
-import { securedRoute } from '../../lib/route';
+import { jsonResponse, securedRoute } from '../../lib/route';
 import { toIso } from '../../lib/time';
 
 // The caller's own tenant: read, rename, delete (soft, restorable for TENANT_RETENTION_MS), restore.
@@ -37,7 +37,6 @@ const UpdateTenantSchema = z
   .object({ name: z.string().trim().min(1).max(200).openapi({ example: 'Acme Inc.' }) })
   .openapi('UpdateTenant', { example: { name: 'Acme Inc.' } });
 
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 const getTenant = securedRoute([], {
   method: 'get',
@@ -46,7 +45,7 @@ const getTenant = securedRoute([], {
   tags: ['Tenants'],
   summary: 'The caller\'s tenant',
   description: 'Any user of the tenant may read it, with any valid token (no scope needed, like GET /v1/me, which shows the same tenant).',
-  responses: { 200: json(TenantSchema, 'The tenant') },
+  responses: { 200: jsonResponse(TenantSchema, 'The tenant') },
 });
 
 lifecycle.openapi(getTenant, async (c) => {
@@ -73,7 +72,7 @@ const updateTenant = securedRoute(['manage:tenant'], {
   summary: 'Rename the tenant',
   description: 'Owner or admin.',
   request: { body: { required: true, content: { 'application/json': { schema: UpdateTenantSchema } } } },
-  responses: { 200: json(TenantSchema, 'The renamed tenant'), ...problemResponses(422) },
+  responses: { 200: jsonResponse(TenantSchema, 'The renamed tenant'), ...problemResponses(422) },
 });
 
 lifecycle.openapi(updateTenant, async (c) => {
@@ -92,7 +91,7 @@ const deleteTenant = securedRoute(['manage:tenant'], {
   description:
     `Owner only. Soft-deletes the tenant: from this response on, every token of every user of the tenant is refused (401). ` +
     `An owner can restore it within ${RETENTION_DAYS} days with POST /v1/tenant/restore; after that the tenant and all its data are purged.`,
-  responses: { 200: json(DeletedTenantSchema, 'Deleted; restorable until `restorable_until`') },
+  responses: { 200: jsonResponse(DeletedTenantSchema, 'Deleted; restorable until `restorable_until`') },
 });
 
 lifecycle.openapi(deleteTenant, async (c) => {
@@ -111,7 +110,7 @@ const restoreTenant = securedRoute(['manage:tenant'], {
   description:
     `An owner of a deleted tenant restores it (and so every user's access) within ${RETENTION_DAYS} days of its deletion. ` +
     '409 `tenant_not_deleted` if it is not deleted; 410 `retention_expired` once the restore period is over.',
-  responses: { 200: json(TenantSchema, 'The restored tenant'), ...problemResponses(409, 410) },
+  responses: { 200: jsonResponse(TenantSchema, 'The restored tenant'), ...problemResponses(409, 410) },
 });
 
 lifecycle.openapi(restoreTenant, async (c) => {

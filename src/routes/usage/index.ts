@@ -4,7 +4,8 @@ import { USAGE_COUNTERS, usageSeriesStatement, type UsageDay } from '../../db/us
 import type { AppEnv } from '../../env';
 import { USAGE_FLUSH_INTERVAL_MS, USAGE_MAX_DAYS } from '../../lib/limits';
 import { ApiError, problemResponses } from '../../lib/problem';
-import { securedRoute } from '../../lib/route';
+import { jsonResponse, securedRoute } from '../../lib/route';
+import { utcDay } from '../../lib/time';
 
 export const usage = new OpenAPIHono<AppEnv>();
 
@@ -37,7 +38,6 @@ export const UsageReportSchema = z
   })
   .openapi('UsageReport');
 
-const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const msOf = (day: string) => Date.parse(`${day}T00:00:00Z`);
 
 const getUsage = securedRoute(['manage:tenant'], {
@@ -56,13 +56,13 @@ const getUsage = securedRoute(['manage:tenant'], {
       to: Day.optional().openapi({ description: 'Last day (YYYY-MM-DD); default today (UTC).', example: '2026-01-31' }),
     }),
   },
-  responses: { 200: { description: 'The daily series', content: { 'application/json': { schema: UsageReportSchema } } }, ...problemResponses(400) },
+  responses: { 200: jsonResponse(UsageReportSchema, 'The daily series'), ...problemResponses(400) },
 });
 
 usage.openapi(getUsage, async (c) => {
   const q = c.req.valid('query');
-  const to = q.to ?? dayOf(Date.now());
-  const from = q.from ?? dayOf(msOf(to) - (DEFAULT_DAYS - 1) * DAY_MS);
+  const to = q.to ?? utcDay(Date.now());
+  const from = q.from ?? utcDay(msOf(to) - (DEFAULT_DAYS - 1) * DAY_MS);
   const days = (msOf(to) - msOf(from)) / DAY_MS + 1;
   if (days < 1 || days > USAGE_MAX_DAYS) {
     const message = days < 1 ? '`from` is after `to`' : `the range spans ${days} days; at most ${USAGE_MAX_DAYS}`;
@@ -74,7 +74,7 @@ usage.openapi(getUsage, async (c) => {
   const totals = { requests: 0, memories_created: 0, memories_deleted: 0, searches: 0, rows_read: 0 };
   const data: UsageDay[] = [];
   for (let i = 0; i < days; i++) {
-    const day = dayOf(msOf(from) + i * DAY_MS);
+    const day = utcDay(msOf(from) + i * DAY_MS);
     const row = stored.get(day);
     const entry = { day, requests: 0, memories_created: 0, memories_deleted: 0, searches: 0, rows_read: 0 };
     for (const k of USAGE_COUNTERS) totals[k] += entry[k] = row?.[k] ?? 0;

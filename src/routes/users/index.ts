@@ -8,7 +8,7 @@ import { etagOf, ifMatchVersion } from '../../lib/etag';
 import { newId } from '../../lib/ids';
 import { PLANS } from '../../lib/plans';
 import { ApiError, problemResponses } from '../../lib/problem';
-import { securedRoute } from '../../lib/route';
+import { jsonResponse, securedRoute } from '../../lib/route';
 import { CreateUserSchema, ETagHeader, IfMatchHeaders, UpdateUserSchema, UserIdParams, UserListQuerySchema, UserPageSchema, UserSchema } from './schemas';
 
 export const users = new OpenAPIHono<AppEnv>();
@@ -17,7 +17,6 @@ const ROLE_RULES =
   'Owners manage every user; admins manage members (and themselves) and can grant only the member role; members get 403. ' +
   'The last owner can be neither demoted nor removed.';
 
-const json = <T>(schema: T, description: string, headers?: typeof ETagHeader) => ({ description, headers, content: { 'application/json': { schema } } });
 
 /** Maps a refused write's verdict to its problem. */
 function refusal(verdict: UserVerdict, role: Role, id?: string): ApiError {
@@ -57,7 +56,7 @@ const listUsers = securedRoute(['manage:users'], {
   summary: 'List users',
   description: `The tenant's users and service clients, oldest first (keyset pagination). Owner or admin. ${ROLE_RULES}`,
   request: { query: UserListQuerySchema },
-  responses: { 200: json(UserPageSchema, 'A page of users'), ...problemResponses(400) },
+  responses: { 200: jsonResponse(UserPageSchema, 'A page of users'), ...problemResponses(400) },
 });
 
 users.openapi(listUsers, async (c) => {
@@ -87,7 +86,7 @@ const createUser = securedRoute(['manage:users'], {
     `Emails are unique among the tenant's live users (case-insensitive, 409 \`email_taken\`); an Auth0 identity belongs to one live user (409 \`auth0_id_taken\`); ` +
     `the plan's user limit (${Object.entries(PLANS).map(([p, l]) => `${p} ${l.users}`).join(', ')}) gives 403 \`quota_exceeded\`.`,
   request: { body: { required: true, content: { 'application/json': { schema: CreateUserSchema } } } },
-  responses: { 201: json(UserSchema, 'The new user', ETagHeader), ...problemResponses(409, 422) },
+  responses: { 201: jsonResponse(UserSchema, 'The new user', ETagHeader), ...problemResponses(409, 422) },
 });
 
 users.openapi(createUser, async (c) => {
@@ -108,7 +107,7 @@ const getUser = securedRoute(['manage:users'], {
   summary: 'Get a user',
   description: 'A user of the tenant, removed ones included (with `deleted_at`). Owner or admin.',
   request: { params: UserIdParams },
-  responses: { 200: json(UserSchema, 'The user', ETagHeader), ...problemResponses(400, 404) },
+  responses: { 200: jsonResponse(UserSchema, 'The user', ETagHeader), ...problemResponses(400, 404) },
 });
 
 users.openapi(getUser, async (c) => {
@@ -129,7 +128,7 @@ const updateUser = securedRoute(['manage:users'], {
   summary: 'Change a user',
   description: `Changes a live user's role, email or name. ${ROLE_RULES} Send \`If-Match\` with the user's ETag to refuse (412) a change to a user edited meanwhile.`,
   request: { params: UserIdParams, headers: IfMatchHeaders, body: { required: true, content: { 'application/json': { schema: UpdateUserSchema } } } },
-  responses: { 200: json(UserSchema, 'The changed user', ETagHeader), ...problemResponses(400, 404, 409, 412, 422) },
+  responses: { 200: jsonResponse(UserSchema, 'The changed user', ETagHeader), ...problemResponses(400, 404, 409, 412, 422) },
 });
 
 users.openapi(updateUser, async (c) => {
