@@ -15,9 +15,6 @@ export interface AuditEntry {
   resourceType: string;
   resourceId: string | null;
   oldValues?: unknown;
-  /** Instead of oldValues: an SQL expression (may use `c` and onlyIf's params) read as the row
-   *  is before the change, for when the old values are known only to the database. */
-  oldValuesSql?: string;
   newValues?: unknown;
 }
 
@@ -39,7 +36,7 @@ export function auditStatement(
     .prepare(
       withCaller(
         `INSERT INTO audit_logs (id, tenant_id, user_id, action, resource_type, resource_id, old_values, new_values, ip, user_agent, request_id, created_at)
-         SELECT ?2, c.tenant_id, c.user_id, ?3, ?4, ?5, ${entry.oldValuesSql ?? '?6'}, ?7, ?8, ?9, ?10, ?11 FROM caller c WHERE ${onlyIf.sql}`,
+         SELECT ?2, c.tenant_id, c.user_id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 FROM caller c WHERE ${onlyIf.sql}`,
       ),
     )
     .bind(

@@ -1,6 +1,7 @@
 import { planLimitSql, PLANS, type PlanLimit } from '../lib/plans';
 import { toIso } from '../lib/time';
-import { auditStatement, type RequestMeta } from './audit';
+import { auditInsertSql, type RequestMeta } from './audit';
+import { Binder, prepared } from './binder';
 import { withCaller } from './caller';
 import type { Plan } from './tenants';
 
@@ -79,16 +80,23 @@ function planChangeVerdictSql(plan: string): string {
  */
 export function changePlanStatements(db: D1Database, sub: string, plan: Plan, meta: RequestMeta, now: number): D1PreparedStatement[] {
   const verdict = planChangeVerdictSql('?2');
+  const b = new Binder(sub);
+  const audit = auditInsertSql(
+    b,
+    {
+      action: 'subscription.update',
+      resourceType: 'subscription',
+      resourceIdSql: '(SELECT id FROM subscriptions WHERE tenant_id = c.tenant_id)',
+      oldSql: `(SELECT json_object('plan', plan) FROM tenants WHERE id = c.tenant_id)`,
+      newSql: `json_object('plan', ${b.bind(plan)})`,
+    },
+    meta,
+    now,
+    `caller c WHERE ${planChangeVerdictSql(b.bind(plan))} = 'ok'`,
+  );
   return [
     db.prepare(withCaller(`SELECT ${verdict} AS verdict`)).bind(sub, plan),
-    auditStatement(
-      db,
-      sub,
-      { action: 'subscription.update', resourceType: 'subscription', resourceId: null, oldValuesSql: `(SELECT json_object('plan', plan) FROM tenants WHERE id = c.tenant_id)`, newValues: { plan } },
-      meta,
-      now,
-      { sql: `${planChangeVerdictSql('?12')} = 'ok'`, params: [plan] },
-    ),
+    prepared(db, b, withCaller(audit)),
     db
       .prepare(withCaller(`UPDATE subscriptions SET plan = ?2, updated_at = MAX(?3, updated_at + 1) WHERE tenant_id = (SELECT tenant_id FROM caller) AND ${verdict} = 'ok'`))
       .bind(sub, plan, now),

@@ -1,6 +1,7 @@
 import { newId } from '../lib/ids';
 import { toIso } from '../lib/time';
-import { auditStatement, type RequestMeta } from './audit';
+import { auditInsertSql, type RequestMeta } from './audit';
+import { Binder, prepared } from './binder';
 import { withCaller, type Role } from './caller';
 
 export type Plan = 'free' | 'pro' | 'team';
@@ -77,17 +78,20 @@ export async function createTenantWithOwner(db: D1Database, input: NewTenant, me
 
 const TENANT_RETURNING = 'RETURNING id, name, plan, memory_count, created_at, updated_at, deleted_at';
 
+/** An audit row about the caller's tenant, written iff `where` (SQL over `caller c`) holds. */
+function tenantAudit(db: D1Database, sub: string, action: string, meta: RequestMeta, now: number, where: string, values: { oldSql?: string; newValues?: unknown } = {}) {
+  const b = new Binder(sub);
+  const newSql = b.bind(values.newValues === undefined ? null : JSON.stringify(values.newValues));
+  return prepared(db, b, withCaller(auditInsertSql(b, { action, resourceType: 'tenant', resourceIdSql: 'c.tenant_id', oldSql: values.oldSql ?? 'NULL', newSql }, meta, now, `caller c WHERE ${where}`)));
+}
+
 /** [audit, rename … RETURNING]; owner or admin only. */
 export function renameTenantStatements(db: D1Database, sub: string, name: string, meta: RequestMeta, now: number): D1PreparedStatement[] {
   return [
-    auditStatement(
-      db,
-      sub,
-      { action: 'tenant.update', resourceType: 'tenant', resourceId: null, oldValuesSql: `(SELECT json_object('name', name) FROM tenants WHERE id = c.tenant_id)`, newValues: { name } },
-      meta,
-      now,
-      { sql: `c.role IN ('owner', 'admin')`, params: [] },
-    ),
+    tenantAudit(db, sub, 'tenant.update', meta, now, `c.role IN ('owner', 'admin')`, {
+      oldSql: `(SELECT json_object('name', name) FROM tenants WHERE id = c.tenant_id)`,
+      newValues: { name },
+    }),
     db
       .prepare(
         withCaller(
@@ -102,7 +106,7 @@ export function renameTenantStatements(db: D1Database, sub: string, name: string
 /** [audit, soft delete … RETURNING]; owner only. The audit row goes first: after the delete the caller CTE no longer matches. */
 export function deleteTenantStatements(db: D1Database, sub: string, meta: RequestMeta, now: number): D1PreparedStatement[] {
   return [
-    auditStatement(db, sub, { action: 'tenant.delete', resourceType: 'tenant', resourceId: null }, meta, now, { sql: `c.role = 'owner'`, params: [] }),
+    tenantAudit(db, sub, 'tenant.delete', meta, now, `c.role = 'owner'`),
     db
       .prepare(withCaller(`UPDATE tenants SET deleted_at = ?2, updated_at = MAX(?2, updated_at + 1) WHERE id = (SELECT tenant_id FROM caller WHERE role = 'owner') ${TENANT_RETURNING}`))
       .bind(sub, now),
@@ -133,6 +137,6 @@ export function restoreTenantStatements(db: D1Database, sub: string, deletedAfte
            AND deleted_at IS NOT NULL AND deleted_at > ?3 ${TENANT_RETURNING}`,
       )
       .bind(sub, now, deletedAfter),
-    auditStatement(db, sub, { action: 'tenant.restore', resourceType: 'tenant', resourceId: null }, meta, now, { sql: 'changes() = 1', params: [] }),
+    tenantAudit(db, sub, 'tenant.restore', meta, now, 'changes() = 1'),
   ];
 }

@@ -1,6 +1,7 @@
 import { planLimitSql } from '../lib/plans';
 import { toIso } from '../lib/time';
-import { auditStatement, type RequestMeta } from './audit';
+import { auditInsertSql, auditStatement, type RequestMeta } from './audit';
+import { Binder, prepared } from './binder';
 import { withCaller, type Role } from './caller';
 
 export interface UserRow {
@@ -125,6 +126,14 @@ export interface NewUser {
   kind: 'person' | 'service';
 }
 
+/** The audit row of a change to user `id`, with its old values read by SQL, written iff `verdict` is 'ok'. */
+function changeAudit(db: D1Database, sub: string, action: string, id: string, newValues: unknown, meta: RequestMeta, now: number, verdict: (b: Binder) => string) {
+  const b = new Binder(sub);
+  const idSql = b.bind(id);
+  const newSql = b.bind(newValues === undefined ? null : JSON.stringify(newValues));
+  return prepared(db, b, withCaller(auditInsertSql(b, { action, resourceType: 'user', resourceIdSql: idSql, oldSql: auditSnapshot(idSql), newSql }, meta, now, `caller c WHERE ${verdict(b)} = 'ok'`)));
+}
+
 // Each write below is [verdict, audit row, write … RETURNING]: the audit row and the write are
 // both guarded by the same verdict, evaluated on the state before the write.
 
@@ -168,13 +177,11 @@ export function updateUserStatements(
   now: number,
 ): D1PreparedStatement[] {
   const verdict = userChangeVerdictSql('patch', { id: '?2', role: '?3', email: '?4', version: '?5' });
-  const args = [id, patch.role ?? null, patch.email ?? null, version];
   return [
-    db.prepare(withCaller(`SELECT ${verdict} AS verdict`)).bind(sub, ...args),
-    auditStatement(db, sub, { action: 'user.update', resourceType: 'user', resourceId: id, oldValuesSql: auditSnapshot('?12'), newValues: patch }, meta, now, {
-      sql: `${userChangeVerdictSql('patch', { id: '?12', role: '?13', email: '?14', version: '?15' })} = 'ok'`,
-      params: args,
-    }),
+    db.prepare(withCaller(`SELECT ${verdict} AS verdict`)).bind(sub, id, patch.role ?? null, patch.email ?? null, version),
+    changeAudit(db, sub, 'user.update', id, patch, meta, now, (b) =>
+      userChangeVerdictSql('patch', { id: b.bind(id), role: b.bind(patch.role), email: b.bind(patch.email), version: b.bind(version) }),
+    ),
     db
       .prepare(
         withCaller(
@@ -193,10 +200,7 @@ export function deleteUserStatements(db: D1Database, sub: string, id: string, ve
   const verdict = userChangeVerdictSql('delete', { id: '?2', role: 'NULL', email: 'NULL', version: '?3' });
   return [
     db.prepare(withCaller(`SELECT ${verdict} AS verdict`)).bind(sub, id, version),
-    auditStatement(db, sub, { action: 'user.delete', resourceType: 'user', resourceId: id, oldValuesSql: auditSnapshot('?12') }, meta, now, {
-      sql: `${userChangeVerdictSql('delete', { id: '?12', role: 'NULL', email: 'NULL', version: '?13' })} = 'ok'`,
-      params: [id, version],
-    }),
+    changeAudit(db, sub, 'user.delete', id, undefined, meta, now, (b) => userChangeVerdictSql('delete', { id: b.bind(id), role: 'NULL', email: 'NULL', version: b.bind(version) })),
     db
       .prepare(
         withCaller(

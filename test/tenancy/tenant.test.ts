@@ -75,10 +75,10 @@ describe('DELETE /v1/tenant and restore', () => {
     expect((await checked<Tenant>(restoreTenant, restoredRes, 200)).id).toBe(t.tenant.id);
     for (const token of tokens) expect((await call('/v1/me', { token })).status).toBe(200);
 
-    const actions = (await env.DB.prepare("SELECT action, user_id FROM audit_logs WHERE tenant_id = ?1 AND action IN ('tenant.delete', 'tenant.restore') ORDER BY id").bind(t.tenant.id).all()).results;
+    const actions = (await env.DB.prepare("SELECT action, user_id, resource_id FROM audit_logs WHERE tenant_id = ?1 AND action IN ('tenant.delete', 'tenant.restore') ORDER BY id").bind(t.tenant.id).all()).results;
     expect(actions).toEqual([
-      { action: 'tenant.delete', user_id: t.owner.id },
-      { action: 'tenant.restore', user_id: t.owner.id },
+      { action: 'tenant.delete', user_id: t.owner.id, resource_id: t.tenant.id },
+      { action: 'tenant.restore', user_id: t.owner.id, resource_id: t.tenant.id },
     ]);
   });
 
