@@ -57,27 +57,35 @@ describe('usage counters', () => {
     expect((await call('/v1/me', { token: 'garbage' })).status).toBe(401);
     expect((await call('/v1/tenant', { method: 'PATCH', token: ownerToken, json: { name: '' } })).status).toBe(422);
 
-    const ids = [];
-    for (let i = 0; i < 4; i++) ids.push(await insertMemory(t.tenant.id, t.owner.id));
-    await env.DB.prepare('UPDATE memories SET deleted_at = ?2 WHERE id = ?1').bind(ids[0], Date.now()).run(); // soft delete: counted
-    await env.DB.prepare('DELETE FROM memories WHERE id = ?1').bind(ids[0]).run(); // purge of a deleted one: not again
-    await env.DB.prepare('DELETE FROM memories WHERE id = ?1').bind(ids[1]).run(); // hard delete of a live one: counted
+    // Memories through the API: 3 created, 2 searches, 1 deleted.
+    const created: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await counted('/v1/memories', { method: 'POST', token: ownerToken, json: { content: `usage note ${i}`, access_scope: 'global' } });
+      expect(res.status).toBe(201);
+      created.push(((await res.json()) as { id: string }).id);
+    }
+    for (let i = 0; i < 2; i++) expect((await counted('/v1/memories/search?q=usage', { token: memberToken })).status).toBe(200);
+    expect((await counted(`/v1/memories/${created[0]}`, { method: 'DELETE', token: ownerToken })).status).toBe(204);
+    // Other writers of memories (import, cron) are counted by the same triggers.
+    const live = await insertMemory(t.tenant.id, t.owner.id);
+    await env.DB.prepare('DELETE FROM memories WHERE id = ?1').bind(created[0]).run(); // purge of a deleted one: not again
+    await env.DB.prepare('DELETE FROM memories WHERE id = ?1').bind(live).run(); // hard delete of a live one: counted
 
     await flushUsage(env.DB);
-    expect(await stored(t.tenant.id)).toEqual({ requests, memories_created: 4, memories_deleted: 2, searches: 0, rows_read: rowsRead });
-    expect(requests).toBe(12);
+    expect(await stored(t.tenant.id)).toEqual({ requests, memories_created: 4, memories_deleted: 2, searches: 2, rows_read: rowsRead });
+    expect(requests).toBe(18);
 
     const res = await call(`/v1/usage?from=${today()}&to=${today()}`, { token: ownerToken });
     const report = await checked<Report>(getUsage, res, 200);
-    expect(report.data).toEqual([{ day: today(), requests, memories_created: 4, memories_deleted: 2, searches: 0, rows_read: rowsRead }]);
-    expect(report.totals).toEqual({ requests, memories_created: 4, memories_deleted: 2, searches: 0, rows_read: rowsRead });
+    expect(report.data).toEqual([{ day: today(), requests, memories_created: 4, memories_deleted: 2, searches: 2, rows_read: rowsRead }]);
+    expect(report.totals).toEqual({ requests, memories_created: 4, memories_deleted: 2, searches: 2, rows_read: rowsRead });
   });
 
   it('counting adds no round trip and no write to a read: every GET is round_trips=1 rows_written=0', async () => {
     const t = await createTenant();
     const token = await t.owner.token();
     for (let i = 0; i < 3; i++) {
-      for (const path of ['/v1/me', '/v1/tenant', '/v1/users', `/v1/users/${t.owner.id}`, '/v1/subscription', '/v1/usage']) {
+      for (const path of ['/v1/me', '/v1/tenant', '/v1/users', `/v1/users/${t.owner.id}`, '/v1/subscription', '/v1/usage', '/v1/memories', '/v1/memories/search?q=x']) {
         const res = await call(path, { token });
         expect(res.status, path).toBe(200);
         expect(d1Stats(res), path).toMatchObject({ roundTrips: 1, rowsWritten: 0 });
