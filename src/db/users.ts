@@ -33,6 +33,7 @@ export function toUser(row: UserRow) {
 }
 
 const USER_COLUMNS = 'u.id, u.tenant_id, u.auth0_id, u.email, u.name, u.role, u.kind, u.created_at, u.updated_at, u.deleted_at';
+const USER_RETURNING = 'RETURNING id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at, deleted_at';
 /** The fields an admin can change, as the row is before the change (audit old_values). */
 const auditSnapshot = (id: string) => `(SELECT json_object('email', email, 'name', name, 'role', role) FROM users WHERE id = ${id})`;
 const liveUserCount = `(SELECT COUNT(*) FROM users WHERE tenant_id = c.tenant_id AND deleted_at IS NULL)`;
@@ -152,7 +153,7 @@ export function createUserStatements(db: D1Database, sub: string, user: NewUser,
         withCaller(
           `INSERT INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at)
            SELECT ?5, c.tenant_id, ?2, ?3, ?6, ?4, ?7, ?8, ?8 FROM caller c WHERE ${verdict} = 'ok'
-           RETURNING id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at, deleted_at`,
+           ${USER_RETURNING}`,
         ),
       )
       .bind(sub, user.auth0Id, user.email, user.role, user.id, user.name, user.kind, now),
@@ -188,7 +189,7 @@ export function updateUserStatements(
           `UPDATE users SET role = COALESCE(?3, role), email = COALESCE(?4, email), name = CASE WHEN ?6 = 1 THEN ?7 ELSE name END,
              updated_at = MAX(?8, updated_at + 1)
            WHERE id = ?2 AND ${verdict} = 'ok'
-           RETURNING id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at, deleted_at`,
+           ${USER_RETURNING}`,
         ),
       )
       .bind(sub, id, patch.role ?? null, patch.email ?? null, version, patch.name !== undefined ? 1 : 0, patch.name ?? null, now),
@@ -206,7 +207,7 @@ export function deleteUserStatements(db: D1Database, sub: string, id: string, ve
         withCaller(
           `UPDATE users SET deleted_at = ?4, updated_at = MAX(?4, updated_at + 1)
            WHERE id = ?2 AND ${verdict} = 'ok'
-           RETURNING id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at, deleted_at`,
+           ${USER_RETURNING}`,
         ),
       )
       .bind(sub, id, version, now),
