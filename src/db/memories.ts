@@ -55,9 +55,6 @@ export function toMemory(row: MemoryRow, includeEmbedding = false) {
 
 export type Memory = ReturnType<typeof toMemory>;
 
-/** Strong ETag: the id and the version (changes on every write, including delete/restore). */
-export const etagOf = (row: { id: string; version: number }) => `"${row.id}-v${row.version}"`;
-
 const BASE_COLS = ['seq', 'id', 'tenant_id', 'user_id', 'session_id', 'content', 'tags', 'metadata', 'importance', 'access_scope', 'source', 'version', 'created_at', 'updated_at', 'deleted_at'];
 /** Column list (search_doc never leaves the database; embedding only when asked for). */
 const cols = (embedding: boolean, alias = 'm.') => [...BASE_COLS, ...(embedding ? ['embedding'] : [])].map((c) => alias + c).join(', ');

@@ -1,8 +1,9 @@
 import { planLimitSql } from '../lib/plans';
 import { toIso } from '../lib/time';
-import { auditInsertSql, auditStatement, type RequestMeta } from './audit';
+import { auditInsertSql, type RequestMeta } from './audit';
 import { Binder, prepared } from './binder';
 import { withCaller, type Role } from './caller';
+import { keyIsFreshSql, type IdempotencyKey } from './idempotency';
 
 export interface UserRow {
   id: string;
@@ -44,7 +45,7 @@ const liveUserCount = `(SELECT COUNT(*) FROM users WHERE tenant_id = c.tenant_id
 // one scalar SELECT returning 'ok' or the refusal code, used three ways in a batch: reported to the
 // handler, as the write's WHERE guard, and as the audit row's guard (so all three agree).
 
-/** Why creating a user (params: ?auth0Id ?email ?role) would be refused, or 'ok'. */
+/** Why creating a user (SQL operands) would be refused, or 'ok'. */
 function userCreateVerdictSql(p: { auth0Id: string; email: string; role: string }): string {
   return `(SELECT CASE
     WHEN c.user_id IS NULL THEN 'no_caller'
@@ -58,16 +59,17 @@ function userCreateVerdictSql(p: { auth0Id: string; email: string; role: string 
 
 /**
  * Why changing (mode 'patch': new role/email, NULL = unchanged) or removing (mode 'delete') user
- * `id` would be refused, or 'ok'. `version` is the If-Match version (NULL = no precondition).
+ * `id` would be refused, or 'ok'. `versions`: JSON array of the versions If-Match accepts, NULL
+ * for no precondition.
  */
-function userChangeVerdictSql(mode: 'patch' | 'delete', p: { id: string; role: string; email: string; version: string }): string {
+function userChangeVerdictSql(mode: 'patch' | 'delete', p: { id: string; role: string; email: string; versions: string }): string {
   const losesOwner = mode === 'delete' ? '1' : `COALESCE(${p.role}, 'owner') != 'owner'`;
   return `(SELECT CASE
     WHEN c.user_id IS NULL THEN 'no_caller'
     WHEN c.role NOT IN ('owner', 'admin') THEN 'insufficient_role'
     WHEN t.id IS NULL THEN 'not_found'
     WHEN c.role = 'admin' AND NOT ((t.role = 'member' OR t.id = c.user_id) AND COALESCE(${p.role}, t.role) IN ('member', t.role)) THEN 'insufficient_role'
-    WHEN ${p.version} IS NOT NULL AND t.updated_at != ${p.version} THEN 'precondition_failed'
+    WHEN ${p.versions} IS NOT NULL AND t.updated_at NOT IN (SELECT value FROM json_each(${p.versions})) THEN 'precondition_failed'
     WHEN t.role = 'owner' AND ${losesOwner}
          AND (SELECT COUNT(*) FROM users WHERE tenant_id = c.tenant_id AND role = 'owner' AND deleted_at IS NULL) < 2 THEN 'last_owner'
     WHEN ${p.email} IS NOT NULL
@@ -127,37 +129,66 @@ export interface NewUser {
   kind: 'person' | 'service';
 }
 
-/** The audit row of a change to user `id`, with its old values read by SQL, written iff `verdict` is 'ok'. */
-function changeAudit(db: D1Database, sub: string, action: string, id: string, newValues: unknown, meta: RequestMeta, now: number, verdict: (b: Binder) => string) {
-  const b = new Binder(sub);
-  const idSql = b.bind(id);
-  const newSql = b.bind(newValues === undefined ? null : JSON.stringify(newValues));
-  return prepared(db, b, withCaller(auditInsertSql(b, { action, resourceType: 'user', resourceIdSql: idSql, oldSql: auditSnapshot(idSql), newSql }, meta, now, `caller c WHERE ${verdict(b)} = 'ok'`)));
+/**
+ * The three statements of a guarded write, each with its own parameters: [verdict, audit row,
+ * write … RETURNING]. `verdict(b)` is the rule's SQL; the audit row and the write happen only when
+ * it is 'ok' (and `extra`, e.g. a fresh Idempotency-Key, holds), evaluated on the state before the write.
+ */
+function guardedWrite(
+  db: D1Database,
+  sub: string,
+  verdict: (b: Binder) => string,
+  audit: (b: Binder, where: string) => string,
+  write: (b: Binder, where: string) => string,
+  extra: (b: Binder) => string = () => '1',
+): D1PreparedStatement[] {
+  const guard = (b: Binder) => `${verdict(b)} = 'ok' AND ${extra(b)}`;
+  const v = new Binder(sub);
+  const a = new Binder(sub);
+  const w = new Binder(sub);
+  return [
+    prepared(db, v, withCaller(`SELECT ${verdict(v)} AS verdict`)),
+    prepared(db, a, withCaller(audit(a, guard(a)))),
+    prepared(db, w, withCaller(write(w, guard(w)))),
+  ];
 }
 
-// Each write below is [verdict, audit row, write … RETURNING]: the audit row and the write are
-// both guarded by the same verdict, evaluated on the state before the write.
+const userAudit = (b: Binder, action: string, id: string, old: boolean, newValues: unknown, meta: RequestMeta, now: number, where: string) => {
+  const idSql = b.bind(id);
+  const newSql = b.bind(newValues === undefined ? null : JSON.stringify(newValues));
+  return auditInsertSql(b, { action, resourceType: 'user', resourceIdSql: idSql, oldSql: old ? auditSnapshot(idSql) : 'NULL', newSql }, meta, now, `caller c WHERE ${where}`);
+};
 
-/** Creates a user; writes only when the verdict is 'ok'. */
-export function createUserStatements(db: D1Database, sub: string, user: NewUser, meta: RequestMeta, now: number): D1PreparedStatement[] {
-  const verdict = userCreateVerdictSql({ auth0Id: '?2', email: '?3', role: '?4' });
+/** If-Match versions as an SQL operand: a JSON array, or NULL for no precondition. */
+const versionsSql = (b: Binder, versions: number[] | undefined) => b.bind(versions === undefined ? null : JSON.stringify(versions));
+
+/** Creates a user. With an Idempotency-Key, nothing is written when the key was used already. */
+export function createUserStatements(db: D1Database, sub: string, user: NewUser, meta: RequestMeta, now: number, idem: IdempotencyKey | null): D1PreparedStatement[] {
   const fields = { auth0_id: user.auth0Id, email: user.email, name: user.name, role: user.role, kind: user.kind };
-  return [
-    db.prepare(withCaller(`SELECT ${verdict} AS verdict`)).bind(sub, user.auth0Id, user.email, user.role),
-    auditStatement(db, sub, { action: 'user.create', resourceType: 'user', resourceId: user.id, newValues: fields }, meta, now, {
-      sql: `${userCreateVerdictSql({ auth0Id: '?12', email: '?13', role: '?14' })} = 'ok'`,
-      params: [user.auth0Id, user.email, user.role],
-    }),
-    db
-      .prepare(
-        withCaller(
-          `INSERT INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at)
-           SELECT ?5, c.tenant_id, ?2, ?3, ?6, ?4, ?7, ?8, ?8 FROM caller c WHERE ${verdict} = 'ok'
-           ${USER_RETURNING}`,
-        ),
-      )
-      .bind(sub, user.auth0Id, user.email, user.role, user.id, user.name, user.kind, now),
-  ];
+  return guardedWrite(
+    db,
+    sub,
+    (b) => userCreateVerdictSql({ auth0Id: b.bind(user.auth0Id), email: b.bind(user.email), role: b.bind(user.role) }),
+    (b, where) => userAudit(b, 'user.create', user.id, false, fields, meta, now, where),
+    (b, where) =>
+      `INSERT INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at)
+       SELECT ${b.bind(user.id)}, c.tenant_id, ${b.bind(user.auth0Id)}, ${b.bind(user.email)}, ${b.bind(user.name)}, ${b.bind(user.role)}, ${b.bind(user.kind)}, ${b.bind(now)}, ${b.bind(now)}
+       FROM caller c WHERE ${where} ${USER_RETURNING}`,
+    (b) => keyIsFreshSql(b, idem),
+  );
+}
+
+/** The user an earlier request with this Idempotency-Key created (its stored body is the user id). */
+export function replayedUserStatement(db: D1Database, sub: string, k: IdempotencyKey): D1PreparedStatement {
+  const b = new Binder(sub);
+  return prepared(
+    db,
+    b,
+    withCaller(
+      `SELECT ${USER_COLUMNS} FROM idempotency_keys i, caller c JOIN users u ON u.id = json_extract(i.response_body, '$') AND u.tenant_id = c.tenant_id
+       WHERE i.tenant_id = c.tenant_id AND i.key = ${b.bind(k.key)} AND i.expires_at > ${b.bind(k.now)} AND i.request_hash = ${b.bind(k.hash)}`,
+    ),
+  );
 }
 
 export interface UserPatch {
@@ -168,48 +199,28 @@ export interface UserPatch {
 }
 
 /** Changes user `id`. Every update moves updated_at strictly forward: it is the ETag version. */
-export function updateUserStatements(
-  db: D1Database,
-  sub: string,
-  id: string,
-  patch: UserPatch,
-  version: number | null,
-  meta: RequestMeta,
-  now: number,
-): D1PreparedStatement[] {
-  const verdict = userChangeVerdictSql('patch', { id: '?2', role: '?3', email: '?4', version: '?5' });
-  return [
-    db.prepare(withCaller(`SELECT ${verdict} AS verdict`)).bind(sub, id, patch.role ?? null, patch.email ?? null, version),
-    changeAudit(db, sub, 'user.update', id, patch, meta, now, (b) =>
-      userChangeVerdictSql('patch', { id: b.bind(id), role: b.bind(patch.role), email: b.bind(patch.email), version: b.bind(version) }),
-    ),
-    db
-      .prepare(
-        withCaller(
-          `UPDATE users SET role = COALESCE(?3, role), email = COALESCE(?4, email), name = CASE WHEN ?6 = 1 THEN ?7 ELSE name END,
-             updated_at = MAX(?8, updated_at + 1)
-           WHERE id = ?2 AND ${verdict} = 'ok'
-           ${USER_RETURNING}`,
-        ),
-      )
-      .bind(sub, id, patch.role ?? null, patch.email ?? null, version, patch.name !== undefined ? 1 : 0, patch.name ?? null, now),
-  ];
+export function updateUserStatements(db: D1Database, sub: string, id: string, patch: UserPatch, versions: number[] | undefined, meta: RequestMeta, now: number): D1PreparedStatement[] {
+  return guardedWrite(
+    db,
+    sub,
+    (b) => userChangeVerdictSql('patch', { id: b.bind(id), role: b.bind(patch.role), email: b.bind(patch.email), versions: versionsSql(b, versions) }),
+    (b, where) => userAudit(b, 'user.update', id, true, patch, meta, now, where),
+    (b, where) => {
+      const name = patch.name === undefined ? 'name' : b.bind(patch.name);
+      return `UPDATE users SET role = COALESCE(${b.bind(patch.role)}, role), email = COALESCE(${b.bind(patch.email)}, email), name = ${name},
+                updated_at = MAX(${b.bind(now)}, updated_at + 1)
+              WHERE id = ${b.bind(id)} AND ${where} ${USER_RETURNING}`;
+    },
+  );
 }
 
 /** Soft-deletes user `id`; their tokens stop working with this commit (the caller CTE skips them). */
-export function deleteUserStatements(db: D1Database, sub: string, id: string, version: number | null, meta: RequestMeta, now: number): D1PreparedStatement[] {
-  const verdict = userChangeVerdictSql('delete', { id: '?2', role: 'NULL', email: 'NULL', version: '?3' });
-  return [
-    db.prepare(withCaller(`SELECT ${verdict} AS verdict`)).bind(sub, id, version),
-    changeAudit(db, sub, 'user.delete', id, undefined, meta, now, (b) => userChangeVerdictSql('delete', { id: b.bind(id), role: 'NULL', email: 'NULL', version: b.bind(version) })),
-    db
-      .prepare(
-        withCaller(
-          `UPDATE users SET deleted_at = ?4, updated_at = MAX(?4, updated_at + 1)
-           WHERE id = ?2 AND ${verdict} = 'ok'
-           ${USER_RETURNING}`,
-        ),
-      )
-      .bind(sub, id, version, now),
-  ];
+export function deleteUserStatements(db: D1Database, sub: string, id: string, versions: number[] | undefined, meta: RequestMeta, now: number): D1PreparedStatement[] {
+  return guardedWrite(
+    db,
+    sub,
+    (b) => userChangeVerdictSql('delete', { id: b.bind(id), role: 'NULL', email: 'NULL', versions: versionsSql(b, versions) }),
+    (b, where) => userAudit(b, 'user.delete', id, true, undefined, meta, now, where),
+    (b, where) => `UPDATE users SET deleted_at = ${b.bind(now)}, updated_at = MAX(${b.bind(now)}, updated_at + 1) WHERE id = ${b.bind(id)} AND ${where} ${USER_RETURNING}`,
+  );
 }

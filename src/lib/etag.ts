@@ -1,19 +1,19 @@
-// ETags from a row's updated_at, which every update moves strictly forward
-// (`updated_at = MAX(now, updated_at + 1)`), so it doubles as the row's version.
+// One ETag form across the API: `"<resource id>-v<version>"`. Memories use their version column;
+// users their updated_at, which every update moves strictly forward (MAX(now, updated_at + 1)).
 
-export const etagOf = (version: number): string => `"${version}"`;
+/** Strong ETag of a resource version. */
+export const etagOf = (row: { id: string; version: number }) => `"${row.id}-v${row.version}"`;
 
 /**
- * The version an If-Match header asks for: null when there is no precondition (absent or `*`),
- * -1 (matches nothing, so 412) when it names no strong ETag of ours.
+ * If-Match → the versions the client accepts for resource `id`; undefined when absent or `*`.
+ * An ETag of another resource or a malformed one accepts no version (→ 412 if the resource exists).
  */
-export function ifMatchVersion(header: string | undefined): number | null {
-  if (header === undefined) return null;
-  const tags = header.split(',').map((t) => t.trim());
-  if (tags.includes('*')) return null;
-  for (const tag of tags) {
-    const m = /^"(\d{1,15})"$/.exec(tag);
-    if (m) return Number(m[1]);
+export function acceptedVersions(header: string | undefined, id: string): number[] | undefined {
+  if (header === undefined || header.trim() === '*') return undefined;
+  const versions: number[] = [];
+  for (const part of header.split(',')) {
+    const m = /^\s*(?:W\/)?"([^"]*)-v(\d{1,15})"\s*$/.exec(part);
+    if (m && m[1] === id) versions.push(Number(m[2]));
   }
-  return -1;
+  return versions;
 }

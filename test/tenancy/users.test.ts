@@ -24,13 +24,30 @@ describe('POST /v1/users', () => {
     const user = await checked<User>(createUser, res, 201);
     expect(user).toMatchObject({ email: 'Ada@Example.com', role: 'admin', kind: 'person', name: 'Ada', deleted_at: null, tenant_id: tenant.id });
     expect(location).toBe(`/v1/users/${user.id}`);
-    expect(etag).toMatch(/^"\d+"$/);
+    expect(etag).toBe(`"${user.id}-v${Date.parse(user.updated_at)}"`);
     const audit = await env.DB.prepare("SELECT user_id, new_values FROM audit_logs WHERE tenant_id = ?1 AND action = 'user.create' AND resource_id = ?2").bind(tenant.id, user.id).first<{ user_id: string; new_values: string }>();
     expect(audit?.user_id).toBe(owner.id);
     expect(JSON.parse(audit!.new_values)).toMatchObject({ auth0_id: sub, role: 'admin' });
     // The new user can call the API with their own token at once.
     const me = await call('/v1/me', { token: await mintToken({ sub }) });
     expect(await me.json()).toMatchObject({ user: { id: user.id, role: 'admin' }, tenant: { id: tenant.id } });
+  });
+
+  it('replays a retried creation with the same Idempotency-Key, and refuses the key for another body (422)', async () => {
+    const { owner, tenant } = await createTenant();
+    const token = await owner.token();
+    const json = { auth0_id: uniqueSub(), email: uniqueEmail(), role: 'member' };
+    const headers = { 'idempotency-key': crypto.randomUUID() };
+    const first = await call('/v1/users', { method: 'POST', token, json, headers });
+    const user = await checked<User>(createUser, first, 201);
+    const again = await call('/v1/users', { method: 'POST', token, json, headers });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(d1Stats(again).rowsWritten).toBe(0);
+    expect(await checked<User>(createUser, again, 201)).toEqual(user);
+    const other = await call('/v1/users', { method: 'POST', token, json: { ...json, email: uniqueEmail() }, headers });
+    expect(await checked(createUser, other, 422)).toMatchObject({ code: 'idempotency_key_reused' });
+    const n = await env.DB.prepare("SELECT (SELECT COUNT(*) FROM users WHERE tenant_id = ?1) AS users, (SELECT COUNT(*) FROM audit_logs WHERE tenant_id = ?1 AND action = 'user.create') AS audits").bind(tenant.id).first();
+    expect(n).toEqual({ users: 2, audits: 1 });
   });
 
   it('creates a service user for an Auth0 machine client, whose client-credentials token then works', async () => {
@@ -166,10 +183,14 @@ describe('GET/PATCH/DELETE /v1/users/{id}', () => {
     expect((await checked<User>(updateUser, changed, 200)).name).toBe('One');
     expect(newEtag).not.toBe(etag);
     const stale = await call(`/v1/users/${m.id}`, { method: 'PATCH', token, json: { name: 'Two' }, headers: { 'if-match': etag } });
+    // Another user's ETag or a malformed one matches nothing; a list matches if any entry does.
+    for (const bad of [`"${t.owner.id}-v${etag.split('-v')[1]}`, 'garbage']) {
+      expect((await call(`/v1/users/${m.id}`, { method: 'PATCH', token, json: { name: 'Two' }, headers: { 'if-match': bad } })).status).toBe(412);
+    }
     expect(await checked(updateUser, stale, 412)).toMatchObject({ code: 'precondition_failed' });
     expect(await checked(deleteUser, await call(`/v1/users/${m.id}`, { method: 'DELETE', token, headers: { 'if-match': etag } }), 412)).toMatchObject({ code: 'precondition_failed' });
     expect((await checked<User>(getUser, await call(`/v1/users/${m.id}`, { token }), 200)).name).toBe('One');
-    await checked(deleteUser, await call(`/v1/users/${m.id}`, { method: 'DELETE', token, headers: { 'if-match': newEtag! } }), 204);
+    await checked(deleteUser, await call(`/v1/users/${m.id}`, { method: 'DELETE', token, headers: { 'if-match': `${etag}, ${newEtag}` } }), 204);
   });
 
   it('changes email (409 email_taken on a clash), clears the name, and audits old and new values', async () => {

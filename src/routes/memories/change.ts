@@ -8,7 +8,6 @@ import type { CallerRow } from '../../db/caller';
 import { idempotencyLookup, idempotencyStore, type IdempotencyKey, type IdempotencyRow } from '../../db/idempotency';
 import {
   addTagsStatements,
-  etagOf,
   patchMemoryStatements,
   purgeStatements,
   removeTagStatements,
@@ -23,10 +22,11 @@ import type { AppEnv } from '../../env';
 import { idempotencyKeyOf, REPLAYED_HEADER, storedResponse } from '../../lib/idempotency';
 import { MEMORY_TAGS_MAX } from '../../lib/limits';
 import { PLANS } from '../../lib/plans';
+import { acceptedVersions, etagOf } from '../../lib/etag';
 import { ApiError, problemResponses } from '../../lib/problem';
 import { securedRoute } from '../../lib/route';
 import { contentPart, searchDoc, tagPart, tagSegment } from '../../lib/search-text';
-import { acceptedVersions, dedupe, memoryDeleted, notFound, preconditionFailed } from './helpers';
+import { dedupe, memoryDeleted, notFound, preconditionFailed } from './helpers';
 import {
   AddTagsSchema,
   DeleteQuerySchema,

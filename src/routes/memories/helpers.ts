@@ -8,20 +8,6 @@ import type { MemoryFilters } from '../../db/memories';
 /** Tags de-duplicated, first occurrence and order kept. */
 export const dedupe = (tags: readonly string[]) => [...new Set(tags)];
 
-/**
- * If-Match → the versions the client accepts for memory `id`; undefined when absent or `*`.
- * An ETag of another memory or a malformed one accepts no version (→ 412 if the memory exists).
- */
-export function acceptedVersions(header: string | undefined, id: string): number[] | undefined {
-  if (header === undefined || header.trim() === '*') return undefined;
-  const versions: number[] = [];
-  for (const part of header.split(',')) {
-    const m = /^\s*(?:W\/)?"([^"]*)-v(\d{1,9})"\s*$/.exec(part);
-    if (m && m[1] === id) versions.push(Number(m[2]));
-  }
-  return versions;
-}
-
 const METADATA_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** `metadata.<key>=<value>` query parameters (the route schema cannot name dynamic keys). */

@@ -1,7 +1,7 @@
 // GET /v1/memories, /v1/memories/search, /v1/memories/{id}: one D1 round trip, no writes.
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { runAsCaller } from '../../auth/caller';
-import { getMemoryStatement, listMemoriesStatement, searchMemoriesStatement, etagOf, toMemory, type MemoryRow } from '../../db/memories';
+import { getMemoryStatement, listMemoriesStatement, searchMemoriesStatement, toMemory, type MemoryRow } from '../../db/memories';
 import type { AppEnv } from '../../env';
 import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
 import { ApiError, problemResponses } from '../../lib/problem';
@@ -9,6 +9,7 @@ import { securedRoute } from '../../lib/route';
 import { ftsSyntaxQuery, SearchSyntaxError, snippet } from '../../lib/search-query';
 import { plainFtsQuery, tokenize } from '../../lib/search-text';
 import { filtersOf, metadataFilters, notFound } from './helpers';
+import { etagOf } from '../../lib/etag';
 import { ListQuerySchema, METADATA_FILTER_DOC, MemoryPageSchema, MemoryPathSchema, MemorySchema, ReadQuerySchema, SearchPageSchema, SearchQuerySchema } from './schemas';
 import { rememberCaller, withCallerTenant } from './tenant';
 

@@ -5,7 +5,6 @@ import { requestMeta, runAsCaller } from '../../auth/caller';
 import type { CallerRow } from '../../db/caller';
 import { idempotencyLookup, idempotencyStore, type IdempotencyKey, type IdempotencyRow } from '../../db/idempotency';
 import {
-  etagOf,
   insertMemoriesStatements,
   replayedMemoriesStatement,
   toMemory,
@@ -17,6 +16,7 @@ import type { AppEnv } from '../../env';
 import { idempotencyKeyOf, REPLAYED_HEADER, storedResponse } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
 import { PLANS } from '../../lib/plans';
+import { etagOf } from '../../lib/etag';
 import { ApiError, problemResponses } from '../../lib/problem';
 import { securedRoute } from '../../lib/route';
 import { searchDoc } from '../../lib/search-text';

@@ -1,15 +1,28 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { requestMeta, requireRole, runAsCaller } from '../../auth/caller';
 import type { Role } from '../../db/caller';
-import { createUserStatements, deleteUserStatements, getUserStatement, listUsersStatement, toUser, updateUserStatements, type UserRow, type UserVerdict } from '../../db/users';
+import { idempotencyLookup, idempotencyStore, type IdempotencyRow } from '../../db/idempotency';
+import {
+  createUserStatements,
+  deleteUserStatements,
+  getUserStatement,
+  listUsersStatement,
+  replayedUserStatement,
+  toUser,
+  updateUserStatements,
+  type UserRow,
+  type UserVerdict,
+} from '../../db/users';
 import type { AppEnv } from '../../env';
 import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
-import { etagOf, ifMatchVersion } from '../../lib/etag';
+import { acceptedVersions, etagOf } from '../../lib/etag';
+import { idempotencyKeyOf, REPLAYED_HEADER, storedResponse } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
 import { PLANS } from '../../lib/plans';
 import { ApiError, problemResponses } from '../../lib/problem';
 import { jsonResponse, securedRoute } from '../../lib/route';
-import { CreateUserSchema, ETagHeader, IfMatchHeaders, UpdateUserSchema, UserIdParams, UserListQuerySchema, UserPageSchema, UserSchema } from './schemas';
+import { CreateUserSchema, CreateUserHeaders, ETagHeader, IfMatchHeaders, UpdateUserSchema, UserIdParams, UserListQuerySchema, UserPageSchema, UserSchema } from './schemas';
 
 export const users = new OpenAPIHono<AppEnv>();
 
@@ -40,12 +53,24 @@ function refusal(verdict: UserVerdict, role: Role, id?: string): ApiError {
   }
 }
 
-/** Runs [verdict, audit, write] and returns the written row, or throws the verdict's problem. */
-async function runGuardedWrite(c: Parameters<typeof runAsCaller>[0], statements: D1PreparedStatement[], id?: string): Promise<UserRow> {
-  const { caller, results } = await runAsCaller(c, statements);
-  const row = results[2]!.results[0] as UserRow | undefined;
-  if (row) return row;
-  throw refusal((results[0]!.results[0] as { verdict: UserVerdict }).verdict, caller.role, id);
+/** A user's version is its updated_at, which every change moves strictly forward. */
+const userEtag = (row: UserRow) => etagOf({ id: row.id, version: row.updated_at });
+
+/**
+ * Runs `before`, then [verdict, audit, write] from the repository, then `after`, in one batch;
+ * returns the written row (undefined when a replay was found), or throws the verdict's problem.
+ */
+async function runGuardedWrite(c: Context<AppEnv>, write: D1PreparedStatement[], id?: string, before: D1PreparedStatement[] = [], after: D1PreparedStatement[] = []) {
+  const { caller, results } = await runAsCaller(c, [...before, ...write, ...after]);
+  const [verdict, , written] = results.slice(before.length);
+  return {
+    results,
+    row: () => {
+      const row = written!.results[0] as UserRow | undefined;
+      if (row) return row;
+      throw refusal((verdict!.results[0] as { verdict: UserVerdict }).verdict, caller.role, id);
+    },
+  };
 }
 
 const listUsers = securedRoute(['manage:users'], {
@@ -85,17 +110,29 @@ const createUser = securedRoute(['manage:users'], {
     `Adds a person (Auth0 user) or a service (Auth0 machine-to-machine client, \`auth0_id\` = \`<client_id>@clients\`) to the tenant. ${ROLE_RULES} ` +
     `Emails are unique among the tenant's live users (case-insensitive, 409 \`email_taken\`); an Auth0 identity belongs to one live user (409 \`auth0_id_taken\`); ` +
     `the plan's user limit (${Object.entries(PLANS).map(([p, l]) => `${p} ${l.users}`).join(', ')}) gives 403 \`quota_exceeded\`.`,
-  request: { body: { required: true, content: { 'application/json': { schema: CreateUserSchema } } } },
-  responses: { 201: jsonResponse(UserSchema, 'The new user', ETagHeader), ...problemResponses(409, 422) },
+  request: { headers: CreateUserHeaders, body: { required: true, content: { 'application/json': { schema: CreateUserSchema } } } },
+  responses: { 201: jsonResponse(UserSchema, 'The new user (or, with header `Idempotent-Replayed: true`, the one this Idempotency-Key created)', ETagHeader), ...problemResponses(409, 422) },
 });
 
 users.openapi(createUser, async (c) => {
   const body = c.req.valid('json');
   const now = Date.now();
   const user = { id: newId('usr', now), auth0Id: body.auth0_id, email: body.email, name: body.name ?? null, role: body.role, kind: body.kind };
-  const row = await runGuardedWrite(c, createUserStatements(c.env.DB, c.get('auth').sub, user, requestMeta(c), now));
+  const { DB: db } = c.env;
+  const sub = c.get('auth').sub;
+  const idem = await idempotencyKeyOf(c, body, now);
+  const { results, row: created } = await runGuardedWrite(
+    c,
+    createUserStatements(db, sub, user, requestMeta(c), now, idem),
+    undefined,
+    idem ? [idempotencyLookup(db, sub, idem), replayedUserStatement(db, sub, idem)] : [],
+    idem ? [idempotencyStore(db, sub, idem, { status: 201, body: JSON.stringify(user.id) }, (b) => `EXISTS (SELECT 1 FROM users WHERE id = ${b.bind(user.id)})`)] : [],
+  );
+  const replayed = storedResponse(results[0]?.results[0] as IdempotencyRow | undefined, idem);
+  const row = replayed ? (results[1]!.results[0] as UserRow) : created();
+  if (replayed) c.header(REPLAYED_HEADER, 'true');
   c.header('Location', `/v1/users/${row.id}`);
-  c.header('ETag', etagOf(row.updated_at));
+  c.header('ETag', userEtag(row));
   return c.json(toUser(row), 201);
 });
 
@@ -116,7 +153,7 @@ users.openapi(getUser, async (c) => {
   requireRole(caller, 'owner', 'admin');
   const row = results[0]!.results[0] as UserRow | undefined;
   if (!row) throw refusal('not_found', caller.role, id);
-  c.header('ETag', etagOf(row.updated_at));
+  c.header('ETag', userEtag(row));
   return c.json(toUser(row), 200);
 });
 
@@ -134,9 +171,9 @@ const updateUser = securedRoute(['manage:users'], {
 users.openapi(updateUser, async (c) => {
   const { id } = c.req.valid('param');
   const patch = c.req.valid('json');
-  const version = ifMatchVersion(c.req.valid('header')['if-match']);
-  const row = await runGuardedWrite(c, updateUserStatements(c.env.DB, c.get('auth').sub, id, patch, version, requestMeta(c), Date.now()), id);
-  c.header('ETag', etagOf(row.updated_at));
+  const versions = acceptedVersions(c.req.valid('header')['If-Match'], id);
+  const row = (await runGuardedWrite(c, updateUserStatements(c.env.DB, c.get('auth').sub, id, patch, versions, requestMeta(c), Date.now()), id)).row();
+  c.header('ETag', userEtag(row));
   return c.json(toUser(row), 200);
 });
 
@@ -153,8 +190,8 @@ const deleteUser = securedRoute(['manage:users'], {
 
 users.openapi(deleteUser, async (c) => {
   const { id } = c.req.valid('param');
-  const version = ifMatchVersion(c.req.valid('header')['if-match']);
-  await runGuardedWrite(c, deleteUserStatements(c.env.DB, c.get('auth').sub, id, version, requestMeta(c), Date.now()), id);
+  const versions = acceptedVersions(c.req.valid('header')['If-Match'], id);
+  (await runGuardedWrite(c, deleteUserStatements(c.env.DB, c.get('auth').sub, id, versions, requestMeta(c), Date.now()), id)).row();
   return c.body(null, 204);
 });
 

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { idempotencyKeyHeader } from '../../lib/idempotency';
 import { idPattern } from '../../lib/ids';
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
 
@@ -61,7 +62,9 @@ export const UserIdParams = z.object({
 });
 
 export const IfMatchHeaders = z.object({
-  'if-match': z.string().max(200).optional().openapi({ description: 'The ETag from a previous read; the change is refused with 412 if the user changed since.', example: '"1767607200000"' }),
+  'If-Match': z.string().max(1024).optional().openapi({ description: 'The user\'s ETag, or `*`: the change only happens at that version, else 412 `precondition_failed`.', example: '"usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3-v1767607200000"' }),
 });
 
-export const ETagHeader = z.object({ ETag: z.string().openapi({ description: 'Version of the user, for If-Match.', example: '"1767607200000"' }) });
+export const CreateUserHeaders = z.object({ 'Idempotency-Key': idempotencyKeyHeader });
+
+export const ETagHeader = z.object({ ETag: z.string().openapi({ description: 'Version of the user, for If-Match.', example: '"usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3-v1767607200000"' }) });
