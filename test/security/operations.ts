@@ -105,6 +105,15 @@ const auditLog = async (world: TenantWorld) => {
   return { id };
 };
 
+/** A member of the world's tenant, added through the API (admins may manage members). The tenant
+ *  moves to the team plan first: the matrices add more users than the free plan's five. */
+async function user(world: TenantWorld) {
+  const upgrade = await call('/v1/subscription', { method: 'PUT', token: await world.owner.token(), json: { plan: 'team' } });
+  if (upgrade.status !== 200) throw new Error(`fixture PUT /v1/subscription answered ${upgrade.status}: ${await upgrade.text()}`);
+  const email = `fixture-${crypto.randomUUID().slice(0, 8)}@example.com`;
+  return { id: await created(world, '/v1/users', { auth0_id: `auth0|fixture-${crypto.randomUUID()}`, email, role: 'member' }) };
+}
+
 /**
  * One entry per /v1 operationId. `params` should create the resource through the API where the
  * route exists (as the world's owner) and add its id to `world.ids`.
@@ -137,6 +146,22 @@ export const OPERATIONS: Record<string, OperationFixture> = {
 
   exportTenant: { roles: ['owner'] },
   importTenant: { roles: ['owner'], body: (world) => `${JSON.stringify({ type: 'tenant', data: { id: world.tenantId, name: 'x', plan: 'free', settings: {}, memory_count: 0, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z', deleted_at: null } })}\n` },
+
+  // Users: owners and admins (admins act on members); members get 403.
+  listUsers: { roles: ['owner', 'admin'] },
+  createUser: { roles: ['owner', 'admin'], body: () => ({ auth0_id: `auth0|matrix-${crypto.randomUUID()}`, email: `matrix-${crypto.randomUUID().slice(0, 8)}@example.com`, role: 'member' }) },
+  getUser: { roles: ['owner', 'admin'], params: user },
+  updateUser: { roles: ['owner', 'admin'], params: user, body: () => ({ name: 'Renamed' }) },
+  deleteUser: { roles: ['owner', 'admin'], params: user },
+
+  // The caller's tenant: anyone reads it; owner/admin rename; only an owner deletes or restores it.
+  getTenant: { roles: ANY_ROLE },
+  updateTenant: { roles: ['owner', 'admin'], body: () => ({ name: 'Renamed tenant' }) },
+  deleteTenant: { roles: ['owner'] },
+  restoreTenant: { roles: ['owner'] },
+  getSubscription: { roles: ['owner'] },
+  changePlan: { roles: ['owner'], body: () => ({ plan: 'pro' }) },
+  getUsage: { roles: ['owner', 'admin'] },
 
   listAuditLogs: { roles: ['owner', 'admin'] },
   getAuditLog: { roles: ['owner', 'admin'], params: auditLog },
