@@ -13,7 +13,7 @@ import { utcDay } from './time';
 // deliberate background write. What an evicted isolate had not flushed yet (at most one interval's
 // worth) is lost; a failed flush is put back and retried with the next one.
 //
-// Counted: requests that resolved a caller (runAsCaller sets `tenantId`), whatever their status.
+// Counted: requests that resolved a caller (runAsCaller sets `caller`), whatever their status.
 // Not folded into write batches: a write's cost (Server-Timing rows_written) stays its own.
 
 /** The routes that count as a search. */
@@ -25,7 +25,7 @@ let flushing: Promise<void> = Promise.resolve();
 
 /** Adds the finished request to the isolate's totals and starts a flush when one is due. */
 export function meterRequest(c: Context<AppEnv>, stats: D1Stats, now = Date.now()): void {
-  const tenantId = c.get('tenantId');
+  const tenantId = c.get('caller')?.tenant_id; // set by runAsCaller
   if (!tenantId) return;
   const day = utcDay(now);
   const key = `${tenantId}|${day}`;

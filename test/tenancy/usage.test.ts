@@ -25,7 +25,7 @@ const insertMemory = async (tenantId: string, userId: string) => {
 /** A stand-in for a request's context, to drive the meter directly; without `waits`, no execution context. */
 function fakeContext(tenantId: string, path: string, waits?: Promise<unknown>[]) {
   return {
-    get: (key: string) => (key === 'tenantId' ? tenantId : undefined),
+    get: (key: string) => (key === 'caller' ? { tenant_id: tenantId } : undefined),
     req: { path },
     env: { DB: env.DB },
     get executionCtx() {

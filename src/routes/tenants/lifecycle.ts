@@ -120,7 +120,6 @@ lifecycle.openapi(restoreTenant, async (c) => {
   const [probeResult, restored] = await c.env.DB.batch(restoreTenantStatements(c.env.DB, sub, now - TENANT_RETENTION_MS, requestMeta(c), now));
   const probe = probeResult!.results[0] as RestoreProbe | undefined;
   if (!probe) throw invalidToken('no live user for subject', c.get('requestId'));
-  c.set('tenantId', probe.tenant_id);
   const row = restored!.results[0] as TenantRow | undefined;
   if (row) return c.json(toTenant(row), 200);
   requireRole(probe, 'owner');
