@@ -66,7 +66,7 @@ const changePlan = securedRoute(['manage:tenant'], {
     `Owner only. Moves the tenant to another plan (the same plan is a no-op). A downgrade is refused with 409 \`plan_limits_exceeded\` ` +
     `while the tenant's memories, users or sessions exceed the target plan's limits. Plans: ${PLAN_TABLE}.`,
   request: { body: { required: true, content: { 'application/json': { schema: ChangePlanSchema } } } },
-  responses: { 200: jsonResponse(SubscriptionSchema, 'The subscription on its new plan'), ...problemResponses(409, 422) },
+  responses: { 200: jsonResponse(SubscriptionSchema, 'The subscription on its new plan'), ...problemResponses(400, 409, 413, 415, 422) },
 });
 
 subscription.openapi(changePlan, async (c) => {

@@ -72,7 +72,7 @@ const updateTenant = securedRoute(['manage:tenant'], {
   summary: 'Rename the tenant',
   description: 'Owner or admin.',
   request: { body: { required: true, content: { 'application/json': { schema: UpdateTenantSchema } } } },
-  responses: { 200: jsonResponse(TenantSchema, 'The renamed tenant'), ...problemResponses(422) },
+  responses: { 200: jsonResponse(TenantSchema, 'The renamed tenant'), ...problemResponses(400, 413, 415, 422) },
 });
 
 lifecycle.openapi(updateTenant, async (c) => {
@@ -110,7 +110,7 @@ const restoreTenant = securedRoute(['manage:tenant'], {
   description:
     `An owner of a deleted tenant restores it (and so every user's access) within ${RETENTION_DAYS} days of its deletion. ` +
     '409 `tenant_not_deleted` if it is not deleted; 410 `retention_expired` once the restore period is over.',
-  responses: { 200: jsonResponse(TenantSchema, 'The restored tenant'), ...problemResponses(409, 410) },
+  responses: { 200: jsonResponse(TenantSchema, 'The restored tenant'), ...problemResponses(409, 410, 413, 415) },
 });
 
 lifecycle.openapi(restoreTenant, async (c) => {

@@ -111,7 +111,7 @@ const createUser = securedRoute(['manage:users'], {
     `Emails are unique among the tenant's live users (case-insensitive, 409 \`email_taken\`); an Auth0 identity belongs to one live user (409 \`auth0_id_taken\`); ` +
     `the plan's user limit (${Object.entries(PLANS).map(([p, l]) => `${p} ${l.users}`).join(', ')}) gives 403 \`quota_exceeded\`.`,
   request: { headers: CreateUserHeaders, body: { required: true, content: { 'application/json': { schema: CreateUserSchema } } } },
-  responses: { 201: jsonResponse(UserSchema, 'The new user (or, with header `Idempotent-Replayed: true`, the one this Idempotency-Key created)', ETagHeader), ...problemResponses(409, 422) },
+  responses: { 201: jsonResponse(UserSchema, 'The new user (or, with header `Idempotent-Replayed: true`, the one this Idempotency-Key created)', ETagHeader), ...problemResponses(400, 409, 413, 415, 422) },
 });
 
 users.openapi(createUser, async (c) => {
@@ -165,7 +165,7 @@ const updateUser = securedRoute(['manage:users'], {
   summary: 'Change a user',
   description: `Changes a live user's role, email or name. ${ROLE_RULES} Send \`If-Match\` with the user's ETag to refuse (412) a change to a user edited meanwhile.`,
   request: { params: UserIdParams, headers: IfMatchHeaders, body: { required: true, content: { 'application/json': { schema: UpdateUserSchema } } } },
-  responses: { 200: jsonResponse(UserSchema, 'The changed user', ETagHeader), ...problemResponses(400, 404, 409, 412, 422) },
+  responses: { 200: jsonResponse(UserSchema, 'The changed user', ETagHeader), ...problemResponses(400, 404, 409, 412, 413, 415, 422) },
 });
 
 users.openapi(updateUser, async (c) => {
