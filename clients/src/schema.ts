@@ -62,6 +62,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's tenant
+         * @description Any user of the tenant may read it, with any valid token (no scope needed, like GET /v1/me, which shows the same tenant).
+         */
+        get: operations["getTenant"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete the tenant
+         * @description Owner only. Soft-deletes the tenant: from this response on, every token of every user of the tenant is refused (401). An owner can restore it within 30 days with POST /v1/tenant/restore; after that the tenant and all its data are purged.
+         */
+        delete: operations["deleteTenant"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename the tenant
+         * @description Owner or admin.
+         */
+        patch: operations["updateTenant"];
+        trace?: never;
+    };
+    "/v1/tenant/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore the deleted tenant
+         * @description An owner of a deleted tenant restores it (and so every user's access) within 30 days of its deletion. 409 `tenant_not_deleted` if it is not deleted; 410 `retention_expired` once the restore period is over.
+         */
+        post: operations["restoreTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/memories": {
         parameters: {
             query?: never;
@@ -254,7 +302,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/sessions": {
+    "/v1/users": {
         parameters: {
             query?: never;
             header?: never;
@@ -262,23 +310,23 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List sessions
-         * @description Newest first. Live sessions by default; `status=expired` or `all` for the others. Members see their own sessions; owners and admins see every session of the tenant. Another user's session is a 404 for a member.
+         * List users
+         * @description The tenant's users and service clients, oldest first (keyset pagination). Owner or admin. Owners manage every user; admins manage members (and themselves) and can grant only the member role; members get 403. The last owner can be neither demoted nor removed.
          */
-        get: operations["listSessions"];
+        get: operations["listUsers"];
         put?: never;
         /**
-         * Open a session
-         * @description Opens an MCP client session for the caller. The tenant's plan caps the number of live sessions (403 `quota_exceeded`). Send `Idempotency-Key` to make a reconnect retry safe.
+         * Add a user
+         * @description Adds a person (Auth0 user) or a service (Auth0 machine-to-machine client, `auth0_id` = `<client_id>@clients`) to the tenant. Owners manage every user; admins manage members (and themselves) and can grant only the member role; members get 403. The last owner can be neither demoted nor removed. Emails are unique among the tenant's live users (case-insensitive, 409 `email_taken`); an Auth0 identity belongs to one live user (409 `auth0_id_taken`); the plan's user limit (free 5, pro 50, team 500) gives 403 `quota_exceeded`.
          */
-        post: operations["createSession"];
+        post: operations["createUser"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/sessions/{id}": {
+    "/v1/users/{id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -286,43 +334,27 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get a session
-         * @description Members see their own sessions; owners and admins see every session of the tenant. Another user's session is a 404 for a member.
+         * Get a user
+         * @description A user of the tenant, removed ones included (with `deleted_at`). Owner or admin.
          */
-        get: operations["getSession"];
+        get: operations["getUser"];
         put?: never;
         post?: never;
         /**
-         * End a session
-         * @description Ends the session (sets `expired_at`); its session-scoped memories stop being visible. Members see their own sessions; owners and admins see every session of the tenant. Another user's session is a 404 for a member. Owners and admins can end any session of the tenant. An already ended session is 409 `session_expired`.
+         * Remove a user
+         * @description Removes (soft-deletes) a user: their tokens stop working at once; the row stays for the audit trail. Owners manage every user; admins manage members (and themselves) and can grant only the member role; members get 403. The last owner can be neither demoted nor removed.
          */
-        delete: operations["endSession"];
+        delete: operations["deleteUser"];
         options?: never;
         head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/sessions/{id}/heartbeat": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
         /**
-         * Keep a session alive
-         * @description Sets `last_activity_at` to now. Only the session's own user can heartbeat it: anyone else's session is a 404 (owners and admins included). A session that has ended, or has been idle longer than the timeout, is expired: 409 `session_expired`.
+         * Change a user
+         * @description Changes a live user's role, email or name. Owners manage every user; admins manage members (and themselves) and can grant only the member role; members get 403. The last owner can be neither demoted nor removed. Send `If-Match` with the user's ETag to refuse (412) a change to a user edited meanwhile.
          */
-        post: operations["heartbeatSession"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
+        patch: operations["updateUser"];
         trace?: never;
     };
-    "/v1/export": {
+    "/v1/subscription": {
         parameters: {
             query?: never;
             header?: never;
@@ -330,11 +362,15 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Export the tenant (NDJSON)
-         * @description Owner only. Streams the whole tenant as newline-delimited JSON: first a header line `{format: 'memoria.export', version: 1, tenant_id, exported_at, counts}`, then the tenant, its users, sessions, memories (soft-deleted ones and embeddings included) and audit log, one `{type, data}` line per row, read page by page (never whole in memory). Counts are taken when the export starts; rows written while it streams may or may not appear. Re-import it with `POST /v1/import`.
+         * Plan, limits and usage
+         * @description Owner only. The tenant's plan, its limits and the current usage against them. Plans: free: 1000 memories, 5 users, 10 sessions, 120 requests/min; pro: 100000 memories, 50 users, 200 sessions, 1200 requests/min; team: 1000000 memories, 500 users, 2000 sessions, 6000 requests/min.
          */
-        get: operations["exportTenant"];
-        put?: never;
+        get: operations["getSubscription"];
+        /**
+         * Change the plan
+         * @description Owner only. Moves the tenant to another plan (the same plan is a no-op). A downgrade is refused with 409 `plan_limits_exceeded` while the tenant's memories, users or sessions exceed the target plan's limits. Plans: free: 1000 memories, 5 users, 10 sessions, 120 requests/min; pro: 100000 memories, 50 users, 200 sessions, 1200 requests/min; team: 1000000 memories, 500 users, 2000 sessions, 6000 requests/min.
+         */
+        put: operations["changePlan"];
         post?: never;
         delete?: never;
         options?: never;
@@ -342,20 +378,20 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/import": {
+    "/v1/usage": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
         /**
-         * Import a chunk of an export (NDJSON)
-         * @description Owner only. Takes lines of the `GET /v1/export` format into the CALLER's tenant. A request is one chunk: at most 4194304 bytes and 10000 lines; split a larger export at line boundaries and send the chunks in order (users and sessions before the memories that reference them, as the export writes them). A chunk is all-or-nothing: any bad line and nothing of it is written (422 with one error per line). Every row gets a new id derived from the exported id and this tenant (returned in `id_map`), so re-sending a chunk skips what already exists. Users whose identity is already a live user are not created: their sessions and memories go to the caller. Imported sessions arrive ended. Header and tenant lines are accepted and ignored. Plan quotas apply (403 `quota_exceeded`).
+         * Daily usage
+         * @description Owner or admin. Daily counters of the tenant (UTC days) from `from` to `to` inclusive, at most 366 days (default: the last 30 days). Memory counts are exact at once; requests, searches and rows read reach the report within about 30 s.
          */
-        post: operations["importTenant"];
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -492,6 +528,44 @@ export interface components {
              * @example ada@example.com
              */
             email?: string;
+        };
+        Tenant: {
+            /** @example ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            id: string;
+            /** @example Acme */
+            name: string;
+            /** @enum {string} */
+            plan: "free" | "pro" | "team";
+            /**
+             * Format: int64
+             * @description Live (not deleted) memories.
+             * @example 42
+             */
+            memory_count: number;
+            /** @example 2026-01-05T10:00:00.000Z */
+            created_at: string;
+            /** @example 2026-01-05T10:00:00.000Z */
+            updated_at: string;
+        };
+        /**
+         * @example {
+         *       "name": "Acme Inc."
+         *     }
+         */
+        UpdateTenant: {
+            /** @example Acme Inc. */
+            name: string;
+        };
+        DeletedTenant: {
+            /** @example ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            id: string;
+            /** @example 2026-01-05T10:00:00.000Z */
+            deleted_at: string;
+            /**
+             * @description Until then an owner can restore the tenant (POST /v1/tenant/restore); after it the tenant and all its data are purged.
+             * @example 2026-02-04T10:00:00.000Z
+             */
+            restorable_until: string;
         };
         /**
          * @example {
@@ -791,298 +865,224 @@ export interface components {
              */
             created_at: string;
         };
-        /**
-         * @example {
-         *       "id": "ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
-         *       "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
-         *       "mcp_client_id": "claude-desktop",
-         *       "metadata": {
-         *         "client_version": "1.4.2"
-         *       },
-         *       "status": "active",
-         *       "created_at": "2026-01-05T09:30:00.000Z",
-         *       "last_activity_at": "2026-01-05T09:42:10.512Z",
-         *       "expired_at": null
-         *     }
-         */
-        Session: {
-            /** @example ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3 */
-            id: string;
-            /**
-             * @description The user (or service client) the session belongs to.
-             * @example usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-             */
-            user_id: string;
-            /** @example claude-desktop */
-            mcp_client_id: string;
-            /**
-             * @example {
-             *       "client_version": "1.4.2"
-             *     }
-             */
-            metadata: {
-                [key: string]: unknown;
-            };
-            /**
-             * @description `expired` once ended, or idle longer than the timeout.
-             * @enum {string}
-             */
-            status: "active" | "expired";
-            /**
-             * Format: date-time
-             * @example 2026-01-05T09:30:00.000Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-01-05T09:42:10.512Z
-             */
-            last_activity_at: string;
-            /**
-             * Format: date-time
-             * @example null
-             */
-            expired_at: string | null;
-        };
-        CreateSession: {
-            /**
-             * @description Identifies the MCP client (1–200 characters).
-             * @example claude-desktop
-             */
-            mcp_client_id: string;
-            /**
-             * @description Free-form JSON object (at most 16384 bytes).
-             * @default {}
-             * @example {
-             *       "client_version": "1.4.2"
-             *     }
-             */
-            metadata?: {
-                [key: string]: unknown;
-            };
-        };
-        SessionPage: {
-            data: components["schemas"]["Session"][];
+        UserPage: {
+            data: components["schemas"]["User"][];
             /**
              * @description Pass as `cursor` for the next page; null on the last page.
              * @example eyJrIjpbMTc2NzI2OTYwMDAwMCwibWVtXzAxIl19.c2ln
              */
             next_cursor: string | null;
         };
-        /**
-         * @description One line of the NDJSON export (the first is the header).
-         * @example {
-         *       "type": "session",
-         *       "data": {
-         *         "id": "ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
-         *         "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
-         *         "mcp_client_id": "claude-desktop",
-         *         "metadata": {},
-         *         "created_at": "2026-01-05T09:30:00.000Z",
-         *         "last_activity_at": "2026-01-05T09:42:10.512Z",
-         *         "expired_at": null
-         *       }
-         *     }
-         */
-        ExportLine: components["schemas"]["ExportHeader"] | components["schemas"]["ExportTenantLine"] | components["schemas"]["ExportUserLine"] | components["schemas"]["ExportSessionLine"] | components["schemas"]["ExportMemoryLine"] | components["schemas"]["ExportAuditLogLine"];
-        /**
-         * @description The first line: format, version and row counts at the start of the export.
-         * @example {
-         *       "format": "memoria.export",
-         *       "version": 1,
-         *       "tenant_id": "ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
-         *       "exported_at": "2026-01-05T09:30:00.000Z",
-         *       "counts": {
-         *         "users": 3,
-         *         "memories": 1200,
-         *         "sessions": 14,
-         *         "audit_logs": 2400
-         *       }
-         *     }
-         */
-        ExportHeader: {
-            /** @enum {string} */
-            format: "memoria.export";
-            /** @enum {number} */
-            version: 1;
+        User: {
+            /** @example usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            id: string;
+            /** @example ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
             tenant_id: string;
-            exported_at: string;
-            counts: {
-                /** Format: int64 */
-                users: number;
-                /** Format: int64 */
-                memories: number;
-                /** Format: int64 */
-                sessions: number;
-                /** Format: int64 */
-                audit_logs: number;
-            };
-        };
-        ExportTenantLine: {
-            /** @enum {string} */
-            type: "tenant";
-            data: {
-                id: string;
-                name: string;
-                plan: string;
-                settings: {
-                    [key: string]: unknown;
-                };
-                /** Format: int64 */
-                memory_count: number;
-                created_at: string;
-                updated_at: string;
-                deleted_at: string | null;
-            };
-        };
-        ExportUserLine: {
-            /** @enum {string} */
-            type: "user";
-            data: {
-                id: string;
-                auth0_id: string;
-                email: string;
-                name: string | null;
-                /** @enum {string} */
-                role: "owner" | "admin" | "member";
-                /** @enum {string} */
-                kind: "person" | "service";
-                created_at: string;
-                updated_at: string;
-                deleted_at: string | null;
-            };
-        };
-        ExportSessionLine: {
-            /** @enum {string} */
-            type: "session";
-            data: {
-                id: string;
-                user_id: string;
-                mcp_client_id: string;
-                metadata: {
-                    [key: string]: unknown;
-                };
-                created_at: string;
-                last_activity_at: string;
-                expired_at: string | null;
-            };
-        };
-        ExportMemoryLine: {
-            /** @enum {string} */
-            type: "memory";
-            data: {
-                id: string;
-                user_id: string | null;
-                session_id: string | null;
-                content: string;
-                tags: string[];
-                metadata: {
-                    [key: string]: unknown;
-                };
-                /** Format: int32 */
-                importance: number;
-                /** @enum {string} */
-                access_scope: "private" | "session" | "global";
-                source: string | null;
-                embedding: number[] | null;
-                /** Format: int32 */
-                version: number;
-                created_at: string;
-                updated_at: string;
-                deleted_at: string | null;
-            };
-        };
-        ExportAuditLogLine: {
-            /** @enum {string} */
-            type: "audit_log";
-            data: {
-                id: string;
-                user_id: string | null;
-                action: string;
-                resource_type: string;
-                resource_id: string | null;
-                old_values?: unknown;
-                new_values?: unknown;
-                ip: string | null;
-                user_agent: string | null;
-                request_id: string | null;
-                created_at: string;
-            };
+            /**
+             * @description The Auth0 subject (`sub`) this user signs in as.
+             * @example auth0|64f1c2d3e4f5a6b7c8d9e0f1
+             */
+            auth0_id: string;
+            /** @example ada@example.com */
+            email: string;
+            /** @example Ada Lovelace */
+            name: string | null;
+            /**
+             * @description Role in the tenant.
+             * @example member
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "member";
+            /**
+             * @description `person`: an Auth0 user; `service`: an Auth0 machine-to-machine client (`sub` = `<client_id>@clients`).
+             * @enum {string}
+             */
+            kind: "person" | "service";
+            /** @example 2026-01-05T10:00:00.000Z */
+            created_at: string;
+            /** @example 2026-01-05T10:00:00.000Z */
+            updated_at: string;
+            /**
+             * @description Set once the user is removed; their tokens no longer work.
+             * @example null
+             */
+            deleted_at: string | null;
         };
         /**
          * @example {
-         *       "dry_run": false,
-         *       "valid": true,
-         *       "lines": 4,
-         *       "created": {
-         *         "users": 0,
-         *         "sessions": 1,
-         *         "memories": 2,
-         *         "audit_logs": 0
-         *       },
-         *       "skipped": {
-         *         "existing": 0,
-         *         "ignored": 1
-         *       },
-         *       "users_mapped_to_importer": [
-         *         "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3"
-         *       ],
-         *       "id_map": {
-         *         "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3": "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C4",
-         *         "ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3": "ses_01J9Z3Q4W5QX4M0B7N2C8D1E6F"
-         *       },
-         *       "errors": []
+         *       "auth0_id": "auth0|64f1c2d3e4f5a6b7c8d9e0f1",
+         *       "email": "ada@example.com",
+         *       "role": "member",
+         *       "kind": "person",
+         *       "name": "Ada Lovelace"
          *     }
          */
-        ImportReport: {
-            dry_run: boolean;
-            /** @description false when a line has an error (dry run only: a real import with errors is a 422). */
-            valid: boolean;
+        CreateUser: {
+            /**
+             * @description The Auth0 `sub` of the person, or `<client_id>@clients` for a service.
+             * @example auth0|64f1c2d3e4f5a6b7c8d9e0f1
+             */
+            auth0_id: string;
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
+            email: string;
+            /**
+             * @description Role in the tenant.
+             * @example member
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "member";
+            /**
+             * @description `person`: an Auth0 user; `service`: an Auth0 machine-to-machine client (`sub` = `<client_id>@clients`).
+             * @default person
+             * @enum {string}
+             */
+            kind?: "person" | "service";
+            /** @example Ada Lovelace */
+            name?: string | null;
+        };
+        /**
+         * @example {
+         *       "role": "admin"
+         *     }
+         */
+        UpdateUser: {
+            /**
+             * @description Role in the tenant.
+             * @example member
+             * @enum {string}
+             */
+            role?: "owner" | "admin" | "member";
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
+            email?: string;
+            /** @example Ada Lovelace */
+            name?: string | null;
+        };
+        Subscription: {
+            /**
+             * @example pro
+             * @enum {string}
+             */
+            plan: "free" | "pro" | "team";
+            /** @enum {string} */
+            status: "active" | "trialing" | "past_due" | "canceled";
+            /** @example 2026-01-05T10:00:00.000Z */
+            current_period_start: string;
+            /** @example 2026-02-04T10:00:00.000Z */
+            current_period_end: string;
+            /** @example 2026-01-05T10:00:00.000Z */
+            updated_at: string;
+            limits: components["schemas"]["PlanLimits"];
+            usage: components["schemas"]["PlanUsage"];
+        };
+        /**
+         * @example {
+         *       "memories": 1000,
+         *       "users": 5,
+         *       "sessions": 10,
+         *       "requests_per_minute": 120
+         *     }
+         */
+        PlanLimits: {
+            /** Format: int64 */
+            memories: number;
+            /** Format: int64 */
+            users: number;
+            /** Format: int64 */
+            sessions: number;
+            /** Format: int64 */
+            requests_per_minute: number;
+        };
+        PlanUsage: {
             /**
              * Format: int64
-             * @description Non-empty lines read.
+             * @description Live memories.
+             * @example 42
              */
-            lines: number;
-            /** @description Rows written (dry run: rows that would be written). */
-            created: {
-                /** Format: int64 */
-                users: number;
-                /** Format: int64 */
-                sessions: number;
-                /** Format: int64 */
-                memories: number;
-                /** Format: int64 */
-                audit_logs: number;
-            };
-            skipped: {
-                /**
-                 * Format: int64
-                 * @description Rows already imported (same mapped id): re-sending a chunk is harmless.
-                 */
-                existing: number;
-                /**
-                 * Format: int64
-                 * @description Header and tenant lines (the caller's tenant keeps its own name, plan and settings).
-                 */
-                ignored: number;
-            };
-            /** @description Exported user ids whose identity is already a live user (here or elsewhere): their sessions and memories now belong to the caller. */
-            users_mapped_to_importer: string[];
-            /** @description Exported id → id in this tenant, for every row of the chunk. */
-            id_map: {
-                [key: string]: string;
-            };
-            /** @description Per-line errors (`line N…`). */
-            errors: {
-                path: string;
-                message: string;
-            }[];
+            memories: number;
+            /**
+             * Format: int64
+             * @description Live users (persons and services).
+             * @example 3
+             */
+            users: number;
+            /**
+             * Format: int64
+             * @description MCP sessions not ended or expired.
+             * @example 1
+             */
+            sessions: number;
         };
         /**
-         * @description NDJSON lines of the export format (at most 10000 lines, 4194304 bytes).
-         * @example {"type":"user","data":{"id":"usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3","auth0_id":"auth0|abc","email":"ann@example.com","name":null,"role":"member","kind":"person","created_at":"2026-01-05T09:30:00.000Z","updated_at":"2026-01-05T09:30:00.000Z","deleted_at":null}}
+         * @example {
+         *       "plan": "pro"
+         *     }
          */
-        ImportChunk: string;
+        ChangePlan: {
+            /**
+             * @example pro
+             * @enum {string}
+             */
+            plan: "free" | "pro" | "team";
+        };
+        UsageReport: {
+            /** @example 2026-01-01 */
+            from: string;
+            /** @example 2026-01-31 */
+            to: string;
+            /** @description One entry per day from `from` to `to`, days without activity as zeros. */
+            data: components["schemas"]["UsageDay"][];
+            totals: components["schemas"]["UsageTotals"];
+        };
+        UsageDay: {
+            /**
+             * Format: int64
+             * @description Authenticated API requests made with the tenant's tokens.
+             */
+            requests: number;
+            /** Format: int64 */
+            memories_created: number;
+            /** Format: int64 */
+            memories_deleted: number;
+            /**
+             * Format: int64
+             * @description Full-text searches.
+             */
+            searches: number;
+            /**
+             * Format: int64
+             * @description Database rows read on the tenant's behalf.
+             */
+            rows_read: number;
+            /** @example 2026-01-05 */
+            day: string;
+        };
+        UsageTotals: {
+            /**
+             * Format: int64
+             * @description Authenticated API requests made with the tenant's tokens.
+             */
+            requests: number;
+            /** Format: int64 */
+            memories_created: number;
+            /** Format: int64 */
+            memories_deleted: number;
+            /**
+             * Format: int64
+             * @description Full-text searches.
+             */
+            searches: number;
+            /**
+             * Format: int64
+             * @description Database rows read on the tenant's behalf.
+             */
+            rows_read: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -1534,6 +1534,902 @@ export interface operations {
             };
             /** @description The body failed validation. */
             422: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenant */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; restorable until `restorable_until` */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedTenant"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTenant"];
+            };
+        };
+        responses: {
+            /** @description The renamed tenant */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body larger than 4194304 bytes. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body must be application/json. */
+            415: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body failed validation. */
+            422: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    restoreTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The restored tenant */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No longer available. */
+            410: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body larger than 4194304 bytes. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body must be application/json. */
+            415: {
                 headers: {
                     /**
                      * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
@@ -4929,17 +5825,19 @@ export interface operations {
             };
         };
     };
-    listSessions: {
+    listUsers: {
         parameters: {
             query?: {
                 /** @description Page size, 1–100. */
                 limit?: number;
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: string;
-                /** @description Which sessions: live ones (default), ended ones, or both. */
-                status?: "active" | "expired" | "all";
-                /** @description Only this user's sessions (owners and admins see every user's; members only their own). */
-                user_id?: string;
+                /** @description Role in the tenant. */
+                role?: "owner" | "admin" | "member";
+                /** @description `person`: an Auth0 user; `service`: an Auth0 machine-to-machine client (`sub` = `<client_id>@clients`). */
+                kind?: "person" | "service";
+                /** @description Also list removed users (default false). */
+                include_deleted?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -4947,7 +5845,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of sessions */
+            /** @description A page of users */
             200: {
                 headers: {
                     /**
@@ -4973,7 +5871,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionPage"];
+                    "application/json": components["schemas"]["UserPage"];
                 };
             };
             /** @description Malformed request: invalid JSON, query or path parameter. */
@@ -5132,7 +6030,7 @@ export interface operations {
             };
         };
     };
-    createSession: {
+    createUser: {
         parameters: {
             query?: never;
             header?: {
@@ -5144,39 +6042,27 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateSession"];
+                "application/json": components["schemas"]["CreateUser"];
             };
         };
         responses: {
-            /** @description The new session (or replayed: header `Idempotent-Replayed: true`) */
+            /** @description The new user (or, with header `Idempotent-Replayed: true`, the one this Idempotency-Key created) */
             201: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
                     "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
                     "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
                     RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
                     "RateLimit-Policy"?: string;
-                    /** @description The session's URL */
-                    Location?: string;
+                    /** @description Version of the user, for If-Match. */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Session"];
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Malformed request: invalid JSON, query or path parameter. */
@@ -5239,6 +6125,35 @@ export interface operations {
             };
             /** @description The token lacks a required scope, or the caller lacks the role. */
             403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
                 headers: {
                     /**
                      * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
@@ -5422,7 +6337,7 @@ export interface operations {
             };
         };
     };
-    getSession: {
+    getUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -5433,33 +6348,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The session */
+            /** @description The user */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
                     "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
                     "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
                     RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
                     "RateLimit-Policy"?: string;
+                    /** @description Version of the user, for If-Match. */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Session"];
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Malformed request: invalid JSON, query or path parameter. */
@@ -5647,10 +6552,13 @@ export interface operations {
             };
         };
     };
-    endSession: {
+    deleteUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The user's ETag, or `*`: the change only happens at that version, else 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5658,7 +6566,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Ended */
+            /** @description Removed */
             204: {
                 headers: {
                     /**
@@ -5830,6 +6738,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description If-Match did not match the current ETag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
@@ -5899,44 +6836,41 @@ export interface operations {
             };
         };
     };
-    heartbeatSession: {
+    updateUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The user's ETag, or `*`: the change only happens at that version, else 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateUser"];
+            };
+        };
         responses: {
-            /** @description The session, refreshed */
+            /** @description The changed user */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
                     "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
                     "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
                     RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
                     "RateLimit-Policy"?: string;
+                    /** @description Version of the user, for If-Match. */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Session"];
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Malformed request: invalid JSON, query or path parameter. */
@@ -6084,6 +7018,122 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description If-Match did not match the current ETag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body larger than 4194304 bytes. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body must be application/json. */
+            415: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body failed validation. */
+            422: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
@@ -6153,7 +7203,7 @@ export interface operations {
             };
         };
     };
-    exportTenant: {
+    getSubscription: {
         parameters: {
             query?: never;
             header?: never;
@@ -6162,7 +7212,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The export, one JSON value per line. */
+            /** @description The subscription */
             200: {
                 headers: {
                     /**
@@ -6185,12 +7235,10 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
-                    /** @description attachment; filename=… */
-                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/x-ndjson": components["schemas"]["ExportLine"];
+                    "application/json": components["schemas"]["Subscription"];
                 };
             };
             /** @description Missing or invalid access token. */
@@ -6320,23 +7368,20 @@ export interface operations {
             };
         };
     };
-    importTenant: {
+    changePlan: {
         parameters: {
-            query?: {
-                /** @description `true`: validate the chunk and report what would be written, per-line errors included, writing nothing. */
-                dry_run?: "true" | "false";
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/x-ndjson": components["schemas"]["ImportChunk"];
+                "application/json": components["schemas"]["ChangePlan"];
             };
         };
         responses: {
-            /** @description What was (or, in a dry run, would be) written */
+            /** @description The subscription on its new plan */
             200: {
                 headers: {
                     /**
@@ -6362,7 +7407,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ImportReport"];
+                    "application/json": components["schemas"]["Subscription"];
                 };
             };
             /** @description Malformed request: invalid JSON, query or path parameter. */
@@ -6541,6 +7586,205 @@ export interface operations {
             };
             /** @description The body failed validation. */
             422: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD); default `to` minus 29 days. */
+                from?: string;
+                /** @description Last day (YYYY-MM-DD); default today (UTC). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The daily series */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReport"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
                 headers: {
                     /**
                      * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
