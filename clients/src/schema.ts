@@ -542,9 +542,15 @@ export interface components {
              * @example 42
              */
             memory_count: number;
-            /** @example 2026-01-05T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:00:00.000Z
+             */
             created_at: string;
-            /** @example 2026-01-05T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:00:00.000Z
+             */
             updated_at: string;
         };
         /**
@@ -559,9 +565,13 @@ export interface components {
         DeletedTenant: {
             /** @example ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
             id: string;
-            /** @example 2026-01-05T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:00:00.000Z
+             */
             deleted_at: string;
             /**
+             * Format: date-time
              * @description Until then an owner can restore the tenant (POST /v1/tenant/restore); after it the tenant and all its data are purged.
              * @example 2026-02-04T10:00:00.000Z
              */
@@ -898,11 +908,18 @@ export interface components {
              * @enum {string}
              */
             kind: "person" | "service";
-            /** @example 2026-01-05T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:00:00.000Z
+             */
             created_at: string;
-            /** @example 2026-01-05T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:00:00.000Z
+             */
             updated_at: string;
             /**
+             * Format: date-time
              * @description Set once the user is removed; their tokens no longer work.
              * @example null
              */
@@ -971,11 +988,20 @@ export interface components {
             plan: "free" | "pro" | "team";
             /** @enum {string} */
             status: "active" | "trialing" | "past_due" | "canceled";
-            /** @example 2026-01-05T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:00:00.000Z
+             */
             current_period_start: string;
-            /** @example 2026-02-04T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-02-04T10:00:00.000Z
+             */
             current_period_end: string;
-            /** @example 2026-01-05T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:00:00.000Z
+             */
             updated_at: string;
             limits: components["schemas"]["PlanLimits"];
             usage: components["schemas"]["PlanUsage"];

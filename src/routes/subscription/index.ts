@@ -5,29 +5,29 @@ import type { AppEnv } from '../../env';
 import { PLANS } from '../../lib/plans';
 import { ApiError, problemResponses } from '../../lib/problem';
 import { jsonResponse, securedRoute } from '../../lib/route';
+import { countSchema, timestampSchema } from '../../lib/schemas';
 
 export const subscription = new OpenAPIHono<AppEnv>();
 
 const Plan = z.enum(['free', 'pro', 'team']).openapi({ example: 'pro' });
-const Count = z.number().int().nonnegative();
 
 const LimitsSchema = z
-  .object({ memories: Count, users: Count, sessions: Count, requests_per_minute: Count })
+  .object({ memories: countSchema, users: countSchema, sessions: countSchema, requests_per_minute: countSchema })
   .openapi('PlanLimits', { example: planLimits('free') });
 
 export const SubscriptionSchema = z
   .object({
     plan: Plan,
     status: z.enum(['active', 'trialing', 'past_due', 'canceled']),
-    current_period_start: z.string().openapi({ example: '2026-01-05T10:00:00.000Z' }),
-    current_period_end: z.string().openapi({ example: '2026-02-04T10:00:00.000Z' }),
-    updated_at: z.string().openapi({ example: '2026-01-05T10:00:00.000Z' }),
+    current_period_start: timestampSchema(),
+    current_period_end: timestampSchema('2026-02-04T10:00:00.000Z'),
+    updated_at: timestampSchema(),
     limits: LimitsSchema,
     usage: z
       .object({
-        memories: Count.openapi({ description: 'Live memories.', example: 42 }),
-        users: Count.openapi({ description: 'Live users (persons and services).', example: 3 }),
-        sessions: Count.openapi({ description: 'MCP sessions not ended or expired.', example: 1 }),
+        memories: countSchema.openapi({ description: 'Live memories.', example: 42 }),
+        users: countSchema.openapi({ description: 'Live users (persons and services).', example: 3 }),
+        sessions: countSchema.openapi({ description: 'MCP sessions not ended or expired.', example: 1 }),
       })
       .openapi('PlanUsage'),
   })

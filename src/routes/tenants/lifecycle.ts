@@ -6,6 +6,7 @@ import type { AppEnv } from '../../env';
 import { TENANT_RETENTION_MS } from '../../lib/limits';
 import { ApiError, problemResponses } from '../../lib/problem';
 import { jsonResponse, securedRoute } from '../../lib/route';
+import { countSchema, prefixedIdSchema, timestampSchema } from '../../lib/schemas';
 import { toIso } from '../../lib/time';
 
 // The caller's own tenant: read, rename, delete (soft, restorable for TENANT_RETENTION_MS), restore.
@@ -16,20 +17,20 @@ const RETENTION_DAYS = TENANT_RETENTION_MS / (24 * 3600 * 1000);
 
 export const TenantSchema = z
   .object({
-    id: z.string().openapi({ example: 'ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
-    name: z.string().openapi({ example: 'Acme' }),
+    id: prefixedIdSchema('ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3'),
+    name: z.string().max(200).openapi({ example: 'Acme' }),
     plan: z.enum(['free', 'pro', 'team']),
-    memory_count: z.number().int().openapi({ description: 'Live (not deleted) memories.', example: 42 }),
-    created_at: z.string().openapi({ example: '2026-01-05T10:00:00.000Z' }),
-    updated_at: z.string().openapi({ example: '2026-01-05T10:00:00.000Z' }),
+    memory_count: countSchema.openapi({ description: 'Live (not deleted) memories.', example: 42 }),
+    created_at: timestampSchema(),
+    updated_at: timestampSchema(),
   })
   .openapi('Tenant');
 
 const DeletedTenantSchema = z
   .object({
-    id: z.string().openapi({ example: 'ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
-    deleted_at: z.string().openapi({ example: '2026-01-05T10:00:00.000Z' }),
-    restorable_until: z.string().openapi({ description: 'Until then an owner can restore the tenant (POST /v1/tenant/restore); after it the tenant and all its data are purged.', example: '2026-02-04T10:00:00.000Z' }),
+    id: prefixedIdSchema('ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3'),
+    deleted_at: timestampSchema(),
+    restorable_until: timestampSchema('2026-02-04T10:00:00.000Z').openapi({ description: 'Until then an owner can restore the tenant (POST /v1/tenant/restore); after it the tenant and all its data are purged.' }),
   })
   .openapi('DeletedTenant');
 

@@ -5,6 +5,7 @@ import type { AppEnv } from '../../env';
 import { USAGE_FLUSH_INTERVAL_MS, USAGE_MAX_DAYS } from '../../lib/limits';
 import { ApiError, problemResponses } from '../../lib/problem';
 import { jsonResponse, securedRoute } from '../../lib/route';
+import { countSchema } from '../../lib/schemas';
 import { utcDay } from '../../lib/time';
 
 export const usage = new OpenAPIHono<AppEnv>();
@@ -15,25 +16,25 @@ const DEFAULT_DAYS = 30;
 /** A calendar date YYYY-MM-DD (UTC); '2026-02-30' is not one. */
 const Day = z
   .string()
+  .max(10)
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')
   .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
 
-const Count = z.number().int().nonnegative();
 const CountersSchema = z.object({
-  requests: Count.openapi({ description: 'Authenticated API requests made with the tenant\'s tokens.' }),
-  memories_created: Count,
-  memories_deleted: Count,
-  searches: Count.openapi({ description: 'Full-text searches.' }),
-  rows_read: Count.openapi({ description: 'Database rows read on the tenant\'s behalf.' }),
+  requests: countSchema.openapi({ description: 'Authenticated API requests made with the tenant\'s tokens.' }),
+  memories_created: countSchema,
+  memories_deleted: countSchema,
+  searches: countSchema.openapi({ description: 'Full-text searches.' }),
+  rows_read: countSchema.openapi({ description: 'Database rows read on the tenant\'s behalf.' }),
 });
 
-const UsageDaySchema = CountersSchema.extend({ day: z.string().openapi({ example: '2026-01-05' }) }).openapi('UsageDay');
+const UsageDaySchema = CountersSchema.extend({ day: z.string().max(10).openapi({ example: '2026-01-05' }) }).openapi('UsageDay');
 
 export const UsageReportSchema = z
   .object({
-    from: z.string().openapi({ example: '2026-01-01' }),
-    to: z.string().openapi({ example: '2026-01-31' }),
-    data: z.array(UsageDaySchema).openapi({ description: 'One entry per day from `from` to `to`, days without activity as zeros.' }),
+    from: z.string().max(10).openapi({ example: '2026-01-01' }),
+    to: z.string().max(10).openapi({ example: '2026-01-31' }),
+    data: z.array(UsageDaySchema).max(USAGE_MAX_DAYS).openapi({ description: 'One entry per day from `from` to `to`, days without activity as zeros.' }),
     totals: CountersSchema.openapi('UsageTotals'),
   })
   .openapi('UsageReport');

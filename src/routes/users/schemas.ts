@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { idempotencyKeyHeader } from '../../lib/idempotency';
 import { idPattern } from '../../lib/ids';
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
+import { prefixedIdSchema, timestampSchema } from '../../lib/schemas';
 
 const Role = z.enum(['owner', 'admin', 'member']).openapi({ description: 'Role in the tenant.', example: 'member' });
 const Kind = z.enum(['person', 'service']).openapi({ description: '`person`: an Auth0 user; `service`: an Auth0 machine-to-machine client (`sub` = `<client_id>@clients`).' });
@@ -10,16 +11,16 @@ const Name = z.string().trim().min(1).max(200).nullable().openapi({ example: 'Ad
 
 export const UserSchema = z
   .object({
-    id: z.string().openapi({ example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
-    tenant_id: z.string().openapi({ example: 'ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
-    auth0_id: z.string().openapi({ description: 'The Auth0 subject (`sub`) this user signs in as.', example: 'auth0|64f1c2d3e4f5a6b7c8d9e0f1' }),
-    email: z.string().openapi({ example: 'ada@example.com' }),
-    name: z.string().nullable().openapi({ example: 'Ada Lovelace' }),
+    id: prefixedIdSchema('usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3'),
+    tenant_id: prefixedIdSchema('ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3'),
+    auth0_id: z.string().max(255).openapi({ description: 'The Auth0 subject (`sub`) this user signs in as.', example: 'auth0|64f1c2d3e4f5a6b7c8d9e0f1' }),
+    email: z.string().max(320).openapi({ example: 'ada@example.com' }),
+    name: z.string().max(200).nullable().openapi({ example: 'Ada Lovelace' }),
     role: Role,
     kind: Kind,
-    created_at: z.string().openapi({ example: '2026-01-05T10:00:00.000Z' }),
-    updated_at: z.string().openapi({ example: '2026-01-05T10:00:00.000Z' }),
-    deleted_at: z.string().nullable().openapi({ description: 'Set once the user is removed; their tokens no longer work.', example: null }),
+    created_at: timestampSchema(),
+    updated_at: timestampSchema(),
+    deleted_at: timestampSchema().nullable().openapi({ description: 'Set once the user is removed; their tokens no longer work.', example: null }),
   })
   .openapi('User');
 
@@ -58,7 +59,7 @@ export const UpdateUserSchema = z
   .openapi('UpdateUser', { example: { role: 'admin' } });
 
 export const UserIdParams = z.object({
-  id: z.string().regex(idPattern('usr'), 'not a user id').openapi({ param: { name: 'id', in: 'path' }, example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
+  id: z.string().max(30).regex(idPattern('usr'), 'not a user id').openapi({ param: { name: 'id', in: 'path' }, example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
 });
 
 export const IfMatchHeaders = z.object({
@@ -67,4 +68,4 @@ export const IfMatchHeaders = z.object({
 
 export const CreateUserHeaders = z.object({ 'Idempotency-Key': idempotencyKeyHeader });
 
-export const ETagHeader = z.object({ ETag: z.string().openapi({ description: 'Version of the user, for If-Match.', example: '"usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3-v1767607200000"' }) });
+export const ETagHeader = z.object({ ETag: z.string().max(60).openapi({ description: 'Version of the user, for If-Match.', example: '"usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3-v1767607200000"' }) });
