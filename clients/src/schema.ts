@@ -1056,6 +1056,37 @@ export interface components {
              */
             plan: "free" | "pro" | "team";
         };
+        /**
+         * @example {
+         *       "from": "2026-01-01",
+         *       "to": "2026-01-02",
+         *       "data": [
+         *         {
+         *           "day": "2026-01-01",
+         *           "requests": 120,
+         *           "memories_created": 14,
+         *           "memories_deleted": 2,
+         *           "searches": 31,
+         *           "rows_read": 2480
+         *         },
+         *         {
+         *           "day": "2026-01-02",
+         *           "requests": 0,
+         *           "memories_created": 0,
+         *           "memories_deleted": 0,
+         *           "searches": 0,
+         *           "rows_read": 0
+         *         }
+         *       ],
+         *       "totals": {
+         *         "requests": 120,
+         *         "memories_created": 14,
+         *         "memories_deleted": 2,
+         *         "searches": 31,
+         *         "rows_read": 2480
+         *       }
+         *     }
+         */
         UsageReport: {
             /** @example 2026-01-01 */
             from: string;

@@ -37,7 +37,17 @@ export const UsageReportSchema = z
     data: z.array(UsageDaySchema).max(USAGE_MAX_DAYS).openapi({ description: 'One entry per day from `from` to `to`, days without activity as zeros.' }),
     totals: CountersSchema.openapi('UsageTotals'),
   })
-  .openapi('UsageReport');
+  .openapi('UsageReport', {
+    example: {
+      from: '2026-01-01',
+      to: '2026-01-02',
+      data: [
+        { day: '2026-01-01', requests: 120, memories_created: 14, memories_deleted: 2, searches: 31, rows_read: 2480 },
+        { day: '2026-01-02', requests: 0, memories_created: 0, memories_deleted: 0, searches: 0, rows_read: 0 },
+      ],
+      totals: { requests: 120, memories_created: 14, memories_deleted: 2, searches: 31, rows_read: 2480 },
+    },
+  });
 
 const msOf = (day: string) => Date.parse(`${day}T00:00:00Z`);
 
