@@ -354,6 +354,74 @@ export interface paths {
         patch: operations["updateUser"];
         trace?: never;
     };
+    "/v1/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List sessions
+         * @description Newest first. Live sessions by default; `status=expired` or `all` for the others. Members see their own sessions; owners and admins see every session of the tenant. Another user's session is a 404 for a member.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        /**
+         * Open a session
+         * @description Opens an MCP client session for the caller. The tenant's plan caps the number of live sessions (403 `quota_exceeded`). Send `Idempotency-Key` to make a reconnect retry safe.
+         */
+        post: operations["createSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a session
+         * @description Members see their own sessions; owners and admins see every session of the tenant. Another user's session is a 404 for a member.
+         */
+        get: operations["getSession"];
+        put?: never;
+        post?: never;
+        /**
+         * End a session
+         * @description Ends the session (sets `expired_at`); its session-scoped memories stop being visible. Members see their own sessions; owners and admins see every session of the tenant. Another user's session is a 404 for a member. Owners and admins can end any session of the tenant. An already ended session is 409 `session_expired`.
+         */
+        delete: operations["endSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Keep a session alive
+         * @description Sets `last_activity_at` to now. Only the session's own user can heartbeat it: anyone else's session is a 404 (owners and admins included). A session that has ended, or has been idle longer than the timeout, is expired: 409 `session_expired`.
+         */
+        post: operations["heartbeatSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscription": {
         parameters: {
             query?: never;
@@ -392,6 +460,46 @@ export interface paths {
         get: operations["getUsage"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the tenant (NDJSON)
+         * @description Owner only. Streams the whole tenant as newline-delimited JSON: first a header line `{format: 'memoria.export', version: 1, tenant_id, exported_at, counts}`, then the tenant, its users, sessions, memories (soft-deleted ones and embeddings included) and audit log, one `{type, data}` line per row, read page by page (never whole in memory). Counts are taken when the export starts; rows written while it streams may or may not appear. Re-import it with `POST /v1/import`.
+         */
+        get: operations["exportTenant"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a chunk of an export (NDJSON)
+         * @description Owner only. Takes lines of the `GET /v1/export` format into the CALLER's tenant. A request is one chunk: at most 4194304 bytes and 10000 lines; split a larger export at line boundaries and send the chunks in order (users and sessions before the memories that reference them, as the export writes them). A chunk is all-or-nothing: any bad line and nothing of it is written (422 with one error per line). Every row gets a new id derived from the exported id and this tenant (returned in `id_map`), so re-sending a chunk skips what already exists. Users whose identity is already a live user are not created: their sessions and memories go to the caller. Imported sessions arrive ended. Header and tenant lines are accepted and ignored. Plan quotas apply (403 `quota_exceeded`).
+         */
+        post: operations["importTenant"];
         delete?: never;
         options?: never;
         head?: never;
@@ -980,6 +1088,84 @@ export interface components {
             /** @example Ada Lovelace */
             name?: string | null;
         };
+        /**
+         * @example {
+         *       "id": "ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
+         *       "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
+         *       "mcp_client_id": "claude-desktop",
+         *       "metadata": {
+         *         "client_version": "1.4.2"
+         *       },
+         *       "status": "active",
+         *       "created_at": "2026-01-05T09:30:00.000Z",
+         *       "last_activity_at": "2026-01-05T09:42:10.512Z",
+         *       "expired_at": null
+         *     }
+         */
+        Session: {
+            /** @example ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3 */
+            id: string;
+            /**
+             * @description The user (or service client) the session belongs to.
+             * @example usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+             */
+            user_id: string;
+            /** @example claude-desktop */
+            mcp_client_id: string;
+            /**
+             * @example {
+             *       "client_version": "1.4.2"
+             *     }
+             */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description `expired` once ended, or idle longer than the timeout.
+             * @enum {string}
+             */
+            status: "active" | "expired";
+            /**
+             * Format: date-time
+             * @example 2026-01-05T09:30:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-05T09:42:10.512Z
+             */
+            last_activity_at: string;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            expired_at: string | null;
+        };
+        CreateSession: {
+            /**
+             * @description Identifies the MCP client (1–200 characters).
+             * @example claude-desktop
+             */
+            mcp_client_id: string;
+            /**
+             * @description Free-form JSON object (at most 16384 bytes).
+             * @default {}
+             * @example {
+             *       "client_version": "1.4.2"
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        SessionPage: {
+            data: components["schemas"]["Session"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJrIjpbMTc2NzI2OTYwMDAwMCwibWVtXzAxIl19.c2ln
+             */
+            next_cursor: string | null;
+        };
         Subscription: {
             /**
              * @example pro
@@ -1140,6 +1326,220 @@ export interface components {
              */
             rows_read: number;
         };
+        /**
+         * @description One line of the NDJSON export (the first is the header).
+         * @example {
+         *       "type": "session",
+         *       "data": {
+         *         "id": "ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
+         *         "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
+         *         "mcp_client_id": "claude-desktop",
+         *         "metadata": {},
+         *         "created_at": "2026-01-05T09:30:00.000Z",
+         *         "last_activity_at": "2026-01-05T09:42:10.512Z",
+         *         "expired_at": null
+         *       }
+         *     }
+         */
+        ExportLine: components["schemas"]["ExportHeader"] | components["schemas"]["ExportTenantLine"] | components["schemas"]["ExportUserLine"] | components["schemas"]["ExportSessionLine"] | components["schemas"]["ExportMemoryLine"] | components["schemas"]["ExportAuditLogLine"];
+        /**
+         * @description The first line: format, version and row counts at the start of the export.
+         * @example {
+         *       "format": "memoria.export",
+         *       "version": 1,
+         *       "tenant_id": "ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
+         *       "exported_at": "2026-01-05T09:30:00.000Z",
+         *       "counts": {
+         *         "users": 3,
+         *         "memories": 1200,
+         *         "sessions": 14,
+         *         "audit_logs": 2400
+         *       }
+         *     }
+         */
+        ExportHeader: {
+            /** @enum {string} */
+            format: "memoria.export";
+            /** @enum {number} */
+            version: 1;
+            tenant_id: string;
+            exported_at: string;
+            counts: {
+                /** Format: int64 */
+                users: number;
+                /** Format: int64 */
+                memories: number;
+                /** Format: int64 */
+                sessions: number;
+                /** Format: int64 */
+                audit_logs: number;
+            };
+        };
+        ExportTenantLine: {
+            /** @enum {string} */
+            type: "tenant";
+            data: {
+                id: string;
+                name: string;
+                plan: string;
+                settings: {
+                    [key: string]: unknown;
+                };
+                /** Format: int64 */
+                memory_count: number;
+                created_at: string;
+                updated_at: string;
+                deleted_at: string | null;
+            };
+        };
+        ExportUserLine: {
+            /** @enum {string} */
+            type: "user";
+            data: {
+                id: string;
+                auth0_id: string;
+                email: string;
+                name: string | null;
+                /** @enum {string} */
+                role: "owner" | "admin" | "member";
+                /** @enum {string} */
+                kind: "person" | "service";
+                created_at: string;
+                updated_at: string;
+                deleted_at: string | null;
+            };
+        };
+        ExportSessionLine: {
+            /** @enum {string} */
+            type: "session";
+            data: {
+                id: string;
+                user_id: string;
+                mcp_client_id: string;
+                metadata: {
+                    [key: string]: unknown;
+                };
+                created_at: string;
+                last_activity_at: string;
+                expired_at: string | null;
+            };
+        };
+        ExportMemoryLine: {
+            /** @enum {string} */
+            type: "memory";
+            data: {
+                id: string;
+                user_id: string | null;
+                session_id: string | null;
+                content: string;
+                tags: string[];
+                metadata: {
+                    [key: string]: unknown;
+                };
+                /** Format: int32 */
+                importance: number;
+                /** @enum {string} */
+                access_scope: "private" | "session" | "global";
+                source: string | null;
+                embedding: number[] | null;
+                /** Format: int32 */
+                version: number;
+                created_at: string;
+                updated_at: string;
+                deleted_at: string | null;
+            };
+        };
+        ExportAuditLogLine: {
+            /** @enum {string} */
+            type: "audit_log";
+            data: {
+                id: string;
+                user_id: string | null;
+                action: string;
+                resource_type: string;
+                resource_id: string | null;
+                old_values?: unknown;
+                new_values?: unknown;
+                ip: string | null;
+                user_agent: string | null;
+                request_id: string | null;
+                created_at: string;
+            };
+        };
+        /**
+         * @example {
+         *       "dry_run": false,
+         *       "valid": true,
+         *       "lines": 4,
+         *       "created": {
+         *         "users": 0,
+         *         "sessions": 1,
+         *         "memories": 2,
+         *         "audit_logs": 0
+         *       },
+         *       "skipped": {
+         *         "existing": 0,
+         *         "ignored": 1
+         *       },
+         *       "users_mapped_to_importer": [
+         *         "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3"
+         *       ],
+         *       "id_map": {
+         *         "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3": "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C4",
+         *         "ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3": "ses_01J9Z3Q4W5QX4M0B7N2C8D1E6F"
+         *       },
+         *       "errors": []
+         *     }
+         */
+        ImportReport: {
+            dry_run: boolean;
+            /** @description false when a line has an error (dry run only: a real import with errors is a 422). */
+            valid: boolean;
+            /**
+             * Format: int64
+             * @description Non-empty lines read.
+             */
+            lines: number;
+            /** @description Rows written (dry run: rows that would be written). */
+            created: {
+                /** Format: int64 */
+                users: number;
+                /** Format: int64 */
+                sessions: number;
+                /** Format: int64 */
+                memories: number;
+                /** Format: int64 */
+                audit_logs: number;
+            };
+            skipped: {
+                /**
+                 * Format: int64
+                 * @description Rows already imported (same mapped id): re-sending a chunk is harmless.
+                 */
+                existing: number;
+                /**
+                 * Format: int64
+                 * @description Header and tenant lines (the caller's tenant keeps its own name, plan and settings).
+                 */
+                ignored: number;
+            };
+            /** @description Exported user ids whose identity is already a live user (here or elsewhere): their sessions and memories now belong to the caller. */
+            users_mapped_to_importer: string[];
+            /** @description Exported id → id in this tenant, for every row of the chunk. */
+            id_map: {
+                [key: string]: string;
+            };
+            /** @description Per-line errors (`line N…`). */
+            errors: {
+                path: string;
+                message: string;
+            }[];
+        };
+        /**
+         * @description NDJSON lines of the export format (at most 10000 lines, 4194304 bytes).
+         * @example {"type":"user","data":{"id":"usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3","auth0_id":"auth0|abc","email":"ann@example.com","name":null,"role":"member","kind":"person","created_at":"2026-01-05T09:30:00.000Z","updated_at":"2026-01-05T09:30:00.000Z","deleted_at":null}}
+         */
+        ImportChunk: string;
     };
     responses: never;
     parameters: never;
@@ -7260,6 +7660,1230 @@ export interface operations {
             };
         };
     };
+    listSessions: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: string;
+                /** @description Which sessions: live ones (default), ended ones, or both. */
+                status?: "active" | "expired" | "all";
+                /** @description Only this user's sessions (owners and admins see every user's; members only their own). */
+                user_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of sessions */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionPage"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: the first successful response is stored for 24 hours and replayed (with header `Idempotent-Replayed: true`) for a repeat with the same key and the same request; the same key with a different request is a 422 `idempotency_key_reused`. Keys are per tenant, 1–255 visible ASCII characters (a UUID is a good choice). Failed requests are not stored. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSession"];
+            };
+        };
+        responses: {
+            /** @description The new session (or replayed: header `Idempotent-Replayed: true`) */
+            201: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    /** @description The session's URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body larger than 4194304 bytes. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body must be application/json. */
+            415: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body failed validation. */
+            422: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's tenant. */
+            404: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    endSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended */
+            204: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's tenant. */
+            404: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    heartbeatSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session, refreshed */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's tenant. */
+            404: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getSubscription: {
         parameters: {
             query?: never;
@@ -7842,6 +9466,490 @@ export interface operations {
             };
             /** @description The token lacks a required scope, or the caller lacks the role. */
             403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, one JSON value per line. */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    /** @description attachment; filename=… */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": components["schemas"]["ExportLine"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importTenant: {
+        parameters: {
+            query?: {
+                /** @description `true`: validate the chunk and report what would be written, per-line errors included, writing nothing. */
+                dry_run?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-ndjson": components["schemas"]["ImportChunk"];
+            };
+        };
+        responses: {
+            /** @description What was (or, in a dry run, would be) written */
+            200: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body larger than 4194304 bytes. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body must be application/json. */
+            415: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body failed validation. */
+            422: {
                 headers: {
                     /**
                      * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
