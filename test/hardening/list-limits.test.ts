@@ -40,6 +40,7 @@ beforeAll(async () => {
   const a = await createTenant();
   const b = await createTenant();
   tokenA = await a.owner.token();
+  await a.addUser('member'); // GET /v1/users needs a second page too
   tokenB = await b.owner.token();
   for (const [n, token] of [1, 2, 3].flatMap((n) => [[n, tokenA], [n, tokenB]] as const)) {
     const res = await call('/v1/memories', { method: 'POST', token, json: { content: `dark mode preference number ${n}`, access_scope: 'global' } });
