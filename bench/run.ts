@@ -243,6 +243,13 @@ async function scenarios(m: Manifest, token: string): Promise<Scenario[]> {
   const searchCursor: string | null = searchPage2.status === 200 ? (searchPage2.body?.next_cursor ?? null) : null;
   const audits = await send('GET', '/v1/audit-logs?limit=100', token);
   const auditIds: string[] = audits.status === 200 ? audits.body.data.map((a: { id: string }) => a.id) : [];
+  const users = await send('GET', '/v1/users?limit=100', token);
+  const userIds: string[] = users.status === 200 ? users.body.data.map((u: { id: string }) => u.id) : [];
+  const member = users.status === 200 ? users.body.data.find((u: { role: string }) => u.role === 'member')?.id : undefined;
+  const sessions: string[] = [];
+  const session = (i: number) => sessions[i % Math.max(1, sessions.length)] ?? 'missing';
+  const today = new Date().toISOString().slice(0, 10);
+  const monthAgo = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
 
   const get = (name: string, path: (i: number) => string, auth = true): Scenario => ({
     name,
@@ -267,6 +274,12 @@ async function scenarios(m: Manifest, token: string): Promise<Scenario[]> {
     get(`GET /v1/memories/search?q=${m.measured.rare_word} (rare word)`, () => search(m.measured.rare_word)),
     get('GET /v1/audit-logs', () => '/v1/audit-logs?limit=20'),
     ...(auditIds.length ? [get('GET /v1/audit-logs/{id}', (i) => `/v1/audit-logs/${auditIds[i % auditIds.length]}`)] : []),
+    get('GET /v1/tenant', () => '/v1/tenant'),
+    get('GET /v1/users', () => '/v1/users?limit=20'),
+    ...(userIds.length ? [get('GET /v1/users/{id}', (i) => `/v1/users/${userIds[i % userIds.length]}`)] : []),
+    get('GET /v1/subscription', () => '/v1/subscription'),
+    get('GET /v1/usage (30 days)', () => `/v1/usage?from=${monthAgo}&to=${today}`),
+    get('GET /v1/sessions', () => '/v1/sessions?limit=20'),
     // Writes, each on its own memory.
     {
       name: 'POST /v1/memories',
@@ -314,6 +327,41 @@ async function scenarios(m: Manifest, token: string): Promise<Scenario[]> {
       ok: [204],
       request: (i) => ({ method: 'DELETE', path: `/v1/memories/${target(i)}?permanent=true` }),
     },
+    {
+      name: 'POST /v1/sessions',
+      read: false,
+      ok: [201],
+      request: (i) => ({ method: 'POST', path: '/v1/sessions', body: { mcp_client_id: `bench-client-${i}`, metadata: { i } } }),
+      after: (s) => {
+        if (s.status === 201 && s.body?.id) sessions.push(s.body.id);
+      },
+    },
+    {
+      name: 'POST /v1/sessions/{id}/heartbeat',
+      read: false,
+      ok: [200],
+      request: (i) => ({ method: 'POST', path: `/v1/sessions/${session(i)}/heartbeat` }),
+    },
+    {
+      name: 'DELETE /v1/sessions/{id}',
+      read: false,
+      ok: [204],
+      request: (i) => ({ method: 'DELETE', path: `/v1/sessions/${session(i)}` }),
+    },
+    {
+      name: 'PATCH /v1/tenant',
+      read: false,
+      ok: [200],
+      request: (i) => ({ method: 'PATCH', path: '/v1/tenant', body: { name: `Bench tenant ${i}` } }),
+    },
+    ...(member
+      ? [{
+          name: 'PATCH /v1/users/{id}',
+          read: false,
+          ok: [200],
+          request: (i: number) => ({ method: 'PATCH', path: `/v1/users/${member}`, body: { name: `Bench member ${i}` } }),
+        }]
+      : []),
     {
       name: 'POST /v1/memories/batch (10 items)',
       read: false,
