@@ -8,7 +8,7 @@ import { prepareAssets } from './prepare-assets.mjs';
 
 const port = process.env.PORT ?? '8787';
 const host = process.env.HOST ?? '127.0.0.1';
-const persist = join(root, '.wrangler', 'state');
+const persist = process.env.MEMORIA_STATE ?? join(root, '.wrangler', 'state');
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
 const run = (args) => execFileSync(wrangler, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CI: 'true' } });
 
@@ -16,12 +16,18 @@ prepareAssets();
 const token = await mintDevToken({ ttlSeconds: 7 * 24 * 3600 }); // also writes .dev.vars
 run(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
 
-// The demo tenant and owner: fixed ids, inserted once (restarts keep data).
+// The demo tenant and owner: fixed ids in the app's id format (prefix + 26-character ULID; the
+// search index keys on the tenant's ULID part), inserted once (restarts keep data).
 const now = Date.now();
+const demoId = (prefix) => `${prefix}_${'0'.repeat(22)}DEM0`;
+const [tenant, subscription, owner] = [demoId('ten'), demoId('sub'), demoId('usr')];
 const seed = [
-  `INSERT OR IGNORE INTO tenants (id, name, plan, created_at, updated_at) VALUES ('ten_00000000000000000000DEM0', '${DEMO.tenant}', 'free', ${now}, ${now});`,
-  `INSERT OR IGNORE INTO subscriptions (id, tenant_id, plan, status, current_period_start, current_period_end, created_at, updated_at) VALUES ('sub_00000000000000000000DEM0', 'ten_00000000000000000000DEM0', 'free', 'active', ${now}, ${now + 30 * 86400000}, ${now}, ${now});`,
-  `INSERT OR IGNORE INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at) VALUES ('usr_00000000000000000000DEM0', 'ten_00000000000000000000DEM0', '${DEMO.sub}', '${DEMO.email}', 'Demo Owner', 'owner', 'person', ${now}, ${now});`,
+  // Earlier versions seeded the demo under 24-character ids the search index refused: drop that
+  // tenant (its rows cascade) so the demo owner's token maps to the tenant below.
+  `DELETE FROM tenants WHERE id = 'ten_${'0'.repeat(20)}DEM0';`,
+  `INSERT OR IGNORE INTO tenants (id, name, plan, created_at, updated_at) VALUES ('${tenant}', '${DEMO.tenant}', 'free', ${now}, ${now});`,
+  `INSERT OR IGNORE INTO subscriptions (id, tenant_id, plan, status, current_period_start, current_period_end, created_at, updated_at) VALUES ('${subscription}', '${tenant}', 'free', 'active', ${now}, ${now + 30 * 86400000}, ${now}, ${now});`,
+  `INSERT OR IGNORE INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at) VALUES ('${owner}', '${tenant}', '${DEMO.sub}', '${DEMO.email}', 'Demo Owner', 'owner', 'person', ${now}, ${now});`,
 ].join(' ');
 run(['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--command', seed]);
 
@@ -40,7 +46,8 @@ Memoria is starting on ${base}
 ${token}
 `);
 
-const child = spawn(wrangler, ['dev', '--ip', host, '--port', port, '--persist-to', persist, '--show-interactive-dev-session=false'], {
+const inspector = process.env.INSPECTOR_PORT ? ['--inspector-port', process.env.INSPECTOR_PORT] : [];
+const child = spawn(wrangler, ['dev', '--ip', host, '--port', port, ...inspector, '--persist-to', persist, '--show-interactive-dev-session=false'], {
   cwd: root,
   stdio: 'inherit',
 });

@@ -1,0 +1,110 @@
+// The README's quick start, as a newcomer runs it: `npm start` (scripts/start.mjs) applies the
+// migrations, seeds the demo tenant, prints a token and serves the API; the printed token works
+// for reads and writes; a restart keeps the data. Runs against its own local D1 (MEMORIA_STATE) on
+// free ports, so a developer's own .wrangler/state is untouched.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from './harness';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
+const state = mkdtempSync(join(tmpdir(), 'memoria-quick-start-'));
+const env = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', MEMORIA_STATE: state };
+let server: { child: ChildProcess; baseUrl: string; output: () => string } | undefined;
+
+async function npmStart() {
+  const [port, inspector] = [await freePort(), await freePort()];
+  let output = '';
+  const child = spawn(process.execPath, [join(root, 'scripts', 'start.mjs')], {
+    cwd: root,
+    env: { ...env, PORT: String(port), INSPECTOR_PORT: String(inspector) },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (const started = Date.now(); ; ) {
+    if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}):\n${output}`);
+    if (await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false)) break;
+    if (Date.now() - started > 120_000) throw new Error(`npm start did not serve /health in 120 s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  server = { child, baseUrl, output: () => output };
+  return server;
+}
+
+async function stop() {
+  const child = server?.child;
+  server = undefined;
+  if (!child?.pid || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    process.kill(-child.pid, 'SIGTERM'); // start.mjs, wrangler and workerd (one process group)
+  } catch {}
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+}
+
+afterAll(async () => {
+  await stop();
+  rmSync(state, { recursive: true, force: true });
+});
+
+describe('README quick start (npm start)', { timeout: 240_000 }, () => {
+  let token = '';
+  let memoryId = '';
+  const call = (path: string, init: RequestInit = {}) =>
+    fetch(`${server!.baseUrl}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers } });
+
+  it('serves /health, /docs and /openapi.json and prints a token the API accepts', async () => {
+    // A local database seeded by an earlier start.mjs, whose demo ids were 24 characters long
+    // (the search index refused them): this start must replace that tenant.
+    const run = promisify(execFile);
+    await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { cwd: root, env });
+    const old = `00000000000000000000DEM0`;
+    await run(wrangler, ['d1', 'execute', 'DB', '--local', '--persist-to', state, '--command',
+      `INSERT INTO tenants (id, name, plan, created_at, updated_at) VALUES ('ten_${old}', 'Demo tenant', 'free', 1, 1);` +
+      `INSERT INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at) VALUES ('usr_${old}', 'ten_${old}', 'auth0|memoria-demo-owner', 'owner@demo.memoria.local', 'Demo Owner', 'owner', 'person', 1, 1);`,
+    ], { cwd: root, env });
+
+    const { baseUrl, output } = await npmStart();
+    expect(output()).toContain(`docs:      ${baseUrl}/docs`);
+    token = readFileSync(join(root, '.dev', 'token.txt'), 'utf8').trim();
+    expect(output()).toContain(token);
+
+    expect(await (await fetch(`${baseUrl}/health`)).json()).toEqual({ status: 'ok', database: 'ok' });
+    const docs = await fetch(`${baseUrl}/docs`);
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-type')).toContain('text/html');
+    expect((await (await fetch(`${baseUrl}/openapi.json`)).json()).openapi).toBe('3.1.0');
+
+    const me = await call('/v1/me');
+    expect(me.status).toBe(200);
+    const body = await me.json();
+    expect(body.tenant).toMatchObject({ id: 'ten_0000000000000000000000DEM0', name: 'Demo tenant' });
+    expect(body.user.role).toBe('owner');
+  });
+
+  it('lets the demo owner create and find a memory', async () => {
+    const created = await call('/v1/memories', { method: 'POST', body: JSON.stringify({ content: 'Quick start: the aubergine parmigiana recipe', tags: ['demo'] }) });
+    expect(created.status).toBe(201);
+    memoryId = (await created.json()).id;
+    const found = await (await call('/v1/memories/search?q=aubergine')).json();
+    expect(found.data.map((hit: { id: string }) => hit.id)).toEqual([memoryId]);
+  });
+
+  it('keeps the data across a restart and does not seed twice', async () => {
+    await stop();
+    await npmStart();
+    const again = await call(`/v1/memories/${memoryId}`);
+    expect(again.status).toBe(200);
+    expect((await again.json()).content).toBe('Quick start: the aubergine parmigiana recipe');
+    const users = await (await call('/v1/users')).json();
+    expect(users.data).toHaveLength(1);
+  });
+});
