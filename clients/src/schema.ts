@@ -1148,7 +1148,7 @@ export interface components {
              */
             mcp_client_id: string;
             /**
-             * @description Free-form JSON object (at most 16384 bytes).
+             * @description Free-form JSON object (at most 16384 bytes as JSON and 20 levels deep).
              * @default {}
              * @example {
              *       "client_version": "1.4.2"

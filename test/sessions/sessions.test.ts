@@ -36,6 +36,20 @@ describe('POST /v1/sessions', () => {
     expect(n!.n).toBe(0);
   });
 
+  it('refuses metadata nested deeper than 20 levels with 422 naming json.metadata (as memories do), never a 500', async () => {
+    const { tenant, owner } = await createTenant();
+    const token = await owner.token();
+    const nested = (depth: number) => JSON.parse('['.repeat(depth) + ']'.repeat(depth)) as unknown;
+    // 21 levels: the memories API's rule; 1,500 levels: deeper than SQLite's JSON accepts (its CHECK was a 500), still under 16 KiB.
+    for (const depth of [20, 1500]) {
+      const body = await expectProblem(await open(token, { mcp_client_id: 'deep', metadata: { x: nested(depth) } }), 422, 'validation_failed');
+      expect(body.errors?.map((e) => e.path)).toContain('json.metadata');
+    }
+    expect(await expectBody(await open(token, { mcp_client_id: 'ok', metadata: { x: nested(19) } }), 201, SessionSchema)).toMatchObject({ mcp_client_id: 'ok' });
+    const n = await env.DB.prepare('SELECT count(*) AS n FROM sessions WHERE tenant_id = ?1').bind(tenant.id).first<{ n: number }>();
+    expect(n!.n).toBe(1);
+  });
+
   it('refuses a session beyond the plan\'s live-session limit (403 quota_exceeded, nothing written), and allows one after ending another', async () => {
     const { tenant, owner } = await createTenant();
     const token = await owner.token();
