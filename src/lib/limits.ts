@@ -52,6 +52,11 @@ export const EXPORT_PAGE_ROWS = 2000;
 export const EXPORT_PAGE_BYTES = 8 * 1024 * 1024;
 /** Import chunk: one request body (≤ MAX_BODY_BYTES) of at most this many lines, written all-or-nothing. */
 export const IMPORT_MAX_LINES = 10_000;
+/**
+ * Nesting of one import line. Every line the export writes stays far below it (metadata is capped
+ * at 20 levels); deeper JSON could not be stored anyway (SQLite's JSON functions stop at 1,000).
+ */
+export const IMPORT_MAX_JSON_DEPTH = 64;
 
 /** GET /v1/usage returns at most this many days per request. */
 export const USAGE_MAX_DAYS = 366;

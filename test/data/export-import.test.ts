@@ -222,6 +222,43 @@ describe('POST /v1/import', () => {
     expect(dry.errors).toEqual(problem.errors);
   });
 
+  it('refuses lines nested too deep for the database (422 naming the line, never a 500 or a "retry" 409); dry run agrees', async () => {
+    const dst = await createTenant();
+    const token = await dst.owner.token();
+    const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    const memory = (id: string, metadata: string) =>
+      `{"type":"memory","data":{"id":"${id}","user_id":null,"session_id":null,"content":"deep","tags":[],"metadata":{"x":${metadata}},"importance":5,` +
+      `"access_scope":"global","source":null,"embedding":null,"version":1,"created_at":"2026-01-05T09:30:00.000Z","updated_at":"2026-01-05T09:30:00.000Z","deleted_at":null}}`;
+    const body = [
+      memory(newId('mem'), nested(1500)), // deeper than SQLite's JSON accepts: its CHECK constraint failed
+      `{"type":"memory","data":${nested(200_000)}}`, // the line checker recursed into it: stack overflow, 500
+      memory(newId('mem'), nested(3)),
+    ].join('\n');
+    const problem = await expectProblem(await importChunk(token, body), 422, 'import_invalid');
+    expect(problem.errors!.map((e) => e.path)).toEqual(['line 1', 'line 2']);
+    const dry = await expectBody(await importChunk(token, body, true), 200, ImportReportSchema);
+    expect(dry.valid).toBe(false);
+    expect(dry.errors).toEqual(problem.errors);
+    expect(await count('SELECT count(*) AS n FROM memories WHERE tenant_id = ?1', dst.tenant.id)).toBe(0);
+  });
+
+  it('refuses a chunk that repeats an id (422 naming the repeat): the dry run must not promise rows the import then drops', async () => {
+    const dst = await createTenant();
+    const token = await dst.owner.token();
+    const userId = newId('usr');
+    const memId = newId('mem');
+    const at = '2026-01-05T09:30:00.000Z';
+    const user = (sub: string) => JSON.stringify({ type: 'user', data: { id: userId, auth0_id: sub, email: `${crypto.randomUUID().slice(0, 8)}@example.com`, name: null, role: 'member', kind: 'person', created_at: at, updated_at: at, deleted_at: null } });
+    const memory = (content: string) =>
+      JSON.stringify({ type: 'memory', data: { id: memId, user_id: userId, session_id: null, content, tags: [], metadata: {}, importance: 5, access_scope: 'global', source: null, embedding: null, version: 1, created_at: at, updated_at: at, deleted_at: null } });
+    const body = [user(`auth0|a-${crypto.randomUUID()}`), user(`auth0|b-${crypto.randomUUID()}`), memory('first'), memory('second')].join('\n');
+    const problem = await expectProblem(await importChunk(token, body), 422, 'import_invalid');
+    expect(problem.errors!.map((e) => e.path)).toEqual(['line 2.data.id', 'line 4.data.id']);
+    const dry = await expectBody(await importChunk(token, body, true), 200, ImportReportSchema);
+    expect(dry).toMatchObject({ valid: false, errors: problem.errors });
+    for (const t of ['memories', 'users']) expect(await count(`SELECT count(*) AS n FROM ${t} WHERE tenant_id = ?1`, dst.tenant.id)).toBe(t === 'users' ? 1 : 0);
+  });
+
   it('re-sending a chunk writes nothing twice', async () => {
     const s = await sourceTenant();
     const { text } = await exportOf(s.token);

@@ -12,6 +12,7 @@
 import { searchDoc } from '../../lib/search-text';
 import { fromIso } from '../../lib/time';
 import { EXPORT_FORMAT, EXPORT_VERSION, type ImportTable } from '../../db/export';
+import { IMPORT_MAX_JSON_DEPTH } from '../../lib/limits';
 import type { FieldError } from '../../lib/problem';
 import { ExportHeaderSchema, ImportLineSchema, type ImportLine } from './schemas';
 
@@ -69,16 +70,17 @@ export function parseChunk(body: string, maxLines: number) {
   return { lines, errors, ignored, count };
 }
 
-/** Text SQLite cannot store as given: NUL, or a lone UTF-16 surrogate (not valid UTF-8). */
-function unstorable(value: unknown): string | null {
+/** What SQLite cannot store as given: NUL, a lone UTF-16 surrogate (not valid UTF-8), or JSON nested too deep. */
+function unstorable(value: unknown, depth = 0): string | null {
   if (typeof value === 'string') {
     if (value.includes('\u0000')) return 'contains a NUL character';
     if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) return 'contains invalid Unicode (a lone surrogate)';
     return null;
   }
   if (value && typeof value === 'object') {
+    if (depth >= IMPORT_MAX_JSON_DEPTH) return `nests deeper than ${IMPORT_MAX_JSON_DEPTH} levels`;
     for (const [k, v] of Object.entries(value)) {
-      const bad = unstorable(k) ?? unstorable(v);
+      const bad = unstorable(k) ?? unstorable(v, depth + 1);
       if (bad) return bad;
     }
   }
@@ -134,8 +136,16 @@ export function planImport(lines: { n: number; line: ImportLine }[], ids: Map<st
     return importedUsers.has(mapped) || look.existing.has(mapped) ? mapped : null;
   };
 
+  const lineOf = new Map<string, number>(); // exported id → the line that brought it
   for (const { n, line } of lines) {
     if (line.type === 'tenant') continue;
+    const first = lineOf.get(line.data.id);
+    if (first !== undefined) {
+      // Which of two rows with one id would win is anyone's guess: refuse the chunk instead.
+      plan.errors.push({ path: `line ${n}.data.id`, message: `repeats the id of line ${first}` });
+      continue;
+    }
+    lineOf.set(line.data.id, n);
     const newId = ids.get(line.data.id)!;
     plan.idMap[line.data.id] = newId;
     const exists = look.existing.has(newId);
