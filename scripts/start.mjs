@@ -47,7 +47,7 @@ ${token}
 `);
 
 const inspector = process.env.INSPECTOR_PORT ? ['--inspector-port', process.env.INSPECTOR_PORT] : [];
-const child = spawn(wrangler, ['dev', '--ip', host, '--port', port, ...inspector, '--persist-to', persist, '--show-interactive-dev-session=false'], {
+const child = spawn(wrangler, ['dev', '--ip', host, '--port', port, ...inspector, '--persist-to', persist, '--show-interactive-dev-session=false', '--test-scheduled'], {
   cwd: root,
   stdio: 'inherit',
 });

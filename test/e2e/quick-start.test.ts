@@ -98,6 +98,18 @@ describe('README quick start (npm start)', { timeout: 240_000 }, () => {
     expect(found.data.map((hit: { id: string }) => hit.id)).toEqual([memoryId]);
   });
 
+  it('runs the maintenance cron on request, as the README says (GET /__scheduled)', async () => {
+    // wrangler's own /cdn-cgi/handler/scheduled answers "exception" for a Worker with [assets]: it
+    // goes to the asset router, which has no scheduled handler.
+    const res = await fetch(`${server!.baseUrl}/__scheduled`);
+    expect(res.status).toBe(200);
+    for (const started = Date.now(); !server!.output().includes('"event":"maintenance"'); ) {
+      if (Date.now() - started > 10_000) throw new Error(`no maintenance log line:\n${server!.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(server!.output()).toMatch(/"event":"maintenance".*"complete":true/);
+  });
+
   it('keeps the data across a restart and does not seed twice', async () => {
     await stop();
     await npmStart();
