@@ -342,7 +342,7 @@ export interface paths {
         post?: never;
         /**
          * Remove a user
-         * @description Removes (soft-deletes) a user: their tokens stop working at once; the row stays for the audit trail. Owners manage every user; admins manage members (and themselves) and can grant only the member role; members get 403. The last owner can be neither demoted nor removed.
+         * @description Removes (soft-deletes) a user: their tokens stop working at once and their live sessions end (audit `session.end`, reason `user_removed`); the row stays for the audit trail. Owners manage every user; admins manage members (and themselves) and can grant only the member role; members get 403. The last owner can be neither demoted nor removed.
          */
         delete: operations["deleteUser"];
         options?: never;

@@ -162,3 +162,30 @@ export function expireIdleSessionsStatements(db: D1Database, cutoff: number, now
     db.prepare(`UPDATE sessions SET expired_at = ?3 WHERE id IN (${batch})`).bind(cutoff, limit, now),
   ];
 }
+
+/**
+ * Ends every live session of user `userId` (of the caller's tenant) when `guard` (a self-contained
+ * SQL condition built with the same binder) holds, with one `session.end` audit row each (reason
+ * `user_removed`). Results: [audit, update]. Put them in the batch BEFORE the user's removal, so the
+ * guard and the caller lookup still see the state before it (the caller may be removing themselves).
+ */
+export function endUserSessionsStatements(db: D1Database, sub: string, userId: string, meta: RequestMeta, now: number, guard: (b: Binder) => string): D1PreparedStatement[] {
+  const a = new Binder(sub);
+  const audit = prepared(
+    db,
+    a,
+    withCaller(`INSERT INTO audit_logs (id, tenant_id, user_id, action, resource_type, resource_id, old_values, new_values, ip, user_agent, request_id, created_at)
+      SELECT 'aud_' || ${a.bind(newId('aud', now).slice(4, 14))} || upper(hex(randomblob(8))), c.tenant_id, c.user_id, 'session.end', 'session', s.id, NULL,
+             json_object('reason', 'user_removed'), ${a.bind(meta.ip)}, ${a.bind(meta.userAgent?.slice(0, 512) ?? null)}, ${a.bind(meta.requestId)}, ${a.bind(now)}
+      FROM caller c JOIN sessions s ON s.tenant_id = c.tenant_id AND s.user_id = ${a.bind(userId)} AND s.expired_at IS NULL
+      WHERE ${guard(a)}`),
+  );
+  const u = new Binder(sub);
+  const update = prepared(
+    db,
+    u,
+    withCaller(`UPDATE sessions SET expired_at = ${u.bind(now)}
+      WHERE tenant_id = (SELECT tenant_id FROM caller) AND user_id = ${u.bind(userId)} AND expired_at IS NULL AND ${guard(u)}`),
+  );
+  return [audit, update];
+}

@@ -4,6 +4,7 @@ import { auditInsertSql, type RequestMeta } from './audit';
 import { Binder, prepared } from './binder';
 import { withCaller, type Role } from './caller';
 import { keyIsFreshSql, type IdempotencyKey } from './idempotency';
+import { endUserSessionsStatements } from './sessions';
 
 export interface UserRow {
   id: string;
@@ -214,12 +215,24 @@ export function updateUserStatements(db: D1Database, sub: string, id: string, pa
   );
 }
 
+const deleteVerdict = (id: string, versions: number[] | undefined) => (b: Binder) =>
+  userChangeVerdictSql('delete', { id: b.bind(id), role: 'NULL', email: 'NULL', versions: versionsSql(b, versions) });
+
+/**
+ * Ends the live sessions of user `id` if removing them is allowed ([audit, update], see
+ * endUserSessionsStatements): run them just before deleteUserStatements, in the same batch.
+ */
+export function removedUserSessionsStatements(db: D1Database, sub: string, id: string, versions: number[] | undefined, meta: RequestMeta, now: number): D1PreparedStatement[] {
+  const verdict = deleteVerdict(id, versions);
+  return endUserSessionsStatements(db, sub, id, meta, now, (b) => `${verdict(b)} = 'ok'`);
+}
+
 /** Soft-deletes user `id`; their tokens stop working with this commit (the caller CTE skips them). */
 export function deleteUserStatements(db: D1Database, sub: string, id: string, versions: number[] | undefined, meta: RequestMeta, now: number): D1PreparedStatement[] {
   return guardedWrite(
     db,
     sub,
-    (b) => userChangeVerdictSql('delete', { id: b.bind(id), role: 'NULL', email: 'NULL', versions: versionsSql(b, versions) }),
+    deleteVerdict(id, versions),
     (b, where) => userAudit(b, 'user.delete', id, true, undefined, meta, now, where),
     (b, where) => `UPDATE users SET deleted_at = ${b.bind(now)}, updated_at = MAX(${b.bind(now)}, updated_at + 1) WHERE id = ${b.bind(id)} AND ${where} ${USER_RETURNING}`,
   );

@@ -272,3 +272,31 @@ describe('removed users are locked out at once', () => {
     expect(gone.deleted_at).not.toBeNull();
   });
 });
+
+describe('a removed user\'s sessions end with them', () => {
+  it('removing a user ends their live sessions (one session.end audit row each); they no longer count as live or hold the plan\'s session quota', async () => {
+    const t = await createTenant();
+    const member = await t.addUser('member');
+    const token = await t.owner.token();
+    const open = async (tok: string) => ((await (await call('/v1/sessions', { method: 'POST', token: tok, json: { mcp_client_id: 'agent' } })).json()) as { id: string }).id;
+    const [s1, s2] = [await open(await member.token()), await open(await member.token())];
+    const ownSession = await open(token);
+    const usage = async () => ((await (await call('/v1/subscription', { token })).json()) as { usage: { sessions: number } }).usage.sessions;
+    expect(await usage()).toBe(3);
+    // A refused removal (stale If-Match) ends nothing.
+    expect((await call(`/v1/users/${member.id}`, { method: 'DELETE', token, headers: { 'if-match': `"${member.id}-v1"` } })).status).toBe(412);
+    expect(await usage()).toBe(3);
+
+    const res = await call(`/v1/users/${member.id}`, { method: 'DELETE', token });
+    expect(d1Stats(res).roundTrips).toBe(1);
+    await checked(deleteUser, res, 204);
+    expect(await usage()).toBe(1);
+    const live = (await (await call('/v1/sessions', { token })).json()) as { data: { id: string }[] };
+    expect(live.data.map((s) => s.id)).toEqual([ownSession]);
+    const ended = await env.DB.prepare('SELECT id, expired_at FROM sessions WHERE user_id = ?1 ORDER BY id').bind(member.id).all<{ id: string; expired_at: number | null }>();
+    expect(ended.results.map((s) => s.id)).toEqual([s1, s2].sort());
+    expect(ended.results.every((s) => s.expired_at !== null)).toBe(true);
+    const audits = await env.DB.prepare("SELECT resource_id, user_id, new_values FROM audit_logs WHERE tenant_id = ?1 AND action = 'session.end' ORDER BY resource_id").bind(t.tenant.id).all<{ resource_id: string; user_id: string; new_values: string }>();
+    expect(audits.results).toEqual([s1, s2].sort().map((id) => ({ resource_id: id, user_id: t.owner.id, new_values: JSON.stringify({ reason: 'user_removed' }) })));
+  });
+});

@@ -8,6 +8,7 @@ import {
   deleteUserStatements,
   getUserStatement,
   listUsersStatement,
+  removedUserSessionsStatements,
   replayedUserStatement,
   toUser,
   updateUserStatements,
@@ -183,7 +184,7 @@ const deleteUser = securedRoute(['manage:users'], {
   operationId: 'deleteUser',
   tags: ['Users'],
   summary: 'Remove a user',
-  description: `Removes (soft-deletes) a user: their tokens stop working at once; the row stays for the audit trail. ${ROLE_RULES}`,
+  description: `Removes (soft-deletes) a user: their tokens stop working at once and their live sessions end (audit \`session.end\`, reason \`user_removed\`); the row stays for the audit trail. ${ROLE_RULES}`,
   request: { params: UserIdParams, headers: IfMatchHeaders },
   responses: { 204: { description: 'Removed' }, ...problemResponses(400, 404, 409, 412) },
 });
@@ -191,7 +192,12 @@ const deleteUser = securedRoute(['manage:users'], {
 users.openapi(deleteUser, async (c) => {
   const { id } = c.req.valid('param');
   const versions = acceptedVersions(c.req.valid('header')['If-Match'], id);
-  (await runGuardedWrite(c, deleteUserStatements(c.env.DB, c.get('auth').sub, id, versions, requestMeta(c), Date.now()), id)).row();
+  const db = c.env.DB;
+  const sub = c.get('auth').sub;
+  const meta = requestMeta(c);
+  const now = Date.now();
+  // Their live sessions end in the same batch, under the same rule, before the removal itself.
+  (await runGuardedWrite(c, deleteUserStatements(db, sub, id, versions, meta, now), id, removedUserSessionsStatements(db, sub, id, versions, meta, now))).row();
   return c.body(null, 204);
 });
 
