@@ -15,6 +15,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
 const state = mkdtempSync(join(tmpdir(), 'memoria-quick-start-'));
 const env = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', MEMORIA_STATE: state };
+/** A response body as JSON (fetch types it `unknown`; these tests assert its shape). */
+const json = async (res: Response): Promise<any> => res.json();
 let server: { child: ChildProcess; baseUrl: string; output: () => string } | undefined;
 
 async function npmStart() {
@@ -77,15 +79,15 @@ describe('README quick start (npm start)', { timeout: 240_000 }, () => {
     token = readFileSync(join(root, '.dev', 'token.txt'), 'utf8').trim();
     expect(output()).toContain(token);
 
-    expect(await (await fetch(`${baseUrl}/health`)).json()).toEqual({ status: 'ok', database: 'ok' });
+    expect(await json(await fetch(`${baseUrl}/health`))).toEqual({ status: 'ok', database: 'ok' });
     const docs = await fetch(`${baseUrl}/docs`);
     expect(docs.status).toBe(200);
     expect(docs.headers.get('content-type')).toContain('text/html');
-    expect((await (await fetch(`${baseUrl}/openapi.json`)).json()).openapi).toBe('3.1.0');
+    expect((await json(await fetch(`${baseUrl}/openapi.json`))).openapi).toBe('3.1.0');
 
     const me = await call('/v1/me');
     expect(me.status).toBe(200);
-    const body = await me.json();
+    const body = await json(me);
     expect(body.tenant).toMatchObject({ id: 'ten_0000000000000000000000DEM0', name: 'Demo tenant' });
     expect(body.user.role).toBe('owner');
   });
@@ -93,8 +95,8 @@ describe('README quick start (npm start)', { timeout: 240_000 }, () => {
   it('lets the demo owner create and find a memory', async () => {
     const created = await call('/v1/memories', { method: 'POST', body: JSON.stringify({ content: 'Quick start: the aubergine parmigiana recipe', tags: ['demo'] }) });
     expect(created.status).toBe(201);
-    memoryId = (await created.json()).id;
-    const found = await (await call('/v1/memories/search?q=aubergine')).json();
+    memoryId = (await json(created)).id;
+    const found = await json(await call('/v1/memories/search?q=aubergine'));
     expect(found.data.map((hit: { id: string }) => hit.id)).toEqual([memoryId]);
   });
 
@@ -115,8 +117,8 @@ describe('README quick start (npm start)', { timeout: 240_000 }, () => {
     await npmStart();
     const again = await call(`/v1/memories/${memoryId}`);
     expect(again.status).toBe(200);
-    expect((await again.json()).content).toBe('Quick start: the aubergine parmigiana recipe');
-    const users = await (await call('/v1/users')).json();
+    expect((await json(again)).content).toBe('Quick start: the aubergine parmigiana recipe');
+    const users = await json(await call('/v1/users'));
     expect(users.data).toHaveLength(1);
   });
 });
