@@ -1680,6 +1680,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1709,6 +1714,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1718,15 +1728,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -1766,15 +1791,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -1867,6 +1907,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1896,6 +1941,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1960,7 +2010,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body must be application/json. */
+            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
             415: {
                 headers: {
                     /**
@@ -2021,15 +2071,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -2069,15 +2134,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -2148,6 +2228,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2177,6 +2262,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2186,15 +2276,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -2234,15 +2339,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -2313,6 +2433,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2321,6 +2446,40 @@ export interface operations {
             };
             /** @description The token lacks a required scope, or the caller lacks the role. */
             403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body larger than 4194304 bytes. */
+            413: {
                 headers: {
                     /**
                      * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
@@ -2351,15 +2510,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -2399,15 +2573,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -2511,6 +2700,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2540,6 +2734,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2575,7 +2774,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body must be application/json. */
+            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
             415: {
                 headers: {
                     /**
@@ -2636,15 +2835,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -2684,15 +2898,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -2763,6 +2992,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2792,6 +3026,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2885,7 +3124,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body must be application/json. */
+            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
             415: {
                 headers: {
                     /**
@@ -2917,15 +3156,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -2965,15 +3219,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -3100,6 +3369,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3129,6 +3403,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3138,15 +3417,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -3186,15 +3480,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -3223,6 +3532,11 @@ export interface operations {
             /** @description Created (or replayed: header `Idempotent-Replayed: true`). */
             201: {
                 headers: {
+                    /**
+                     * @description `true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise).
+                     * @example true
+                     */
+                    "Idempotent-Replayed"?: string;
                     /**
                      * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
                      * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
@@ -3303,6 +3617,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3332,6 +3651,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3396,7 +3720,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body must be application/json. */
+            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
             415: {
                 headers: {
                     /**
@@ -3457,15 +3781,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -3505,15 +3844,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -3542,6 +3896,11 @@ export interface operations {
             /** @description Created (or replayed: header `Idempotent-Replayed: true`). */
             201: {
                 headers: {
+                    /**
+                     * @description `true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise).
+                     * @example true
+                     */
+                    "Idempotent-Replayed"?: string;
                     /**
                      * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
                      * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
@@ -3620,6 +3979,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3649,6 +4013,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3684,7 +4053,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body must be application/json. */
+            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
             415: {
                 headers: {
                     /**
@@ -3745,15 +4114,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -3793,15 +4177,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -3930,6 +4329,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3959,6 +4363,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3968,15 +4377,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -4016,15 +4440,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -4163,6 +4602,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4192,6 +4636,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4230,15 +4679,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -4278,15 +4742,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -4394,6 +4873,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4423,6 +4907,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4487,18 +4976,62 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Request body larger than 4194304 bytes. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -4538,15 +5071,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -4661,6 +5209,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4690,6 +5243,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4812,7 +5370,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body must be application/json. */
+            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
             415: {
                 headers: {
                     /**
@@ -4873,15 +5431,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -4921,15 +5494,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -4961,6 +5549,11 @@ export interface operations {
             /** @description The restored memory. */
             200: {
                 headers: {
+                    /**
+                     * @description `true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise).
+                     * @example true
+                     */
+                    "Idempotent-Replayed"?: string;
                     /**
                      * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
                      * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
@@ -5040,6 +5633,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5069,6 +5667,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5077,6 +5680,64 @@ export interface operations {
             };
             /** @description No such resource in the caller's tenant. */
             404: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body larger than 4194304 bytes. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
+            415: {
                 headers: {
                     /**
                      * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
@@ -5136,15 +5797,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -5184,15 +5860,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -5228,6 +5919,11 @@ export interface operations {
             /** @description The memory with its tags. */
             200: {
                 headers: {
+                    /**
+                     * @description `true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise).
+                     * @example true
+                     */
+                    "Idempotent-Replayed"?: string;
                     /**
                      * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
                      * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
@@ -5307,6 +6003,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5336,6 +6037,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5429,7 +6135,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body must be application/json. */
+            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
             415: {
                 headers: {
                     /**
@@ -5490,15 +6196,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -5538,15 +6259,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -5659,6 +6395,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5688,6 +6429,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5781,18 +6527,62 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Request body larger than 4194304 bytes. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -5832,15 +6622,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -5953,6 +6758,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5982,6 +6792,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5991,15 +6806,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -6039,15 +6869,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -6149,6 +6994,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6178,6 +7028,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6216,15 +7071,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -6264,15 +7134,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -6383,6 +7268,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6412,6 +7302,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6421,15 +7316,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -6469,15 +7379,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -6506,6 +7431,8 @@ export interface operations {
             /** @description The new user (or, with header `Idempotent-Replayed: true`, the one this Idempotency-Key created) */
             201: {
                 headers: {
+                    /** @description `true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise). */
+                    "Idempotent-Replayed"?: string;
                     /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
                     "X-Request-Id": string;
                     /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
@@ -6574,6 +7501,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6603,6 +7535,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6667,7 +7604,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body must be application/json. */
+            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
             415: {
                 headers: {
                     /**
@@ -6728,15 +7665,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -6776,15 +7728,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -6876,6 +7843,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6905,6 +7877,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6943,15 +7920,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -6991,15 +7983,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -7102,6 +8109,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7131,286 +8143,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource in the caller's tenant. */
-            404: {
-                headers: {
                     /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
                      */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state. */
-            409: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match did not match the current ETag. */
-            412: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
-                    "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
-                    RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
-                    "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
-                    RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    updateUser: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description The user's ETag, or `*`: the change only happens at that version, else 412 `precondition_failed`. */
-                "If-Match"?: string;
-            };
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateUser"];
-            };
-        };
-        responses: {
-            /** @description The changed user */
-            200: {
-                headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
-                    "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
-                    RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Version of the user, for If-Match. */
-                    ETag: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["User"];
-                };
-            };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7533,7 +8270,356 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body must be application/json. */
+            /** @description Rate limit exceeded; retry after the Retry-After delay. */
+            429: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the request id when reporting it. */
+            500: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable; retry after the Retry-After delay. */
+            503: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The user's ETag, or `*`: the change only happens at that version, else 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateUser"];
+            };
+        };
+        responses: {
+            /** @description The changed user */
+            200: {
+                headers: {
+                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    RateLimit?: string;
+                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Version of the user, for If-Match. */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token. */
+            401: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a required scope, or the caller lacks the role. */
+            403: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in the caller's tenant. */
+            404: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match did not match the current ETag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body larger than 4194304 bytes. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
             415: {
                 headers: {
                     /**
@@ -7594,15 +8680,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -7642,15 +8743,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -7759,6 +8875,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7788,6 +8909,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7797,15 +8923,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -7845,15 +8986,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -7882,6 +9038,11 @@ export interface operations {
             /** @description The new session (or replayed: header `Idempotent-Replayed: true`) */
             201: {
                 headers: {
+                    /**
+                     * @description `true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise).
+                     * @example true
+                     */
+                    "Idempotent-Replayed"?: string;
                     /**
                      * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
                      * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
@@ -7962,6 +9123,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7991,6 +9157,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8026,7 +9197,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body must be application/json. */
+            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
             415: {
                 headers: {
                     /**
@@ -8087,15 +9258,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -8135,15 +9321,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -8245,6 +9446,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8274,6 +9480,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8312,15 +9523,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -8360,15 +9586,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -8468,6 +9709,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8497,6 +9743,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8561,18 +9812,62 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Request body larger than 4194304 bytes. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -8612,15 +9907,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -8722,6 +10032,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8751,6 +10066,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8815,18 +10135,91 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Request body larger than 4194304 bytes. */
+            413: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
+            415: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -8866,15 +10259,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -8945,6 +10353,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8974,6 +10387,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8983,15 +10401,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -9031,15 +10464,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -9143,6 +10591,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9172,6 +10625,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9236,7 +10694,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body must be application/json. */
+            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
             415: {
                 headers: {
                     /**
@@ -9297,15 +10755,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -9345,15 +10818,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -9458,6 +10946,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9487,6 +10980,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9496,15 +10994,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -9544,15 +11057,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -9625,6 +11153,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9654,6 +11187,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9663,15 +11201,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -9711,15 +11264,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -9826,6 +11394,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="invalid_token"
+                     */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9855,6 +11428,11 @@ export interface operations {
                      * @example "default";q=60;w=60
                      */
                     "RateLimit-Policy"?: string;
+                    /**
+                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
+                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9919,7 +11497,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body must be application/json. */
+            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
             415: {
                 headers: {
                     /**
@@ -9980,15 +11558,30 @@ export interface operations {
             /** @description Rate limit exceeded; retry after the Retry-After delay. */
             429: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };
@@ -10028,15 +11621,30 @@ export interface operations {
             /** @description Temporarily unavailable; retry after the Retry-After delay. */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
                     "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
                     RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
                     "RateLimit-Policy"?: string;
-                    /** @description Seconds to wait before retrying. */
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 30
+                     */
                     "Retry-After": string;
                     [name: string]: unknown;
                 };

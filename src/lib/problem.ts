@@ -106,34 +106,42 @@ const DESCRIPTIONS: Record<number, string> = {
   410: 'No longer available.',
   412: 'If-Match did not match the current ETag.',
   413: `Request body larger than ${MAX_BODY_BYTES} bytes.`,
-  415: 'Request body must be application/json.',
+  415: 'Request body must be application/json (application/x-ndjson for POST /v1/import).',
   422: 'The body failed validation.',
   429: 'Rate limit exceeded; retry after the Retry-After delay.',
   500: 'Unexpected server error; quote the request id when reporting it.',
   503: 'Temporarily unavailable; retry after the Retry-After delay.',
 };
 
-const RetryAfterHeaders = z.object({
-  'Retry-After': z
-    .string()
-    .max(10)
-    .regex(/^\d+$/)
-    .openapi({ description: 'Seconds to wait before retrying.', example: '30' }),
+/** A response header as a plain OpenAPI header object (merged with the common ones in lib/route.ts). */
+const header = (description: string, example: string, schema: { maxLength: number; pattern?: string }, required = true) => ({
+  description,
+  required,
+  schema: { type: 'string' as const, ...schema },
+  example,
 });
+const retryAfter = header('Seconds to wait before retrying.', '30', { maxLength: 10, pattern: '^\\d+$' });
+const challenge = (example: string, required: boolean) =>
+  header('The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.', example, { maxLength: 300 }, required);
 
-/** Statuses whose problem says when to come back (`Retry-After`). */
-const RETRYABLE = new Set([429, 503]);
+/** Headers a problem of that status carries: when to come back (429, 503), the Bearer challenge (401; 403 for a missing scope). */
+const PROBLEM_HEADERS: Record<number, Record<string, ReturnType<typeof header>>> = {
+  401: { 'WWW-Authenticate': challenge('Bearer realm="memoria", error="invalid_token"', true) },
+  403: { 'WWW-Authenticate': challenge('Bearer realm="memoria", error="insufficient_scope", scope="write:memories"', false) },
+  429: { 'Retry-After': retryAfter },
+  503: { 'Retry-After': retryAfter },
+};
 
 /**
  * OpenAPI `responses` entries for the problem statuses a route can return
- * (429 and 503 declare `Retry-After`).
+ * (429 and 503 declare `Retry-After`, 401 and 403 `WWW-Authenticate`).
  */
 export function problemResponses(...statuses: number[]) {
-  const out: Record<number, { description: string; headers?: typeof RetryAfterHeaders; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> = {};
+  const out: Record<number, { description: string; headers?: (typeof PROBLEM_HEADERS)[number]; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> = {};
   for (const s of statuses) {
     out[s] = {
       description: DESCRIPTIONS[s] ?? TITLES[s] ?? 'Error',
-      ...(RETRYABLE.has(s) ? { headers: RetryAfterHeaders } : {}),
+      ...(PROBLEM_HEADERS[s] ? { headers: PROBLEM_HEADERS[s] } : {}),
       content: { 'application/problem+json': { schema: ProblemSchema } },
     };
   }

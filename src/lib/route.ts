@@ -81,17 +81,34 @@ export function securedRoute<const R extends Omit<RouteConfig, 'security' | 'mid
   const request = route.request;
   const hasParams = Boolean(request?.params || request?.query || request?.headers);
   const hasBody = Boolean(request?.body);
+  // The body rules in app.ts apply to every request, not only to routes that take a body: a body
+  // over the limit is a 413 on any method, a non-JSON one a 415 on any POST/PUT/PATCH.
+  const canSendBody = route.method !== 'get';
+  const mediaTypeChecked = ['post', 'put', 'patch'].includes(route.method);
+  const idempotent = request?.headers instanceof z.ZodObject && 'Idempotency-Key' in request.headers.shape;
+  const responses = withCommonHeaders({
+    ...problemResponses(401, 403, 429, 500, 503),
+    ...(hasParams ? problemResponses(400) : {}),
+    ...(canSendBody ? problemResponses(413) : {}),
+    ...(mediaTypeChecked ? problemResponses(415) : {}),
+    ...(hasBody ? problemResponses(400, 413, 415, 422) : {}),
+    ...route.responses,
+  });
   return createRoute({
     ...route,
     security: [{ bearerAuth: [...scopes] }],
     middleware: [requireAuth(scopes), rateLimit] as const, // rateLimit: per tenant, middleware/rate-limit.ts
-    responses: withCommonHeaders({
-      ...problemResponses(401, 403, 429, 500, 503),
-      ...(hasParams ? problemResponses(400) : {}),
-      ...(hasBody ? problemResponses(400, 413, 415, 422) : {}),
-      ...route.responses,
-    }),
+    responses: idempotent ? withReplayHeader(responses) : responses,
   });
+}
+
+/** `Idempotent-Replayed: true` on the success of a route that takes Idempotency-Key, when it is a replay. */
+const REPLAYED: Record<string, HeaderSpec> = {
+  'Idempotent-Replayed': { description: '`true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise).', example: 'true', maxLength: 4 },
+};
+function withReplayHeader<T extends Responses>(responses: T): T {
+  const success = Object.fromEntries(Object.entries(responses).filter(([status]) => /^2/.test(status)));
+  return { ...responses, ...withCommonHeaders(success as Responses, REPLAYED) } as T;
 }
 
 /** A JSON response entry for a route's `responses`. */

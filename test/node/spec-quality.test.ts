@@ -55,6 +55,22 @@ describe('spec quality (the house rules over api/openapi.json)', () => {
     expect(problems).toContain('GET /v1/copy → 200: application/json needs an example (on the schema, or on every property)');
   });
 
+  it('catches undeclared body-rule statuses and undeclared headers', () => {
+    const doc = spec();
+    const restore = doc.paths['/v1/memories/{id}/restore'].post;
+    delete restore.responses['413'];
+    delete restore.responses['415'];
+    delete restore.responses['401'].headers['WWW-Authenticate'];
+    delete restore.responses['200'].headers['Idempotent-Replayed'];
+    delete doc.paths['/v1/memories/{id}'].delete.responses['413'];
+    const problems = specProblems(doc);
+    expect(problems).toContain('POST /v1/memories/{id}/restore: missing 413 response');
+    expect(problems).toContain('POST /v1/memories/{id}/restore: missing 415 response');
+    expect(problems).toContain('DELETE /v1/memories/{id}: missing 413 response');
+    expect(problems).toContain('POST /v1/memories/{id}/restore → 401: must declare the WWW-Authenticate header');
+    expect(problems).toContain('POST /v1/memories/{id}/restore → 200: must declare the Idempotent-Replayed header (it takes Idempotency-Key)');
+  });
+
   it('catches a paginated list without limit/cursor', () => {
     const doc = spec();
     const list = doc.paths['/v1/memories'].get;

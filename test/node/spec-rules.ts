@@ -110,19 +110,26 @@ export function specProblems(doc: Json): string[] {
 
     // Responses: a success, every error as a Problem, named schemas with examples.
     const responses: Json = op.responses ?? {};
+    const hasIdempotencyKey = (op.parameters ?? []).some((p: Json) => resolve(doc, p)?.in === 'header' && resolve(doc, p)?.name === 'Idempotency-Key');
     const statuses = Object.keys(responses);
     if (!statuses.some((s) => /^2/.test(s))) add(where, 'no 2xx response');
+    // The body rules (src/app.ts) apply to every /v1 request: a body over the limit is a 413 on any
+    // method that can carry one, a non-JSON body a 415 on any POST/PUT/PATCH, body declared or not.
     const expected = [
       ...(isPublic ? [] : ['401', '403', '429', '500', '503']),
       ...(op.parameters?.length ? ['400'] : []),
       ...(op.requestBody ? ['400', '413', '415', '422'] : []),
+      ...(!isPublic && method !== 'get' ? ['413'] : []),
+      ...(!isPublic && ['post', 'put', 'patch'].includes(method) ? ['415'] : []),
     ];
-    for (const s of expected) if (!responses[s]) add(where, `missing ${s} response`);
+    for (const s of [...new Set(expected)]) if (!responses[s]) add(where, `missing ${s} response`);
     for (const [status, r] of Object.entries<Json>(responses)) {
       const res = resolve(doc, r)!;
       const at = `${where} → ${status}`;
       if (!res.description) add(at, 'missing description');
       if (['429', '503'].includes(status) && !res.headers?.['Retry-After']) add(at, 'must declare the Retry-After header');
+      if (!isPublic && ['401', '403'].includes(status) && !res.headers?.['WWW-Authenticate']) add(at, 'must declare the WWW-Authenticate header');
+      if (/^2/.test(status) && hasIdempotencyKey && !res.headers?.['Idempotent-Replayed']) add(at, 'must declare the Idempotent-Replayed header (it takes Idempotency-Key)');
       if (!res.headers?.['X-Request-Id']) add(at, 'must declare the X-Request-Id header');
       if (!isPublic && /^[24]/.test(status) && !res.headers?.RateLimit) add(at, 'must declare the RateLimit headers (securedRoute adds them)');
       const content: Json = res.content ?? {};
