@@ -4486,6 +4486,7 @@ export interface operations {
                 "If-None-Match"?: string;
             };
             path: {
+                /** @description The memory id (`mem_…`). */
                 id: string;
             };
             cookie?: never;
@@ -4788,6 +4789,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The memory id (`mem_…`). */
                 id: string;
             };
             cookie?: never;
@@ -5117,6 +5119,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The memory id (`mem_…`). */
                 id: string;
             };
             cookie?: never;
@@ -5540,6 +5543,7 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @description The memory id (`mem_…`). */
                 id: string;
             };
             cookie?: never;
@@ -5906,6 +5910,7 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @description The memory id (`mem_…`). */
                 id: string;
             };
             cookie?: never;
@@ -6305,6 +6310,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The memory id (`mem_…`). */
                 id: string;
                 /** @description The tag, URL-encoded. */
                 tag: string;
@@ -6662,9 +6668,13 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: string;
+                /** @description Only entries about this kind of resource: `memory`, `session`, `user`, `tenant` or `subscription`. */
                 resource_type?: string;
+                /** @description Only entries about this resource (its id, e.g. `mem_…`). */
                 resource_id?: string;
+                /** @description Only entries made by this user (`usr_…`). */
                 user_id?: string;
+                /** @description Only entries of this action: `memory.create`, `memory.batch_create`, `memory.update`, `memory.tags_add`, `memory.tag_remove`, `memory.delete`, `memory.restore`, `memory.purge`, `session.create`, `session.heartbeat`, `session.end`, `session.expire`, `user.create`, `user.update`, `user.delete`, `tenant.create`, `tenant.update`, `tenant.delete`, `tenant.restore`, `tenant.import`, `subscription.update`. */
                 action?: string;
                 /** @description RFC 3339; entries at or after. */
                 since?: string;
@@ -6907,6 +6917,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The audit log entry id (`aud_…`). */
                 id: string;
             };
             cookie?: never;
@@ -7766,6 +7777,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The user id (`usr_…`). */
                 id: string;
             };
             cookie?: never;
@@ -8024,6 +8036,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The user id (`usr_…`). */
                 id: string;
             };
             cookie?: never;
@@ -8377,6 +8390,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The user id (`usr_…`). */
                 id: string;
             };
             cookie?: never;
@@ -9359,6 +9373,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The session id (`ses_…`). */
                 id: string;
             };
             cookie?: never;
@@ -9624,6 +9639,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The session id (`ses_…`). */
                 id: string;
             };
             cookie?: never;
@@ -9945,6 +9961,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The session id (`ses_…`). */
                 id: string;
             };
             cookie?: never;

@@ -55,7 +55,7 @@ describe('spec quality (the house rules over api/openapi.json)', () => {
     expect(problems).toContain('GET /v1/copy → 200: application/json needs an example (on the schema, or on every property)');
   });
 
-  it('catches undeclared body-rule statuses and undeclared headers', () => {
+  it('catches undeclared body-rule statuses, undeclared headers and undescribed parameters', () => {
     const doc = spec();
     const restore = doc.paths['/v1/memories/{id}/restore'].post;
     delete restore.responses['413'];
@@ -63,10 +63,12 @@ describe('spec quality (the house rules over api/openapi.json)', () => {
     delete restore.responses['401'].headers['WWW-Authenticate'];
     delete restore.responses['200'].headers['Idempotent-Replayed'];
     delete doc.paths['/v1/memories/{id}'].delete.responses['413'];
+    delete doc.paths['/v1/memories/{id}'].delete.parameters.find((p: { name: string }) => p.name === 'permanent').description;
     const problems = specProblems(doc);
     expect(problems).toContain('POST /v1/memories/{id}/restore: missing 413 response');
     expect(problems).toContain('POST /v1/memories/{id}/restore: missing 415 response');
     expect(problems).toContain('DELETE /v1/memories/{id}: missing 413 response');
+    expect(problems).toContain('DELETE /v1/memories/{id}: parameter permanent has no description');
     expect(problems).toContain('POST /v1/memories/{id}/restore → 401: must declare the WWW-Authenticate header');
     expect(problems).toContain('POST /v1/memories/{id}/restore → 200: must declare the Idempotent-Replayed header (it takes Idempotency-Key)');
   });

@@ -99,6 +99,7 @@ export function specProblems(doc: Json): string[] {
     for (const p of op.parameters ?? []) {
       const param = resolve(doc, p)!;
       if (!param.schema) add(where, `parameter ${param.name} has no schema`);
+      if (!param.description) add(where, `parameter ${param.name} has no description`);
     }
 
     // Lists: a `{ data, next_cursor }` page takes `limit` and `cursor` (the client's iterator relies on it).

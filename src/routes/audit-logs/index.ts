@@ -47,10 +47,18 @@ const AuditLogSchema = z
 const name = z.string().min(1).max(64);
 
 const ListQuery = PageQuerySchema.extend({
-  resource_type: name.optional().openapi({ example: 'memory' }),
-  resource_id: z.string().min(1).max(64).optional(),
-  user_id: z.string().max(30).regex(idPattern('usr'), 'must be a user id (usr_…)').optional(),
-  action: name.optional().openapi({ example: 'memory.delete' }),
+  resource_type: name.optional().openapi({ description: 'Only entries about this kind of resource: `memory`, `session`, `user`, `tenant` or `subscription`.', example: 'memory' }),
+  resource_id: z.string().min(1).max(64).optional().openapi({ description: 'Only entries about this resource (its id, e.g. `mem_…`).', example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
+  user_id: z.string().max(30).regex(idPattern('usr'), 'must be a user id (usr_…)').optional().openapi({ description: 'Only entries made by this user (`usr_…`).', example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
+  action: name
+    .optional()
+    .openapi({
+      description:
+        'Only entries of this action: `memory.create`, `memory.batch_create`, `memory.update`, `memory.tags_add`, `memory.tag_remove`, `memory.delete`, `memory.restore`, `memory.purge`, ' +
+        '`session.create`, `session.heartbeat`, `session.end`, `session.expire`, `user.create`, `user.update`, `user.delete`, ' +
+        '`tenant.create`, `tenant.update`, `tenant.delete`, `tenant.restore`, `tenant.import`, `subscription.update`.',
+      example: 'memory.delete',
+    }),
   since: DateTimeParam.optional().openapi({ description: 'RFC 3339; entries at or after.', example: '2026-01-01T00:00:00Z' }),
   until: DateTimeParam.optional().openapi({ description: 'RFC 3339; entries strictly before.' }),
 });
@@ -95,7 +103,7 @@ auditLogs.openapi(
     tags: ['Audit logs'],
     summary: 'Get an audit log entry',
     description: 'One entry of the tenant\'s audit trail. Owners and admins only.',
-    request: { params: z.object({ id: z.string().max(30).regex(idPattern('aud'), 'must be an audit log id (aud_…)').openapi({ param: { name: 'id', in: 'path' } }) }) },
+    request: { params: z.object({ id: z.string().max(30).regex(idPattern('aud'), 'must be an audit log id (aud_…)').openapi({ param: { name: 'id', in: 'path' }, description: 'The audit log entry id (`aud_…`).', example: 'aud_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }) }) },
     responses: { 200: { description: 'The entry.', content: { 'application/json': { schema: AuditLogSchema } } }, ...problemResponses(400, 404) },
   }),
   async (c) => {

@@ -206,9 +206,9 @@ export const SearchQuerySchema = PageQuerySchema.extend({
   ...FilterFields,
 });
 
-export const MemoryPathSchema = z.object({ id: MemoryIdSchema.openapi({ param: { name: 'id', in: 'path' } }) });
+export const MemoryPathSchema = z.object({ id: MemoryIdSchema.openapi({ param: { name: 'id', in: 'path' }, description: 'The memory id (`mem_…`).' }) });
 export const TagPathSchema = z.object({
-  id: MemoryIdSchema.openapi({ param: { name: 'id', in: 'path' } }),
+  id: MemoryIdSchema.openapi({ param: { name: 'id', in: 'path' }, description: 'The memory id (`mem_…`).' }),
   tag: TagSchema.openapi({ param: { name: 'tag', in: 'path' }, description: 'The tag, URL-encoded.' }),
 });
 

@@ -50,7 +50,7 @@ export const SessionIdParamSchema = z.object({
     .string()
     .max(30)
     .regex(idPattern('ses'), 'must be a session id (ses_…)')
-    .openapi({ param: { name: 'id', in: 'path' }, example: example.id }),
+    .openapi({ param: { name: 'id', in: 'path' }, description: 'The session id (`ses_…`).', example: example.id }),
 });
 
 export const ListSessionsQuerySchema = PageQuerySchema.extend({

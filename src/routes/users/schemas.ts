@@ -59,7 +59,7 @@ export const UpdateUserSchema = z
   .openapi('UpdateUser', { example: { role: 'admin' } });
 
 export const UserIdParams = z.object({
-  id: z.string().max(30).regex(idPattern('usr'), 'not a user id').openapi({ param: { name: 'id', in: 'path' }, example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
+  id: z.string().max(30).regex(idPattern('usr'), 'not a user id').openapi({ param: { name: 'id', in: 'path' }, description: 'The user id (`usr_…`).', example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
 });
 
 export const IfMatchHeaders = z.object({
