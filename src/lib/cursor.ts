@@ -1,9 +1,11 @@
 import type { Env } from '../env';
 import { ApiError } from './problem';
 
-// Opaque, tamper-evident pagination cursors: base64url(JSON payload) + "." + HMAC-SHA256.
+// Opaque, tamper-evident pagination cursors: base64url(JSON position) + "." + HMAC-SHA256.
 // A cursor is bound to its query ("binding": caller subject + operation + canonical filters), so
-// a cursor forged, edited, or taken from another caller or another query is a 400.
+// a cursor forged, edited, or taken from another caller or another query is a 400. The binding is
+// signed, not carried: a cursor's size does not grow with the query (a 1,000-character search or
+// 20 long tag filters would otherwise make cursors longer than the 2,048 characters `cursor` accepts).
 
 const keys = new Map<string, Promise<CryptoKey>>();
 
@@ -32,10 +34,13 @@ export function cursorBinding(sub: string, operation: string, filters: Record<st
   return JSON.stringify([sub, operation, canonical]);
 }
 
+/** What the HMAC covers: the binding and the encoded position (JSON text never holds a raw newline). */
+const signed = (binding: string, payloadPart: string) => new TextEncoder().encode(`${binding}\n${payloadPart}`);
+
 export async function encodeCursor(env: Env, binding: string, position: unknown[]): Promise<string> {
-  const payload = new TextEncoder().encode(JSON.stringify({ b: binding, p: position }));
-  const sig = new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(env), payload));
-  return `${b64url(payload)}.${b64url(sig)}`;
+  const payloadPart = b64url(new TextEncoder().encode(JSON.stringify({ p: position })));
+  const sig = new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(env), signed(binding, payloadPart)));
+  return `${payloadPart}.${b64url(sig)}`;
 }
 
 /** Returns the position stored in the cursor, or throws 400 invalid_cursor. */
@@ -52,8 +57,8 @@ export async function decodeCursor(env: Env, binding: string, cursor: string): P
   } catch {
     throw invalid;
   }
-  if (!(await crypto.subtle.verify('HMAC', await hmacKey(env), sig, payload))) throw invalid;
-  const parsed = JSON.parse(new TextDecoder().decode(payload)) as { b?: unknown; p?: unknown };
-  if (parsed.b !== binding || !Array.isArray(parsed.p)) throw invalid;
+  if (!(await crypto.subtle.verify('HMAC', await hmacKey(env), sig, signed(binding, payloadPart)))) throw invalid;
+  const parsed = JSON.parse(new TextDecoder().decode(payload)) as { p?: unknown };
+  if (!Array.isArray(parsed.p)) throw invalid;
   return parsed.p;
 }

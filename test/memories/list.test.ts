@@ -92,4 +92,13 @@ describe('listing memories', () => {
     const seen = await walk('/v1/memories?tag=odd&limit=4', w.tokens.owner);
     expect(seen.sort()).toEqual(want.sort());
   });
+
+  it('long filters still page: every next_cursor fits the declared 2,048 characters and is accepted', async () => {
+    const w = await world();
+    const want = (await Promise.all(Array.from({ length: 5 }, (_, i) => createMemory(w.tokens.owner, { content: `l${i}`, tags: ['wanted'] })))).map((m) => m.id);
+    // 19 more long tags (64 characters each) that match nothing: the query is long, the result is not.
+    const longTags = Array.from({ length: 19 }, (_, i) => `${'標'.repeat(60)}${String(i).padStart(4, '0')}`);
+    const seen = await walk(`/v1/memories?limit=2&any_tag=wanted&${longTags.map((t) => `any_tag=${encodeURIComponent(t)}`).join('&')}`, w.tokens.owner);
+    expect(seen.sort()).toEqual(want.sort());
+  });
 });

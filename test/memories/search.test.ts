@@ -46,6 +46,25 @@ describe('search', () => {
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
   });
 
+  it('a long query still pages: every next_cursor fits the declared 2,048 characters and is accepted', async () => {
+    const w = await world();
+    await call('/v1/memories/batch', { method: 'POST', token: w.tokens.owner, json: { memories: Array.from({ length: 7 }, (_, i) => ({ content: `needle ${i}` })) } });
+    // 905 characters (within the 1,000 allowed), 2,705 bytes of UTF-8.
+    const q = encodeURIComponent(`needle ${'日本'.repeat(449)}`);
+    const all: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await search(`q=${q}&match=any&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, w.tokens.owner);
+      expect(res.status, await res.clone().text()).toBe(200);
+      const page = asSearchPage(await res.json());
+      all.push(...page.data.map((h) => h.id));
+      cursor = page.next_cursor;
+    } while (cursor && ++pages < 10);
+    expect(all).toHaveLength(7);
+    expect(new Set(all).size).toBe(7);
+  });
+
   it('syntax=fts: AND / OR / NOT, phrases, prefixes, parentheses', async () => {
     const w = await world();
     const t = w.tokens.owner;
