@@ -72,7 +72,7 @@ export function ftsSyntaxQuery(tenantId: string, text: string): { match: string;
       return `(${inner})`;
     }
     if (lx.kind !== 'term') return fail(`${lx.kind === ')' ? 'A closing parenthesis' : lx.kind} is not allowed here.`);
-    if (lx.tokens.length === 0) fail(`The term ${JSON.stringify(lx.text.slice(0, 40))} has no letters or digits.`);
+    if (lx.tokens.length === 0) fail(`The term ${JSON.stringify(Array.from(lx.text).slice(0, 40).join(''))} has no letters or digits.`);
     if ((terms += lx.tokens.length) > MAX_TERMS) fail(`The query has more than ${MAX_TERMS} terms.`);
     tokens.push(...lx.tokens);
     if (lx.prefix) prefixes.push(lx.tokens.at(-1)!);
@@ -129,7 +129,9 @@ export function snippet(content: string, tokens: readonly string[], prefixes: re
   let start = first ? Math.max(0, first.index - 60) : 0;
   // Start on a word boundary.
   if (start > 0) start = words.find((w) => w.index >= start)?.index ?? start;
-  const end = Math.min(content.length, start + SNIPPET_CHARS);
+  let end = Math.min(content.length, start + SNIPPET_CHARS);
+  // Never end between the two halves of a surrogate pair (a lone surrogate is not valid UTF-8).
+  if (end < content.length && /[\ud800-\udbff]/.test(content[end - 1]!)) end--;
   let out = start > 0 ? '…' : '';
   let at = start;
   for (const w of words) {

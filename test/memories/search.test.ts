@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { setPlan } from '../helpers/fixtures';
 import { asSearchPage, call, createMemory, d1Stats, expectProblem, world } from './helpers';
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const search = (qs: string, token: string) => call(`/v1/memories/search?${qs}`, { token });
 const ids = async (res: Response) => {
   expect(res.status, await res.clone().text()).toBe(200);
@@ -63,6 +64,27 @@ describe('search', () => {
     } while (cursor && ++pages < 10);
     expect(all).toHaveLength(7);
     expect(new Set(all).size).toBe(7);
+  });
+
+  it('the snippet is HTML-escaped and never cuts an emoji in half (no lone surrogate)', async () => {
+    const w = await world();
+    // 11 UTF-16 units, then emoji (2 each): the 200-unit window ends inside a surrogate pair.
+    const m = await createMemory(w.tokens.owner, { content: `snipcut <b>${'😀'.repeat(200)}` });
+    const hit = asSearchPage(await (await search('q=snipcut', w.tokens.owner)).json()).data.find((h) => h.id === m.id)!;
+    expect(hit.snippet.startsWith('<mark>snipcut</mark> &#60;b&#62;😀')).toBe(true);
+    expect(hit.snippet.endsWith('😀…')).toBe(true);
+    expect(hit.snippet).not.toMatch(LONE_SURROGATE);
+  });
+
+  it('an fts syntax error quoting the term never cuts an emoji in half', async () => {
+    const w = await world();
+    const problem = await expectProblem(await search(`syntax=fts&q=${encodeURIComponent(`!${'😀'.repeat(30)}`)}`, w.tokens.owner), 400, 'invalid_query');
+    expect(problem.detail).toContain('!😀😀');
+    // Neither a lone surrogate nor its JSON escape (what JSON.stringify makes of one) in the text.
+    for (const text of [problem.detail, JSON.stringify(problem.errors)]) {
+      expect(text).not.toMatch(LONE_SURROGATE);
+      expect(text).not.toMatch(/\\ud[89a-f]/i);
+    }
   });
 
   it('syntax=fts: AND / OR / NOT, phrases, prefixes, parentheses', async () => {
