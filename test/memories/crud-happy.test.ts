@@ -22,6 +22,12 @@ describe('memories CRUD: happy path', () => {
     expect(await same.text()).toBe('');
     const stale = await call(`/v1/memories/${m.id}`, { token: w.tokens.owner, headers: { 'if-none-match': `"${m.id}-v0"` } });
     expect(stale.status).toBe(200);
+    // RFC 9110 §13.1.2: `*` matches any current representation; a list matches if any member does.
+    const any = await call(`/v1/memories/${m.id}`, { token: w.tokens.owner, headers: { 'if-none-match': '*' } });
+    expect(any.status).toBe(304);
+    expect(any.headers.get('etag')).toBe(`"${m.id}-v1"`);
+    const list = await call(`/v1/memories/${m.id}`, { token: w.tokens.owner, headers: { 'if-none-match': `"${m.id}-v0", W/"${m.id}-v1"` } });
+    expect(list.status).toBe(304);
   });
 
   it('stores every field, de-duplicates tags and returns the embedding only on request', async () => {

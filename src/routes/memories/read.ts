@@ -152,7 +152,7 @@ readRoutes.openapi(
     const etag = etagOf(row);
     c.header('ETag', etag);
     const held = c.req.valid('header')['If-None-Match'];
-    if (held && held.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return c.body(null, 304);
+    if (held && (held.trim() === '*' || held.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))) return c.body(null, 304);
     return c.json(toMemory(row, embedding), 200);
   },
 );
