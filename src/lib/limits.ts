@@ -30,8 +30,8 @@ export const TENANT_RETENTION_MS = 30 * 24 * 3600 * 1000;
 export const SESSION_IDLE_TIMEOUT_MINUTES_DEFAULT = 60;
 /** metadata of a session, as JSON text. */
 export const SESSION_METADATA_MAX_BYTES = 16 * 1024;
-/** Nesting of a session's metadata (as for memory metadata): deeper JSON than SQLite's limit used to fail its CHECK. */
-export const SESSION_METADATA_MAX_DEPTH = 20;
+/** Nesting of memory and session metadata: SQLite's JSON functions refuse ~1,000 levels, which would fail the json_valid CHECK as a 500. */
+export const METADATA_MAX_DEPTH = 20;
 
 /** The idle timeout from the SESSION_IDLE_TIMEOUT_MINUTES var (1 min – 7 days), else the default. */
 export function sessionIdleTimeoutMs(configured: string | undefined): number {

@@ -10,8 +10,10 @@ import {
   MEMORY_SOURCE_MAX,
   MEMORY_TAG_MAX_CHARS,
   MEMORY_TAGS_MAX,
+  METADATA_MAX_DEPTH,
   SEARCH_QUERY_MAX,
 } from '../../lib/limits';
+import { nestsDeeperThan } from '../../lib/json-depth';
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
 import { fromIso } from '../../lib/time';
 
@@ -42,19 +44,12 @@ const ScopeSchema = z.enum(['private', 'session', 'global']).openapi({
   description: '`private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant.',
 });
 
-const MAX_JSON_DEPTH = 20;
-function jsonDepth(v: unknown, depth = 0): number {
-  if (depth > MAX_JSON_DEPTH) return depth;
-  if (Array.isArray(v)) return Math.max(depth + 1, ...v.map((x) => jsonDepth(x, depth + 1)));
-  if (v && typeof v === 'object') return Math.max(depth + 1, ...Object.values(v).map((x) => jsonDepth(x, depth + 1)));
-  return depth;
-}
 const MetadataSchema = z
   .record(z.string(), z.unknown())
   .refine((m) => new TextEncoder().encode(JSON.stringify(m)).length <= MEMORY_METADATA_MAX_BYTES, `must serialize to at most ${MEMORY_METADATA_MAX_BYTES} bytes of JSON`)
-  .refine((m) => jsonDepth(m) <= MAX_JSON_DEPTH, `must not nest deeper than ${MAX_JSON_DEPTH} levels`)
+  .refine((m) => !nestsDeeperThan(m, METADATA_MAX_DEPTH), `must not nest deeper than ${METADATA_MAX_DEPTH} levels`)
   .openapi({
-    description: `Any JSON object, at most ${MEMORY_METADATA_MAX_BYTES} bytes serialized and ${MAX_JSON_DEPTH} levels deep. Filter on top-level keys with \`metadata.<key>=<value>\`.`,
+    description: `Any JSON object, at most ${MEMORY_METADATA_MAX_BYTES} bytes serialized and ${METADATA_MAX_DEPTH} levels deep. Filter on top-level keys with \`metadata.<key>=<value>\`.`,
     example: { app: 'support-bot', priority: 2 },
   });
 

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { idPattern } from '../../lib/ids';
 import { nestsDeeperThan } from '../../lib/json-depth';
-import { SESSION_METADATA_MAX_BYTES, SESSION_METADATA_MAX_DEPTH } from '../../lib/limits';
+import { SESSION_METADATA_MAX_BYTES, METADATA_MAX_DEPTH } from '../../lib/limits';
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
 
 const example = {
@@ -36,11 +36,11 @@ export const CreateSessionSchema = z
     metadata: z
       .record(z.string(), z.unknown())
       .default({})
-      .refine((m) => !nestsDeeperThan(m, SESSION_METADATA_MAX_DEPTH), { message: `metadata must not nest deeper than ${SESSION_METADATA_MAX_DEPTH} levels`, abort: true })
+      .refine((m) => !nestsDeeperThan(m, METADATA_MAX_DEPTH), { message: `metadata must not nest deeper than ${METADATA_MAX_DEPTH} levels`, abort: true })
       .refine((m) => new TextEncoder().encode(JSON.stringify(m)).length <= SESSION_METADATA_MAX_BYTES, {
         message: `metadata must be at most ${SESSION_METADATA_MAX_BYTES} bytes as JSON`,
       })
-      .openapi({ description: `Free-form JSON object (at most ${SESSION_METADATA_MAX_BYTES} bytes as JSON and ${SESSION_METADATA_MAX_DEPTH} levels deep).`, example: { client_version: '1.4.2' } }),
+      .openapi({ description: `Free-form JSON object (at most ${SESSION_METADATA_MAX_BYTES} bytes as JSON and ${METADATA_MAX_DEPTH} levels deep).`, example: { client_version: '1.4.2' } }),
   })
   .strict()
   .openapi('CreateSession');
