@@ -7,7 +7,7 @@ import type { AppEnv } from '../env';
 
 const ALLOW_METHODS = 'GET, POST, PUT, PATCH, DELETE';
 const ALLOW_HEADERS = 'Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-Id';
-const EXPOSE_HEADERS = 'ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Server-Timing';
+const EXPOSE_HEADERS = 'ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Server-Timing, Idempotent-Replayed, Content-Disposition';
 const PREFLIGHT_MAX_AGE = '600';
 
 const parsed = new Map<string, Set<string>>();

@@ -80,7 +80,7 @@ describe('CORS', () => {
     const res = await app.request('/v1/me', { headers: { origin: 'https://app.example', authorization: `Bearer ${await owner.token()}` } }, withCors);
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
-    expect(res.headers.get('access-control-expose-headers')).toMatch(/RateLimit.*X-Request-Id/);
+    expect(res.headers.get('access-control-expose-headers')).toMatch(/RateLimit.*X-Request-Id.*Idempotent-Replayed, Content-Disposition/);
     expect(res.headers.get('vary')).toContain('Origin');
 
     for (const origin of ['https://evil.example', 'https://app.example.evil.example', 'http://app.example', 'null']) {

@@ -60,7 +60,7 @@ provisioning.openapi(
     } catch (err) {
       // users_auth0_id_live: one live user per identity. The batch is one transaction, so nothing was written.
       if (/UNIQUE constraint failed: users\.auth0_id/.test(String(err))) {
-        throw new ApiError(409, 'already_provisioned', 'This identity already has a user in a tenant, so it cannot provision another; GET /v1/me shows it.');
+        throw new ApiError(409, 'already_provisioned', 'This identity already has a user in a tenant, so it cannot provision another: GET /v1/me shows it, or, if that tenant was deleted, its owner can restore it (POST /v1/tenant/restore) until it is purged.');
       }
       throw err;
     }
