@@ -242,6 +242,27 @@ describe('POST /v1/import', () => {
     expect(await count('SELECT count(*) AS n FROM memories WHERE tenant_id = ?1', dst.tenant.id)).toBe(0);
   });
 
+  it('holds import lines to the API limits on metadata: 20 levels deep, 16 KiB for a session', async () => {
+    const dst = await createTenant();
+    const token = await dst.owner.token();
+    const at = '2026-01-05T09:30:00.000Z';
+    const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
+    const memory = (metadata: unknown) =>
+      JSON.stringify({ type: 'memory', data: { id: newId('mem'), user_id: null, session_id: null, content: 'deep', tags: [], metadata, importance: 5, access_scope: 'global', source: null, embedding: null, version: 1, created_at: at, updated_at: at, deleted_at: null } });
+    const session = (metadata: unknown) =>
+      JSON.stringify({ type: 'session', data: { id: newId('ses'), user_id: dst.owner.id, mcp_client_id: 'c', metadata, created_at: at, last_activity_at: at, expired_at: at } });
+    const body = [
+      memory({ x: nested(20) }), // 21 levels: the API refuses it (422), so must the import
+      session({ big: 'x'.repeat(17 * 1024) }), // over the API's 16 KiB for session metadata
+      memory({ x: nested(19) }), // 20 levels: fine
+    ].join('\n');
+    const problem = await expectProblem(await importChunk(token, body), 422, 'import_invalid');
+    expect(problem.errors!.map((e) => e.path)).toEqual(['line 1.data.metadata', 'line 2.data.metadata']);
+    const dry = await expectBody(await importChunk(token, body, true), 200, ImportReportSchema);
+    expect(dry).toMatchObject({ valid: false, errors: problem.errors });
+    expect(await count('SELECT count(*) AS n FROM memories WHERE tenant_id = ?1', dst.tenant.id)).toBe(0);
+  });
+
   it('refuses a chunk that repeats an id (422 naming the repeat): the dry run must not promise rows the import then drops', async () => {
     const dst = await createTenant();
     const token = await dst.owner.token();
