@@ -6,6 +6,8 @@
 // withCaller(); the CTE `caller(user_id, tenant_id, role)` is then the tenant scope. A statement
 // run for an unknown or deleted subject sees an empty `caller` and so reads and writes nothing.
 
+import type { UserRow } from './users';
+
 export const CALLER_CTE = `caller AS (
   SELECT u.id AS user_id, u.tenant_id, u.role
   FROM users u JOIN tenants t ON t.id = u.tenant_id
@@ -16,16 +18,9 @@ export const withCaller = (sql: string): string => `WITH ${CALLER_CTE}\n${sql}`;
 
 export type Role = 'owner' | 'admin' | 'member';
 
-export interface CallerRow {
+/** The caller's user (as `user_id`) with its tenant's fields. */
+export interface CallerRow extends Omit<UserRow, 'id' | 'deleted_at'> {
   user_id: string;
-  tenant_id: string;
-  auth0_id: string;
-  email: string;
-  name: string | null;
-  role: Role;
-  kind: 'person' | 'service';
-  created_at: number;
-  updated_at: number;
   tenant_name: string;
   tenant_plan: 'free' | 'pro' | 'team';
   tenant_memory_count: number;
