@@ -4,19 +4,13 @@
 import { z } from '@hono/zod-openapi';
 import { EXPORT_FORMAT, EXPORT_VERSION } from '../../db/export';
 import { idPattern } from '../../lib/ids';
-import { IMPORT_MAX_LINES, MAX_BODY_BYTES, MEMORY_CONTENT_MAX, MEMORY_EMBEDDING_MAX_DIMENSIONS, MEMORY_METADATA_MAX_BYTES, MEMORY_SOURCE_MAX, MEMORY_TAG_MAX_CHARS, MEMORY_TAGS_MAX, METADATA_MAX_DEPTH, SESSION_METADATA_MAX_BYTES } from '../../lib/limits';
-import { nestsDeeperThan } from '../../lib/json-depth';
+import { IMPORT_MAX_LINES, MAX_BODY_BYTES, MEMORY_CONTENT_MAX, MEMORY_EMBEDDING_MAX_DIMENSIONS, MEMORY_METADATA_MAX_BYTES, MEMORY_SOURCE_MAX, MEMORY_TAG_MAX_CHARS, MEMORY_TAGS_MAX, SESSION_METADATA_MAX_BYTES } from '../../lib/limits';
+import { metadataSchema } from '../../lib/schemas';
 import { fromIso } from '../../lib/time';
 
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 const count = z.number().int().min(0).max(MAX_INT);
 const time = z.string().max(40).refine((v) => fromIso(v) !== undefined, 'must be an RFC 3339 timestamp');
-/** Metadata as the API accepts it: a JSON object within its byte size and METADATA_MAX_DEPTH. */
-const jsonObject = (maxBytes: number) =>
-  z
-    .record(z.string(), z.unknown())
-    .refine((v) => new TextEncoder().encode(JSON.stringify(v)).length <= maxBytes, `must be at most ${maxBytes} bytes as JSON`)
-    .refine((v) => !nestsDeeperThan(v, METADATA_MAX_DEPTH), `must not nest deeper than ${METADATA_MAX_DEPTH} levels`);
 const id = (prefix: Parameters<typeof idPattern>[0]) => z.string().max(30).regex(idPattern(prefix), `must be an id ${prefix}_…`);
 const text = (min: number, max: number) => z.string().min(min).max(max);
 
@@ -74,7 +68,7 @@ export const ExportSessionLineSchema = z
         id: id('ses'),
         user_id: id('usr'),
         mcp_client_id: text(1, 200),
-        metadata: jsonObject(SESSION_METADATA_MAX_BYTES),
+        metadata: metadataSchema(SESSION_METADATA_MAX_BYTES),
         created_at: time,
         last_activity_at: time,
         expired_at: time.nullable(),
@@ -93,7 +87,7 @@ export const ExportMemoryLineSchema = z
         session_id: id('ses').nullable(),
         content: text(1, MEMORY_CONTENT_MAX),
         tags: z.array(text(1, MEMORY_TAG_MAX_CHARS)).max(MEMORY_TAGS_MAX),
-        metadata: jsonObject(MEMORY_METADATA_MAX_BYTES),
+        metadata: metadataSchema(MEMORY_METADATA_MAX_BYTES),
         importance: z.number().int().min(1).max(10),
         access_scope: z.enum(['private', 'session', 'global']),
         source: text(1, MEMORY_SOURCE_MAX).nullable(),

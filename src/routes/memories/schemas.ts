@@ -13,8 +13,8 @@ import {
   METADATA_MAX_DEPTH,
   SEARCH_QUERY_MAX,
 } from '../../lib/limits';
-import { nestsDeeperThan } from '../../lib/json-depth';
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
+import { metadataSchema } from '../../lib/schemas';
 import { fromIso } from '../../lib/time';
 
 export const MemoryIdSchema = z.string().max(30).regex(idPattern('mem'), 'must be a memory id (mem_…)').openapi({ example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' });
@@ -44,14 +44,10 @@ const ScopeSchema = z.enum(['private', 'session', 'global']).openapi({
   description: '`private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant.',
 });
 
-const MetadataSchema = z
-  .record(z.string(), z.unknown())
-  .refine((m) => new TextEncoder().encode(JSON.stringify(m)).length <= MEMORY_METADATA_MAX_BYTES, `must serialize to at most ${MEMORY_METADATA_MAX_BYTES} bytes of JSON`)
-  .refine((m) => !nestsDeeperThan(m, METADATA_MAX_DEPTH), `must not nest deeper than ${METADATA_MAX_DEPTH} levels`)
-  .openapi({
-    description: `Any JSON object, at most ${MEMORY_METADATA_MAX_BYTES} bytes serialized and ${METADATA_MAX_DEPTH} levels deep. Filter on top-level keys with \`metadata.<key>=<value>\`.`,
-    example: { app: 'support-bot', priority: 2 },
-  });
+const MetadataSchema = metadataSchema(MEMORY_METADATA_MAX_BYTES).openapi({
+  description: `Any JSON object, at most ${MEMORY_METADATA_MAX_BYTES} bytes serialized and ${METADATA_MAX_DEPTH} levels deep. Filter on top-level keys with \`metadata.<key>=<value>\`.`,
+  example: { app: 'support-bot', priority: 2 },
+});
 
 const ContentSchema = storable(z.string().min(1).max(MEMORY_CONTENT_MAX)).openapi({ description: `1–${MEMORY_CONTENT_MAX} characters.`, example: 'The user prefers dark mode and metric units.' });
 const ImportanceSchema = z.number().int().min(1).max(10).openapi({ description: '1 (trivia) to 10 (critical).', example: 7 });

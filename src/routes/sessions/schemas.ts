@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { idPattern } from '../../lib/ids';
-import { nestsDeeperThan } from '../../lib/json-depth';
 import { SESSION_METADATA_MAX_BYTES, METADATA_MAX_DEPTH } from '../../lib/limits';
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
+import { metadataSchema } from '../../lib/schemas';
 
 const example = {
   id: 'ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3',
@@ -33,13 +33,8 @@ export const SessionPageSchema = pageSchema(SessionSchema, 'SessionPage');
 export const CreateSessionSchema = z
   .object({
     mcp_client_id: z.string().trim().min(1).max(200).openapi({ description: 'Identifies the MCP client (1–200 characters).', example: 'claude-desktop' }),
-    metadata: z
-      .record(z.string(), z.unknown())
+    metadata: metadataSchema(SESSION_METADATA_MAX_BYTES)
       .default({})
-      .refine((m) => !nestsDeeperThan(m, METADATA_MAX_DEPTH), { message: `metadata must not nest deeper than ${METADATA_MAX_DEPTH} levels`, abort: true })
-      .refine((m) => new TextEncoder().encode(JSON.stringify(m)).length <= SESSION_METADATA_MAX_BYTES, {
-        message: `metadata must be at most ${SESSION_METADATA_MAX_BYTES} bytes as JSON`,
-      })
       .openapi({ description: `Free-form JSON object (at most ${SESSION_METADATA_MAX_BYTES} bytes as JSON and ${METADATA_MAX_DEPTH} levels deep).`, example: { client_version: '1.4.2' } }),
   })
   .strict()
