@@ -62,16 +62,25 @@ export function auditStatement(
  */
 export function auditInsertSql(
   b: Binder,
-  a: { action: string; resourceType: string; resourceIdSql: string; oldSql: string; newSql: string },
+  a: { action: string; resourceType: string; resourceIdSql: string; oldSql: string; newSql: string; idSql?: string },
   meta: RequestMeta,
   now: number,
   from: string,
 ): string {
   return `INSERT INTO audit_logs (id, tenant_id, user_id, action, resource_type, resource_id, old_values, new_values, ip, user_agent, request_id, created_at)
-    SELECT ${b.bind(newId('aud', now))}, c.tenant_id, c.user_id, ${b.bind(a.action)}, ${b.bind(a.resourceType)}, ${a.resourceIdSql}, ${a.oldSql}, ${a.newSql},
+    SELECT ${a.idSql ?? b.bind(newId('aud', now))}, c.tenant_id, c.user_id, ${b.bind(a.action)}, ${b.bind(a.resourceType)}, ${a.resourceIdSql}, ${a.oldSql}, ${a.newSql},
            ${b.bind(meta.ip)}, ${b.bind(meta.userAgent?.slice(0, 512) ?? null)}, ${b.bind(meta.requestId)}, ${b.bind(now)}
     FROM ${from}`;
 }
+
+/** The ULID time part of an audit id made at `now`, for perRowAuditIdSql. */
+export const auditIdTimePart = (now: number) => newId('aud', now).slice(4, 14);
+
+/**
+ * An id per row for an INSERT … SELECT that writes several audit rows (`idSql` above): the time
+ * part (`timePartSql`, the bound auditIdTimePart) and 16 random hex digits.
+ */
+export const perRowAuditIdSql = (timePartSql: string) => `'aud_' || ${timePartSql} || upper(hex(randomblob(8)))`;
 
 // ---------------------------------------------------------------- reads (GET /v1/audit-logs)
 

@@ -4,7 +4,7 @@
 import { newId } from '../lib/ids';
 import { planLimitSql } from '../lib/plans';
 import { toIso } from '../lib/time';
-import { auditStatement, type RequestMeta } from './audit';
+import { auditIdTimePart, auditInsertSql, auditStatement, perRowAuditIdSql, type RequestMeta } from './audit';
 import { Binder, prepared } from './binder';
 import { withCaller } from './caller';
 import { idempotencyLookup, idempotencyStore, keyIsFreshSql, type IdempotencyKey } from './idempotency';
@@ -154,11 +154,11 @@ export function expireIdleSessionsStatements(db: D1Database, cutoff: number, now
     db
       .prepare(
         `INSERT INTO audit_logs (id, tenant_id, user_id, action, resource_type, resource_id, old_values, new_values, created_at)
-         SELECT 'aud_' || ?3 || upper(hex(randomblob(8))), s.tenant_id, NULL, 'session.expire', 'session', s.id, NULL,
+         SELECT ${perRowAuditIdSql('?3')}, s.tenant_id, NULL, 'session.expire', 'session', s.id, NULL,
                 json_object('reason', 'idle_timeout', 'user_id', s.user_id), ?4
          FROM sessions s WHERE s.id IN (${batch})`,
       )
-      .bind(cutoff, limit, newId('aud', now).slice(4, 14), now),
+      .bind(cutoff, limit, auditIdTimePart(now), now),
     db.prepare(`UPDATE sessions SET expired_at = ?3 WHERE id IN (${batch})`).bind(cutoff, limit, now),
   ];
 }
@@ -174,11 +174,15 @@ export function endUserSessionsStatements(db: D1Database, sub: string, userId: s
   const audit = prepared(
     db,
     a,
-    withCaller(`INSERT INTO audit_logs (id, tenant_id, user_id, action, resource_type, resource_id, old_values, new_values, ip, user_agent, request_id, created_at)
-      SELECT 'aud_' || ${a.bind(newId('aud', now).slice(4, 14))} || upper(hex(randomblob(8))), c.tenant_id, c.user_id, 'session.end', 'session', s.id, NULL,
-             json_object('reason', 'user_removed'), ${a.bind(meta.ip)}, ${a.bind(meta.userAgent?.slice(0, 512) ?? null)}, ${a.bind(meta.requestId)}, ${a.bind(now)}
-      FROM caller c JOIN sessions s ON s.tenant_id = c.tenant_id AND s.user_id = ${a.bind(userId)} AND s.expired_at IS NULL
-      WHERE ${guard(a)}`),
+    withCaller(
+      auditInsertSql(
+        a,
+        { action: 'session.end', resourceType: 'session', resourceIdSql: 's.id', oldSql: 'NULL', newSql: `json_object('reason', 'user_removed')`, idSql: perRowAuditIdSql(a.bind(auditIdTimePart(now))) },
+        meta,
+        now,
+        `caller c JOIN sessions s ON s.tenant_id = c.tenant_id AND s.user_id = ${a.bind(userId)} AND s.expired_at IS NULL WHERE ${guard(a)}`,
+      ),
+    ),
   );
   const u = new Binder(sub);
   const update = prepared(
