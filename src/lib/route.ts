@@ -91,7 +91,7 @@ export function securedRoute<const R extends Omit<RouteConfig, 'security' | 'mid
     ...(hasParams ? problemResponses(400) : {}),
     ...(canSendBody ? problemResponses(413) : {}),
     ...(mediaTypeChecked ? problemResponses(415) : {}),
-    ...(hasBody ? problemResponses(400, 413, 415, 422) : {}),
+    ...(hasBody ? problemResponses(400, 422) : {}),
     ...route.responses,
   });
   return createRoute({
