@@ -32,12 +32,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface Worker {
-  baseUrl: string;
+export interface Worker extends Served {
   /** Mints an access token for `sub`, signed with the key the Worker trusts. */
   token(sub: string, scopes?: string[]): Promise<string>;
-  logs(): string;
-  stop(): Promise<void>;
 }
 
 const env = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
@@ -58,40 +55,22 @@ export async function startWorker(): Promise<Worker> {
   await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, env });
 
   const [port, inspectorPort] = [await freePort(), await freePort()];
-  let output = '';
-  const child: ChildProcess = spawn(
-    wrangler,
-    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', persist, '--env-file', envFile, '--show-interactive-dev-session=false', '--log-level', 'warn'],
-    { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const baseUrl = `http://127.0.0.1:${port}`;
-
+  let server: Served;
+  try {
+    server = await serve(
+      'wrangler dev',
+      wrangler,
+      ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', persist, '--env-file', envFile, '--show-interactive-dev-session=false', '--log-level', 'warn'],
+      { env, baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 90_000 },
+    );
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const stop = async () => {
-    if (child.exitCode === null && child.pid) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      try {
-        process.kill(-child.pid, 'SIGTERM'); // wrangler and the workerd it started (its own group)
-      } catch {}
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    }
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-
-  const started = Date.now();
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output}`);
-    try {
-      const res = await fetch(`${baseUrl}/health`);
-      if (res.ok) break;
-    } catch {}
-    if (Date.now() - started > 90_000) {
-      await stop();
-      throw new Error(`wrangler dev did not become healthy in 90 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
 
   const token = async (sub: string, scopes = ALL_SCOPES) =>
     new SignJWT({ scope: scopes.join(' ') })
@@ -103,5 +82,42 @@ export async function startWorker(): Promise<Worker> {
       .setExpirationTime('1h')
       .sign(privateKey as CryptoKey);
 
-  return { baseUrl, token, logs: () => output, stop };
+  return { baseUrl: server.baseUrl, token, logs: server.logs, stop };
+}
+
+/** A server process started by a test: its base URL, everything it printed, and how to stop it. */
+export interface Served {
+  baseUrl: string;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `command` in its own process group and waits until `baseUrl`/health answers 2xx (failing
+ * with its output if it exits first or takes over `timeoutMs`). stop() ends the whole group
+ * (wrangler and the workerd it starts).
+ */
+export async function serve(what: string, command: string, args: string[], opts: { env: NodeJS.ProcessEnv; baseUrl: string; timeoutMs: number }): Promise<Served> {
+  let output = '';
+  const child: ChildProcess = spawn(command, args, { cwd: root, env: opts.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const stop = async () => {
+    if (child.exitCode !== null || !child.pid) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {}
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  };
+  for (const started = Date.now(); ; ) {
+    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}):\n${output}`);
+    if (await fetch(`${opts.baseUrl}/health`).then((r) => r.ok, () => false)) break;
+    if (Date.now() - started > opts.timeoutMs) {
+      await stop();
+      throw new Error(`${what} did not serve /health in ${opts.timeoutMs / 1000} s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { baseUrl: opts.baseUrl, logs: () => output, stop };
 }

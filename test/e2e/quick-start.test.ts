@@ -2,14 +2,14 @@
 // migrations, seeds the demo tenant, prints a token and serves the API; the printed token works
 // for reads and writes; a restart keeps the data. Runs against its own local D1 (MEMORIA_STATE) on
 // free ports, so a developer's own .wrangler/state is untouched.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from './harness';
+import { freePort, serve, type Served } from './harness';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
@@ -17,39 +17,21 @@ const state = mkdtempSync(join(tmpdir(), 'memoria-quick-start-'));
 const env = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', MEMORIA_STATE: state };
 /** A response body as JSON (fetch types it `unknown`; these tests assert its shape). */
 const json = async (res: Response): Promise<any> => res.json();
-let server: { child: ChildProcess; baseUrl: string; output: () => string } | undefined;
+let server: Served | undefined;
 
 async function npmStart() {
   const [port, inspector] = [await freePort(), await freePort()];
-  let output = '';
-  const child = spawn(process.execPath, [join(root, 'scripts', 'start.mjs')], {
-    cwd: root,
+  server = await serve('npm start', process.execPath, [join(root, 'scripts', 'start.mjs')], {
     env: { ...env, PORT: String(port), INSPECTOR_PORT: String(inspector) },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    baseUrl: `http://127.0.0.1:${port}`,
+    timeoutMs: 120_000,
   });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const baseUrl = `http://127.0.0.1:${port}`;
-  for (const started = Date.now(); ; ) {
-    if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}):\n${output}`);
-    if (await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false)) break;
-    if (Date.now() - started > 120_000) throw new Error(`npm start did not serve /health in 120 s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  server = { child, baseUrl, output: () => output };
   return server;
 }
 
 async function stop() {
-  const child = server?.child;
+  await server?.stop();
   server = undefined;
-  if (!child?.pid || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  try {
-    process.kill(-child.pid, 'SIGTERM'); // start.mjs, wrangler and workerd (one process group)
-  } catch {}
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
 }
 
 afterAll(async () => {
@@ -74,10 +56,10 @@ describe('README quick start (npm start)', { timeout: 240_000 }, () => {
       `INSERT INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at) VALUES ('usr_${old}', 'ten_${old}', 'auth0|memoria-demo-owner', 'owner@demo.memoria.local', 'Demo Owner', 'owner', 'person', 1, 1);`,
     ], { cwd: root, env });
 
-    const { baseUrl, output } = await npmStart();
-    expect(output()).toContain(`docs:      ${baseUrl}/docs`);
+    const { baseUrl, logs } = await npmStart();
+    expect(logs()).toContain(`docs:      ${baseUrl}/docs`);
     token = readFileSync(join(root, '.dev', 'token.txt'), 'utf8').trim();
-    expect(output()).toContain(token);
+    expect(logs()).toContain(token);
 
     expect(await json(await fetch(`${baseUrl}/health`))).toEqual({ status: 'ok', database: 'ok' });
     const docs = await fetch(`${baseUrl}/docs`);
@@ -105,11 +87,11 @@ describe('README quick start (npm start)', { timeout: 240_000 }, () => {
     // goes to the asset router, which has no scheduled handler.
     const res = await fetch(`${server!.baseUrl}/__scheduled`);
     expect(res.status).toBe(200);
-    for (const started = Date.now(); !server!.output().includes('"event":"maintenance"'); ) {
-      if (Date.now() - started > 10_000) throw new Error(`no maintenance log line:\n${server!.output()}`);
+    for (const started = Date.now(); !server!.logs().includes('"event":"maintenance"'); ) {
+      if (Date.now() - started > 10_000) throw new Error(`no maintenance log line:\n${server!.logs()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(server!.output()).toMatch(/"event":"maintenance".*"complete":true/);
+    expect(server!.logs()).toMatch(/"event":"maintenance".*"complete":true/);
   });
 
   it('keeps the data across a restart and does not seed twice', async () => {
