@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
+export const root = fileURLToPath(new URL('../..', import.meta.url));
+export const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
 const run = promisify(execFile);
 
 export const ISSUER = 'https://memoria-e2e.eu.auth0.com/';
@@ -37,7 +37,8 @@ export interface Worker extends Served {
   token(sub: string, scopes?: string[]): Promise<string>;
 }
 
-const env = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
+/** wrangler without prompts, metrics or colours. */
+export const env = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
 
 export async function startWorker(): Promise<Worker> {
   const dir = mkdtempSync(join(tmpdir(), 'memoria-e2e-'));

@@ -6,15 +6,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, serve, type Served } from './harness';
+import { env as wranglerEnv, freePort, root, serve, wrangler, type Served } from './harness';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
 const state = mkdtempSync(join(tmpdir(), 'memoria-quick-start-'));
-const env = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', MEMORIA_STATE: state };
+const env = { ...wranglerEnv, MEMORIA_STATE: state };
 /** A response body as JSON (fetch types it `unknown`; these tests assert its shape). */
 const json = async (res: Response): Promise<any> => res.json();
 let server: Served | undefined;
