@@ -1,7 +1,7 @@
-import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
-import { exportJWK, generateKeyPair } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { exportJWK, generateKeyPair } from 'jose';
 import { defineConfig } from 'vitest/config';
 // @ts-expect-error -- plain ESM script without types
 import { prepareAssets } from './scripts/prepare-assets.mjs';
@@ -48,7 +48,12 @@ export default defineConfig({
       {
         // Inside workerd with real D1 and the real migrations.
         plugins: [workers],
-        test: { name: 'workers', include: ['test/**/*.test.ts'], exclude: ['test/node/**', 'test/e2e/**'], setupFiles: ['./test/helpers/setup.ts'] },
+        test: {
+          name: 'workers',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/node/**', 'test/e2e/**'],
+          setupFiles: ['./test/helpers/setup.ts'],
+        },
       },
       {
         // In Node: wrangler itself, scripts, and end-to-end tests over real HTTP.

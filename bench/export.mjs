@@ -4,7 +4,7 @@
 // resident memory while streaming (an upper bound: the local D1's SQLite pages live in the same
 // process). Usage:  node bench/export.mjs [--memories 100000] [--port 8871]
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mintDevToken, root } from '../scripts/dev-auth.mjs';
 import { prepareAssets } from '../scripts/prepare-assets.mjs';
@@ -17,7 +17,12 @@ const N = Number(arg('memories', 100_000));
 const port = Number(arg('port', 8871));
 const persist = join(root, '.wrangler', 'bench-export');
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
-const run = (args) => execFileSync(wrangler, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CI: 'true' } });
+const run = (args) =>
+  execFileSync(wrangler, args, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, CI: 'true' },
+  });
 
 const TENANT = 'ten_00000000000000000000BENC';
 const USER = 'usr_00000000000000000000BENC';
@@ -46,15 +51,19 @@ FROM n;
 mkdirSync(persist, { recursive: true });
 const seedFile = join(persist, 'seed.sql');
 writeFileSync(seedFile, seedSql);
-let t = performance.now();
+const t = performance.now();
 run(['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--file', seedFile]);
 console.log(`seeded ${N} memories in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
-const child = spawn(wrangler, ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist, '--show-interactive-dev-session=false'], {
-  cwd: root,
-  stdio: ['ignore', 'pipe', 'pipe'],
-  env: { ...process.env, CI: 'true' },
-});
+const child = spawn(
+  wrangler,
+  ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist, '--show-interactive-dev-session=false'],
+  {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CI: 'true' },
+  },
+);
 let log = '';
 child.stdout.on('data', (d) => (log += d));
 child.stderr.on('data', (d) => (log += d));
@@ -74,7 +83,11 @@ for (let i = 0; ; i++) {
 function descendants(pid) {
   const out = [];
   for (const task of readdirSync(`/proc/${pid}/task`)) {
-    const kids = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const kids = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
     for (const k of kids) out.push(k, ...descendants(k));
   }
   return out;

@@ -87,7 +87,10 @@ const TAIL_WORDS = Array.from({ length: 20_000 }, (_, i) => {
   const r = rng(1000 + i);
   return Array.from({ length: int(r, 2, 4) }, () => pick(r, SYLLABLES)).join('') + (i % 10);
 });
-const TAGS = 'work personal preference health travel finance family project meeting todo idea food music sport learning'.split(' ');
+const TAGS =
+  'work personal preference health travel finance family project meeting todo idea food music sport learning'.split(
+    ' ',
+  );
 const SOURCES = ['chat', 'import', 'api', 'mcp', null] as const;
 // Zipf over COMMON_WORDS: rank k has weight 1/(k+1).
 const zipfCdf = (() => {
@@ -114,11 +117,12 @@ function content(r: Rand): string {
   if (r() < 0.3) words.splice(int(r, 0, words.length), 0, COMMON);
   if (r() < 0.003) words.splice(int(r, 0, words.length), 0, RARE);
   const text = words.join(' ');
-  return text[0]!.toUpperCase() + text.slice(1) + '.';
+  return `${text[0]!.toUpperCase() + text.slice(1)}.`;
 }
 
 // ---------- rows ----------
-const q = (v: string | number | null) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${v.replace(/'/g, "''")}'`);
+const q = (v: string | number | null) =>
+  v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${v.replace(/'/g, "''")}'`;
 const BASE = Date.UTC(2025, 10, 1); // memories span one year from here
 const SPAN = 365 * 24 * 3600 * 1000;
 
@@ -156,8 +160,10 @@ function tenantSql(t: Tenant, label: string, r: Rand | null): string {
   ].join('\n');
 }
 
-const MEMORY_COLS = 'id, tenant_id, user_id, session_id, content, tags, metadata, importance, access_scope, source, embedding, search_doc, version, created_at, updated_at, deleted_at';
-const AUDIT_COLS = 'id, tenant_id, user_id, action, resource_type, resource_id, old_values, new_values, ip, user_agent, request_id, created_at';
+const MEMORY_COLS =
+  'id, tenant_id, user_id, session_id, content, tags, metadata, importance, access_scope, source, embedding, search_doc, version, created_at, updated_at, deleted_at';
+const AUDIT_COLS =
+  'id, tenant_id, user_id, action, resource_type, resource_id, old_values, new_values, ip, user_agent, request_id, created_at';
 
 /** One memory (and its create audit row) as SQL value tuples. */
 function memoryRows(t: Tenant, r: Rand, createdAt: number, seeded: boolean, n: number) {
@@ -172,15 +178,48 @@ function memoryRows(t: Tenant, r: Rand, createdAt: number, seeded: boolean, n: n
   const deletedAt = r() < 0.02 ? createdAt + int(r, 1, 86_400_000) : null;
   const id = seeded ? seededId('mem', createdAt, r) : randomId('mem', createdAt);
   const memory = `(${[
-    q(id), q(t.id), q(author.id), 'NULL', q(text), q(JSON.stringify(tags)), q(JSON.stringify(metadata)), importance, q(scope), q(source), 'NULL',
-    q(searchDoc(t.id, text, tags)), 1, createdAt, createdAt, deletedAt ?? 'NULL',
+    q(id),
+    q(t.id),
+    q(author.id),
+    'NULL',
+    q(text),
+    q(JSON.stringify(tags)),
+    q(JSON.stringify(metadata)),
+    importance,
+    q(scope),
+    q(source),
+    'NULL',
+    q(searchDoc(t.id, text, tags)),
+    1,
+    createdAt,
+    createdAt,
+    deletedAt ?? 'NULL',
   ].join(', ')})`;
   const auditId = seeded ? seededId('aud', createdAt, r) : randomId('aud', createdAt);
   // The shape src/db/memories.ts auditValuesOf() writes for memory.create.
-  const snapshot = { content: text, tags, metadata, importance, access_scope: scope, source, session_id: null, embedding_dimensions: null };
+  const snapshot = {
+    content: text,
+    tags,
+    metadata,
+    importance,
+    access_scope: scope,
+    source,
+    session_id: null,
+    embedding_dimensions: null,
+  };
   const audit = `(${[
-    q(auditId), q(t.id), q(author.id), "'memory.create'", "'memory'", q(id), 'NULL', q(JSON.stringify(snapshot)), "'127.0.0.1'", "'bench-generate'",
-    q(`req_${ulid(createdAt).slice(0, 10)}${String(n).padStart(16, '0')}`), createdAt,
+    q(auditId),
+    q(t.id),
+    q(author.id),
+    "'memory.create'",
+    "'memory'",
+    q(id),
+    'NULL',
+    q(JSON.stringify(snapshot)),
+    "'127.0.0.1'",
+    "'bench-generate'",
+    q(`req_${ulid(createdAt).slice(0, 10)}${String(n).padStart(16, '0')}`),
+    createdAt,
   ].join(', ')})`;
   // What the tenant's owner can see: live, and their own or global.
   const ownerSees = deletedAt === null && (author === t.users[0] || scope === 'global');
@@ -196,7 +235,6 @@ function requireSqlite() {
     process.exit(1);
   }
 }
-
 
 function progress(done: number, total: number, started: number) {
   const s = (Date.now() - started) / 1000;
@@ -215,17 +253,21 @@ async function main() {
   requireSqlite();
   const started = Date.now();
   rmSync(dir, { recursive: true, force: true });
-  execFileSync(join(root, 'node_modules', '.bin', 'wrangler'), ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', dir], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, CI: 'true' },
-  });
+  execFileSync(
+    join(root, 'node_modules', '.bin', 'wrangler'),
+    ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', dir],
+    {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, CI: 'true' },
+    },
+  );
   const file = d1File(dir);
 
   const sqlite = spawn('sqlite3', ['-bail', file], { stdio: ['pipe', 'ignore', 'inherit'] });
   const exited = new Promise<number>((resolve) => sqlite.on('exit', (code) => resolve(code ?? 1)));
   const write = async (sql: string) => {
-    if (!sqlite.stdin.write(sql + '\n')) await new Promise((resolve) => sqlite.stdin.once('drain', resolve));
+    if (!sqlite.stdin.write(`${sql}\n`)) await new Promise((resolve) => sqlite.stdin.once('drain', resolve));
   };
   // D1 enforces foreign keys; so do we, so a wrong reference fails here rather than in a request.
   await write('PRAGMA foreign_keys = ON; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144; BEGIN;');
@@ -251,14 +293,15 @@ async function main() {
   const visibleIds: string[] = [];
   const flush = async () => {
     if (memBuf.length) await write(`INSERT INTO memories (${MEMORY_COLS}) VALUES\n${memBuf.join(',\n')};`);
-    if (audBuf.length && args.audit) await write(`INSERT INTO audit_logs (${AUDIT_COLS}) VALUES\n${audBuf.join(',\n')};`);
+    if (audBuf.length && args.audit)
+      await write(`INSERT INTO audit_logs (${AUDIT_COLS}) VALUES\n${audBuf.join(',\n')};`);
     memBuf.length = 0;
     audBuf.length = 0;
   };
   let k = 0;
   let other = 0;
   for (let i = 0; i < total; i++) {
-    let row;
+    let row: ReturnType<typeof memoryRows>;
     if (k < MEASURED && i >= Math.floor((k * total) / MEASURED)) {
       row = memoryRows(measured, mr, BASE + Math.floor((k * SPAN) / MEASURED), true, i);
       measuredIds.push(row.id);
@@ -292,13 +335,15 @@ async function main() {
     tenants: Number(check('SELECT count(*) FROM tenants')),
     users: Number(check('SELECT count(*) FROM users')),
     audit_logs: Number(check('SELECT count(*) FROM audit_logs')),
-    measured_live: Number(check(`SELECT count(*) FROM memories WHERE tenant_id = ${q(measured.id)} AND deleted_at IS NULL`)),
+    measured_live: Number(
+      check(`SELECT count(*) FROM memories WHERE tenant_id = ${q(measured.id)} AND deleted_at IS NULL`),
+    ),
   };
   if (stats.memories !== total || stats.fts_docs !== stats.live || stats.memory_count_sum !== stats.live) {
     throw new Error(`inconsistent dataset: ${JSON.stringify(stats)}`);
   }
   const seconds = (Date.now() - started) / 1000;
-  const bytes = Number(check("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"));
+  const bytes = Number(check('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()'));
   const manifest = {
     dataset: name,
     generated_at: new Date().toISOString(),
@@ -319,7 +364,9 @@ async function main() {
     },
   };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
-  console.error(`${name}: ${total.toLocaleString('en')} memories, ${(bytes / 2 ** 20).toFixed(0)} MiB, ${seconds.toFixed(1)} s → ${dir}`);
+  console.error(
+    `${name}: ${total.toLocaleString('en')} memories, ${(bytes / 2 ** 20).toFixed(0)} MiB, ${seconds.toFixed(1)} s → ${dir}`,
+  );
   console.error(JSON.stringify(stats));
 }
 

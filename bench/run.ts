@@ -10,13 +10,13 @@
 // round trips, rows read and rows written (from the Server-Timing header the app sets on every
 // response) and p50/p95 latency; then compares rows_read across datasets (budget: flat within
 // 10%). Also reports the Worker bundle size from `wrangler deploy --dry-run`.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { randomBytes } from 'node:crypto';
 import { ALL_SCOPES } from '../src/auth/scopes';
 import { root } from './common';
 
@@ -47,14 +47,25 @@ interface Manifest {
   total_memories: number;
   other_tenants: number;
   per_tenant: number;
-  measured: { tenant_id: string; owner_sub: string; member_sub: string; memory_ids: string[]; visible_ids: string[]; common_word: string; rare_word: string };
+  measured: {
+    tenant_id: string;
+    owner_sub: string;
+    member_sub: string;
+    memory_ids: string[];
+    visible_ids: string[];
+    common_word: string;
+    rare_word: string;
+  };
 }
 
 // ---------- dataset + server ----------
 function ensureDataset(name: string): Manifest {
   const dir = join(benchDir, name);
   if (args.regenerate || !existsSync(join(dir, 'manifest.json'))) {
-    execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'bench', 'generate.ts'), '--dataset', name], { cwd: root, stdio: 'inherit' });
+    execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'bench', 'generate.ts'), '--dataset', name], {
+      cwd: root,
+      stdio: 'inherit',
+    });
   }
   return JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
 }
@@ -70,7 +81,12 @@ async function devAuth(): Promise<Auth> {
   const issuer = 'https://bench.memoria.local/';
   const audience = 'https://api.memoria.bench';
   return {
-    vars: [`AUTH0_JWKS:${JSON.stringify(jwks)}`, `AUTH0_ISSUER:${issuer}`, `AUTH0_AUDIENCE:${audience}`, `CURSOR_SECRET:${randomBytes(32).toString('hex')}`],
+    vars: [
+      `AUTH0_JWKS:${JSON.stringify(jwks)}`,
+      `AUTH0_ISSUER:${issuer}`,
+      `AUTH0_AUDIENCE:${audience}`,
+      `CURSOR_SECRET:${randomBytes(32).toString('hex')}`,
+    ],
     token: (sub) =>
       new SignJWT({ scope: ALL_SCOPES.join(' ') })
         .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
@@ -87,9 +103,27 @@ async function startServer(persistDir: string, auth: Auth, log: string): Promise
   const out = (await import('node:fs')).openSync(log, 'w');
   const child = spawn(
     wrangler,
-    ['dev', '--ip', '127.0.0.1', '--port', String(PORT), '--inspector-port', args['inspector-port']!, '--persist-to', persistDir,
-      '--show-interactive-dev-session=false', '--log-level', 'warn', ...auth.vars.flatMap((v) => ['--var', v])],
-    { cwd: root, stdio: ['ignore', out, out], detached: true, env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' } },
+    [
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(PORT),
+      '--inspector-port',
+      args['inspector-port']!,
+      '--persist-to',
+      persistDir,
+      '--show-interactive-dev-session=false',
+      '--log-level',
+      'warn',
+      ...auth.vars.flatMap((v) => ['--var', v]),
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', out, out],
+      detached: true,
+      env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' },
+    },
   );
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
@@ -124,7 +158,11 @@ async function send(method: string, path: string, token: string | null, body?: u
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const t0 = performance.now();
-  const res = await fetch(BASE_URL + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(BASE_URL + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   const ms = performance.now() - t0;
   const m = /round_trips=(\d+) rows_read=(\d+) rows_written=(\d+)/.exec(res.headers.get('server-timing') ?? '');
@@ -134,11 +172,20 @@ async function send(method: string, path: string, token: string | null, body?: u
   } catch {
     parsed = text;
   }
-  return { status: res.status, headers: res.headers, ms, roundTrips: m ? Number(m[1]) : NaN, rowsRead: m ? Number(m[2]) : NaN, rowsWritten: m ? Number(m[3]) : NaN, body: parsed };
+  return {
+    status: res.status,
+    headers: res.headers,
+    ms,
+    roundTrips: m ? Number(m[1]) : NaN,
+    rowsRead: m ? Number(m[2]) : NaN,
+    rowsWritten: m ? Number(m[3]) : NaN,
+    body: parsed,
+  };
 }
 
 /** The app's catch-all: the route does not exist (yet). */
-const missingRoute = (s: Sample) => (s.status === 404 && /^No route for/.test(s.body?.detail ?? '')) || s.status === 405;
+const missingRoute = (s: Sample) =>
+  (s.status === 404 && /^No route for/.test(s.body?.detail ?? '')) || s.status === 405;
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -191,7 +238,18 @@ async function measure(sc: Scenario, token: string): Promise<EndpointResult> {
       s = await send(r.method, r.path, r.auth === false ? null : token, r.body);
     }
     if (i === 0 && missingRoute(s)) {
-      return { name: sc.name, read: sc.read, status: 'missing', skipped: `route not implemented (${s.status})`, n: 0, statuses: {}, round_trips: { p50: NaN, max: NaN }, rows_read: { p50: NaN, min: NaN, max: NaN }, rows_written: { p50: NaN, max: NaN }, latency_ms: { p50: NaN, p95: NaN } };
+      return {
+        name: sc.name,
+        read: sc.read,
+        status: 'missing',
+        skipped: `route not implemented (${s.status})`,
+        n: 0,
+        statuses: {},
+        round_trips: { p50: NaN, max: NaN },
+        rows_read: { p50: NaN, min: NaN, max: NaN },
+        rows_written: { p50: NaN, max: NaN },
+        latency_ms: { p50: NaN, p95: NaN },
+      };
     }
     sc.after?.(s, i);
     if (i >= WARMUP) {
@@ -205,7 +263,10 @@ async function measure(sc: Scenario, token: string): Promise<EndpointResult> {
     name: sc.name,
     read: sc.read,
     status: bad.length ? 'unexpected-status' : 'ok',
-    note: [cut, bad.length ? `${bad.length} unexpected: ${JSON.stringify(bad[0]!.body).slice(0, 300)}` : ''].filter(Boolean).join('; ') || undefined,
+    note:
+      [cut, bad.length ? `${bad.length} unexpected: ${JSON.stringify(bad[0]!.body).slice(0, 300)}` : '']
+        .filter(Boolean)
+        .join('; ') || undefined,
     n: samples.length,
     statuses,
     round_trips: { p50: pct(col('roundTrips'), 50), max: Math.max(...col('roundTrips')) },
@@ -245,7 +306,8 @@ async function scenarios(m: Manifest, token: string): Promise<Scenario[]> {
   const auditIds: string[] = audits.status === 200 ? audits.body.data.map((a: { id: string }) => a.id) : [];
   const users = await send('GET', '/v1/users?limit=100', token);
   const userIds: string[] = users.status === 200 ? users.body.data.map((u: { id: string }) => u.id) : [];
-  const member = users.status === 200 ? users.body.data.find((u: { role: string }) => u.role === 'member')?.id : undefined;
+  const member =
+    users.status === 200 ? users.body.data.find((u: { role: string }) => u.role === 'member')?.id : undefined;
   const sessions: string[] = [];
   const session = (i: number) => sessions[i % Math.max(1, sessions.length)] ?? 'missing';
   const today = new Date().toISOString().slice(0, 10);
@@ -264,16 +326,28 @@ async function scenarios(m: Manifest, token: string): Promise<Scenario[]> {
     get('GET /v1/memories/{id}', (i) => `/v1/memories/${visible[i % visible.length]}`),
     get('GET /v1/memories (list, page 1)', () => '/v1/memories?limit=20'),
     ...(listCursor
-      ? [get('GET /v1/memories (list, page 11 via cursor)', () => `/v1/memories?limit=20&cursor=${encodeURIComponent(listCursor!)}`)]
+      ? [
+          get(
+            'GET /v1/memories (list, page 11 via cursor)',
+            () => `/v1/memories?limit=20&cursor=${encodeURIComponent(listCursor!)}`,
+          ),
+        ]
       : []),
     get('GET /v1/memories?tag=work (filtered list)', () => '/v1/memories?limit=20&tag=work'),
     get(`GET /v1/memories/search?q=${m.measured.common_word} (common word)`, () => search(m.measured.common_word)),
     ...(searchCursor
-      ? [get(`GET /v1/memories/search?q=${m.measured.common_word} (page 2 via cursor)`, () => `${search(m.measured.common_word)}&cursor=${encodeURIComponent(searchCursor)}`)]
+      ? [
+          get(
+            `GET /v1/memories/search?q=${m.measured.common_word} (page 2 via cursor)`,
+            () => `${search(m.measured.common_word)}&cursor=${encodeURIComponent(searchCursor)}`,
+          ),
+        ]
       : []),
     get(`GET /v1/memories/search?q=${m.measured.rare_word} (rare word)`, () => search(m.measured.rare_word)),
     get('GET /v1/audit-logs', () => '/v1/audit-logs?limit=20'),
-    ...(auditIds.length ? [get('GET /v1/audit-logs/{id}', (i) => `/v1/audit-logs/${auditIds[i % auditIds.length]}`)] : []),
+    ...(auditIds.length
+      ? [get('GET /v1/audit-logs/{id}', (i) => `/v1/audit-logs/${auditIds[i % auditIds.length]}`)]
+      : []),
     get('GET /v1/tenant', () => '/v1/tenant'),
     get('GET /v1/users', () => '/v1/users?limit=20'),
     ...(userIds.length ? [get('GET /v1/users/{id}', (i) => `/v1/users/${userIds[i % userIds.length]}`)] : []),
@@ -295,7 +369,11 @@ async function scenarios(m: Manifest, token: string): Promise<Scenario[]> {
       name: 'PATCH /v1/memories/{id}',
       read: false,
       ok: [200],
-      request: (i) => ({ method: 'PATCH', path: `/v1/memories/${target(i)}`, body: { content: `Updated bench memory ${i} after the ${m.measured.common_word}.`, importance: 7 } }),
+      request: (i) => ({
+        method: 'PATCH',
+        path: `/v1/memories/${target(i)}`,
+        body: { content: `Updated bench memory ${i} after the ${m.measured.common_word}.`, importance: 7 },
+      }),
     },
     {
       name: 'POST /v1/memories/{id}/tags',
@@ -331,7 +409,11 @@ async function scenarios(m: Manifest, token: string): Promise<Scenario[]> {
       name: 'POST /v1/sessions',
       read: false,
       ok: [201],
-      request: (i) => ({ method: 'POST', path: '/v1/sessions', body: { mcp_client_id: `bench-client-${i}`, metadata: { i } } }),
+      request: (i) => ({
+        method: 'POST',
+        path: '/v1/sessions',
+        body: { mcp_client_id: `bench-client-${i}`, metadata: { i } },
+      }),
       after: (s) => {
         if (s.status === 201 && s.body?.id) sessions.push(s.body.id);
       },
@@ -355,18 +437,28 @@ async function scenarios(m: Manifest, token: string): Promise<Scenario[]> {
       request: (i) => ({ method: 'PATCH', path: '/v1/tenant', body: { name: `Bench tenant ${i}` } }),
     },
     ...(member
-      ? [{
-          name: 'PATCH /v1/users/{id}',
-          read: false,
-          ok: [200],
-          request: (i: number) => ({ method: 'PATCH', path: `/v1/users/${member}`, body: { name: `Bench member ${i}` } }),
-        }]
+      ? [
+          {
+            name: 'PATCH /v1/users/{id}',
+            read: false,
+            ok: [200],
+            request: (i: number) => ({
+              method: 'PATCH',
+              path: `/v1/users/${member}`,
+              body: { name: `Bench member ${i}` },
+            }),
+          },
+        ]
       : []),
     {
       name: 'POST /v1/memories/batch (10 items)',
       read: false,
       ok: [201],
-      request: (i) => ({ method: 'POST', path: '/v1/memories/batch', body: { memories: Array.from({ length: 10 }, (_, j) => memoryBody(100_000 + i * 10 + j)) } }),
+      request: (i) => ({
+        method: 'POST',
+        path: '/v1/memories/batch',
+        body: { memories: Array.from({ length: 10 }, (_, j) => memoryBody(100_000 + i * 10 + j)) },
+      }),
     },
   ];
 }
@@ -375,7 +467,12 @@ async function scenarios(m: Manifest, token: string): Promise<Scenario[]> {
 function bundleSize(): { total_kib: number; gzip_kib: number } | { error: string } {
   const out = join(tmpdir(), `memoria-bench-dryrun-${process.pid}`);
   try {
-    const text = execFileSync(wrangler, ['deploy', '--dry-run', '--outdir', out], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+    const text = execFileSync(wrangler, ['deploy', '--dry-run', '--outdir', out], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: 'true' },
+    });
     const m = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(text);
     return m ? { total_kib: Number(m[1]), gzip_kib: Number(m[2]) } : { error: text.slice(-500) };
   } catch (err) {
@@ -400,7 +497,9 @@ function datasetTable(name: string, m: Manifest, rs: EndpointResult[]): string {
       continue;
     }
     lines.push(
-      `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.n} | ${Object.entries(r.statuses).map(([k, v]) => `${k}×${v}`).join(' ')} | ${fmt(r.round_trips.p50)} (${fmt(r.round_trips.max)}) | ` +
+      `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.n} | ${Object.entries(r.statuses)
+        .map(([k, v]) => `${k}×${v}`)
+        .join(' ')} | ${fmt(r.round_trips.p50)} (${fmt(r.round_trips.max)}) | ` +
         `${fmt(r.rows_read.p50)} [${fmt(r.rows_read.min)}–${fmt(r.rows_read.max)}] | ${fmt(r.rows_written.p50)} (${fmt(r.rows_written.max)}) | ${fmt(r.latency_ms.p50)} / ${fmt(r.latency_ms.p95)} |`,
     );
   }
@@ -422,7 +521,8 @@ function comparison(all: { name: string; results: EndpointResult[] }[]): string 
       lines.push(`| ${ra.name} | | | | | | | skipped: ${ra.skipped ?? rb?.skipped ?? 'not measured'} |`);
       continue;
     }
-    const ratio = ra.rows_read.p50 === 0 ? (rb.rows_read.p50 === 0 ? 1 : Infinity) : rb.rows_read.p50 / ra.rows_read.p50;
+    const ratio =
+      ra.rows_read.p50 === 0 ? (rb.rows_read.p50 === 0 ? 1 : Infinity) : rb.rows_read.p50 / ra.rows_read.p50;
     const problems: string[] = [];
     const isHealth = ra.name.startsWith('GET /health');
     if (!isHealth && Math.max(ra.round_trips.max, rb.round_trips.max) !== 1) problems.push('round trips ≠ 1');
@@ -431,20 +531,25 @@ function comparison(all: { name: string; results: EndpointResult[] }[]): string 
     if (ra.status !== 'ok' || rb.status !== 'ok') problems.push('unexpected statuses');
     lines.push(
       `| ${ra.name} | ${ra.round_trips.max} / ${rb.round_trips.max} | ${ra.rows_written.p50} / ${rb.rows_written.p50} | ${ra.rows_read.p50} | ${rb.rows_read.p50} | ${ratio.toFixed(2)} | ` +
-        `${ra.latency_ms.p50} → ${rb.latency_ms.p50} | ${problems.length ? '✗ ' + problems.join(', ') : '✓'} |`,
+        `${ra.latency_ms.p50} → ${rb.latency_ms.p50} | ${problems.length ? `✗ ${problems.join(', ')}` : '✓'} |`,
     );
   }
   return lines.join('\n');
 }
 
 async function main() {
-  const names = args.datasets!.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = args
+    .datasets!.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const machine = {
     nproc: cpus().length,
     cpu: cpus()[0]?.model,
     node: process.version,
-    wrangler: 'wrangler ' + execFileSync(wrangler, ['--version'], { encoding: 'utf8' }).trim(),
-    loadavg_start: loadavg().map((x) => x.toFixed(2)).join(' '),
+    wrangler: `wrangler ${execFileSync(wrangler, ['--version'], { encoding: 'utf8' }).trim()}`,
+    loadavg_start: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
   };
   const auth = await devAuth();
   const all: { name: string; manifest: Manifest; results: EndpointResult[] }[] = [];
@@ -461,7 +566,8 @@ async function main() {
     try {
       const token = await auth.token(manifest.measured.owner_sub);
       const me = await send('GET', '/v1/me', token);
-      if (me.status !== 200) throw new Error(`GET /v1/me as the measured owner → ${me.status} ${JSON.stringify(me.body)}`);
+      if (me.status !== 200)
+        throw new Error(`GET /v1/me as the measured owner → ${me.status} ${JSON.stringify(me.body)}`);
       for (const sc of await scenarios(manifest, token)) {
         if (args.only && !args.only.split(',').some((part) => sc.name.includes(part))) continue;
         const r = await measure(sc, token);
@@ -481,7 +587,12 @@ async function main() {
   const bundle = bundleSize();
   const report = {
     at: new Date().toISOString(),
-    machine: { ...machine, loadavg_end: loadavg().map((x) => x.toFixed(2)).join(' ') },
+    machine: {
+      ...machine,
+      loadavg_end: loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' '),
+    },
     requests: N,
     warmup: WARMUP,
     rate_limited_retries: rateLimited,
@@ -498,14 +609,21 @@ async function main() {
   writeFileSync(join(benchDir, `results-${stamp}.json`), JSON.stringify(report, null, 2));
   const md = [
     `Run ${report.at} — ${machine.nproc} × ${machine.cpu}, Node ${machine.node}, ${machine.wrangler}, load ${report.machine.loadavg_start} → ${report.machine.loadavg_end}; ${WARMUP} warm-up + ${N} measured sequential requests per endpoint` +
-      (rateLimited ? ` (${rateLimited} requests got 429 from the rate limit and were resent after Retry-After, unmeasured).` : '.'),
+      (rateLimited
+        ? ` (${rateLimited} requests got 429 from the rate limit and were resent after Retry-After, unmeasured).`
+        : '.'),
     '',
-    ...all.map(({ name, manifest, results }) => `${datasetTable(name, manifest, results)}\n\nGenerated in ${manifest.seconds.toFixed(0)} s, ${Math.round(manifest.db_bytes / 2 ** 20)} MiB SQLite.\n`),
+    ...all.map(
+      ({ name, manifest, results }) =>
+        `${datasetTable(name, manifest, results)}\n\nGenerated in ${manifest.seconds.toFixed(0)} s, ${Math.round(manifest.db_bytes / 2 ** 20)} MiB SQLite.\n`,
+    ),
     comparison(all),
     '',
-    'error' in bundle ? `Bundle: dry-run failed: ${bundle.error}` : `Worker bundle (wrangler deploy --dry-run): ${bundle.total_kib} KiB, gzip ${bundle.gzip_kib} KiB.`,
+    'error' in bundle
+      ? `Bundle: dry-run failed: ${bundle.error}`
+      : `Worker bundle (wrangler deploy --dry-run): ${bundle.total_kib} KiB, gzip ${bundle.gzip_kib} KiB.`,
   ].join('\n');
-  writeFileSync(join(benchDir, `results-${stamp}.md`), md + '\n');
+  writeFileSync(join(benchDir, `results-${stamp}.md`), `${md}\n`);
   console.log(md);
 }
 

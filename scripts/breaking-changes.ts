@@ -15,17 +15,28 @@ export const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head', 'option
 export function resolve(doc: Json, node: Json | undefined): Json | undefined {
   let n = node;
   for (let i = 0; n && typeof n.$ref === 'string' && i < 20; i++) {
-    n = n.$ref.split('/').slice(1).reduce((acc: any, key: string) => acc?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+    n = n.$ref
+      .split('/')
+      .slice(1)
+      .reduce((acc: any, key: string) => acc?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
   }
   return n;
 }
 
 /** Walks a schema's object properties (through $ref, allOf/anyOf/oneOf and array items). */
-function walk(doc: Json, schema: Json | undefined, prefix: string, visit: (path: string, required: boolean, parentRequired: boolean) => void, parentRequired = true, seen = new Set<Json>()) {
+function walk(
+  doc: Json,
+  schema: Json | undefined,
+  prefix: string,
+  visit: (path: string, required: boolean, parentRequired: boolean) => void,
+  parentRequired = true,
+  seen = new Set<Json>(),
+) {
   const s = resolve(doc, schema);
   if (!s || seen.has(s)) return;
   const next = new Set(seen).add(s);
-  for (const key of ['allOf', 'anyOf', 'oneOf']) for (const sub of s[key] ?? []) walk(doc, sub, prefix, visit, parentRequired, next);
+  for (const key of ['allOf', 'anyOf', 'oneOf'])
+    for (const sub of s[key] ?? []) walk(doc, sub, prefix, visit, parentRequired, next);
   if (s.items) walk(doc, s.items, `${prefix}[].`, visit, parentRequired, next);
   const required = new Set<string>(s.required ?? []);
   for (const [name, prop] of Object.entries<Json>(s.properties ?? {})) {
@@ -93,7 +104,8 @@ export function breakingChanges(base: Json, head: Json): string[] {
       for (const f of fields) if (!now.has(f)) changes.push(`${key}: removed response field ${f} (${response})`);
     }
     const before = requiredRequestFields(base, baseOp);
-    for (const f of requiredRequestFields(head, headOp)) if (!before.has(f)) changes.push(`${key}: new required request field ${f}`);
+    for (const f of requiredRequestFields(head, headOp))
+      if (!before.has(f)) changes.push(`${key}: new required request field ${f}`);
   }
   return changes;
 }
@@ -104,7 +116,8 @@ export function majorChanged(base: Json, head: Json): boolean {
   return major(head.info?.version) > major(base.info?.version);
 }
 
-const git = (args: string[], cwd: string) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const git = (args: string[], cwd: string) =>
+  execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 /** The previous release: the latest tag matching v*, else HEAD~. */
 export function defaultBaseRef(cwd: string): string {
@@ -127,11 +140,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const headDoc: Json = values.head
     ? JSON.parse(readFileSync(values.head, 'utf8'))
     : JSON.parse((await import('./spec')).generateSpec());
-  let base;
+  let base: ReturnType<typeof loadBase>;
   try {
     base = loadBase(values.base ?? defaultBaseRef(cwd), cwd);
   } catch (err) {
-    console.error(`breaking-changes: no base spec to compare with (${err instanceof Error ? err.message.split('\n')[0] : err})`);
+    console.error(
+      `breaking-changes: no base spec to compare with (${err instanceof Error ? err.message.split('\n')[0] : err})`,
+    );
     process.exit(values.base ? 2 : 0);
   }
   const changes = breakingChanges(base.doc, headDoc);

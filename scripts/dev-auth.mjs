@@ -1,9 +1,10 @@
 // The local development identity: a key pair generated on first use into .dev/ (git-ignored).
 // The Worker trusts it only through AUTH0_JWKS in .dev.vars; nothing here reaches production.
+
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -13,13 +14,26 @@ const devVars = join(root, '.dev.vars');
 export const DEV_AUDIENCE = 'https://api.memoria.dev';
 export const DEV_ISSUER = 'https://memoria.local/';
 export const DEMO = { sub: 'auth0|memoria-demo-owner', email: 'owner@demo.memoria.local', tenant: 'Demo tenant' };
-export const ALL_SCOPES = ['read:memories', 'write:memories', 'read:sessions', 'write:sessions', 'read:audit_logs', 'manage:users', 'manage:tenant'];
+export const ALL_SCOPES = [
+  'read:memories',
+  'write:memories',
+  'read:sessions',
+  'write:sessions',
+  'read:audit_logs',
+  'manage:users',
+  'manage:tenant',
+];
 
 /** Loads the dev private key, creating it (and .dev.vars) the first time. */
 export async function devKey() {
   if (!existsSync(keyFile)) {
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-    const jwk = { ...(await exportJWK(privateKey)), kid: `dev-${randomBytes(4).toString('hex')}`, alg: 'RS256', use: 'sig' };
+    const jwk = {
+      ...(await exportJWK(privateKey)),
+      kid: `dev-${randomBytes(4).toString('hex')}`,
+      alg: 'RS256',
+      use: 'sig',
+    };
     mkdirSync(dirname(keyFile), { recursive: true });
     writeFileSync(keyFile, JSON.stringify(jwk, null, 2), { mode: 0o600 });
   }
@@ -39,7 +53,7 @@ function writeDevVars(jwk) {
     `AUTH0_AUDIENCE=${DEV_AUDIENCE}`,
     `CURSOR_SECRET=${cursorSecret}`,
   ];
-  writeFileSync(devVars, lines.join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(devVars, `${lines.join('\n')}\n`, { mode: 0o600 });
 }
 
 /** Parses "1h", "30m", "45s", "2d" or plain seconds. */

@@ -15,7 +15,7 @@ export const SPEC_PATH = join(root, 'api', 'openapi.json');
 export const CLIENT_TYPES_PATH = join(root, 'clients', 'src', 'schema.ts');
 
 export function generateSpec(): string {
-  return JSON.stringify(buildOpenApiDocument(createApp()), null, 2) + '\n';
+  return `${JSON.stringify(buildOpenApiDocument(createApp()), null, 2)}\n`;
 }
 
 export async function generateClientTypes(spec: string): Promise<string> {

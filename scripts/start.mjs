@@ -10,7 +10,12 @@ const port = process.env.PORT ?? '8787';
 const host = process.env.HOST ?? '127.0.0.1';
 const persist = process.env.MEMORIA_STATE ?? join(root, '.wrangler', 'state');
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
-const run = (args) => execFileSync(wrangler, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CI: 'true' } });
+const run = (args) =>
+  execFileSync(wrangler, args, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, CI: 'true' },
+  });
 
 prepareAssets();
 const token = await mintDevToken({ ttlSeconds: 7 * 24 * 3600 }); // also writes .dev.vars
@@ -33,7 +38,7 @@ run(['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--command', see
 
 mkdirSync(join(root, '.dev'), { recursive: true });
 const tokenFile = join(root, '.dev', 'token.txt');
-writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
+writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
 const base = `http://${host}:${port}`;
 console.log(`
 Memoria is starting on ${base}
@@ -47,9 +52,24 @@ ${token}
 `);
 
 const inspector = process.env.INSPECTOR_PORT ? ['--inspector-port', process.env.INSPECTOR_PORT] : [];
-const child = spawn(wrangler, ['dev', '--ip', host, '--port', port, ...inspector, '--persist-to', persist, '--show-interactive-dev-session=false', '--test-scheduled'], {
-  cwd: root,
-  stdio: 'inherit',
-});
+const child = spawn(
+  wrangler,
+  [
+    'dev',
+    '--ip',
+    host,
+    '--port',
+    port,
+    ...inspector,
+    '--persist-to',
+    persist,
+    '--show-interactive-dev-session=false',
+    '--test-scheduled',
+  ],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code) => process.exit(code ?? 0));

@@ -12,4 +12,6 @@ const { values } = parseArgs({
   },
 });
 const scopes = values.scope ? values.scope.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean) : ALL_SCOPES;
-process.stdout.write((await mintDevToken({ sub: values.sub, scopes, ttlSeconds: parseTtl(values.ttl), email: values.email })) + '\n');
+process.stdout.write(
+  `${await mintDevToken({ sub: values.sub, scopes, ttlSeconds: parseTtl(values.ttl), email: values.email })}\n`,
+);

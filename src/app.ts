@@ -1,15 +1,17 @@
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
-import { HTTPException } from 'hono/http-exception';
-import { bodyLimit } from 'hono/body-limit';
 import type { Context } from 'hono';
-import type { AppEnv } from './env';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { type D1Stats, instrumentD1, serverTiming } from './db/instrument';
 import { resilientD1 } from './db/resilience';
-import { instrumentD1, serverTiming, type D1Stats } from './db/instrument';
+import type { AppEnv } from './env';
 import { newId } from './lib/ids';
 import { MAX_BODY_BYTES } from './lib/limits';
 import { buildOpenApiDocument, registerSecurity } from './lib/openapi';
+import { ApiError, type FieldError, problemResponse } from './lib/problem';
 import { meterRequest } from './lib/usage-meter';
-import { ApiError, problemResponse, type FieldError } from './lib/problem';
+import { cors } from './middleware/cors';
+import { securityHeaders } from './middleware/security-headers';
 import { auditLogs } from './routes/audit-logs';
 import { data } from './routes/data';
 import { me } from './routes/me';
@@ -20,11 +22,9 @@ import { system } from './routes/system';
 import { lifecycle, provisioning } from './routes/tenants';
 import { usage } from './routes/usage';
 import { users } from './routes/users';
-import { cors } from './middleware/cors';
-import { securityHeaders } from './middleware/security-headers';
 
 /** Validation failures: a bad body is 422, a bad query/path/header 400; each names its field. */
-function validationHook(result: { success: boolean; target?: string; error?: z.ZodError }, c: Context<AppEnv>) {
+function validationHook(result: { success: boolean; target?: string; error?: z.ZodError }, _c: Context<AppEnv>) {
   if (result.success || !result.error) return;
   const errors: FieldError[] = result.error.issues.map((issue) => ({
     path: [result.target ?? 'request', ...issue.path.map(String)].join('.'),
@@ -34,7 +34,10 @@ function validationHook(result: { success: boolean; target?: string; error?: z.Z
   throw new ApiError(
     isBody ? 422 : 400,
     isBody ? 'validation_failed' : 'invalid_parameter',
-    `${isBody ? 'The request body' : 'A request parameter'} is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`.slice(0, 1000),
+    `${isBody ? 'The request body' : 'A request parameter'} is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`.slice(
+      0,
+      1000,
+    ),
     { errors },
   );
 }
@@ -65,12 +68,19 @@ export function createApp() {
   app.use('/v1/*', async (c, next) => {
     if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
       const type = c.req.header('content-type');
-      const hasBody = type !== undefined || (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding') !== undefined;
+      const hasBody =
+        type !== undefined ||
+        (c.req.header('content-length') ?? '0') !== '0' ||
+        c.req.header('transfer-encoding') !== undefined;
       // POST /v1/import alone takes NDJSON (the export format).
       const ndjson = c.req.path === '/v1/import';
       const accepted = ndjson ? /^application\/x-ndjson\s*(?:;|$)/i : /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
       if (hasBody && !accepted.test(type ?? '')) {
-        throw new ApiError(415, 'unsupported_media_type', `The request body must be ${ndjson ? 'application/x-ndjson' : 'application/json'}.`);
+        throw new ApiError(
+          415,
+          'unsupported_media_type',
+          `The request body must be ${ndjson ? 'application/x-ndjson' : 'application/json'}.`,
+        );
       }
     }
     await next();
@@ -85,7 +95,19 @@ export function createApp() {
     }),
   );
 
-  for (const routes of [system, me, provisioning, lifecycle, memories, auditLogs, users, sessions, subscription, usage, data]) {
+  for (const routes of [
+    system,
+    me,
+    provisioning,
+    lifecycle,
+    memories,
+    auditLogs,
+    users,
+    sessions,
+    subscription,
+    usage,
+    data,
+  ]) {
     app.route('/', routes);
   }
 
@@ -95,7 +117,12 @@ export function createApp() {
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);
     if (allowed.length > 0) {
-      return problemResponse(c, new ApiError(405, 'method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}.`, { headers: { Allow: allowed.join(', ') } }));
+      return problemResponse(
+        c,
+        new ApiError(405, 'method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}.`, {
+          headers: { Allow: allowed.join(', ') },
+        }),
+      );
     }
     return problemResponse(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}.`));
   });
@@ -109,13 +136,23 @@ function toApiError(err: unknown, requestId: string): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof HTTPException) {
     if (err.status === 400) return new ApiError(400, 'malformed_json', 'The request body is not valid JSON.');
-    if (err.status === 413) return new ApiError(413, 'payload_too_large', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
-    if (err.status === 415) return new ApiError(415, 'unsupported_media_type', 'The request body must be application/json.');
+    if (err.status === 413)
+      return new ApiError(413, 'payload_too_large', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+    if (err.status === 415)
+      return new ApiError(415, 'unsupported_media_type', 'The request body must be application/json.');
     return new ApiError(err.status, 'http_error', err.message || 'Request failed.');
   }
   const message = err instanceof Error ? err.message : String(err);
-  console.error(JSON.stringify({ event: 'unhandled_error', request_id: requestId, message, stack: err instanceof Error ? err.stack : undefined }));
-  if (/UNIQUE constraint failed/i.test(message)) return new ApiError(409, 'conflict', 'The request conflicts with an existing resource.');
+  console.error(
+    JSON.stringify({
+      event: 'unhandled_error',
+      request_id: requestId,
+      message,
+      stack: err instanceof Error ? err.stack : undefined,
+    }),
+  );
+  if (/UNIQUE constraint failed/i.test(message))
+    return new ApiError(409, 'conflict', 'The request conflicts with an existing resource.');
   return new ApiError(500, 'internal_error', 'An unexpected error occurred. Quote the request id when reporting it.');
 }
 
@@ -123,6 +160,9 @@ let routeMatchers: { method: string; pattern: RegExp }[] | undefined;
 function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
   routeMatchers ??= app.routes
     .filter((r) => r.method !== 'ALL')
-    .map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}/?$`) }));
+    .map((r) => ({
+      method: r.method,
+      pattern: new RegExp(`^${r.path.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}/?$`),
+    }));
   return [...new Set(routeMatchers.filter((r) => r.pattern.test(path)).map((r) => r.method))];
 }

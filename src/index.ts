@@ -9,6 +9,6 @@ export default {
   scheduled,
 } satisfies ExportedHandler<Env>;
 
-export { app };
 // Durable Object classes must be exported by the Worker's main module.
 export { RateLimiter } from './durable/rate-limiter';
+export { app };

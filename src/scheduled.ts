@@ -5,10 +5,21 @@
 // Work is chunked (MAINTENANCE_CHUNK_ROWS rows per statement) and a run stops after
 // MAINTENANCE_QUERY_BUDGET D1 queries; whatever is left is picked up by the next run, since every
 // step is idempotent and re-selects what still needs doing.
-import { TENANT_CHILD_TABLES, purgeableTenantsStatement, purgeIdempotencyKeysStatement, purgeTenantChildStatements, purgeTenantStatement } from './db/retention';
+import {
+  purgeableTenantsStatement,
+  purgeIdempotencyKeysStatement,
+  purgeTenantChildStatements,
+  purgeTenantStatement,
+  TENANT_CHILD_TABLES,
+} from './db/retention';
 import { expireIdleSessionsStatements } from './db/sessions';
 import type { Env } from './env';
-import { MAINTENANCE_CHUNK_ROWS, MAINTENANCE_QUERY_BUDGET, sessionIdleTimeoutMs, TENANT_RETENTION_MS } from './lib/limits';
+import {
+  MAINTENANCE_CHUNK_ROWS,
+  MAINTENANCE_QUERY_BUDGET,
+  sessionIdleTimeoutMs,
+  TENANT_RETENTION_MS,
+} from './lib/limits';
 
 export const MIN_QUERY_BUDGET = 3 + TENANT_CHILD_TABLES + 1;
 
@@ -36,7 +47,14 @@ export async function runMaintenance(env: Env, opts: MaintenanceOptions = {}): P
   // chunks forever.
   const budget = Math.max(opts.queryBudget ?? MAINTENANCE_QUERY_BUDGET, MIN_QUERY_BUDGET);
   const db = env.DB;
-  const report: MaintenanceReport = { sessions_expired: 0, idempotency_keys_purged: 0, tenants_purged: [], rows_purged: 0, queries: 0, complete: false };
+  const report: MaintenanceReport = {
+    sessions_expired: 0,
+    idempotency_keys_purged: 0,
+    tenants_purged: [],
+    rows_purged: 0,
+    queries: 0,
+    complete: false,
+  };
   const canQuery = () => report.queries < budget;
   const run = async (stmt: D1PreparedStatement) => {
     report.queries++;

@@ -34,7 +34,12 @@ describe('app skeleton', () => {
   it('serves a valid OpenAPI 3.1 document', async () => {
     const res = await call('/openapi.json');
     expect(res.status).toBe(200);
-    const doc = await res.json<{ openapi: string; info: { title: string }; paths: Record<string, unknown>; components: { securitySchemes: Record<string, unknown> } }>();
+    const doc = await res.json<{
+      openapi: string;
+      info: { title: string };
+      paths: Record<string, unknown>;
+      components: { securitySchemes: Record<string, unknown> };
+    }>();
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.info.title).toBe('Memoria API');
     expect(doc.paths['/health']).toBeDefined();
@@ -54,7 +59,11 @@ describe('app skeleton', () => {
   });
 
   it('rejects a non-JSON body with 415 and malformed JSON with 400', async () => {
-    const wrongType = await call('/v1/me', { method: 'POST', body: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const wrongType = await call('/v1/me', {
+      method: 'POST',
+      body: 'a=b',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(wrongType.status).toBe(415);
     expect(await wrongType.json()).toMatchObject({ code: 'unsupported_media_type' });
   });

@@ -4,7 +4,7 @@ import { call } from './helpers/http';
 import { mintToken } from './helpers/tokens';
 
 describe('GET /v1/me', () => {
-  it('returns the caller\'s user, tenant, role and granted scopes', async () => {
+  it("returns the caller's user, tenant, role and granted scopes", async () => {
     const { tenant, owner } = await createTenant('Acme');
     const res = await call('/v1/me', { token: await owner.token({ scopes: ['read:memories'] }) });
     expect(res.status).toBe(200);

@@ -5,16 +5,42 @@ import { createTenant } from './helpers/fixtures';
 
 const now = Date.now();
 const insertMemory = (tenantId: string, userId: string | null, over: Record<string, unknown> = {}) => {
-  const row = { id: newId('mem'), content: 'hello world', tags: '[]', metadata: '{}', importance: 5, access_scope: 'private', search_doc: '', session_id: null, ...over };
+  const row = {
+    id: newId('mem'),
+    content: 'hello world',
+    tags: '[]',
+    metadata: '{}',
+    importance: 5,
+    access_scope: 'private',
+    search_doc: '',
+    session_id: null,
+    ...over,
+  };
   return env.DB.prepare(
     'INSERT INTO memories (id, tenant_id, user_id, session_id, content, tags, metadata, importance, access_scope, search_doc, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)',
   )
-    .bind(row.id, tenantId, userId, row.session_id, row.content, row.tags, row.metadata, row.importance, row.access_scope, row.search_doc, now)
+    .bind(
+      row.id,
+      tenantId,
+      userId,
+      row.session_id,
+      row.content,
+      row.tags,
+      row.metadata,
+      row.importance,
+      row.access_scope,
+      row.search_doc,
+      now,
+    )
     .run()
     .then(() => row.id);
 };
-const count = async (sql: string, ...params: unknown[]) => (await env.DB.prepare(sql).bind(...params).first<{ n: number }>())!.n;
-const ftsHits = (token: string) => count('SELECT count(*) AS n FROM memories_fts WHERE memories_fts MATCH ?1', `"${token}"`);
+const count = async (sql: string, ...params: unknown[]) =>
+  (await env.DB.prepare(sql)
+    .bind(...params)
+    .first<{ n: number }>())!.n;
+const ftsHits = (token: string) =>
+  count('SELECT count(*) AS n FROM memories_fts WHERE memories_fts MATCH ?1', `"${token}"`);
 
 describe('migrations', () => {
   it('re-applying the whole set is a no-op', async () => {
@@ -31,7 +57,9 @@ describe('migrations', () => {
 
   it('CHECK constraints reject bad plans, importance, scopes and JSON', async () => {
     const { tenant, owner } = await createTenant();
-    await expect(env.DB.prepare("UPDATE tenants SET plan = 'platinum' WHERE id = ?1").bind(tenant.id).run()).rejects.toThrow(/CHECK/);
+    await expect(
+      env.DB.prepare("UPDATE tenants SET plan = 'platinum' WHERE id = ?1").bind(tenant.id).run(),
+    ).rejects.toThrow(/CHECK/);
     await expect(insertMemory(tenant.id, owner.id, { importance: 0 })).rejects.toThrow(/CHECK/);
     await expect(insertMemory(tenant.id, owner.id, { importance: 11 })).rejects.toThrow(/CHECK/);
     await expect(insertMemory(tenant.id, null, { access_scope: 'private' })).rejects.toThrow(/CHECK/);
@@ -47,7 +75,9 @@ describe('migrations', () => {
   it('UNIQUE rejects a duplicate email within a tenant (any case)', async () => {
     const { tenant, owner } = await createTenant();
     await expect(
-      env.DB.prepare("INSERT INTO users (id, tenant_id, auth0_id, email, role, created_at, updated_at) VALUES (?1, ?2, 'auth0|dupe', ?3, 'member', 1, 1)")
+      env.DB.prepare(
+        "INSERT INTO users (id, tenant_id, auth0_id, email, role, created_at, updated_at) VALUES (?1, ?2, 'auth0|dupe', ?3, 'member', 1, 1)",
+      )
         .bind(newId('usr'), tenant.id, owner.email.toUpperCase())
         .run(),
     ).rejects.toThrow(/UNIQUE/);
@@ -56,12 +86,16 @@ describe('migrations', () => {
   it('deleting a tenant cascades to users, memories, sessions, audit logs and counters', async () => {
     const { tenant, owner } = await createTenant();
     const sessionId = newId('ses');
-    await env.DB.prepare("INSERT INTO sessions (id, tenant_id, user_id, mcp_client_id, created_at, last_activity_at) VALUES (?1, ?2, ?3, 'client', 1, 1)")
+    await env.DB.prepare(
+      "INSERT INTO sessions (id, tenant_id, user_id, mcp_client_id, created_at, last_activity_at) VALUES (?1, ?2, ?3, 'client', 1, 1)",
+    )
       .bind(sessionId, tenant.id, owner.id)
       .run();
     await insertMemory(tenant.id, owner.id, { access_scope: 'session', session_id: sessionId });
     await insertMemory(tenant.id, owner.id, { search_doc: 'cascadetoken' });
-    await env.DB.prepare("INSERT INTO usage_daily (tenant_id, day, requests) VALUES (?1, '2026-01-01', 3)").bind(tenant.id).run();
+    await env.DB.prepare("INSERT INTO usage_daily (tenant_id, day, requests) VALUES (?1, '2026-01-01', 3)")
+      .bind(tenant.id)
+      .run();
     expect(await count('SELECT count(*) AS n FROM audit_logs WHERE tenant_id = ?1', tenant.id)).toBeGreaterThan(0);
 
     await env.DB.prepare('DELETE FROM tenants WHERE id = ?1').bind(tenant.id).run();
@@ -87,7 +121,9 @@ describe('migrations', () => {
     expect(await ftsHits('gammatoken')).toBe(1);
 
     // a search joins back on memories.seq (the FTS rowid), never on the TEXT id
-    const hit = await env.DB.prepare('SELECT m.id FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid WHERE memories_fts MATCH ?1')
+    const hit = await env.DB.prepare(
+      'SELECT m.id FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid WHERE memories_fts MATCH ?1',
+    )
       .bind('"gammatoken"')
       .first<{ id: string }>();
     expect(hit?.id).toBe(id);
@@ -123,7 +159,11 @@ describe('migrations', () => {
 
   it('makes the audit log append-only while its tenant exists', async () => {
     const { tenant } = await createTenant();
-    await expect(env.DB.prepare("UPDATE audit_logs SET action = 'x' WHERE tenant_id = ?1").bind(tenant.id).run()).rejects.toThrow(/append-only/);
-    await expect(env.DB.prepare('DELETE FROM audit_logs WHERE tenant_id = ?1').bind(tenant.id).run()).rejects.toThrow(/append-only/);
+    await expect(
+      env.DB.prepare("UPDATE audit_logs SET action = 'x' WHERE tenant_id = ?1").bind(tenant.id).run(),
+    ).rejects.toThrow(/append-only/);
+    await expect(env.DB.prepare('DELETE FROM audit_logs WHERE tenant_id = ?1').bind(tenant.id).run()).rejects.toThrow(
+      /append-only/,
+    );
   });
 });

@@ -20,7 +20,16 @@ export class MemoriaError extends Error {
   readonly problem: Problem | null;
   readonly response: Response | null;
 
-  constructor(init: { status: number; code: string; detail: string; requestId?: string | null; errors?: FieldError[]; problem?: Problem | null; response?: Response | null; cause?: unknown }) {
+  constructor(init: {
+    status: number;
+    code: string;
+    detail: string;
+    requestId?: string | null;
+    errors?: FieldError[];
+    problem?: Problem | null;
+    response?: Response | null;
+    cause?: unknown;
+  }) {
     super(`${init.status ? `${init.status} ` : ''}${init.code}: ${init.detail}`, { cause: init.cause });
     this.status = init.status;
     this.code = init.code;
@@ -47,5 +56,10 @@ export class MemoriaError extends Error {
 }
 
 function isProblem(body: unknown): body is Problem {
-  return typeof body === 'object' && body !== null && typeof (body as Problem).code === 'string' && typeof (body as Problem).status === 'number';
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as Problem).code === 'string' &&
+    typeof (body as Problem).status === 'number'
+  );
 }

@@ -3,13 +3,13 @@
 // POST, retries that are safe (transport.ts), typed problem errors and pagination.
 import createClient, { type Client } from 'openapi-fetch';
 import { MemoriaError } from './errors.js';
-import { paginate, type Page, type Paginated } from './pagination.js';
+import { type Page, type Paginated, paginate } from './pagination.js';
 import type { components, operations, paths } from './schema.js';
-import { resilientFetch, type RetryOptions } from './transport.js';
+import { type RetryOptions, resilientFetch } from './transport.js';
 
-export { MemoriaError, type FieldError, type Problem } from './errors.js';
-export { paginate, type Page, type Paginated } from './pagination.js';
-export { backoffMs, isRepeatable, retryAfterMs, type RetryOptions } from './transport.js';
+export { type FieldError, MemoriaError, type Problem } from './errors.js';
+export { type Page, type Paginated, paginate } from './pagination.js';
+export { backoffMs, isRepeatable, type RetryOptions, retryAfterMs } from './transport.js';
 export type { components, operations, paths };
 export type Schemas = components['schemas'];
 export type Memory = Schemas['Memory'];
@@ -70,14 +70,20 @@ async function tagged<T>(call: Promise<Result<T>>): Promise<Tagged<T>> {
 
 /** Paths whose GET returns a `{ data, next_cursor }` page. */
 export type ListPath = {
-  [P in keyof paths]: paths[P] extends { get: { responses: { 200: { content: { 'application/json': { data: unknown[]; next_cursor: string | null } } } } } } ? P : never;
+  [P in keyof paths]: paths[P] extends {
+    get: { responses: { 200: { content: { 'application/json': { data: unknown[]; next_cursor: string | null } } } } };
+  }
+    ? P
+    : never;
 }[keyof paths];
 type ListOperation<P extends ListPath> = paths[P]['get'];
 /** The items a list path returns. */
-export type ItemOf<P extends ListPath> = ListOperation<P>['responses'][200]['content']['application/json']['data'][number];
+export type ItemOf<P extends ListPath> =
+  ListOperation<P>['responses'][200]['content']['application/json']['data'][number];
 type ParametersOf<P extends ListPath> = ListOperation<P> extends { parameters: infer Params } ? Params : never;
 /** A list's query parameters, without the cursor (the iterator handles it). */
-export type ListQuery<P extends ListPath> = ParametersOf<P> extends { query?: infer Q } ? Omit<NonNullable<Q>, 'cursor'> : never;
+export type ListQuery<P extends ListPath> =
+  ParametersOf<P> extends { query?: infer Q } ? Omit<NonNullable<Q>, 'cursor'> : never;
 
 const idempotencyKey = () => crypto.randomUUID();
 
@@ -94,7 +100,8 @@ export function createMemoriaClient(options: MemoriaClientOptions) {
       const token = options.token ?? (await options.getToken!());
       request.headers.set('authorization', `Bearer ${token}`);
       // Once per logical call: every retry of this request carries the same key.
-      if (request.method === 'POST' && !request.headers.has('idempotency-key')) request.headers.set('idempotency-key', idempotencyKey());
+      if (request.method === 'POST' && !request.headers.has('idempotency-key'))
+        request.headers.set('idempotency-key', idempotencyKey());
       return request;
     },
   });
@@ -110,7 +117,10 @@ export function createMemoriaClient(options: MemoriaClientOptions) {
     return paginate((cursor) => {
       const query = { ...(init.query as object), ...(cursor ? { cursor } : {}) };
       // openapi-fetch cannot type a path chosen by a generic; the path and query types are checked above.
-      const call = api.GET(path as never, { params: { query, path: init.params }, signal: init.signal } as never) as Promise<Result<Page<ItemOf<P>>>>;
+      const call = api.GET(
+        path as never,
+        { params: { query, path: init.params }, signal: init.signal } as never,
+      ) as Promise<Result<Page<ItemOf<P>>>>;
       return unwrap(call);
     });
   }
@@ -121,7 +131,10 @@ export function createMemoriaClient(options: MemoriaClientOptions) {
     for (const [key, value] of Object.entries(metadata ?? {})) out[`metadata.${key}`] = String(value);
     return out as unknown as Q;
   };
-  const readQuery = (o: MemoryCallOptions) => ({ ...(o.session_id ? { session_id: o.session_id } : {}), ...(o.include ? { include: o.include } : {}) });
+  const readQuery = (o: MemoryCallOptions) => ({
+    ...(o.session_id ? { session_id: o.session_id } : {}),
+    ...(o.include ? { include: o.include } : {}),
+  });
   const idem = (o: CallOptions) => (o.idempotencyKey ? { 'Idempotency-Key': o.idempotencyKey } : {});
 
   const memories = {
@@ -130,7 +143,11 @@ export function createMemoriaClient(options: MemoriaClientOptions) {
       tagged(api.POST('/v1/memories', { params: { header: idem(o) }, body, signal: o.signal })),
     /** Creates 1–100 memories all-or-nothing; returns them in request order. */
     createBatch: async (items: CreateMemory[], o: CallOptions = {}) =>
-      (await unwrap(api.POST('/v1/memories/batch', { params: { header: idem(o) }, body: { memories: items }, signal: o.signal }))).data,
+      (
+        await unwrap(
+          api.POST('/v1/memories/batch', { params: { header: idem(o) }, body: { memories: items }, signal: o.signal }),
+        )
+      ).data,
     /** A memory with its ETag (for `update`/`delete` with `ifMatch`). */
     get: (id: string, o: MemoryCallOptions = {}) =>
       tagged(api.GET('/v1/memories/{id}', { params: { path: { id }, query: readQuery(o) }, signal: o.signal })),
@@ -155,7 +172,10 @@ export function createMemoriaClient(options: MemoriaClientOptions) {
         api.DELETE('/v1/memories/{id}', {
           params: {
             path: { id },
-            query: { ...(o.session_id ? { session_id: o.session_id } : {}), ...(o.permanent ? { permanent: 'true' as const } : {}) },
+            query: {
+              ...(o.session_id ? { session_id: o.session_id } : {}),
+              ...(o.permanent ? { permanent: 'true' as const } : {}),
+            },
             header: o.ifMatch ? { 'If-Match': o.ifMatch } : {},
           },
           signal: o.signal,
@@ -164,10 +184,21 @@ export function createMemoriaClient(options: MemoriaClientOptions) {
     },
     /** Brings back a soft-deleted memory. */
     restore: (id: string, o: MemoryCallOptions = {}) =>
-      tagged(api.POST('/v1/memories/{id}/restore', { params: { path: { id }, query: readQuery(o), header: idem(o) }, signal: o.signal })),
+      tagged(
+        api.POST('/v1/memories/{id}/restore', {
+          params: { path: { id }, query: readQuery(o), header: idem(o) },
+          signal: o.signal,
+        }),
+      ),
     /** Adds tags (idempotent: existing ones are kept once, order kept). */
     addTags: (id: string, tags: string[], o: MemoryCallOptions = {}) =>
-      tagged(api.POST('/v1/memories/{id}/tags', { params: { path: { id }, query: readQuery(o), header: idem(o) }, body: { tags }, signal: o.signal })),
+      tagged(
+        api.POST('/v1/memories/{id}/tags', {
+          params: { path: { id }, query: readQuery(o), header: idem(o) },
+          body: { tags },
+          signal: o.signal,
+        }),
+      ),
     /** Removes one tag. */
     removeTag: (id: string, tag: string, o: MemoryCallOptions & { ifMatch?: string } = {}) =>
       tagged(

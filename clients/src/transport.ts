@@ -78,7 +78,9 @@ export function resilientFetch(inner: Fetch, options: RetryOptions = {}): Fetch 
       timeoutMs > 0
         ? setTimeout(() => {
             timedOut = true;
-            controller.abort(new MemoriaError({ status: 0, code: 'timeout', detail: `No response within ${timeoutMs} ms.` }));
+            controller.abort(
+              new MemoriaError({ status: 0, code: 'timeout', detail: `No response within ${timeoutMs} ms.` }),
+            );
           }, timeoutMs)
         : undefined;
 

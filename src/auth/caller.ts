@@ -31,6 +31,10 @@ export function requestMeta(c: Context<AppEnv>) {
 /** Refuses the caller unless their tenant role is one of `roles` (403 insufficient_role). */
 export function requireRole(caller: Pick<CallerRow, 'role'>, ...roles: CallerRow['role'][]): void {
   if (!roles.includes(caller.role)) {
-    throw new ApiError(403, 'insufficient_role', `This action needs the ${roles.join(' or ')} role; the caller is ${caller.role}.`);
+    throw new ApiError(
+      403,
+      'insufficient_role',
+      `This action needs the ${roles.join(' or ')} role; the caller is ${caller.role}.`,
+    );
   }
 }

@@ -46,7 +46,9 @@ export function remoteKeySet(url: URL, options: RemoteKeySetOptions = {}): JWTVe
       keys = createLocalJWKSet((await res.json()) as JSONWebKeySet);
       loadedAt = now();
     } catch (err) {
-      throw new KeySetUnavailable(`JWKS ${url.href} could not be loaded: ${err instanceof Error ? err.message : String(err)}`);
+      throw new KeySetUnavailable(
+        `JWKS ${url.href} could not be loaded: ${err instanceof Error ? err.message : String(err)}`,
+      );
     } finally {
       loading = false;
     }
@@ -65,9 +67,14 @@ export function remoteKeySet(url: URL, options: RemoteKeySetOptions = {}): JWTVe
   return async (header, token) => {
     if (!keys) {
       await refresh();
-      if (!keys) throw new KeySetUnavailable(`JWKS ${url.href} is not loaded (last attempt failed; retrying after the cooldown)`);
+      if (!keys)
+        throw new KeySetUnavailable(
+          `JWKS ${url.href} is not loaded (last attempt failed; retrying after the cooldown)`,
+        );
     } else if (now() - loadedAt >= maxAgeMs) {
-      await refresh().catch((err) => console.warn(JSON.stringify({ event: 'jwks_refresh_failed', message: String(err) })));
+      await refresh().catch((err) =>
+        console.warn(JSON.stringify({ event: 'jwks_refresh_failed', message: String(err) })),
+      );
     }
     const current = keys;
     try {

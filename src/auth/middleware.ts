@@ -4,7 +4,7 @@ import type { AppEnv } from '../env';
 import { ApiError } from '../lib/problem';
 import { KeySetUnavailable } from './jwks';
 import type { Scope } from './scopes';
-import { authConfig, scopesOf, verifyAccessToken, type VerifiedToken } from './verify';
+import { authConfig, scopesOf, type VerifiedToken, verifyAccessToken } from './verify';
 
 export interface AuthContext {
   sub: string;
@@ -41,19 +41,36 @@ export function requireAuth(required: readonly Scope[]) {
       token = await verifyAccessToken(match[1]!, config);
     } catch (err) {
       if (err instanceof KeySetUnavailable) {
-        console.error(JSON.stringify({ event: 'jwks_unavailable', message: err.message, request_id: c.get('requestId') }));
-        throw new ApiError(503, 'auth_unavailable', 'The signing keys of the identity provider cannot be loaded right now; retry shortly.', {
-          headers: { 'Retry-After': '30' },
-        });
+        console.error(
+          JSON.stringify({ event: 'jwks_unavailable', message: err.message, request_id: c.get('requestId') }),
+        );
+        throw new ApiError(
+          503,
+          'auth_unavailable',
+          'The signing keys of the identity provider cannot be loaded right now; retry shortly.',
+          {
+            headers: { 'Retry-After': '30' },
+          },
+        );
       }
-      throw invalidToken(err instanceof Error ? `${err.name}: ${err.message}` : 'verification failed', c.get('requestId'));
+      throw invalidToken(
+        err instanceof Error ? `${err.name}: ${err.message}` : 'verification failed',
+        c.get('requestId'),
+      );
     }
     const scopes = scopesOf(token);
     const missing = required.filter((s) => !scopes.has(s));
     if (missing.length > 0) {
-      throw new ApiError(403, 'insufficient_scope', `The access token lacks the required scope(s): ${missing.join(' ')}.`, {
-        headers: { 'WWW-Authenticate': `Bearer realm="memoria", error="insufficient_scope", scope="${required.join(' ')}"` },
-      });
+      throw new ApiError(
+        403,
+        'insufficient_scope',
+        `The access token lacks the required scope(s): ${missing.join(' ')}.`,
+        {
+          headers: {
+            'WWW-Authenticate': `Bearer realm="memoria", error="insufficient_scope", scope="${required.join(' ')}"`,
+          },
+        },
+      );
     }
     c.set('auth', { sub: token.sub, scopes, claims: token });
     await next();

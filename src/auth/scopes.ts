@@ -5,7 +5,7 @@ export const SCOPES = {
   'read:sessions': 'Read MCP client sessions',
   'write:sessions': 'Open, heartbeat and end MCP client sessions',
   'read:audit_logs': 'Read the tenant audit log',
-  'manage:users': 'Manage the tenant\'s users',
+  'manage:users': "Manage the tenant's users",
   'manage:tenant': 'Manage the tenant, its subscription, export and import',
 } as const;
 

@@ -1,7 +1,7 @@
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { Env } from '../env';
 import { ApiError } from '../lib/problem';
-import { remoteKeySet, type RemoteKeySetOptions } from './jwks';
+import { type RemoteKeySetOptions, remoteKeySet } from './jwks';
 
 export interface AuthConfig {
   issuer: string;
@@ -40,7 +40,11 @@ function parseJwks(json: string): JSONWebKeySet {
     throw notConfigured('AUTH0_JWKS is not valid JSON.');
   }
   const keys = (jwks as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => k && typeof k === 'object' && (k as { kty?: unknown }).kty === 'RSA')) {
+  if (
+    !Array.isArray(keys) ||
+    keys.length === 0 ||
+    !keys.every((k) => k && typeof k === 'object' && (k as { kty?: unknown }).kty === 'RSA')
+  ) {
     throw notConfigured('AUTH0_JWKS must be a JWKS object with a non-empty "keys" array of RSA keys.');
   }
   return jwks as JSONWebKeySet;
@@ -71,7 +75,9 @@ export function authConfig(env: Env, jwks: RemoteKeySetOptions = {}): AuthConfig
     try {
       parsed = new URL(url);
     } catch {
-      throw notConfigured(url ? 'AUTH0_JWKS_URL is not a valid URL.' : 'Set AUTH0_DOMAIN, AUTH0_JWKS_URL or AUTH0_JWKS.');
+      throw notConfigured(
+        url ? 'AUTH0_JWKS_URL is not a valid URL.' : 'Set AUTH0_DOMAIN, AUTH0_JWKS_URL or AUTH0_JWKS.',
+      );
     }
     if (parsed.protocol !== 'https:' && !['localhost', '127.0.0.1'].includes(parsed.hostname)) {
       throw notConfigured('AUTH0_JWKS_URL must use https.');

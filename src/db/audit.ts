@@ -117,10 +117,17 @@ export function toAuditLog(row: AuditRow) {
 
 /** Only owners and admins read the audit trail; others' statements read nothing. */
 const AUDIT_READER = `c.role IN ('owner', 'admin')`;
-const AUDIT_COLS = 'a.id, a.tenant_id, a.user_id, a.action, a.resource_type, a.resource_id, a.old_values, a.new_values, a.ip, a.user_agent, a.request_id, a.created_at';
+const AUDIT_COLS =
+  'a.id, a.tenant_id, a.user_id, a.action, a.resource_type, a.resource_id, a.old_values, a.new_values, a.ip, a.user_agent, a.request_id, a.created_at';
 
 export function getAuditLogStatement(db: D1Database, sub: string, id: string): D1PreparedStatement {
-  return db.prepare(withCaller(`SELECT ${AUDIT_COLS} FROM audit_logs a, caller c WHERE a.id = ?2 AND a.tenant_id = c.tenant_id AND ${AUDIT_READER}`)).bind(sub, id);
+  return db
+    .prepare(
+      withCaller(
+        `SELECT ${AUDIT_COLS} FROM audit_logs a, caller c WHERE a.id = ?2 AND a.tenant_id = c.tenant_id AND ${AUDIT_READER}`,
+      ),
+    )
+    .bind(sub, id);
 }
 
 export interface AuditFilters {
@@ -133,7 +140,13 @@ export interface AuditFilters {
 }
 
 /** Newest first, keyset on (created_at, id); limit + 1 rows. */
-export function listAuditLogsStatement(db: D1Database, sub: string, f: AuditFilters, limit: number, after?: [number, string]): D1PreparedStatement {
+export function listAuditLogsStatement(
+  db: D1Database,
+  sub: string,
+  f: AuditFilters,
+  limit: number,
+  after?: [number, string],
+): D1PreparedStatement {
   const b = new Binder(sub);
   const where = [`a.tenant_id = c.tenant_id`, AUDIT_READER];
   if (f.resource_type) where.push(`a.resource_type = ${b.bind(f.resource_type)}`);
@@ -143,5 +156,11 @@ export function listAuditLogsStatement(db: D1Database, sub: string, f: AuditFilt
   if (f.since !== undefined) where.push(`a.created_at >= ${b.bind(f.since)}`);
   if (f.until !== undefined) where.push(`a.created_at < ${b.bind(f.until)}`);
   if (after) where.push(`(a.created_at, a.id) < (${b.bind(after[0])}, ${b.bind(after[1])})`);
-  return prepared(db, b, withCaller(`SELECT ${AUDIT_COLS} FROM audit_logs a, caller c WHERE ${where.join(' AND ')} ORDER BY a.created_at DESC, a.id DESC LIMIT ${b.bind(limit + 1)}`));
+  return prepared(
+    db,
+    b,
+    withCaller(
+      `SELECT ${AUDIT_COLS} FROM audit_logs a, caller c WHERE ${where.join(' AND ')} ORDER BY a.created_at DESC, a.id DESC LIMIT ${b.bind(limit + 1)}`,
+    ),
+  );
 }

@@ -21,17 +21,43 @@ const KINDS: Record<ExportKind, { table: string; columns: string[]; size: string
     table: 'users',
     columns: ['id', 'auth0_id', 'email', 'name', 'role', 'kind', 'created_at', 'updated_at', 'deleted_at'],
     size: '300',
-    toData: (r) => ({ ...r, created_at: iso(r.created_at), updated_at: iso(r.updated_at), deleted_at: iso(r.deleted_at) }),
+    toData: (r) => ({
+      ...r,
+      created_at: iso(r.created_at),
+      updated_at: iso(r.updated_at),
+      deleted_at: iso(r.deleted_at),
+    }),
   },
   session: {
     table: 'sessions',
     columns: ['id', 'user_id', 'mcp_client_id', 'metadata', 'created_at', 'last_activity_at', 'expired_at'],
     size: '300 + length(metadata)',
-    toData: (r) => ({ ...r, metadata: json(r.metadata as string), created_at: iso(r.created_at), last_activity_at: iso(r.last_activity_at), expired_at: iso(r.expired_at) }),
+    toData: (r) => ({
+      ...r,
+      metadata: json(r.metadata as string),
+      created_at: iso(r.created_at),
+      last_activity_at: iso(r.last_activity_at),
+      expired_at: iso(r.expired_at),
+    }),
   },
   memory: {
     table: 'memories',
-    columns: ['id', 'user_id', 'session_id', 'content', 'tags', 'metadata', 'importance', 'access_scope', 'source', 'embedding', 'version', 'created_at', 'updated_at', 'deleted_at'],
+    columns: [
+      'id',
+      'user_id',
+      'session_id',
+      'content',
+      'tags',
+      'metadata',
+      'importance',
+      'access_scope',
+      'source',
+      'embedding',
+      'version',
+      'created_at',
+      'updated_at',
+      'deleted_at',
+    ],
     size: '400 + length(content) + length(tags) + length(metadata) + coalesce(length(embedding), 0) + coalesce(length(source), 0)',
     toData: (r) => ({
       ...r,
@@ -45,9 +71,26 @@ const KINDS: Record<ExportKind, { table: string; columns: string[]; size: string
   },
   audit_log: {
     table: 'audit_logs',
-    columns: ['id', 'user_id', 'action', 'resource_type', 'resource_id', 'old_values', 'new_values', 'ip', 'user_agent', 'request_id', 'created_at'],
+    columns: [
+      'id',
+      'user_id',
+      'action',
+      'resource_type',
+      'resource_id',
+      'old_values',
+      'new_values',
+      'ip',
+      'user_agent',
+      'request_id',
+      'created_at',
+    ],
     size: '400 + coalesce(length(old_values), 0) + coalesce(length(new_values), 0) + coalesce(length(user_agent), 0)',
-    toData: (r) => ({ ...r, old_values: json(r.old_values as string | null), new_values: json(r.new_values as string | null), created_at: iso(r.created_at) }),
+    toData: (r) => ({
+      ...r,
+      old_values: json(r.old_values as string | null),
+      new_values: json(r.new_values as string | null),
+      created_at: iso(r.created_at),
+    }),
   },
 };
 
@@ -81,7 +124,16 @@ export function exportStartStatement(db: D1Database, sub: string) {
 export function tenantLine(t: TenantExportRow) {
   return {
     type: 'tenant' as const,
-    data: { id: t.id, name: t.name, plan: t.plan, settings: json(t.settings), memory_count: t.memory_count, created_at: iso(t.created_at), updated_at: iso(t.updated_at), deleted_at: iso(t.deleted_at) },
+    data: {
+      id: t.id,
+      name: t.name,
+      plan: t.plan,
+      settings: json(t.settings),
+      memory_count: t.memory_count,
+      created_at: iso(t.created_at),
+      updated_at: iso(t.updated_at),
+      deleted_at: iso(t.deleted_at),
+    },
   };
 }
 
@@ -93,7 +145,14 @@ export const EXPORT_START: [number, string] = [Number.MIN_SAFE_INTEGER, ''];
  * `maxRows`, and cut once their estimated size passes `maxBytes` (always at least one row), so a
  * page of large memories stays small in memory.
  */
-export function exportPageStatement(db: D1Database, kind: ExportKind, tenantId: string, after: [number, string], maxRows: number, maxBytes: number) {
+export function exportPageStatement(
+  db: D1Database,
+  kind: ExportKind,
+  tenantId: string,
+  after: [number, string],
+  maxRows: number,
+  maxBytes: number,
+) {
   const k = KINDS[kind];
   return db
     .prepare(
@@ -113,9 +172,14 @@ export const exportLine = (kind: ExportKind, row: Row) => ({ type: kind, data: K
 
 /** Of `ids` (any kind), those already stored in the caller's tenant. */
 export function existingIdsStatement(db: D1Database, sub: string, ids: string[]) {
-  const inTenant = (table: string) => `SELECT id FROM ${table} WHERE tenant_id = (SELECT tenant_id FROM caller) AND id IN (SELECT value FROM json_each(?2))`;
+  const inTenant = (table: string) =>
+    `SELECT id FROM ${table} WHERE tenant_id = (SELECT tenant_id FROM caller) AND id IN (SELECT value FROM json_each(?2))`;
   return db
-    .prepare(withCaller(`SELECT x.id FROM caller c, (${['users', 'sessions', 'memories', 'audit_logs'].map(inTenant).join(' UNION ALL ')}) x WHERE c.role = 'owner'`))
+    .prepare(
+      withCaller(
+        `SELECT x.id FROM caller c, (${['users', 'sessions', 'memories', 'audit_logs'].map(inTenant).join(' UNION ALL ')}) x WHERE c.role = 'owner'`,
+      ),
+    )
     .bind(sub, JSON.stringify(ids));
 }
 
@@ -139,8 +203,36 @@ const IMPORT_PARAM_BYTES = 1_500_000;
 export const IMPORT_COLUMNS = {
   users: ['id', 'auth0_id', 'email', 'name', 'role', 'kind', 'created_at', 'updated_at', 'deleted_at'],
   sessions: ['id', 'user_id', 'mcp_client_id', 'metadata', 'created_at', 'last_activity_at', 'expired_at'],
-  memories: ['id', 'user_id', 'session_id', 'content', 'tags', 'metadata', 'importance', 'access_scope', 'source', 'embedding', 'search_doc', 'version', 'created_at', 'updated_at', 'deleted_at'],
-  audit_logs: ['id', 'user_id', 'action', 'resource_type', 'resource_id', 'old_values', 'new_values', 'ip', 'user_agent', 'request_id', 'created_at'],
+  memories: [
+    'id',
+    'user_id',
+    'session_id',
+    'content',
+    'tags',
+    'metadata',
+    'importance',
+    'access_scope',
+    'source',
+    'embedding',
+    'search_doc',
+    'version',
+    'created_at',
+    'updated_at',
+    'deleted_at',
+  ],
+  audit_logs: [
+    'id',
+    'user_id',
+    'action',
+    'resource_type',
+    'resource_id',
+    'old_values',
+    'new_values',
+    'ip',
+    'user_agent',
+    'request_id',
+    'created_at',
+  ],
 } as const;
 export type ImportTable = keyof typeof IMPORT_COLUMNS;
 
@@ -151,7 +243,13 @@ export type ImportTable = keyof typeof IMPORT_COLUMNS;
  * An id that already exists is skipped (ON CONFLICT DO NOTHING), so re-sending a chunk is harmless;
  * each statement returns one row per row written (meta.changes would count trigger writes too).
  */
-export function importInsertStatements(db: D1Database, sub: string, tenantId: string, table: ImportTable, rows: Row[]): D1PreparedStatement[] {
+export function importInsertStatements(
+  db: D1Database,
+  sub: string,
+  tenantId: string,
+  table: ImportTable,
+  rows: Row[],
+): D1PreparedStatement[] {
   const columns = IMPORT_COLUMNS[table];
   const sql = withCaller(`INSERT INTO ${table} (tenant_id, ${columns.join(', ')})
     SELECT c.tenant_id, ${columns.map((col) => `json_extract(j.value, '$.${col}')`).join(', ')}

@@ -63,4 +63,5 @@ export function instrumentD1(db: D1Database, stats: D1Stats): D1Database {
   });
 }
 
-export const serverTiming = (s: D1Stats) => `d1;desc="round_trips=${s.roundTrips} rows_read=${s.rowsRead} rows_written=${s.rowsWritten}"`;
+export const serverTiming = (s: D1Stats) =>
+  `d1;desc="round_trips=${s.roundTrips} rows_read=${s.rowsRead} rows_written=${s.rowsWritten}"`;

@@ -11,7 +11,7 @@ import { toIso } from '../lib/time';
 import { auditInsertSql, type RequestMeta } from './audit';
 import { Binder, prepared } from './binder';
 import { withCaller } from './caller';
-import { keyIsFreshSql, type IdempotencyKey } from './idempotency';
+import { type IdempotencyKey, keyIsFreshSql } from './idempotency';
 
 export type AccessScope = 'private' | 'session' | 'global';
 
@@ -55,9 +55,26 @@ export function toMemory(row: MemoryRow, includeEmbedding = false) {
 
 export type Memory = ReturnType<typeof toMemory>;
 
-const BASE_COLS = ['seq', 'id', 'tenant_id', 'user_id', 'session_id', 'content', 'tags', 'metadata', 'importance', 'access_scope', 'source', 'version', 'created_at', 'updated_at', 'deleted_at'];
+const BASE_COLS = [
+  'seq',
+  'id',
+  'tenant_id',
+  'user_id',
+  'session_id',
+  'content',
+  'tags',
+  'metadata',
+  'importance',
+  'access_scope',
+  'source',
+  'version',
+  'created_at',
+  'updated_at',
+  'deleted_at',
+];
 /** Column list (search_doc never leaves the database; embedding only when asked for). */
-const cols = (embedding: boolean, alias = 'm.') => [...BASE_COLS, ...(embedding ? ['embedding'] : [])].map((c) => alias + c).join(', ');
+const cols = (embedding: boolean, alias = 'm.') =>
+  [...BASE_COLS, ...(embedding ? ['embedding'] : [])].map((c) => alias + c).join(', ');
 
 /** The row's fields as audit JSON (no embedding: it is large and not human-readable). */
 const SNAPSHOT_SQL = `json_object('content', m.content, 'tags', json(m.tags), 'metadata', json(m.metadata), 'importance', m.importance,
@@ -83,7 +100,13 @@ export interface ReadOptions {
 
 export function getMemoryStatement(db: D1Database, sub: string, id: string, o: ReadOptions): D1PreparedStatement {
   const b = new Binder(sub);
-  return prepared(db, b, withCaller(`SELECT ${cols(!!o.embedding)} FROM memories m, caller c WHERE m.id = ${b.bind(id)} AND ${visibleSql(b, o.sessionId)}`));
+  return prepared(
+    db,
+    b,
+    withCaller(
+      `SELECT ${cols(!!o.embedding)} FROM memories m, caller c WHERE m.id = ${b.bind(id)} AND ${visibleSql(b, o.sessionId)}`,
+    ),
+  );
 }
 
 export interface MemoryFilters {
@@ -103,10 +126,14 @@ function filterSql(b: Binder, f: MemoryFilters): string {
   const where: string[] = [];
   if (f.deleted !== 'include') where.push(f.deleted === 'only' ? 'm.deleted_at IS NOT NULL' : 'm.deleted_at IS NULL');
   if (f.tag?.length) {
-    where.push(`(SELECT count(DISTINCT t.value) FROM json_each(m.tags) t WHERE t.value IN (SELECT value FROM json_each(${b.bind(JSON.stringify(f.tag))}))) = ${b.bind(new Set(f.tag).size)}`);
+    where.push(
+      `(SELECT count(DISTINCT t.value) FROM json_each(m.tags) t WHERE t.value IN (SELECT value FROM json_each(${b.bind(JSON.stringify(f.tag))}))) = ${b.bind(new Set(f.tag).size)}`,
+    );
   }
   if (f.any_tag?.length) {
-    where.push(`EXISTS (SELECT 1 FROM json_each(m.tags) t WHERE t.value IN (SELECT value FROM json_each(${b.bind(JSON.stringify(f.any_tag))})))`);
+    where.push(
+      `EXISTS (SELECT 1 FROM json_each(m.tags) t WHERE t.value IN (SELECT value FROM json_each(${b.bind(JSON.stringify(f.any_tag))})))`,
+    );
   }
   if (f.min_importance !== undefined) where.push(`m.importance >= ${b.bind(f.min_importance)}`);
   if (f.access_scope) where.push(`m.access_scope = ${b.bind(f.access_scope)}`);
@@ -138,10 +165,17 @@ export interface ListOptions extends ReadOptions {
 }
 
 /** One page (limit + 1 rows, to know whether there is a next page) ordered by (created_at, id). */
-export function listMemoriesStatement(db: D1Database, sub: string, f: MemoryFilters, o: ListOptions): D1PreparedStatement {
+export function listMemoriesStatement(
+  db: D1Database,
+  sub: string,
+  f: MemoryFilters,
+  o: ListOptions,
+): D1PreparedStatement {
   const b = new Binder(sub);
   const dir = o.order === 'asc' ? 'ASC' : 'DESC';
-  const keyset = o.after ? ` AND (m.created_at, m.id) ${o.order === 'asc' ? '>' : '<'} (${b.bind(o.after[0])}, ${b.bind(o.after[1])})` : '';
+  const keyset = o.after
+    ? ` AND (m.created_at, m.id) ${o.order === 'asc' ? '>' : '<'} (${b.bind(o.after[0])}, ${b.bind(o.after[1])})`
+    : '';
   const sql = `SELECT ${cols(!!o.embedding)} FROM memories m, caller c
     WHERE ${visibleSql(b, f.session_id)}${filterSql(b, f)}${keyset}
     ORDER BY m.created_at ${dir}, m.id ${dir} LIMIT ${b.bind(o.limit + 1)}`;
@@ -160,9 +194,16 @@ export interface SearchOptions extends ReadOptions {
  * Full-text search over the caller's visible live memories, best first (bm25: lower is better),
  * ties by seq. Returns limit + 1 rows with a `rank` column.
  */
-export function searchMemoriesStatement(db: D1Database, sub: string, f: MemoryFilters, o: SearchOptions): D1PreparedStatement {
+export function searchMemoriesStatement(
+  db: D1Database,
+  sub: string,
+  f: MemoryFilters,
+  o: SearchOptions,
+): D1PreparedStatement {
   const b = new Binder(sub);
-  const keyset = o.after ? ` WHERE rank > ${b.bind(o.after[0])} OR (rank = ${b.bind(o.after[0])} AND seq > ${b.bind(o.after[1])})` : '';
+  const keyset = o.after
+    ? ` WHERE rank > ${b.bind(o.after[0])} OR (rank = ${b.bind(o.after[0])} AND seq > ${b.bind(o.after[1])})`
+    : '';
   const sql = `SELECT * FROM (
       SELECT ${cols(!!o.embedding)}, bm25(memories_fts) AS rank
       FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid JOIN caller c
@@ -233,10 +274,20 @@ export interface WriteContext {
  * one JSON parameter per chunk (json_each), so no statement comes near D1's 100 bound parameters.
  * Results: `inserts` RETURNING results (the rows, in item order), then the audit inserts.
  */
-export function insertMemoriesStatements(db: D1Database, items: NewMemory[], action: string, w: WriteContext): { statements: D1PreparedStatement[]; inserts: number } {
+export function insertMemoriesStatements(
+  db: D1Database,
+  items: NewMemory[],
+  action: string,
+  w: WriteContext,
+): { statements: D1PreparedStatement[]; inserts: number } {
   const sessionIds = [...new Set(items.map((m) => m.session_id).filter((s): s is string => s !== null))];
   const firstId = items[0]!.id;
-  const encoded = items.map((m) => ({ ...m, tags: JSON.stringify(m.tags), metadata: JSON.stringify(m.metadata), embedding: m.embedding && JSON.stringify(m.embedding) }));
+  const encoded = items.map((m) => ({
+    ...m,
+    tags: JSON.stringify(m.tags),
+    metadata: JSON.stringify(m.metadata),
+    embedding: m.embedding && JSON.stringify(m.embedding),
+  }));
   // The first item goes alone: its guard reads tenants.memory_count, which the insert trigger
   // bumps row by row, so a multi-row guard on it could stop half-way. The rest only need "the
   // first row exists" (the quota was checked for all of them at once).
@@ -290,7 +341,12 @@ export function unusableSessionsStatement(db: D1Database, sub: string, sessionId
  * The memories a stored idempotent response names (`{"ids": [...]}`), in that order, as they are
  * now; only those the caller wrote or can see.
  */
-export function replayedMemoriesStatement(db: D1Database, sub: string, k: IdempotencyKey, o: ReadOptions): D1PreparedStatement {
+export function replayedMemoriesStatement(
+  db: D1Database,
+  sub: string,
+  k: IdempotencyKey,
+  o: ReadOptions,
+): D1PreparedStatement {
   const b = new Binder(sub);
   const sql = `SELECT ${cols(!!o.embedding)} FROM idempotency_keys i, caller c, json_each(i.response_body, '$.ids') j
     JOIN memories m ON m.id = j.value AND m.tenant_id = c.tenant_id
@@ -320,7 +376,9 @@ export interface TargetOptions {
  * sees the same old row and is written exactly when the change is.
  */
 function targetSql(b: Binder, t: TargetOptions, extra: string): string {
-  const versions = t.versions ? ` AND m.version IN (SELECT value FROM json_each(${b.bind(JSON.stringify(t.versions))}))` : '';
+  const versions = t.versions
+    ? ` AND m.version IN (SELECT value FROM json_each(${b.bind(JSON.stringify(t.versions))}))`
+    : '';
   return `m.id = ${b.bind(t.id)} AND ${visibleSql(b, t.sessionId)}${versions} AND ${extra}`;
 }
 
@@ -335,16 +393,37 @@ interface Change {
 }
 
 /** [current row (pre-read), audit insert, the change (UPDATE … RETURNING or DELETE)]. */
-function changeStatements(db: D1Database, t: TargetOptions, w: Omit<WriteContext, 'tenantId'> & { tenantId?: string }, ch: Change): D1PreparedStatement[] {
+function changeStatements(
+  db: D1Database,
+  t: TargetOptions,
+  w: Omit<WriteContext, 'tenantId'> & { tenantId?: string },
+  ch: Change,
+): D1PreparedStatement[] {
   const guard = (b: Binder) =>
-    targetSql(b, t, `${w.tenantId ? `c.tenant_id = ${b.bind(w.tenantId)} AND ` : ''}${keyIsFreshSql(b, w.idempotency)} AND ${ch.when(b)}`);
+    targetSql(
+      b,
+      t,
+      `${w.tenantId ? `c.tenant_id = ${b.bind(w.tenantId)} AND ` : ''}${keyIsFreshSql(b, w.idempotency)} AND ${ch.when(b)}`,
+    );
   const pre = getMemoryStatement(db, w.sub, t.id, t);
   const ab = new Binder(w.sub);
   const audit = prepared(
     db,
     ab,
     withCaller(
-      auditInsertSql(ab, { action: ch.action, resourceType: 'memory', resourceIdSql: 'm.id', oldSql: ch.oldValues(ab), newSql: ch.newValues(ab) }, w.meta, w.now, `memories m, caller c WHERE ${guard(ab)}`),
+      auditInsertSql(
+        ab,
+        {
+          action: ch.action,
+          resourceType: 'memory',
+          resourceIdSql: 'm.id',
+          oldSql: ch.oldValues(ab),
+          newSql: ch.newValues(ab),
+        },
+        w.meta,
+        w.now,
+        `memories m, caller c WHERE ${guard(ab)}`,
+      ),
     ),
   );
   const cb = new Binder(w.sub);
@@ -381,15 +460,19 @@ export function patchMemoryStatements(
   return changeStatements(db, t, w, {
     action: 'memory.update',
     // A memory can only become session-scoped if it belongs to a session.
-    when: (b) => `m.deleted_at IS NULL AND (${b.bind(patch.access_scope ?? null)} IS NOT 'session' OR m.session_id IS NOT NULL)`,
+    when: (b) =>
+      `m.deleted_at IS NULL AND (${b.bind(patch.access_scope ?? null)} IS NOT 'session' OR m.session_id IS NOT NULL)`,
     set: (b) => {
       const sets = keys.map((k) => `${k} = ${b.bind(jsonCols.has(k) ? JSON.stringify(patch[k]) : patch[k])}`);
       if (doc.full !== undefined) sets.push(`search_doc = ${b.bind(doc.full)}`);
-      else if (doc.contentPart !== undefined) sets.push(`search_doc = substr(m.search_doc, 1, instr(m.search_doc, '|')) || ${b.bind(doc.contentPart)}`);
-      else if (doc.tagPart !== undefined) sets.push(`search_doc = ${b.bind(doc.tagPart)} || substr(m.search_doc, instr(m.search_doc, '|'))`);
+      else if (doc.contentPart !== undefined)
+        sets.push(`search_doc = substr(m.search_doc, 1, instr(m.search_doc, '|')) || ${b.bind(doc.contentPart)}`);
+      else if (doc.tagPart !== undefined)
+        sets.push(`search_doc = ${b.bind(doc.tagPart)} || substr(m.search_doc, instr(m.search_doc, '|'))`);
       return sets.join(', ');
     },
-    oldValues: () => `json_object(${keys.map((k) => `'${k}', ${jsonCols.has(k) ? `json(m.${k})` : `m.${k}`}`).join(', ')})`,
+    oldValues: () =>
+      `json_object(${keys.map((k) => `'${k}', ${jsonCols.has(k) ? `json(m.${k})` : `m.${k}`}`).join(', ')})`,
     newValues: (b) => b.bind(JSON.stringify(patch)),
   });
 }
@@ -399,9 +482,16 @@ const mergedTagsSql = (add: string) =>
   `(SELECT json_group_array(value) FROM (SELECT value FROM json_each(m.tags) UNION ALL SELECT value FROM json_each(${add}) WHERE value NOT IN (SELECT value FROM json_each(m.tags))))`;
 
 /** POST /tags: [pre-read, audit, update]. `segments` = [tag, its search segment] per tag. No-op when all are present. */
-export function addTagsStatements(db: D1Database, t: TargetOptions, w: WriteContext, segments: [string, string][], maxTags: number): D1PreparedStatement[] {
+export function addTagsStatements(
+  db: D1Database,
+  t: TargetOptions,
+  w: WriteContext,
+  segments: [string, string][],
+  maxTags: number,
+): D1PreparedStatement[] {
   const tags = JSON.stringify(segments.map(([tag]) => tag));
-  const newOnly = (b: Binder, add: string) => `EXISTS (SELECT 1 FROM json_each(${add}) WHERE value NOT IN (SELECT value FROM json_each(m.tags)))`;
+  const newOnly = (_b: Binder, add: string) =>
+    `EXISTS (SELECT 1 FROM json_each(${add}) WHERE value NOT IN (SELECT value FROM json_each(m.tags)))`;
   return changeStatements(db, t, w, {
     action: 'memory.tags_add',
     when: (b) => {
@@ -423,8 +513,15 @@ export function addTagsStatements(db: D1Database, t: TargetOptions, w: WriteCont
 }
 
 /** DELETE /tags/{tag}: [pre-read, audit, update]. No-op when the tag is absent. */
-export function removeTagStatements(db: D1Database, t: TargetOptions, w: WriteContext, tag: string, segment: string): D1PreparedStatement[] {
-  const remaining = (b: Binder) => `(SELECT json_group_array(value) FROM json_each(m.tags) WHERE value <> ${b.bind(tag)})`;
+export function removeTagStatements(
+  db: D1Database,
+  t: TargetOptions,
+  w: WriteContext,
+  tag: string,
+  segment: string,
+): D1PreparedStatement[] {
+  const remaining = (b: Binder) =>
+    `(SELECT json_group_array(value) FROM json_each(m.tags) WHERE value <> ${b.bind(tag)})`;
   return changeStatements(db, t, w, {
     action: 'memory.tag_remove',
     when: (b) => `m.deleted_at IS NULL AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = ${b.bind(tag)})`,
@@ -441,7 +538,11 @@ export function removeTagStatements(db: D1Database, t: TargetOptions, w: WriteCo
 }
 
 /** Soft delete: [pre-read, audit, update]. */
-export function softDeleteStatements(db: D1Database, t: TargetOptions, w: Omit<WriteContext, 'tenantId'>): D1PreparedStatement[] {
+export function softDeleteStatements(
+  db: D1Database,
+  t: TargetOptions,
+  w: Omit<WriteContext, 'tenantId'>,
+): D1PreparedStatement[] {
   return changeStatements(db, t, w, {
     action: 'memory.delete',
     when: () => 'm.deleted_at IS NULL',
@@ -452,7 +553,11 @@ export function softDeleteStatements(db: D1Database, t: TargetOptions, w: Omit<W
 }
 
 /** Restore: [pre-read, audit, update]; counts against the plan's memory quota. */
-export function restoreStatements(db: D1Database, t: TargetOptions, w: Omit<WriteContext, 'tenantId'>): D1PreparedStatement[] {
+export function restoreStatements(
+  db: D1Database,
+  t: TargetOptions,
+  w: Omit<WriteContext, 'tenantId'>,
+): D1PreparedStatement[] {
   return changeStatements(db, t, w, {
     action: 'memory.restore',
     when: () =>
@@ -464,7 +569,11 @@ export function restoreStatements(db: D1Database, t: TargetOptions, w: Omit<Writ
 }
 
 /** Permanent delete (owner/admin): [pre-read, audit, delete]. The audit row keeps the last content. */
-export function purgeStatements(db: D1Database, t: TargetOptions, w: Omit<WriteContext, 'tenantId'>): D1PreparedStatement[] {
+export function purgeStatements(
+  db: D1Database,
+  t: TargetOptions,
+  w: Omit<WriteContext, 'tenantId'>,
+): D1PreparedStatement[] {
   return changeStatements(db, t, w, {
     action: 'memory.purge',
     when: () => `c.role IN ('owner', 'admin')`,

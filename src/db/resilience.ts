@@ -6,9 +6,17 @@ import { ApiError } from '../lib/problem';
 // Whatever still fails with such an error becomes 503 + Retry-After, never a raw 500.
 // Other errors (constraints, SQL) pass through unchanged.
 
-const TRANSIENT = [/Network connection lost/i, /object to be reset/i, /reset because its code was updated/i, /transient issue/i, /isolate exceeded its memory limit/i, /internal error/i];
+const TRANSIENT = [
+  /Network connection lost/i,
+  /object to be reset/i,
+  /reset because its code was updated/i,
+  /transient issue/i,
+  /isolate exceeded its memory limit/i,
+  /internal error/i,
+];
 const OVERLOADED = [/overloaded/i, /too many requests queued/i, /queued for too long/i];
-const WRITES = /\b(INSERT|UPDATE|DELETE|REPLACE|UPSERT|CREATE|DROP|ALTER|PRAGMA|VACUUM|REINDEX|ANALYZE|ATTACH|DETACH)\b/i;
+const WRITES =
+  /\b(INSERT|UPDATE|DELETE|REPLACE|UPSERT|CREATE|DROP|ALTER|PRAGMA|VACUUM|REINDEX|ANALYZE|ATTACH|DETACH)\b/i;
 
 export const READ_ATTEMPTS = 3;
 const BACKOFF_MS = [20, 80];
@@ -23,12 +31,20 @@ function classify(err: unknown): Kind | null {
 }
 
 function unavailable(kind: Kind, wrote: boolean, err: unknown): ApiError {
-  console.error(JSON.stringify({ event: 'd1_unavailable', kind, write: wrote, message: err instanceof Error ? err.message : String(err) }));
+  console.error(
+    JSON.stringify({
+      event: 'd1_unavailable',
+      kind,
+      write: wrote,
+      message: err instanceof Error ? err.message : String(err),
+    }),
+  );
   const retryAfter = kind === 'overloaded' ? 5 : 2;
   return new ApiError(
     503,
     'database_unavailable',
-    `The database is temporarily unavailable; retry after ${retryAfter} s.` + (wrote ? ' A write may or may not have been applied: retry it with the same Idempotency-Key.' : ''),
+    `The database is temporarily unavailable; retry after ${retryAfter} s.` +
+      (wrote ? ' A write may or may not have been applied: retry it with the same Idempotency-Key.' : ''),
     { headers: { 'Retry-After': String(retryAfter) } },
   );
 }
@@ -56,7 +72,8 @@ export function resilientD1(db: D1Database): D1Database {
         if (prop === 'bind') return (...args: unknown[]) => wrapStatement(target.bind(...args), readOnly);
         const value = Reflect.get(target, prop, target);
         if (prop === 'all' || prop === 'run' || prop === 'first' || prop === 'raw') {
-          return (...args: unknown[]) => attempt(readOnly, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+          return (...args: unknown[]) =>
+            attempt(readOnly, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
         }
         return typeof value === 'function' ? value.bind(target) : value;
       },

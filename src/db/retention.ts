@@ -13,7 +13,9 @@ export function purgeIdempotencyKeysStatement(db: D1Database, now: number, limit
 
 /** Tenants soft-deleted before `cutoff` (their retention period is over). */
 export function purgeableTenantsStatement(db: D1Database, cutoff: number, limit: number) {
-  return db.prepare('SELECT id FROM tenants WHERE deleted_at IS NOT NULL AND deleted_at < ?1 ORDER BY deleted_at LIMIT ?2').bind(cutoff, limit);
+  return db
+    .prepare('SELECT id FROM tenants WHERE deleted_at IS NOT NULL AND deleted_at < ?1 ORDER BY deleted_at LIMIT ?2')
+    .bind(cutoff, limit);
 }
 
 // Child rows go first in chunks (memories before sessions: memories.session_id has no cascade);
@@ -36,12 +38,16 @@ export const TENANT_CHILD_TABLES = CHUNKED_CHILDREN.length;
 export function purgeTenantChildStatements(db: D1Database, tenantId: string, cutoff: number, limit: number) {
   return CHUNKED_CHILDREN.map(({ table, key }) =>
     db
-      .prepare(`DELETE FROM ${table} WHERE (${key.join(', ')}) IN (SELECT ${key.join(', ')} FROM ${table} WHERE tenant_id = ?1 LIMIT ?3) AND ${STILL_PURGEABLE} RETURNING 1`)
+      .prepare(
+        `DELETE FROM ${table} WHERE (${key.join(', ')}) IN (SELECT ${key.join(', ')} FROM ${table} WHERE tenant_id = ?1 LIMIT ?3) AND ${STILL_PURGEABLE} RETURNING 1`,
+      )
       .bind(tenantId, cutoff, limit),
   );
 }
 
 /** The tenant row itself; FK cascades remove every remaining row of the tenant. */
 export function purgeTenantStatement(db: D1Database, tenantId: string, cutoff: number) {
-  return db.prepare('DELETE FROM tenants WHERE id = ?1 AND deleted_at IS NOT NULL AND deleted_at < ?2 RETURNING id').bind(tenantId, cutoff);
+  return db
+    .prepare('DELETE FROM tenants WHERE id = ?1 AND deleted_at IS NOT NULL AND deleted_at < ?2 RETURNING id')
+    .bind(tenantId, cutoff);
 }

@@ -7,7 +7,7 @@ import { toIso } from '../lib/time';
 import { auditIdTimePart, auditInsertSql, auditStatement, perRowAuditIdSql, type RequestMeta } from './audit';
 import { Binder, prepared } from './binder';
 import { withCaller } from './caller';
-import { idempotencyLookup, idempotencyStore, keyIsFreshSql, type IdempotencyKey } from './idempotency';
+import { type IdempotencyKey, idempotencyLookup, idempotencyStore, keyIsFreshSql } from './idempotency';
 
 export interface SessionRow {
   id: string;
@@ -33,7 +33,8 @@ export function toSession(row: SessionRow) {
   };
 }
 
-const COLUMNS = 's.id, s.tenant_id, s.user_id, s.mcp_client_id, s.metadata, s.created_at, s.last_activity_at, s.expired_at';
+const COLUMNS =
+  's.id, s.tenant_id, s.user_id, s.mcp_client_id, s.metadata, s.created_at, s.last_activity_at, s.expired_at';
 
 /** The sessions `s` the caller may see: own ones; every one of the tenant for owners/admins. */
 const VISIBLE = `s.tenant_id = (SELECT tenant_id FROM caller)
@@ -66,10 +67,22 @@ export function createSessionStatements(
         AND ${keyIsFreshSql(b, idem)}
       ${RETURNING}`),
   );
-  const audit = auditStatement(db, sub, { action: 'session.create', resourceType: 'session', resourceId: id, newValues: { mcp_client_id: input.mcpClientId, metadata: input.metadata } }, meta, now, {
-    sql: 'EXISTS (SELECT 1 FROM sessions WHERE id = ?12)',
-    params: [id],
-  });
+  const audit = auditStatement(
+    db,
+    sub,
+    {
+      action: 'session.create',
+      resourceType: 'session',
+      resourceId: id,
+      newValues: { mcp_client_id: input.mcpClientId, metadata: input.metadata },
+    },
+    meta,
+    now,
+    {
+      sql: 'EXISTS (SELECT 1 FROM sessions WHERE id = ?12)',
+      params: [id],
+    },
+  );
   if (!idem) return { id, statements: [insert, audit] };
   const replayed = db
     .prepare(
@@ -77,7 +90,13 @@ export function createSessionStatements(
         WHERE i.tenant_id = c.tenant_id AND i.key = ?2 AND i.expires_at > ?3 AND i.request_hash = ?4`),
     )
     .bind(sub, idem.key, idem.now, idem.hash);
-  const store = idempotencyStore(db, sub, idem, { status: 201, body: JSON.stringify({ id }) }, (sb) => `EXISTS (SELECT 1 FROM sessions WHERE id = ${sb.bind(id)})`);
+  const store = idempotencyStore(
+    db,
+    sub,
+    idem,
+    { status: 201, body: JSON.stringify({ id }) },
+    (sb) => `EXISTS (SELECT 1 FROM sessions WHERE id = ${sb.bind(id)})`,
+  );
   return { id, statements: [idempotencyLookup(db, sub, idem), replayed, insert, audit, store] };
 }
 
@@ -99,7 +118,11 @@ export function listSessionsStatement(
   where.push('(?2 IS NULL OR s.user_id = ?2)');
   where.push('(?3 IS NULL OR (s.created_at, s.id) < (?3, ?4))');
   return db
-    .prepare(withCaller(`SELECT ${COLUMNS} FROM sessions s WHERE ${where.join(' AND ')} ORDER BY s.created_at DESC, s.id DESC LIMIT ?5`))
+    .prepare(
+      withCaller(
+        `SELECT ${COLUMNS} FROM sessions s WHERE ${where.join(' AND ')} ORDER BY s.created_at DESC, s.id DESC LIMIT ?5`,
+      ),
+    )
     .bind(sub, q.userId ?? null, q.after?.[0] ?? null, q.after?.[1] ?? null, q.limit + 1);
 }
 
@@ -108,14 +131,32 @@ export function listSessionsStatement(
  * revived; a live one gets last_activity_at = now. Only the session's own user can heartbeat it.
  * Results: [expire, expire audit, heartbeat (RETURNING), heartbeat audit, the session as seen after].
  */
-export function heartbeatStatements(db: D1Database, sub: string, id: string, meta: RequestMeta, now: number, idleTimeoutMs: number) {
+export function heartbeatStatements(
+  db: D1Database,
+  sub: string,
+  id: string,
+  meta: RequestMeta,
+  now: number,
+  idleTimeoutMs: number,
+) {
   const own = 'id = ?2 AND user_id = (SELECT user_id FROM caller) AND tenant_id = (SELECT tenant_id FROM caller)';
   return [
-    db.prepare(withCaller(`UPDATE sessions SET expired_at = ?3 WHERE ${own} AND expired_at IS NULL AND last_activity_at < ?4`)).bind(sub, id, now, now - idleTimeoutMs),
-    auditStatement(db, sub, { action: 'session.expire', resourceType: 'session', resourceId: id, newValues: { reason: 'idle_timeout' } }, meta, now, {
-      sql: 'EXISTS (SELECT 1 FROM sessions WHERE id = ?12 AND expired_at = ?13 AND user_id = c.user_id)',
-      params: [id, now],
-    }),
+    db
+      .prepare(
+        withCaller(`UPDATE sessions SET expired_at = ?3 WHERE ${own} AND expired_at IS NULL AND last_activity_at < ?4`),
+      )
+      .bind(sub, id, now, now - idleTimeoutMs),
+    auditStatement(
+      db,
+      sub,
+      { action: 'session.expire', resourceType: 'session', resourceId: id, newValues: { reason: 'idle_timeout' } },
+      meta,
+      now,
+      {
+        sql: 'EXISTS (SELECT 1 FROM sessions WHERE id = ?12 AND expired_at = ?13 AND user_id = c.user_id)',
+        params: [id, now],
+      },
+    ),
     db
       .prepare(
         withCaller(`UPDATE sessions SET last_activity_at = max(last_activity_at, ?3) WHERE ${own} AND expired_at IS NULL
@@ -169,7 +210,14 @@ export function expireIdleSessionsStatements(db: D1Database, cutoff: number, now
  * `user_removed`). Results: [audit, update]. Put them in the batch BEFORE the user's removal, so the
  * guard and the caller lookup still see the state before it (the caller may be removing themselves).
  */
-export function endUserSessionsStatements(db: D1Database, sub: string, userId: string, meta: RequestMeta, now: number, guard: (b: Binder) => string): D1PreparedStatement[] {
+export function endUserSessionsStatements(
+  db: D1Database,
+  sub: string,
+  userId: string,
+  meta: RequestMeta,
+  now: number,
+  guard: (b: Binder) => string,
+): D1PreparedStatement[] {
   const a = new Binder(sub);
   const audit = prepared(
     db,
@@ -177,7 +225,14 @@ export function endUserSessionsStatements(db: D1Database, sub: string, userId: s
     withCaller(
       auditInsertSql(
         a,
-        { action: 'session.end', resourceType: 'session', resourceIdSql: 's.id', oldSql: 'NULL', newSql: `json_object('reason', 'user_removed')`, idSql: perRowAuditIdSql(a.bind(auditIdTimePart(now))) },
+        {
+          action: 'session.end',
+          resourceType: 'session',
+          resourceIdSql: 's.id',
+          oldSql: 'NULL',
+          newSql: `json_object('reason', 'user_removed')`,
+          idSql: perRowAuditIdSql(a.bind(auditIdTimePart(now))),
+        },
         meta,
         now,
         `caller c JOIN sessions s ON s.tenant_id = c.tenant_id AND s.user_id = ${a.bind(userId)} AND s.expired_at IS NULL WHERE ${guard(a)}`,

@@ -1,4 +1,4 @@
-import { planLimitSql, PLANS, type PlanLimit } from '../lib/plans';
+import { PLANS, type PlanLimit, planLimitSql } from '../lib/plans';
 import { toIso } from '../lib/time';
 import { auditInsertSql, type RequestMeta } from './audit';
 import { Binder, prepared } from './binder';
@@ -63,7 +63,9 @@ export type PlanChangeVerdict = 'ok' | 'no_caller' | 'insufficient_role' | 'unch
 
 /** Why moving to `plan` (an SQL operand) would be refused, 'unchanged', or 'ok'. Reads tenants.plan. */
 function planChangeVerdictSql(plan: string): string {
-  const exceeds = (Object.keys(USAGE) as (keyof typeof USAGE)[]).map((k) => `${USAGE[k]} > ${planLimitSql(k, plan)}`).join(' OR ');
+  const exceeds = (Object.keys(USAGE) as (keyof typeof USAGE)[])
+    .map((k) => `${USAGE[k]} > ${planLimitSql(k, plan)}`)
+    .join(' OR ');
   return `(SELECT CASE
     WHEN c.user_id IS NULL THEN 'no_caller'
     WHEN c.role != 'owner' THEN 'insufficient_role'
@@ -78,7 +80,13 @@ function planChangeVerdictSql(plan: string): string {
  * tenants.plan, so tenants is updated last (until then every guard sees the old plan). A
  * downgrade is refused while usage exceeds the target plan's limits, in the same transaction.
  */
-export function changePlanStatements(db: D1Database, sub: string, plan: Plan, meta: RequestMeta, now: number): D1PreparedStatement[] {
+export function changePlanStatements(
+  db: D1Database,
+  sub: string,
+  plan: Plan,
+  meta: RequestMeta,
+  now: number,
+): D1PreparedStatement[] {
   const verdict = planChangeVerdictSql('?2');
   const b = new Binder(sub);
   const audit = auditInsertSql(
@@ -98,10 +106,18 @@ export function changePlanStatements(db: D1Database, sub: string, plan: Plan, me
     db.prepare(withCaller(`SELECT ${verdict} AS verdict`)).bind(sub, plan),
     prepared(db, b, withCaller(audit)),
     db
-      .prepare(withCaller(`UPDATE subscriptions SET plan = ?2, updated_at = MAX(?3, updated_at + 1) WHERE tenant_id = (SELECT tenant_id FROM caller) AND ${verdict} = 'ok'`))
+      .prepare(
+        withCaller(
+          `UPDATE subscriptions SET plan = ?2, updated_at = MAX(?3, updated_at + 1) WHERE tenant_id = (SELECT tenant_id FROM caller) AND ${verdict} = 'ok'`,
+        ),
+      )
       .bind(sub, plan, now),
     db
-      .prepare(withCaller(`UPDATE tenants SET plan = ?2, updated_at = MAX(?3, updated_at + 1) WHERE id = (SELECT tenant_id FROM caller) AND ${verdict} = 'ok'`))
+      .prepare(
+        withCaller(
+          `UPDATE tenants SET plan = ?2, updated_at = MAX(?3, updated_at + 1) WHERE id = (SELECT tenant_id FROM caller) AND ${verdict} = 'ok'`,
+        ),
+      )
       .bind(sub, plan, now),
     getSubscriptionStatement(db, sub),
   ];

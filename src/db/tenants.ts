@@ -2,7 +2,7 @@ import { newId } from '../lib/ids';
 import { toIso } from '../lib/time';
 import { auditInsertSql, type RequestMeta } from './audit';
 import { Binder, prepared } from './binder';
-import { withCaller, type Role } from './caller';
+import { type Role, withCaller } from './caller';
 
 export type Plan = 'free' | 'pro' | 'team';
 
@@ -41,7 +41,15 @@ const PERIOD_MS = 30 * 24 * 3600 * 1000;
 export async function createTenantWithOwner(db: D1Database, input: NewTenant, meta: RequestMeta, now = Date.now()) {
   const tenantId = newId('ten', now);
   const userId = newId('usr', now);
-  const tenant = { id: tenantId, name: input.name, plan: 'free' as Plan, memory_count: 0, created_at: now, updated_at: now, deleted_at: null };
+  const tenant = {
+    id: tenantId,
+    name: input.name,
+    plan: 'free' as Plan,
+    memory_count: 0,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+  };
   const user = {
     id: userId,
     tenant_id: tenantId,
@@ -55,19 +63,34 @@ export async function createTenantWithOwner(db: D1Database, input: NewTenant, me
     deleted_at: null,
   };
   await db.batch([
-    db.prepare('INSERT INTO tenants (id, name, plan, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)').bind(tenantId, input.name, 'free', now),
     db
-      .prepare('INSERT INTO subscriptions (id, tenant_id, plan, status, current_period_start, current_period_end, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?5)')
+      .prepare('INSERT INTO tenants (id, name, plan, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)')
+      .bind(tenantId, input.name, 'free', now),
+    db
+      .prepare(
+        'INSERT INTO subscriptions (id, tenant_id, plan, status, current_period_start, current_period_end, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?5)',
+      )
       .bind(newId('sub', now), tenantId, 'free', 'active', now, now + PERIOD_MS),
     db
-      .prepare('INSERT INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)')
+      .prepare(
+        'INSERT INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)',
+      )
       .bind(userId, tenantId, user.auth0_id, user.email, user.name, 'owner', user.kind, now),
     db
       .prepare(
         `INSERT INTO audit_logs (id, tenant_id, user_id, action, resource_type, resource_id, old_values, new_values, ip, user_agent, request_id, created_at)
          VALUES (?1, ?2, ?3, 'tenant.create', 'tenant', ?2, NULL, ?4, ?5, ?6, ?7, ?8)`,
       )
-      .bind(newId('aud', now), tenantId, userId, JSON.stringify({ name: input.name, plan: 'free', owner: userId }), meta.ip, meta.userAgent, meta.requestId, now),
+      .bind(
+        newId('aud', now),
+        tenantId,
+        userId,
+        JSON.stringify({ name: input.name, plan: 'free', owner: userId }),
+        meta.ip,
+        meta.userAgent,
+        meta.requestId,
+        now,
+      ),
   ]);
   return { tenant, user };
 }
@@ -79,14 +102,40 @@ export async function createTenantWithOwner(db: D1Database, input: NewTenant, me
 const TENANT_RETURNING = 'RETURNING id, name, plan, memory_count, created_at, updated_at, deleted_at';
 
 /** An audit row about the caller's tenant, written iff `where` (SQL over `caller c`) holds. */
-function tenantAudit(db: D1Database, sub: string, action: string, meta: RequestMeta, now: number, where: string, values: { oldSql?: string; newValues?: unknown } = {}) {
+function tenantAudit(
+  db: D1Database,
+  sub: string,
+  action: string,
+  meta: RequestMeta,
+  now: number,
+  where: string,
+  values: { oldSql?: string; newValues?: unknown } = {},
+) {
   const b = new Binder(sub);
   const newSql = b.bind(values.newValues === undefined ? null : JSON.stringify(values.newValues));
-  return prepared(db, b, withCaller(auditInsertSql(b, { action, resourceType: 'tenant', resourceIdSql: 'c.tenant_id', oldSql: values.oldSql ?? 'NULL', newSql }, meta, now, `caller c WHERE ${where}`)));
+  return prepared(
+    db,
+    b,
+    withCaller(
+      auditInsertSql(
+        b,
+        { action, resourceType: 'tenant', resourceIdSql: 'c.tenant_id', oldSql: values.oldSql ?? 'NULL', newSql },
+        meta,
+        now,
+        `caller c WHERE ${where}`,
+      ),
+    ),
+  );
 }
 
 /** [audit, rename … RETURNING]; owner or admin only. */
-export function renameTenantStatements(db: D1Database, sub: string, name: string, meta: RequestMeta, now: number): D1PreparedStatement[] {
+export function renameTenantStatements(
+  db: D1Database,
+  sub: string,
+  name: string,
+  meta: RequestMeta,
+  now: number,
+): D1PreparedStatement[] {
   return [
     tenantAudit(db, sub, 'tenant.update', meta, now, `c.role IN ('owner', 'admin')`, {
       oldSql: `(SELECT json_object('name', name) FROM tenants WHERE id = c.tenant_id)`,
@@ -104,11 +153,20 @@ export function renameTenantStatements(db: D1Database, sub: string, name: string
 }
 
 /** [audit, soft delete … RETURNING]; owner only. The audit row goes first: after the delete the caller CTE no longer matches. */
-export function deleteTenantStatements(db: D1Database, sub: string, meta: RequestMeta, now: number): D1PreparedStatement[] {
+export function deleteTenantStatements(
+  db: D1Database,
+  sub: string,
+  meta: RequestMeta,
+  now: number,
+): D1PreparedStatement[] {
   return [
     tenantAudit(db, sub, 'tenant.delete', meta, now, `c.role = 'owner'`),
     db
-      .prepare(withCaller(`UPDATE tenants SET deleted_at = ?2, updated_at = MAX(?2, updated_at + 1) WHERE id = (SELECT tenant_id FROM caller WHERE role = 'owner') ${TENANT_RETURNING}`))
+      .prepare(
+        withCaller(
+          `UPDATE tenants SET deleted_at = ?2, updated_at = MAX(?2, updated_at + 1) WHERE id = (SELECT tenant_id FROM caller WHERE role = 'owner') ${TENANT_RETURNING}`,
+        ),
+      )
       .bind(sub, now),
   ];
 }
@@ -125,10 +183,18 @@ export interface RestoreProbe {
  * user whatever its tenant's state, and the restore matches only an owner's tenant deleted after
  * `deletedAfter`. The audit row comes last (the tenant is live again) and only if a row changed.
  */
-export function restoreTenantStatements(db: D1Database, sub: string, deletedAfter: number, meta: RequestMeta, now: number): D1PreparedStatement[] {
+export function restoreTenantStatements(
+  db: D1Database,
+  sub: string,
+  deletedAfter: number,
+  meta: RequestMeta,
+  now: number,
+): D1PreparedStatement[] {
   return [
     db
-      .prepare('SELECT u.role, u.tenant_id, t.deleted_at FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.auth0_id = ?1 AND u.deleted_at IS NULL')
+      .prepare(
+        'SELECT u.role, u.tenant_id, t.deleted_at FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.auth0_id = ?1 AND u.deleted_at IS NULL',
+      )
       .bind(sub),
     db
       .prepare(

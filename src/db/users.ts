@@ -2,8 +2,8 @@ import { planLimitSql } from '../lib/plans';
 import { toIso } from '../lib/time';
 import { auditInsertSql, type RequestMeta } from './audit';
 import { Binder, prepared } from './binder';
-import { withCaller, type Role } from './caller';
-import { keyIsFreshSql, type IdempotencyKey } from './idempotency';
+import { type Role, withCaller } from './caller';
+import { type IdempotencyKey, keyIsFreshSql } from './idempotency';
 import { endUserSessionsStatements } from './sessions';
 
 export interface UserRow {
@@ -34,10 +34,12 @@ export function toUser(row: UserRow) {
   };
 }
 
-const USER_COLUMNS = 'u.id, u.tenant_id, u.auth0_id, u.email, u.name, u.role, u.kind, u.created_at, u.updated_at, u.deleted_at';
+const USER_COLUMNS =
+  'u.id, u.tenant_id, u.auth0_id, u.email, u.name, u.role, u.kind, u.created_at, u.updated_at, u.deleted_at';
 const USER_RETURNING = 'RETURNING id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at, deleted_at';
 /** The fields an admin can change, as the row is before the change (audit old_values). */
-const auditSnapshot = (id: string) => `(SELECT json_object('email', email, 'name', name, 'role', role) FROM users WHERE id = ${id})`;
+const auditSnapshot = (id: string) =>
+  `(SELECT json_object('email', email, 'name', name, 'role', role) FROM users WHERE id = ${id})`;
 const liveUserCount = `(SELECT COUNT(*) FROM users WHERE tenant_id = c.tenant_id AND deleted_at IS NULL)`;
 
 // Role rules (one SQL source of truth, evaluated inside each write's own transaction):
@@ -63,7 +65,10 @@ function userCreateVerdictSql(p: { auth0Id: string; email: string; role: string 
  * `id` would be refused, or 'ok'. `versions`: JSON array of the versions If-Match accepts, NULL
  * for no precondition.
  */
-function userChangeVerdictSql(mode: 'patch' | 'delete', p: { id: string; role: string; email: string; versions: string }): string {
+function userChangeVerdictSql(
+  mode: 'patch' | 'delete',
+  p: { id: string; role: string; email: string; versions: string },
+): string {
   const losesOwner = mode === 'delete' ? '1' : `COALESCE(${p.role}, 'owner') != 'owner'`;
   return `(SELECT CASE
     WHEN c.user_id IS NULL THEN 'no_caller'
@@ -111,13 +116,25 @@ export function listUsersStatement(db: D1Database, sub: string, q: UserListQuery
          ORDER BY u.created_at, u.id LIMIT ?7`,
       ),
     )
-    .bind(sub, q.includeDeleted ? 1 : 0, q.role ?? null, q.kind ?? null, q.after?.[0] ?? null, q.after?.[1] ?? null, q.limit + 1);
+    .bind(
+      sub,
+      q.includeDeleted ? 1 : 0,
+      q.role ?? null,
+      q.kind ?? null,
+      q.after?.[0] ?? null,
+      q.after?.[1] ?? null,
+      q.limit + 1,
+    );
 }
 
 /** A user of the caller's tenant (deleted ones included); owner/admin only. */
 export function getUserStatement(db: D1Database, sub: string, id: string): D1PreparedStatement {
   return db
-    .prepare(withCaller(`SELECT ${USER_COLUMNS} FROM caller c JOIN users u ON u.tenant_id = c.tenant_id AND u.id = ?2 WHERE c.role IN ('owner', 'admin')`))
+    .prepare(
+      withCaller(
+        `SELECT ${USER_COLUMNS} FROM caller c JOIN users u ON u.tenant_id = c.tenant_id AND u.id = ?2 WHERE c.role IN ('owner', 'admin')`,
+      ),
+    )
     .bind(sub, id);
 }
 
@@ -154,17 +171,40 @@ function guardedWrite(
   ];
 }
 
-const userAudit = (b: Binder, action: string, id: string, old: boolean, newValues: unknown, meta: RequestMeta, now: number, where: string) => {
+const userAudit = (
+  b: Binder,
+  action: string,
+  id: string,
+  old: boolean,
+  newValues: unknown,
+  meta: RequestMeta,
+  now: number,
+  where: string,
+) => {
   const idSql = b.bind(id);
   const newSql = b.bind(newValues === undefined ? null : JSON.stringify(newValues));
-  return auditInsertSql(b, { action, resourceType: 'user', resourceIdSql: idSql, oldSql: old ? auditSnapshot(idSql) : 'NULL', newSql }, meta, now, `caller c WHERE ${where}`);
+  return auditInsertSql(
+    b,
+    { action, resourceType: 'user', resourceIdSql: idSql, oldSql: old ? auditSnapshot(idSql) : 'NULL', newSql },
+    meta,
+    now,
+    `caller c WHERE ${where}`,
+  );
 };
 
 /** If-Match versions as an SQL operand: a JSON array, or NULL for no precondition. */
-const versionsSql = (b: Binder, versions: number[] | undefined) => b.bind(versions === undefined ? null : JSON.stringify(versions));
+const versionsSql = (b: Binder, versions: number[] | undefined) =>
+  b.bind(versions === undefined ? null : JSON.stringify(versions));
 
 /** Creates a user. With an Idempotency-Key, nothing is written when the key was used already. */
-export function createUserStatements(db: D1Database, sub: string, user: NewUser, meta: RequestMeta, now: number, idem: IdempotencyKey | null): D1PreparedStatement[] {
+export function createUserStatements(
+  db: D1Database,
+  sub: string,
+  user: NewUser,
+  meta: RequestMeta,
+  now: number,
+  idem: IdempotencyKey | null,
+): D1PreparedStatement[] {
   const fields = { auth0_id: user.auth0Id, email: user.email, name: user.name, role: user.role, kind: user.kind };
   return guardedWrite(
     db,
@@ -200,11 +240,25 @@ export interface UserPatch {
 }
 
 /** Changes user `id`. Every update moves updated_at strictly forward: it is the ETag version. */
-export function updateUserStatements(db: D1Database, sub: string, id: string, patch: UserPatch, versions: number[] | undefined, meta: RequestMeta, now: number): D1PreparedStatement[] {
+export function updateUserStatements(
+  db: D1Database,
+  sub: string,
+  id: string,
+  patch: UserPatch,
+  versions: number[] | undefined,
+  meta: RequestMeta,
+  now: number,
+): D1PreparedStatement[] {
   return guardedWrite(
     db,
     sub,
-    (b) => userChangeVerdictSql('patch', { id: b.bind(id), role: b.bind(patch.role), email: b.bind(patch.email), versions: versionsSql(b, versions) }),
+    (b) =>
+      userChangeVerdictSql('patch', {
+        id: b.bind(id),
+        role: b.bind(patch.role),
+        email: b.bind(patch.email),
+        versions: versionsSql(b, versions),
+      }),
     (b, where) => userAudit(b, 'user.update', id, true, patch, meta, now, where),
     (b, where) => {
       const name = patch.name === undefined ? 'name' : b.bind(patch.name);
@@ -222,18 +276,33 @@ const deleteVerdict = (id: string, versions: number[] | undefined) => (b: Binder
  * Ends the live sessions of user `id` if removing them is allowed ([audit, update], see
  * endUserSessionsStatements): run them just before deleteUserStatements, in the same batch.
  */
-export function removedUserSessionsStatements(db: D1Database, sub: string, id: string, versions: number[] | undefined, meta: RequestMeta, now: number): D1PreparedStatement[] {
+export function removedUserSessionsStatements(
+  db: D1Database,
+  sub: string,
+  id: string,
+  versions: number[] | undefined,
+  meta: RequestMeta,
+  now: number,
+): D1PreparedStatement[] {
   const verdict = deleteVerdict(id, versions);
   return endUserSessionsStatements(db, sub, id, meta, now, (b) => `${verdict(b)} = 'ok'`);
 }
 
 /** Soft-deletes user `id`; their tokens stop working with this commit (the caller CTE skips them). */
-export function deleteUserStatements(db: D1Database, sub: string, id: string, versions: number[] | undefined, meta: RequestMeta, now: number): D1PreparedStatement[] {
+export function deleteUserStatements(
+  db: D1Database,
+  sub: string,
+  id: string,
+  versions: number[] | undefined,
+  meta: RequestMeta,
+  now: number,
+): D1PreparedStatement[] {
   return guardedWrite(
     db,
     sub,
     deleteVerdict(id, versions),
     (b, where) => userAudit(b, 'user.delete', id, true, undefined, meta, now, where),
-    (b, where) => `UPDATE users SET deleted_at = ${b.bind(now)}, updated_at = MAX(${b.bind(now)}, updated_at + 1) WHERE id = ${b.bind(id)} AND ${where} ${USER_RETURNING}`,
+    (b, where) =>
+      `UPDATE users SET deleted_at = ${b.bind(now)}, updated_at = MAX(${b.bind(now)}, updated_at + 1) WHERE id = ${b.bind(id)} AND ${where} ${USER_RETURNING}`,
   );
 }

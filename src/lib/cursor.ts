@@ -12,18 +12,28 @@ const keys = new Map<string, Promise<CryptoKey>>();
 function hmacKey(env: Env): Promise<CryptoKey> {
   const secret = env.CURSOR_SECRET;
   if (!secret || secret.length < 16) {
-    throw new ApiError(503, 'cursor_not_configured', 'Pagination is not configured (CURSOR_SECRET).', { headers: { 'Retry-After': '60' } });
+    throw new ApiError(503, 'cursor_not_configured', 'Pagination is not configured (CURSOR_SECRET).', {
+      headers: { 'Retry-After': '60' },
+    });
   }
   let key = keys.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]);
     keys.set(secret, key);
   }
   return key;
 }
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-const unb64url = (s: string) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0));
+const b64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+const unb64url = (s: string) =>
+  Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0));
 
 /** Canonical text of a query's filters, so the same query always binds the same way. */
 export function cursorBinding(sub: string, operation: string, filters: Record<string, unknown>): string {

@@ -48,9 +48,14 @@ export async function idempotencyKeyOf(c: Context<AppEnv>, body: unknown, now: n
 export function storedResponse(row: IdempotencyRow | undefined, k: IdempotencyKey | null): IdempotencyRow | null {
   if (!k || !row) return null;
   if (row.request_hash !== k.hash) {
-    throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request in the last 24 hours; use a new key.', {
-      errors: [{ path: 'header.idempotency-key', message: 'key already used for a different request' }],
-    });
+    throw new ApiError(
+      422,
+      'idempotency_key_reused',
+      'This Idempotency-Key was already used for a different request in the last 24 hours; use a new key.',
+      {
+        errors: [{ path: 'header.idempotency-key', message: 'key already used for a different request' }],
+      },
+    );
   }
   return row;
 }

@@ -21,9 +21,9 @@ export const API_DESCRIPTION = [
 export const TAGS = [
   { name: 'System', description: 'Health, the OpenAPI document and the docs page (no token needed).' },
   { name: 'Me', description: 'The caller: user, tenant, role and granted scopes.' },
-  { name: 'Tenants', description: 'Provisioning and the caller\'s tenant: settings, deletion, export and import.' },
+  { name: 'Tenants', description: "Provisioning and the caller's tenant: settings, deletion, export and import." },
   { name: 'Memories', description: 'Store, find, tag, update and delete memories; full-text search.' },
-  { name: 'Users', description: 'The tenant\'s users and service clients, and their roles.' },
+  { name: 'Users', description: "The tenant's users and service clients, and their roles." },
   { name: 'Sessions', description: 'MCP client sessions and session-scoped memory.' },
   { name: 'Subscription', description: 'Plan, limits and current usage.' },
   { name: 'Usage', description: 'Daily usage analytics.' },
@@ -32,7 +32,7 @@ export const TAGS = [
 
 export const BEARER_DESCRIPTION = [
   'An Auth0 RS256 access token (a JWS conforming to RFC8725: RS256 only, `iss`, `aud`, `exp` and `nbf`',
-  'checked, keys from the tenant\'s JWKS).',
+  "checked, keys from the tenant's JWKS).",
   '',
   'Auth0 setup: create an API whose identifier is the `AUTH0_AUDIENCE` of this deployment, signing',
   'algorithm RS256; enable RBAC and "Add Permissions in the Access Token"; add the permissions below.',
@@ -40,8 +40,12 @@ export const BEARER_DESCRIPTION = [
   'client-credentials grant (`POST https://<AUTH0_DOMAIN>/oauth/token` with `audience`); its `sub` is',
   '`<client_id>@clients`. Each user or client is mapped to a tenant by its `sub`.',
   '',
-  'Scopes come from the token\'s `permissions` (Auth0 RBAC) or `scope` claim; each operation lists the',
-  'ones it needs: ' + Object.entries(SCOPES).map(([s, d]) => `\`${s}\` (${d})`).join(', ') + '.',
+  "Scopes come from the token's `permissions` (Auth0 RBAC) or `scope` claim; each operation lists the",
+  'ones it needs: ' +
+    Object.entries(SCOPES)
+      .map(([s, d]) => `\`${s}\` (${d})`)
+      .join(', ') +
+    '.',
   '',
   'Local development: `npm start` prints a development token (also in `.dev/token.txt`), signed by a',
   'local key the local server trusts; `npm run token -- --scope "read:memories"` mints more.',
@@ -70,7 +74,11 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>) {
     },
     servers: [
       { url: 'http://127.0.0.1:8787', description: 'Local development server (npm start)', 'x-internal': true },
-      { url: 'https://api.memoria.example', description: 'Production (placeholder: your deployment\'s URL)', 'x-internal': false },
+      {
+        url: 'https://api.memoria.example',
+        description: "Production (placeholder: your deployment's URL)",
+        'x-internal': false,
+      },
     ],
     tags: TAGS,
   });
@@ -85,7 +93,10 @@ const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
  * int64 otherwise), so every integer in the contract says how wide it is.
  */
 function addIntegerFormats(node: unknown): void {
-  if (Array.isArray(node)) return node.forEach(addIntegerFormats);
+  if (Array.isArray(node)) {
+    for (const item of node) addIntegerFormats(item);
+    return;
+  }
   if (!node || typeof node !== 'object') return;
   const schema = node as Record<string, unknown>;
   const type = schema.type;

@@ -47,13 +47,27 @@ export const ProblemSchema = z
     title: z.string().max(100).openapi({ example: 'Not Found' }),
     status: z.number().int().min(400).max(599).openapi({ example: 404 }),
     detail: z.string().max(LIMITS.detail).openapi({ example: 'Memory mem_01J9Z3Q4W5E6R7T8Y9V0A1B2C3 was not found.' }),
-    code: z.string().max(64).regex(/^[a-z][a-z0-9_]*$/).openapi({ example: 'not_found', description: 'Stable snake_case error code.' }),
-    request_id: z.string().max(128).regex(/^[A-Za-z0-9._:-]+$/).openapi({ example: 'req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3', description: 'Also sent as the `X-Request-Id` header; quote it when reporting a problem.' }),
+    code: z
+      .string()
+      .max(64)
+      .regex(/^[a-z][a-z0-9_]*$/)
+      .openapi({ example: 'not_found', description: 'Stable snake_case error code.' }),
+    request_id: z
+      .string()
+      .max(128)
+      .regex(/^[A-Za-z0-9._:-]+$/)
+      .openapi({
+        example: 'req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3',
+        description: 'Also sent as the `X-Request-Id` header; quote it when reporting a problem.',
+      }),
     errors: z
       .array(
         z.object({
           path: z.string().max(LIMITS.path).openapi({ example: 'json.content' }),
-          message: z.string().max(LIMITS.message).openapi({ example: 'Too small: expected string to have >=1 characters' }),
+          message: z
+            .string()
+            .max(LIMITS.message)
+            .openapi({ example: 'Too small: expected string to have >=1 characters' }),
         }),
       )
       .max(LIMITS.errors)
@@ -75,7 +89,13 @@ export const ProblemSchema = z
 
 export type Problem = z.infer<typeof ProblemSchema>;
 
-export function problemBody(status: number, code: string, detail: string, requestId: string, errors?: FieldError[]): Problem {
+export function problemBody(
+  status: number,
+  code: string,
+  detail: string,
+  requestId: string,
+  errors?: FieldError[],
+): Problem {
   return {
     type: `https://memoria.dev/problems/${code}`,
     title: TITLES[status] ?? 'Error',
@@ -84,7 +104,11 @@ export function problemBody(status: number, code: string, detail: string, reques
     code,
     request_id: requestId,
     ...(errors
-      ? { errors: errors.slice(0, LIMITS.errors).map((e) => ({ path: e.path.slice(0, LIMITS.path), message: e.message.slice(0, LIMITS.message) })) }
+      ? {
+          errors: errors
+            .slice(0, LIMITS.errors)
+            .map((e) => ({ path: e.path.slice(0, LIMITS.path), message: e.message.slice(0, LIMITS.message) })),
+        }
       : {}),
   };
 }
@@ -101,7 +125,7 @@ const DESCRIPTIONS: Record<number, string> = {
   400: 'Malformed request: invalid JSON, query or path parameter.',
   401: 'Missing or invalid access token.',
   403: 'The token lacks a required scope, or the caller lacks the role.',
-  404: 'No such resource in the caller\'s tenant.',
+  404: "No such resource in the caller's tenant.",
   409: 'Conflicts with the current state.',
   410: 'No longer available.',
   412: 'If-Match did not match the current ETag.',
@@ -114,7 +138,12 @@ const DESCRIPTIONS: Record<number, string> = {
 };
 
 /** A response header as a plain OpenAPI header object (merged with the common ones in lib/route.ts). */
-const header = (description: string, example: string, schema: { maxLength: number; pattern?: string }, required = true) => ({
+const header = (
+  description: string,
+  example: string,
+  schema: { maxLength: number; pattern?: string },
+  required = true,
+) => ({
   description,
   required,
   schema: { type: 'string' as const, ...schema },
@@ -122,12 +151,19 @@ const header = (description: string, example: string, schema: { maxLength: numbe
 });
 const retryAfter = header('Seconds to wait before retrying.', '30', { maxLength: 10, pattern: '^\\d+$' });
 const challenge = (example: string, required: boolean) =>
-  header('The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.', example, { maxLength: 300 }, required);
+  header(
+    'The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.',
+    example,
+    { maxLength: 300 },
+    required,
+  );
 
 /** Headers a problem of that status carries: when to come back (429, 503), the Bearer challenge (401; 403 for a missing scope). */
 const PROBLEM_HEADERS: Record<number, Record<string, ReturnType<typeof header>>> = {
   401: { 'WWW-Authenticate': challenge('Bearer realm="memoria", error="invalid_token"', true) },
-  403: { 'WWW-Authenticate': challenge('Bearer realm="memoria", error="insufficient_scope", scope="write:memories"', false) },
+  403: {
+    'WWW-Authenticate': challenge('Bearer realm="memoria", error="insufficient_scope", scope="write:memories"', false),
+  },
   429: { 'Retry-After': retryAfter },
   503: { 'Retry-After': retryAfter },
 };
@@ -137,7 +173,14 @@ const PROBLEM_HEADERS: Record<number, Record<string, ReturnType<typeof header>>>
  * (429 and 503 declare `Retry-After`, 401 and 403 `WWW-Authenticate`).
  */
 export function problemResponses(...statuses: number[]) {
-  const out: Record<number, { description: string; headers?: (typeof PROBLEM_HEADERS)[number]; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> = {};
+  const out: Record<
+    number,
+    {
+      description: string;
+      headers?: (typeof PROBLEM_HEADERS)[number];
+      content: { 'application/problem+json': { schema: typeof ProblemSchema } };
+    }
+  > = {};
   for (const s of statuses) {
     out[s] = {
       description: DESCRIPTIONS[s] ?? TITLES[s] ?? 'Error',

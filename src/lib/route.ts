@@ -1,4 +1,4 @@
-import { createRoute, z, type RouteConfig } from '@hono/zod-openapi';
+import { createRoute, type RouteConfig, z } from '@hono/zod-openapi';
 import { requireAuth } from '../auth/middleware';
 import type { Scope } from '../auth/scopes';
 import { rateLimit } from '../middleware/rate-limit';
@@ -29,9 +29,18 @@ const PUBLIC_HEADERS: Record<string, HeaderSpec> = {
 /** Headers on every authenticated response: the above plus the tenant's rate limit (IETF draft). */
 const COMMON_HEADERS: Record<string, HeaderSpec> = {
   ...PUBLIC_HEADERS,
-  RateLimit: { description: 'Remaining quota and seconds until it resets (IETF draft RateLimit header).', example: '"default";r=59;t=42', maxLength: 200 },
-  'RateLimit-Policy': { description: 'The tenant plan\'s request quota per window (IETF draft RateLimit-Policy header).', example: '"default";q=60;w=60', maxLength: 200 },
+  RateLimit: {
+    description: 'Remaining quota and seconds until it resets (IETF draft RateLimit header).',
+    example: '"default";r=59;t=42',
+    maxLength: 200,
+  },
+  'RateLimit-Policy': {
+    description: "The tenant plan's request quota per window (IETF draft RateLimit-Policy header).",
+    example: '"default";q=60;w=60',
+    maxLength: 200,
+  },
 };
+
 export { COMMON_HEADERS as CommonResponseHeaders, PUBLIC_HEADERS as PublicResponseHeaders };
 
 const PRINTABLE = '^[\\x20-\\x7e]+$';
@@ -41,13 +50,22 @@ const plainHeaders = (specs: Record<string, HeaderSpec>) =>
   Object.fromEntries(
     Object.entries(specs).map(([name, h]) => [
       name,
-      { description: h.description, required: h.required ?? false, schema: { type: 'string' as const, maxLength: h.maxLength, pattern: PRINTABLE }, example: h.example },
+      {
+        description: h.description,
+        required: h.required ?? false,
+        schema: { type: 'string' as const, maxLength: h.maxLength, pattern: PRINTABLE },
+        example: h.example,
+      },
     ]),
   );
 const zodHeaders = (specs: Record<string, HeaderSpec>) =>
   Object.fromEntries(
     Object.entries(specs).map(([name, h]) => {
-      const field = z.string().max(h.maxLength).regex(new RegExp(PRINTABLE)).openapi({ description: h.description, example: h.example });
+      const field = z
+        .string()
+        .max(h.maxLength)
+        .regex(new RegExp(PRINTABLE))
+        .openapi({ description: h.description, example: h.example });
       return [name, h.required ? field : field.optional()];
     }),
   );
@@ -55,7 +73,10 @@ const zodHeaders = (specs: Record<string, HeaderSpec>) =>
 type Responses = RouteConfig['responses'];
 
 /** Adds `common` headers to every response (a route's own headers stay and win). */
-export function withCommonHeaders<T extends Responses>(responses: T, common: Record<string, HeaderSpec> = COMMON_HEADERS): T {
+export function withCommonHeaders<T extends Responses>(
+  responses: T,
+  common: Record<string, HeaderSpec> = COMMON_HEADERS,
+): T {
   const out: Responses = {};
   for (const [status, response] of Object.entries(responses)) {
     if ('$ref' in response) {
@@ -64,7 +85,9 @@ export function withCommonHeaders<T extends Responses>(responses: T, common: Rec
     }
     const own = response.headers;
     const headers =
-      own instanceof z.ZodObject ? z.object(zodHeaders(common)).extend(own.shape) : { ...plainHeaders(common), ...(own as Record<string, unknown> | undefined) };
+      own instanceof z.ZodObject
+        ? z.object(zodHeaders(common)).extend(own.shape)
+        : { ...plainHeaders(common), ...(own as Record<string, unknown> | undefined) };
     out[status] = { ...response, headers } as (typeof out)[string];
   }
   return out as T;
@@ -77,7 +100,10 @@ export function withCommonHeaders<T extends Responses>(responses: T, common: Rec
  * 500 and 503; 400 when it takes parameters (invalid_parameter); 400/413/415/422 when it takes
  * a body (malformed JSON, size, media type, validation_failed — enforced app-wide in app.ts).
  */
-export function securedRoute<const R extends Omit<RouteConfig, 'security' | 'middleware'>>(scopes: readonly Scope[], route: R) {
+export function securedRoute<const R extends Omit<RouteConfig, 'security' | 'middleware'>>(
+  scopes: readonly Scope[],
+  route: R,
+) {
   const request = route.request;
   const hasParams = Boolean(request?.params || request?.query || request?.headers);
   const hasBody = Boolean(request?.body);
@@ -104,7 +130,12 @@ export function securedRoute<const R extends Omit<RouteConfig, 'security' | 'mid
 
 /** `Idempotent-Replayed: true` on the success of a route that takes Idempotency-Key, when it is a replay. */
 const REPLAYED: Record<string, HeaderSpec> = {
-  'Idempotent-Replayed': { description: '`true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise).', example: 'true', maxLength: 4 },
+  'Idempotent-Replayed': {
+    description:
+      '`true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise).',
+    example: 'true',
+    maxLength: 4,
+  },
 };
 function withReplayHeader<T extends Responses>(responses: T): T {
   const success = Object.fromEntries(Object.entries(responses).filter(([status]) => /^2/.test(status)));

@@ -5,7 +5,8 @@ import { METADATA_MAX_DEPTH } from './limits';
 // bounded), and the one rule for free-form metadata.
 
 /** An RFC 3339 timestamp as the API shows it. */
-export const timestampSchema = (example = '2026-01-05T10:00:00.000Z') => z.string().max(40).openapi({ format: 'date-time', example });
+export const timestampSchema = (example = '2026-01-05T10:00:00.000Z') =>
+  z.string().max(40).openapi({ format: 'date-time', example });
 
 /** A non-negative counter. */
 export const countSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -32,5 +33,11 @@ export function nestsDeeperThan(value: unknown, max: number, depth = 0): boolean
 export const metadataSchema = (maxBytes: number) =>
   z
     .record(z.string(), z.unknown())
-    .refine((m) => !nestsDeeperThan(m, METADATA_MAX_DEPTH), { message: `must not nest deeper than ${METADATA_MAX_DEPTH} levels`, abort: true })
-    .refine((m) => new TextEncoder().encode(JSON.stringify(m)).length <= maxBytes, `must be at most ${maxBytes} bytes as JSON`);
+    .refine((m) => !nestsDeeperThan(m, METADATA_MAX_DEPTH), {
+      message: `must not nest deeper than ${METADATA_MAX_DEPTH} levels`,
+      abort: true,
+    })
+    .refine(
+      (m) => new TextEncoder().encode(JSON.stringify(m)).length <= maxBytes,
+      `must be at most ${maxBytes} bytes as JSON`,
+    );

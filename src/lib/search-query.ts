@@ -10,7 +10,9 @@ export class SearchSyntaxError extends Error {}
 const MAX_TERMS = 64;
 const MAX_DEPTH = 16;
 
-type Lexeme = { kind: '(' | ')' | 'AND' | 'OR' | 'NOT' } | { kind: 'term'; tokens: string[]; prefix: boolean; text: string };
+type Lexeme =
+  | { kind: '(' | ')' | 'AND' | 'OR' | 'NOT' }
+  | { kind: 'term'; tokens: string[]; prefix: boolean; text: string };
 
 function lex(text: string): Lexeme[] {
   const out: Lexeme[] = [];
@@ -50,7 +52,10 @@ function lex(text: string): Lexeme[] {
  * parentheses; adjacent terms are ANDed. Precedence as in FTS5: NOT > AND > OR.
  * Returns the FTS5 expression with tenant-prefixed terms and the plain tokens (for snippets).
  */
-export function ftsSyntaxQuery(tenantId: string, text: string): { match: string; tokens: string[]; prefixes: string[] } {
+export function ftsSyntaxQuery(
+  tenantId: string,
+  text: string,
+): { match: string; tokens: string[]; prefixes: string[] } {
   const key = tenantKey(tenantId);
   const lexemes = lex(text);
   const tokens: string[] = [];
@@ -72,7 +77,8 @@ export function ftsSyntaxQuery(tenantId: string, text: string): { match: string;
       return `(${inner})`;
     }
     if (lx.kind !== 'term') return fail(`${lx.kind === ')' ? 'A closing parenthesis' : lx.kind} is not allowed here.`);
-    if (lx.tokens.length === 0) fail(`The term ${JSON.stringify(Array.from(lx.text).slice(0, 40).join(''))} has no letters or digits.`);
+    if (lx.tokens.length === 0)
+      fail(`The term ${JSON.stringify(Array.from(lx.text).slice(0, 40).join(''))} has no letters or digits.`);
     if ((terms += lx.tokens.length) > MAX_TERMS) fail(`The query has more than ${MAX_TERMS} terms.`);
     tokens.push(...lx.tokens);
     if (lx.prefix) prefixes.push(lx.tokens.at(-1)!);

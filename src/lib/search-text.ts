@@ -31,18 +31,23 @@ export function tokenize(text: string): string[] {
 /** The tokens of one tag, tenant-prefixed (may be empty for a tag without letters or digits). */
 export function tagSegment(tenantId: string, tag: string): string {
   const key = tenantKey(tenantId);
-  return tokenize(tag).map((t) => key + t).join(' ');
+  return tokenize(tag)
+    .map((t) => key + t)
+    .join(' ');
 }
 
 /** The content part of search_doc (after '|'). */
 export function contentPart(tenantId: string, content: string): string {
   const key = tenantKey(tenantId);
-  return tokenize(content).slice(0, MAX_INDEXED_TOKENS).map((t) => key + t).join(' ');
+  return tokenize(content)
+    .slice(0, MAX_INDEXED_TOKENS)
+    .map((t) => key + t)
+    .join(' ');
 }
 
 /** The tag part of search_doc (before '|'). */
 export function tagPart(tenantId: string, tags: readonly string[]): string {
-  return tags.map((tag) => tagSegment(tenantId, tag) + ',').join('');
+  return tags.map((tag) => `${tagSegment(tenantId, tag)},`).join('');
 }
 
 /** The value stored in memories.search_doc: tags and content as tenant-prefixed tokens. */

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
-import { addUsageStatement, type MeteredUsage } from '../db/usage';
 import type { D1Stats } from '../db/instrument';
+import { addUsageStatement, type MeteredUsage } from '../db/usage';
 import type { AppEnv } from '../env';
 import { USAGE_FLUSH_INTERVAL_MS } from './limits';
 import { utcDay } from './time';
@@ -68,6 +68,12 @@ async function writePending(db: D1Database): Promise<void> {
         now.rows_read += r.rows_read;
       } else pending.set(key, r);
     }
-    console.error(JSON.stringify({ event: 'usage_flush_failed', rows: rows.length, message: err instanceof Error ? err.message : String(err) }));
+    console.error(
+      JSON.stringify({
+        event: 'usage_flush_failed',
+        rows: rows.length,
+        message: err instanceof Error ? err.message : String(err),
+      }),
+    );
   }
 }

@@ -7,7 +7,8 @@ import type { AppEnv } from '../env';
 
 const ALLOW_METHODS = 'GET, POST, PUT, PATCH, DELETE';
 const ALLOW_HEADERS = 'Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-Id';
-const EXPOSE_HEADERS = 'ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Server-Timing, Idempotent-Replayed, Content-Disposition';
+const EXPOSE_HEADERS =
+  'ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Server-Timing, Idempotent-Replayed, Content-Disposition';
 const PREFLIGHT_MAX_AGE = '600';
 
 const parsed = new Map<string, Set<string>>();
@@ -15,7 +16,12 @@ function allowlist(value: string | undefined): Set<string> {
   const key = value ?? '';
   let set = parsed.get(key);
   if (!set) {
-    set = new Set(key.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean));
+    set = new Set(
+      key
+        .split(',')
+        .map((o) => o.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    );
     parsed.set(key, set);
   }
   return set;

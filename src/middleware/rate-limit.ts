@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { callerStatement, type CallerRow } from '../db/caller';
+import { type CallerRow, callerStatement } from '../db/caller';
 import type { Plan } from '../db/tenants';
 import type { RateDecision } from '../durable/rate-limiter';
 import type { AppEnv } from '../env';
@@ -36,7 +36,9 @@ async function take(c: Context<AppEnv>, tenant: { tenantId: string; plan: Plan }
   try {
     return await ns.get(ns.idFromName(tenant.tenantId)).take(PLANS[tenant.plan].requestsPerMinute, WINDOW_MS);
   } catch (err) {
-    console.error(JSON.stringify({ event: 'rate_limiter_failed', request_id: c.get('requestId'), message: String(err) }));
+    console.error(
+      JSON.stringify({ event: 'rate_limiter_failed', request_id: c.get('requestId'), message: String(err) }),
+    );
     return null;
   }
 }
@@ -51,9 +53,14 @@ export function rateLimitHeaders(d: RateDecision): Record<string, string> {
 }
 
 function tooMany(d: RateDecision): ApiError {
-  return new ApiError(429, 'rate_limited', `The tenant's plan allows ${d.limit} requests per ${RATE_LIMIT_WINDOW_SECONDS} s; retry after the Retry-After delay.`, {
-    headers: rateLimitHeaders(d),
-  });
+  return new ApiError(
+    429,
+    'rate_limited',
+    `The tenant's plan allows ${d.limit} requests per ${RATE_LIMIT_WINDOW_SECONDS} s; retry after the Retry-After delay.`,
+    {
+      headers: rateLimitHeaders(d),
+    },
+  );
 }
 
 const setHeaders = (c: Context<AppEnv>, d: RateDecision | null) => {
@@ -81,7 +88,8 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   try {
     await next();
     let caller: Pick<CallerRow, 'tenant_id' | 'tenant_plan'> | null | undefined = c.get('caller');
-    if (!caller && (c.get('d1')?.roundTrips ?? 0) === 0) caller = await callerStatement(c.env.DB, sub).first<CallerRow>();
+    if (!caller && (c.get('d1')?.roundTrips ?? 0) === 0)
+      caller = await callerStatement(c.env.DB, sub).first<CallerRow>();
     if (!caller) return; // no live user for this subject: nothing to charge
     remember(sub, caller);
     setHeaders(c, await take(c, { tenantId: caller.tenant_id, plan: caller.tenant_plan }));
@@ -90,4 +98,3 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
     release();
   }
 });
-

@@ -70,7 +70,11 @@ const attacks: [string, RegExp, () => Promise<Record<string, string>>][] = [
       return bearer(forged);
     },
   ],
-  ['RS256 signed by a key the API does not trust (same kid)', /JWSSignatureVerificationFailed/, async () => bearer(await owner.token({ key: 'untrusted' }))],
+  [
+    'RS256 signed by a key the API does not trust (same kid)',
+    /JWSSignatureVerificationFailed/,
+    async () => bearer(await owner.token({ key: 'untrusted' })),
+  ],
   ['an unknown kid', /JWKSNoMatchingKey/, async () => bearer(await owner.token({ kid: 'no-such-key' }))],
   [
     'a tampered payload (signature of another token)',
@@ -78,15 +82,29 @@ const attacks: [string, RegExp, () => Promise<Record<string, string>>][] = [
     async () => {
       const [header, payload, signature] = valid.split('.');
       const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload!)));
-      return bearer(`${header}.${enc({ ...claims, scope: `${claims.scope} manage:tenant`, exp: now() + 86400 * 365 })}.${signature}`);
+      return bearer(
+        `${header}.${enc({ ...claims, scope: `${claims.scope} manage:tenant`, exp: now() + 86400 * 365 })}.${signature}`,
+      );
     },
   ],
   ['expired (beyond the 60 s leeway)', /JWTExpired/, async () => bearer(await owner.token({ expiresIn: -120 }))],
   ['nbf in the future (beyond the leeway)', /"nbf" claim/, async () => bearer(await owner.token({ notBefore: 300 }))],
   ['a wrong issuer', /"iss" claim/, async () => bearer(await owner.token({ issuer: 'https://evil.eu.auth0.com/' }))],
-  ['the issuer without its trailing slash', /"iss" claim/, async () => bearer(await owner.token({ issuer: ISSUER.replace(/\/$/, '') }))],
-  ['a wrong audience', /"aud" claim/, async () => bearer(await owner.token({ audience: 'https://api.someone-else.test' }))],
-  ['an audience array without ours', /"aud" claim/, async () => bearer(await owner.token({ audience: ['https://a.test', `${ISSUER}userinfo`] }))],
+  [
+    'the issuer without its trailing slash',
+    /"iss" claim/,
+    async () => bearer(await owner.token({ issuer: ISSUER.replace(/\/$/, '') })),
+  ],
+  [
+    'a wrong audience',
+    /"aud" claim/,
+    async () => bearer(await owner.token({ audience: 'https://api.someone-else.test' })),
+  ],
+  [
+    'an audience array without ours',
+    /"aud" claim/,
+    async () => bearer(await owner.token({ audience: ['https://a.test', `${ISSUER}userinfo`] })),
+  ],
   ['no sub', /missing required "sub"/, async () => bearer(await mintToken({}))],
   ['an empty sub', /sub claim is empty/, async () => bearer(await mintToken({ sub: '' }))],
   [
@@ -97,11 +115,22 @@ const attacks: [string, RegExp, () => Promise<Record<string, string>>][] = [
         await owner.token({
           audience: 'aBcD1234ClientIdOfTheSpa',
           scopes: [],
-          claims: { nonce: 'n-0S6_WzA2Mj', email: owner.email, email_verified: true, name: 'Owner', at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q', sid: 's1' },
+          claims: {
+            nonce: 'n-0S6_WzA2Mj',
+            email: owner.email,
+            email_verified: true,
+            name: 'Owner',
+            at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q',
+            sid: 's1',
+          },
         }),
       ),
   ],
-  ['a valid signature but a subject with no user', /no live user for subject/, async () => bearer(await mintToken({ sub: `auth0|${crypto.randomUUID()}` }))],
+  [
+    'a valid signature but a subject with no user',
+    /no live user for subject/,
+    async () => bearer(await mintToken({ sub: `auth0|${crypto.randomUUID()}` })),
+  ],
 ];
 
 describe('attack suite: every bad token is the same 401', () => {
@@ -116,7 +145,9 @@ describe('attack suite: every bad token is the same 401', () => {
       expect(await refused(res)).toEqual(reference);
       // The client learns nothing; the operator's log says exactly which check failed.
       const logged = warn.mock.calls.map((args) => JSON.parse(String(args[0])) as { event: string; reason: string });
-      expect(logged).toEqual([expect.objectContaining({ event: 'auth_failed', reason: expect.stringMatching(reason) })]);
+      expect(logged).toEqual([
+        expect.objectContaining({ event: 'auth_failed', reason: expect.stringMatching(reason) }),
+      ]);
     } finally {
       warn.mockRestore();
     }

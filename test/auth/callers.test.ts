@@ -11,10 +11,18 @@ describe('caller → tenant', () => {
     const bot = await addUser('member', 'service');
     expect(bot.sub).toMatch(/@clients$/);
     // Auth0 client-credentials tokens carry gty and azp, and usually only a scope claim.
-    const token = await mintToken({ sub: bot.sub, scopes: ['read:memories'], claims: { gty: 'client-credentials', azp: bot.sub.replace('@clients', '') } });
+    const token = await mintToken({
+      sub: bot.sub,
+      scopes: ['read:memories'],
+      claims: { gty: 'client-credentials', azp: bot.sub.replace('@clients', '') },
+    });
     const res = await call('/v1/me', { token });
     expect(res.status).toBe(200);
-    expect(MeSchema.parse(await res.json())).toMatchObject({ user: { id: bot.id, kind: 'service', role: 'member' }, tenant: { id: tenant.id }, scopes: ['read:memories'] });
+    expect(MeSchema.parse(await res.json())).toMatchObject({
+      user: { id: bot.id, kind: 'service', role: 'member' },
+      tenant: { id: tenant.id },
+      scopes: ['read:memories'],
+    });
   });
 
   it('refuses an unregistered M2M client', async () => {

@@ -27,7 +27,10 @@ function jwksServer(initial: Key[]) {
 function remote(overrides: Partial<Env> = {}) {
   const domain = `t-${crypto.randomUUID().slice(0, 8)}.eu.auth0.com`;
   const clock = { now: Date.now() };
-  const config = authConfig({ DB: env.DB, AUTH0_DOMAIN: domain, AUTH0_AUDIENCE: 'https://api.remote.test', ...overrides }, { now: () => clock.now });
+  const config = authConfig(
+    { DB: env.DB, AUTH0_DOMAIN: domain, AUTH0_AUDIENCE: 'https://api.remote.test', ...overrides },
+    { now: () => clock.now },
+  );
   const claims = { iss: `https://${domain}/`, aud: 'https://api.remote.test' };
   return { domain, clock, config, claims };
 }
@@ -41,7 +44,10 @@ describe('remote JWKS', () => {
     const key = await newKey('k1');
     const server = jwksServer([key]);
     const { domain, config, claims } = remote();
-    for (let i = 0; i < 5; i++) await expect(verifyAccessToken(await key.sign({ ...claims, sub: `auth0|u${i}` }), config)).resolves.toMatchObject({ sub: `auth0|u${i}` });
+    for (let i = 0; i < 5; i++)
+      await expect(verifyAccessToken(await key.sign({ ...claims, sub: `auth0|u${i}` }), config)).resolves.toMatchObject(
+        { sub: `auth0|u${i}` },
+      );
     expect(server.fetches).toEqual([`https://${domain}/.well-known/jwks.json`]);
   });
 
@@ -63,7 +69,9 @@ describe('remote JWKS', () => {
     // Auth0 publishes the next key and starts signing with it some time later.
     server.keys = [oldKey, newKey_];
     clock.now += JWKS_COOLDOWN_MS + 1;
-    await expect(verifyAccessToken(await newKey_.sign({ ...claims, sub: 'auth0|rotated' }), config)).resolves.toMatchObject({ sub: 'auth0|rotated' });
+    await expect(
+      verifyAccessToken(await newKey_.sign({ ...claims, sub: 'auth0|rotated' }), config),
+    ).resolves.toMatchObject({ sub: 'auth0|rotated' });
     expect(server.fetches).toHaveLength(2);
     // Both keys now verify without further fetches.
     await verifyAccessToken(await oldKey.sign({ ...claims, sub: 'auth0|a' }), config);
@@ -107,7 +115,9 @@ describe('remote JWKS', () => {
     await verifyAccessToken(await key.sign(claims), config);
     server.down = true;
     clock.now += JWKS_MAX_AGE_MS + 1;
-    await expect(verifyAccessToken(await key.sign({ ...claims, sub: 'auth0|during-outage' }), config)).resolves.toBeTruthy();
+    await expect(
+      verifyAccessToken(await key.sign({ ...claims, sub: 'auth0|during-outage' }), config),
+    ).resolves.toBeTruthy();
     expect(server.fetches).toHaveLength(2); // it tried, failed, and fell back
   });
 

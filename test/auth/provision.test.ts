@@ -42,21 +42,32 @@ describe('POST /v1/tenants (provisioning)', () => {
     expect(await me.json()).toEqual(body);
 
     // Subscription and audit row were written in the same batch.
-    const sub_ = await env.DB.prepare('SELECT plan, status FROM subscriptions WHERE tenant_id = ?').bind(body.tenant.id).first();
+    const sub_ = await env.DB.prepare('SELECT plan, status FROM subscriptions WHERE tenant_id = ?')
+      .bind(body.tenant.id)
+      .first();
     expect(sub_).toEqual({ plan: 'free', status: 'active' });
-    const audit = await env.DB.prepare('SELECT action, user_id FROM audit_logs WHERE tenant_id = ?').bind(body.tenant.id).all();
+    const audit = await env.DB.prepare('SELECT action, user_id FROM audit_logs WHERE tenant_id = ?')
+      .bind(body.tenant.id)
+      .all();
     expect(audit.results).toEqual([{ action: 'tenant.create', user_id: body.user.id }]);
   });
 
   it('takes the email from the body when the token has none, and makes a machine client a service user', async () => {
     const sub = `${crypto.randomUUID().replaceAll('-', '')}@clients`;
     const token = await mintToken({ sub, scopes: ['read:memories'] });
-    const res = await call('/v1/tenants', { method: 'POST', token, json: { name: 'Bot corp', email: 'ops@example.com' } });
+    const res = await call('/v1/tenants', {
+      method: 'POST',
+      token,
+      json: { name: 'Bot corp', email: 'ops@example.com' },
+    });
     expect(res.status).toBe(201);
-    expect(await res.json()).toMatchObject({ user: { email: 'ops@example.com', kind: 'service', role: 'owner' }, scopes: ['read:memories'] });
+    expect(await res.json()).toMatchObject({
+      user: { email: 'ops@example.com', kind: 'service', role: 'owner' },
+      scopes: ['read:memories'],
+    });
   });
 
-  it('prefers the token\'s email claim over the body', async () => {
+  it("prefers the token's email claim over the body", async () => {
     const token = await mintToken({ sub: newSub(), claims: { email: 'verified@example.com' } });
     const res = await call('/v1/tenants', { method: 'POST', token, json: { name: 'X', email: 'typed@example.com' } });
     expect(res.status).toBe(201);
@@ -65,7 +76,11 @@ describe('POST /v1/tenants (provisioning)', () => {
 
   it('answers 422 naming the field when neither token nor body has an email, and writes nothing', async () => {
     const sub = newSub();
-    const res = await call('/v1/tenants', { method: 'POST', token: await mintToken({ sub }), json: { name: 'No mail' } });
+    const res = await call('/v1/tenants', {
+      method: 'POST',
+      token: await mintToken({ sub }),
+      json: { name: 'No mail' },
+    });
     expect(res.status).toBe(422);
     expect(await res.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'json.email' }] });
     expect(await countRows(sub)).toEqual({ users: 0, tenants: 0 });
@@ -74,7 +89,13 @@ describe('POST /v1/tenants (provisioning)', () => {
   it('validates the body (422) before writing anything', async () => {
     const sub = newSub();
     const token = await mintToken({ sub, claims: { email: 'a@example.com' } });
-    for (const json of [{}, { name: '' }, { name: 'x'.repeat(201) }, { name: 'ok', email: 'not-an-email' }, { name: 42 }]) {
+    for (const json of [
+      {},
+      { name: '' },
+      { name: 'x'.repeat(201) },
+      { name: 'ok', email: 'not-an-email' },
+      { name: 42 },
+    ]) {
       const res = await call('/v1/tenants', { method: 'POST', token, json });
       expect(res.status, JSON.stringify(json)).toBe(422);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
@@ -86,33 +107,55 @@ describe('POST /v1/tenants (provisioning)', () => {
     const { owner } = await createTenant();
     const member = await (await createTenant()).addUser('member');
     for (const user of [owner, member]) {
-      const res = await call('/v1/tenants', { method: 'POST', token: await user.token({ claims: { email: 'x@example.com' } }), json: { name: 'Second' } });
+      const res = await call('/v1/tenants', {
+        method: 'POST',
+        token: await user.token({ claims: { email: 'x@example.com' } }),
+        json: { name: 'Second' },
+      });
       expect(res.status).toBe(409);
       expect(await res.json()).toMatchObject({ status: 409, code: 'already_provisioned' });
       expect((await countRows(user.sub)).users).toBe(1);
     }
-    const tenants = await env.DB.prepare("SELECT count(*) AS n FROM tenants WHERE name = 'Second'").first<{ n: number }>();
+    const tenants = await env.DB.prepare("SELECT count(*) AS n FROM tenants WHERE name = 'Second'").first<{
+      n: number;
+    }>();
     expect(tenants!.n).toBe(0);
   });
 
   it('provisions once when the same caller races itself', async () => {
     const sub = newSub();
     const token = await mintToken({ sub, claims: { email: 'race@example.com' } });
-    const statuses = await Promise.all([1, 2, 3].map(() => call('/v1/tenants', { method: 'POST', token, json: { name: 'Race' } }).then((r) => r.status)));
+    const statuses = await Promise.all(
+      [1, 2, 3].map(() => call('/v1/tenants', { method: 'POST', token, json: { name: 'Race' } }).then((r) => r.status)),
+    );
     expect(statuses.sort()).toEqual([201, 409, 409]);
     expect(await countRows(sub)).toEqual({ users: 1, tenants: 1 });
   });
 
   it('answers malformed JSON with 400 and a non-JSON body with 415', async () => {
     const token = await mintToken({ sub: newSub(), claims: { email: 'a@example.com' } });
-    const malformed = await call('/v1/tenants', { method: 'POST', token, body: '{"name":', headers: { 'content-type': 'application/json' } });
+    const malformed = await call('/v1/tenants', {
+      method: 'POST',
+      token,
+      body: '{"name":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(malformed.status).toBe(400);
-    const form = await call('/v1/tenants', { method: 'POST', token, body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await call('/v1/tenants', {
+      method: 'POST',
+      token,
+      body: 'name=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(form.status).toBe(415);
   });
 
   it('refuses an invalid token with 401 before looking at the body', async () => {
-    const res = await call('/v1/tenants', { method: 'POST', token: await mintToken({ sub: newSub(), key: 'untrusted' }), json: {} });
+    const res = await call('/v1/tenants', {
+      method: 'POST',
+      token: await mintToken({ sub: newSub(), key: 'untrusted' }),
+      json: {},
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ code: 'invalid_token' });
   });

@@ -29,13 +29,18 @@ describe('claims the API accepts', () => {
 
   it('reads scopes from the RBAC permissions array as well as from the scope claim', async () => {
     const { owner } = await createTenant();
-    const asPermissions = await call('/v1/me', { token: await owner.token({ scopes: ['read:memories', 'manage:users'], asPermissions: true }) });
+    const asPermissions = await call('/v1/me', {
+      token: await owner.token({ scopes: ['read:memories', 'manage:users'], asPermissions: true }),
+    });
     expect(await asPermissions.json()).toMatchObject({ scopes: ['read:memories', 'manage:users'] });
     const asScope = await call('/v1/me', { token: await owner.token({ scopes: ['read:memories', 'manage:users'] }) });
     expect(await asScope.json()).toMatchObject({ scopes: ['read:memories', 'manage:users'] });
     // Both at once (Auth0 sends both when RBAC is on): the union; OIDC scopes and junk are not API scopes.
     const both = await call('/v1/me', {
-      token: await owner.token({ scopes: ['openid', 'profile', 'read:sessions'], claims: { permissions: ['write:sessions', 42] } }),
+      token: await owner.token({
+        scopes: ['openid', 'profile', 'read:sessions'],
+        claims: { permissions: ['write:sessions', 42] },
+      }),
     });
     expect(await both.json()).toMatchObject({ scopes: ['read:sessions', 'write:sessions'] });
   });
@@ -52,7 +57,9 @@ describe('claims the API accepts', () => {
     const key = await newKey('strict');
     const config = authConfig(inlineEnv(key.jwk));
     await expect(verifyAccessToken(await key.sign(claims, { expiresIn: null }), config)).rejects.toThrow(/"exp"/);
-    await expect(verifyAccessToken(await key.sign({ ...claims, sub: `auth0|${'x'.repeat(300)}` }), config)).rejects.toThrow(/sub/);
+    await expect(
+      verifyAccessToken(await key.sign({ ...claims, sub: `auth0|${'x'.repeat(300)}` }), config),
+    ).rejects.toThrow(/sub/);
     await expect(verifyAccessToken(await key.sign(claims), config)).resolves.toMatchObject({ sub: 'auth0|jwks-test' });
   });
 });
@@ -62,7 +69,14 @@ describe('verified-token cache', () => {
     const key = await newKey('cache');
     const base = authConfig(inlineEnv(key.jwk));
     let keyLookups = 0;
-    const config = { ...base, cacheKey: `counting-${crypto.randomUUID()}`, keys: ((...args: Parameters<typeof base.keys>) => (keyLookups++, base.keys(...args))) as typeof base.keys };
+    const config = {
+      ...base,
+      cacheKey: `counting-${crypto.randomUUID()}`,
+      keys: ((...args: Parameters<typeof base.keys>) => {
+        keyLookups++;
+        return base.keys(...args);
+      }) as typeof base.keys,
+    };
     const token = await key.sign(claims, { expiresIn: 600 });
     await verifyAccessToken(token, config);
     await verifyAccessToken(token, config);
@@ -77,7 +91,9 @@ describe('verified-token cache', () => {
     const key = await newKey('cache-2');
     const token = await key.sign(claims);
     await verifyAccessToken(token, authConfig(inlineEnv(key.jwk)));
-    await expect(verifyAccessToken(token, authConfig(inlineEnv(key.jwk, { AUTH0_AUDIENCE: 'https://api.other.test' })))).rejects.toThrow(/"aud"/);
+    await expect(
+      verifyAccessToken(token, authConfig(inlineEnv(key.jwk, { AUTH0_AUDIENCE: 'https://api.other.test' }))),
+    ).rejects.toThrow(/"aud"/);
   });
 });
 
@@ -89,10 +105,22 @@ describe('misconfiguration fails closed with 503', () => {
     ['a domain given as a URL', { AUTH0_DOMAIN: 'https://tenant.eu.auth0.com/' }, /host name/],
     ['AUTH0_JWKS that is not JSON', { AUTH0_JWKS: '{"keys": [' }, /not valid JSON/],
     ['AUTH0_JWKS without keys', { AUTH0_JWKS: '{"keys": []}' }, /non-empty "keys"/],
-    ['AUTH0_JWKS holding a symmetric key', { AUTH0_JWKS: JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }) }, /RSA keys/],
+    [
+      'AUTH0_JWKS holding a symmetric key',
+      { AUTH0_JWKS: JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }) },
+      /RSA keys/,
+    ],
     ['an AUTH0_JWKS_URL that is not a URL', { AUTH0_JWKS: undefined, AUTH0_JWKS_URL: 'jwks.json' }, /not a valid URL/],
-    ['a plain-http AUTH0_JWKS_URL', { AUTH0_JWKS: undefined, AUTH0_JWKS_URL: 'http://tenant.auth0.com/.well-known/jwks.json' }, /https/],
-    ['no key source at all', { AUTH0_JWKS: undefined, AUTH0_DOMAIN: undefined, AUTH0_ISSUER: 'https://issuer.test/' }, /AUTH0_JWKS/],
+    [
+      'a plain-http AUTH0_JWKS_URL',
+      { AUTH0_JWKS: undefined, AUTH0_JWKS_URL: 'http://tenant.auth0.com/.well-known/jwks.json' },
+      /https/,
+    ],
+    [
+      'no key source at all',
+      { AUTH0_JWKS: undefined, AUTH0_DOMAIN: undefined, AUTH0_ISSUER: 'https://issuer.test/' },
+      /AUTH0_JWKS/,
+    ],
   ];
 
   it.each(broken)('%s: authConfig throws a 503 problem', (_name, override, detail) => {

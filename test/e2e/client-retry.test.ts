@@ -11,14 +11,34 @@ let baseUrl: string;
 let script: Handler[] = [];
 let seen: { method: string; url: string; headers: IncomingMessage['headers'] }[] = [];
 
-const me = { user: { id: 'usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3', email: 'a@b.c', name: null, role: 'owner', kind: 'person', created_at: '2026-01-01T00:00:00.000Z' }, tenant: { id: 'ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3', name: 'T', plan: 'free', memory_count: 0 }, scopes: [] };
+const me = {
+  user: {
+    id: 'usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3',
+    email: 'a@b.c',
+    name: null,
+    role: 'owner',
+    kind: 'person',
+    created_at: '2026-01-01T00:00:00.000Z',
+  },
+  tenant: { id: 'ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3', name: 'T', plan: 'free', memory_count: 0 },
+  scopes: [],
+};
 const ok: Handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(me));
 const problem =
   (status: number, code: string, headers: Record<string, string> = {}): Handler =>
   (_req, res) =>
     res
       .writeHead(status, { 'content-type': 'application/problem+json', 'x-request-id': `req_${code}`, ...headers })
-      .end(JSON.stringify({ type: `https://memoria.dev/problems/${code}`, title: 'x', status, detail: `${code} detail`, code, request_id: `req_${code}` }));
+      .end(
+        JSON.stringify({
+          type: `https://memoria.dev/problems/${code}`,
+          title: 'x',
+          status,
+          detail: `${code} detail`,
+          code,
+          request_id: `req_${code}`,
+        }),
+      );
 const drop: Handler = (req) => req.socket.destroy();
 const silent: Handler = () => {};
 
@@ -31,13 +51,20 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+afterAll(
+  () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+);
 beforeEach(() => {
   script = [];
   seen = [];
 });
 
-const client = (opts: Partial<Parameters<typeof createMemoriaClient>[0]> = {}) => createMemoriaClient({ baseUrl, token: 'tok', retryBaseMs: 5, ...opts });
+const client = (opts: Partial<Parameters<typeof createMemoriaClient>[0]> = {}) =>
+  createMemoriaClient({ baseUrl, token: 'tok', retryBaseMs: 5, ...opts });
 
 describe('retries', { timeout: 30_000 }, () => {
   it('retries a 503 after the Retry-After delay, then succeeds', async () => {
@@ -57,9 +84,16 @@ describe('retries', { timeout: 30_000 }, () => {
 
   it('gives up after `retries` and throws the last problem, typed', async () => {
     script = [problem(429, 'rate_limited'), problem(429, 'rate_limited'), problem(429, 'rate_limited')];
-    const err = await client({ retries: 2 }).me().catch((e) => e);
+    const err = await client({ retries: 2 })
+      .me()
+      .catch((e) => e);
     expect(err).toBeInstanceOf(MemoriaError);
-    expect(err).toMatchObject({ status: 429, code: 'rate_limited', requestId: 'req_rate_limited', detail: 'rate_limited detail' });
+    expect(err).toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+      requestId: 'req_rate_limited',
+      detail: 'rate_limited detail',
+    });
     expect(seen).toHaveLength(3);
   });
 
@@ -80,7 +114,13 @@ describe('retries', { timeout: 30_000 }, () => {
   it('never repeats a non-idempotent request without a key; repeats it with the same key', async () => {
     const send = resilientFetch((r) => fetch(r), { retryBaseMs: 5 });
     script = [problem(503, 'unavailable')];
-    const patch = await send(new Request(`${baseUrl}/v1/x`, { method: 'PATCH', body: '{"a":1}', headers: { 'content-type': 'application/json' } }));
+    const patch = await send(
+      new Request(`${baseUrl}/v1/x`, {
+        method: 'PATCH',
+        body: '{"a":1}',
+        headers: { 'content-type': 'application/json' },
+      }),
+    );
     expect(patch.status).toBe(503);
     script = [problem(503, 'unavailable')];
     const post = await send(new Request(`${baseUrl}/v1/x`, { method: 'POST', body: '{}' }));
@@ -89,7 +129,9 @@ describe('retries', { timeout: 30_000 }, () => {
 
     seen = [];
     script = [problem(503, 'unavailable'), drop, ok];
-    const keyed = await send(new Request(`${baseUrl}/v1/x`, { method: 'POST', body: '{"a":1}', headers: { 'idempotency-key': 'k-1' } }));
+    const keyed = await send(
+      new Request(`${baseUrl}/v1/x`, { method: 'POST', body: '{"a":1}', headers: { 'idempotency-key': 'k-1' } }),
+    );
     expect(keyed.status).toBe(200);
     expect(seen.map((r) => r.headers['idempotency-key'])).toEqual(['k-1', 'k-1', 'k-1']);
   });
@@ -97,7 +139,9 @@ describe('retries', { timeout: 30_000 }, () => {
   it('honours Retry-After as seconds or an HTTP date, and keeps backoff jittered under the cap', () => {
     const at = Date.parse('2026-01-01T00:00:00Z');
     expect(retryAfterMs(new Response(null, { headers: { 'retry-after': '7' } }), at)).toBe(7000);
-    expect(retryAfterMs(new Response(null, { headers: { 'retry-after': 'Thu, 01 Jan 2026 00:00:05 GMT' } }), at)).toBe(5000);
+    expect(retryAfterMs(new Response(null, { headers: { 'retry-after': 'Thu, 01 Jan 2026 00:00:05 GMT' } }), at)).toBe(
+      5000,
+    );
     expect(retryAfterMs(new Response(null), at)).toBeNull();
     expect(backoffMs(3, 100, 10_000, () => 0.999)).toBe(799);
     expect(backoffMs(10, 100, 2000, () => 0.5)).toBe(1000);
@@ -109,7 +153,9 @@ describe('timeouts and cancellation', { timeout: 30_000 }, () => {
   it('times out a call that gets no answer (MemoriaError code timeout)', async () => {
     script = [silent, silent, silent, silent];
     const started = Date.now();
-    const err = await client({ timeoutMs: 400 }).me().catch((e) => e);
+    const err = await client({ timeoutMs: 400 })
+      .me()
+      .catch((e) => e);
     expect(err).toBeInstanceOf(MemoriaError);
     expect(err).toMatchObject({ code: 'timeout', status: 0 });
     expect(Date.now() - started).toBeLessThan(3000);
@@ -129,16 +175,35 @@ describe('typed errors', () => {
     script = [
       (_req, res) =>
         res.writeHead(422, { 'content-type': 'application/problem+json' }).end(
-          JSON.stringify({ type: 't', title: 'Unprocessable Content', status: 422, detail: 'bad', code: 'validation_failed', request_id: 'req_1', errors: [{ path: 'json.content', message: 'too short' }] }),
+          JSON.stringify({
+            type: 't',
+            title: 'Unprocessable Content',
+            status: 422,
+            detail: 'bad',
+            code: 'validation_failed',
+            request_id: 'req_1',
+            errors: [{ path: 'json.content', message: 'too short' }],
+          }),
         ),
     ];
-    const err = await client().me().catch((e) => e);
-    expect(err).toMatchObject({ status: 422, code: 'validation_failed', requestId: 'req_1', detail: 'bad', errors: [{ path: 'json.content', message: 'too short' }] });
+    const err = await client()
+      .me()
+      .catch((e) => e);
+    expect(err).toMatchObject({
+      status: 422,
+      code: 'validation_failed',
+      requestId: 'req_1',
+      detail: 'bad',
+      errors: [{ path: 'json.content', message: 'too short' }],
+    });
     expect(err.message).toBe('422 validation_failed: bad');
   });
 
   it('still types an error that is not a problem (e.g. a proxy page)', async () => {
-    script = [(_req, res) => res.writeHead(502, { 'content-type': 'text/html', 'x-request-id': 'req_proxy' }).end('<h1>Bad gateway</h1>')];
+    script = [
+      (_req, res) =>
+        res.writeHead(502, { 'content-type': 'text/html', 'x-request-id': 'req_proxy' }).end('<h1>Bad gateway</h1>'),
+    ];
     await expect(client().me()).rejects.toMatchObject({ status: 502, code: 'http_502', requestId: 'req_proxy' });
   });
 

@@ -3,7 +3,7 @@
 // If-Match, retries with idempotency keys and typed errors.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoriaClient, MemoriaError, retryAfterMs, type MemoriaClient } from '../../clients/src/index';
+import { createMemoriaClient, type MemoriaClient, MemoriaError, retryAfterMs } from '../../clients/src/index';
 import { startWorker, type Worker } from './harness';
 
 let worker: Worker;
@@ -16,7 +16,9 @@ beforeAll(async () => {
   const sub = `auth0|e2e-${randomUUID()}`;
   token = await worker.token(sub);
   client = createMemoriaClient({ baseUrl: worker.baseUrl, token });
-  const { data, response } = await client.api.POST('/v1/tenants', { body: { name: 'E2E Inc', email: 'owner@e2e.test' } });
+  const { data, response } = await client.api.POST('/v1/tenants', {
+    body: { name: 'E2E Inc', email: 'owner@e2e.test' },
+  });
   expect(response.status).toBe(201);
   expect(data?.user.role).toBe('owner');
 }, 180_000);
@@ -35,7 +37,11 @@ describe('client against the real Worker', { timeout: 60_000 }, () => {
     const tag = `run-${randomUUID().slice(0, 8)}`;
     const created = [];
     for (let i = 0; i < 23; i++) {
-      const { data, etag } = await client.memories.create({ content: `note ${i} about ${i === 7 ? 'aubergine recipes' : 'the weather'}`, tags: [tag], importance: 1 + (i % 10) });
+      const { data, etag } = await client.memories.create({
+        content: `note ${i} about ${i === 7 ? 'aubergine recipes' : 'the weather'}`,
+        tags: [tag],
+        importance: 1 + (i % 10),
+      });
       expect(etag).toBeTruthy();
       created.push(data);
     }
@@ -60,15 +66,24 @@ describe('client against the real Worker', { timeout: 60_000 }, () => {
 
     const target = created[7]!;
     const { etag } = await client.memories.get(target.id);
-    const updated = await client.memories.update(target.id, { importance: 10, tags: [tag, 'cooking'] }, { ifMatch: etag! });
+    const updated = await client.memories.update(
+      target.id,
+      { importance: 10, tags: [tag, 'cooking'] },
+      { ifMatch: etag! },
+    );
     expect(updated.data).toMatchObject({ importance: 10, tags: [tag, 'cooking'], version: target.version + 1 });
     expect(updated.etag).not.toBe(etag);
     // A stale ETag is refused: nothing changes.
-    await expect(client.memories.update(target.id, { importance: 1 }, { ifMatch: etag! })).rejects.toMatchObject({ status: 412, code: 'precondition_failed' });
+    await expect(client.memories.update(target.id, { importance: 1 }, { ifMatch: etag! })).rejects.toMatchObject({
+      status: 412,
+      code: 'precondition_failed',
+    });
 
     await client.memories.delete(target.id, { ifMatch: updated.etag! });
     expect((await client.memories.list({ tag: [tag] }).toArray()).map((m) => m.id)).not.toContain(target.id);
-    expect((await client.memories.list({ tag: [tag], deleted: 'only' }).toArray()).map((m) => m.id)).toEqual([target.id]);
+    expect((await client.memories.list({ tag: [tag], deleted: 'only' }).toArray()).map((m) => m.id)).toEqual([
+      target.id,
+    ]);
 
     const restored = await client.memories.restore(target.id);
     expect(restored.data).toMatchObject({ id: target.id, deleted_at: null, importance: 10 });
@@ -120,12 +135,20 @@ describe('client against the real Worker', { timeout: 60_000 }, () => {
 
   it("surfaces the plan's rate limit as a typed 429 with Retry-After", async () => {
     const sub = `auth0|e2e-${randomUUID()}`;
-    const limited = createMemoriaClient({ baseUrl: worker.baseUrl, token: await worker.token(sub), maxRetryDelayMs: 1000 });
+    const limited = createMemoriaClient({
+      baseUrl: worker.baseUrl,
+      token: await worker.token(sub),
+      maxRetryDelayMs: 1000,
+    });
     await limited.api.POST('/v1/tenants', { body: { name: 'Busy Inc', email: 'busy@e2e.test' } });
     const { response } = await limited.api.GET('/v1/me');
     expect(response.headers.get('ratelimit')).toMatch(/r=\d+/); // declared in the spec, sent by the Worker
     let err: unknown;
-    for (let i = 0; i < 200 && !err; i++) err = await limited.me().then(() => undefined, (e: unknown) => e);
+    for (let i = 0; i < 200 && !err; i++)
+      err = await limited.me().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(MemoriaError);
     const e = err as MemoriaError;
     expect(e).toMatchObject({ status: 429, code: 'rate_limited' });

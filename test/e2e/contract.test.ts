@@ -65,7 +65,11 @@ describe('statuses the Worker answers are declared', { timeout: 120_000 }, () =>
     const undeclared: string[] = [];
     for (const { method, path, op } of operations.filter((o) => o.method !== 'GET')) {
       const type = Object.keys(op.requestBody?.content ?? {})[0] ?? 'application/json'; // POST /v1/import: NDJSON
-      const res = await fetch(`${worker.baseUrl}${concrete(path, op)}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': type }, body: big });
+      const res = await fetch(`${worker.baseUrl}${concrete(path, op)}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': type },
+        body: big,
+      });
       await res.body?.cancel();
       expect(res.status, `${method} ${path}`).toBe(413);
       if (!op.responses['413']) undeclared.push(`${method} ${path}`);
@@ -76,7 +80,11 @@ describe('statuses the Worker answers are declared', { timeout: 120_000 }, () =>
   it('a non-JSON body is 415 on every POST/PUT/PATCH, and 415 is declared there', async () => {
     const undeclared: string[] = [];
     for (const { method, path, op } of operations.filter((o) => ['POST', 'PUT', 'PATCH'].includes(o.method))) {
-      const res = await fetch(`${worker.baseUrl}${concrete(path, op)}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body: 'hello' });
+      const res = await fetch(`${worker.baseUrl}${concrete(path, op)}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+        body: 'hello',
+      });
       await res.body?.cancel();
       expect(res.status, `${method} ${path}`).toBe(415);
       if (!op.responses['415']) undeclared.push(`${method} ${path}`);
@@ -98,14 +106,22 @@ describe('headers the Worker sends are declared on that response', { timeout: 60
 
   it('403 insufficient_scope carries the scopes it needs', async () => {
     const narrow = await worker.token(`auth0|contract-${randomUUID()}`, ['read:memories']);
-    const res = await fetch(`${worker.baseUrl}/v1/memories`, { method: 'POST', headers: { authorization: `Bearer ${narrow}`, 'content-type': 'application/json' }, body: '{"content":"x"}' });
+    const res = await fetch(`${worker.baseUrl}/v1/memories`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${narrow}`, 'content-type': 'application/json' },
+      body: '{"content":"x"}',
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get('www-authenticate')).toContain('insufficient_scope');
     expect(undeclaredHeaders(create, res)).toEqual([]);
   });
 
   it('a replayed POST says so in Idempotent-Replayed, and the 201 declares it', async () => {
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() };
+    const headers = {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      'idempotency-key': randomUUID(),
+    };
     const body = JSON.stringify({ content: 'replay me' });
     const first = await fetch(`${worker.baseUrl}/v1/memories`, { method: 'POST', headers, body });
     const again = await fetch(`${worker.baseUrl}/v1/memories`, { method: 'POST', headers, body });

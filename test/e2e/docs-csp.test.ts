@@ -1,4 +1,4 @@
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker, type Worker } from './harness';
 
@@ -13,7 +13,10 @@ let base: string;
 beforeAll(async () => {
   worker = await startWorker();
   base = worker.baseUrl;
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
 }, 240_000);
 
 afterAll(async () => {
@@ -32,7 +35,8 @@ describe('/docs in Chromium under its CSP', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     // Browser-side code as strings: this file is type-checked without the DOM library.
     await page.addInitScript({
-      content: "window.violations = []; document.addEventListener('securitypolicyviolation', (e) => window.violations.push({ directive: e.violatedDirective, blocked: e.blockedURI, source: e.sourceFile }));",
+      content:
+        "window.violations = []; document.addEventListener('securitypolicyviolation', (e) => window.violations.push({ directive: e.violatedDirective, blocked: e.blockedURI, source: e.sourceFile }));",
     });
     const res = await page.goto(`${base}/docs`, { waitUntil: 'networkidle' });
     expect(res!.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-[^']+'/);
@@ -42,11 +46,18 @@ describe('/docs in Chromium under its CSP', () => {
       "(async () => { const s = document.createElement('script'); s.textContent = 'window.injectedRan = true'; document.body.appendChild(s); await new Promise((r) => setTimeout(r, 100)); return window.injectedRan ?? false; })()",
     );
     expect(injected).toBe(false);
-    const violations = (await page.evaluate('window.violations')) as { directive: string; blocked: string; source: string }[];
+    const violations = (await page.evaluate('window.violations')) as {
+      directive: string;
+      blocked: string;
+      source: string;
+    }[];
     // The only violations: the script we injected, and the eval probe of the zod copy bundled in
     // Scalar (`try { Function('') } catch`), which falls back to its non-eval path when refused.
-    const probe = (v: { directive: string; blocked: string; source: string }) => v.directive === 'script-src' && v.blocked === 'eval' && v.source === `${base}/docs/scalar.js`;
-    expect(violations.filter((v) => !probe(v)).map((v) => `${v.directive} ${v.blocked}`)).toEqual(['script-src-elem inline']);
+    const probe = (v: { directive: string; blocked: string; source: string }) =>
+      v.directive === 'script-src' && v.blocked === 'eval' && v.source === `${base}/docs/scalar.js`;
+    expect(violations.filter((v) => !probe(v)).map((v) => `${v.directive} ${v.blocked}`)).toEqual([
+      'script-src-elem inline',
+    ]);
     expect(errors.filter((e) => !/Content Security Policy/.test(e))).toEqual([]);
   }, 60_000);
 });

@@ -1,13 +1,22 @@
 // The docs page in Debian's Chromium (playwright-core): it renders the spec (title, every tag,
 // an operation for every path) and everything it loads comes from the server itself.
 import { readFileSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker, type Worker } from './harness';
 
 const spec = JSON.parse(readFileSync(new URL('../../api/openapi.json', import.meta.url), 'utf8'));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let worker: Worker;
 let browser: Browser;
@@ -44,16 +53,17 @@ describe('docs page (/docs)', { timeout: 60_000 }, () => {
     expect(await page.title()).toContain(spec.info.title);
     await expect(page.getByRole('heading', { name: spec.info.title }).first().isVisible()).resolves.toBe(true);
     const firstLine = spec.info.description.split('\n')[0];
-    expect(await page.locator('body').innerText()).toContain(firstLine);
+    expect(await page.locator('body').textContent()).toContain(firstLine);
   });
 
   it('shows every tag', async () => {
-    const text = await page.locator('body').innerText();
-    for (const tag of spec.tags.filter((t: { name: string }) => usedTags().has(t.name))) expect(text).toContain(tag.name);
+    const text = await page.locator('body').textContent();
+    for (const tag of spec.tags.filter((t: { name: string }) => usedTags().has(t.name)))
+      expect(text).toContain(tag.name);
   });
 
   it('contains an operation for each path in the spec', async () => {
-    const text = await page.locator('body').innerText();
+    const text = await page.locator('body').textContent();
     for (const [path, item] of Object.entries<Record<string, { operationId: string; summary: string }>>(spec.paths)) {
       expect(text, `path ${path}`).toContain(path);
       for (const op of Object.values(item)) expect(text, `operation ${op.operationId} (${path})`).toContain(op.summary);
@@ -61,12 +71,14 @@ describe('docs page (/docs)', { timeout: 60_000 }, () => {
   });
 
   it('offers the bearer token as the authentication', async () => {
-    expect(await page.locator('body').innerText()).toMatch(/bearer/i);
+    expect(await page.locator('body').textContent()).toMatch(/bearer/i);
   });
 
   it('made no request to any host but the server, and none failed', () => {
     const origin = new URL(worker.baseUrl).origin;
-    const foreign = requests.filter((url) => !url.startsWith('data:') && !url.startsWith('blob:') && new URL(url).origin !== origin);
+    const foreign = requests.filter(
+      (url) => !url.startsWith('data:') && !url.startsWith('blob:') && new URL(url).origin !== origin,
+    );
     expect(foreign).toEqual([]);
     expect(requests).toContain(`${origin}/docs/scalar.js`);
     expect(requests).toContain(`${origin}/openapi.json`);
@@ -76,6 +88,7 @@ describe('docs page (/docs)', { timeout: 60_000 }, () => {
 
 function usedTags(): Set<string> {
   const used = new Set<string>();
-  for (const item of Object.values<Record<string, { tags?: string[] }>>(spec.paths)) for (const op of Object.values(item)) for (const t of op.tags ?? []) used.add(t);
+  for (const item of Object.values<Record<string, { tags?: string[] }>>(spec.paths))
+    for (const op of Object.values(item)) for (const t of op.tags ?? []) used.add(t);
   return used;
 }

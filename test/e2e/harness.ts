@@ -1,7 +1,7 @@
 // Starts the real Worker with `wrangler dev` on a free local port, against a fresh local D1 in a
 // temp dir (every migration applied by wrangler itself), trusting a key pair generated here.
 // Nothing is shared with a developer's .wrangler/state or .dev.vars.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
@@ -17,7 +17,15 @@ const run = promisify(execFile);
 
 export const ISSUER = 'https://memoria-e2e.eu.auth0.com/';
 export const AUDIENCE = 'https://api.memoria.e2e';
-export const ALL_SCOPES = ['read:memories', 'write:memories', 'read:sessions', 'write:sessions', 'read:audit_logs', 'manage:users', 'manage:tenant'];
+export const ALL_SCOPES = [
+  'read:memories',
+  'write:memories',
+  'read:sessions',
+  'write:sessions',
+  'read:audit_logs',
+  'manage:users',
+  'manage:tenant',
+];
 
 /** A port nobody listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {
@@ -50,7 +58,13 @@ export async function startWorker(): Promise<Worker> {
   const envFile = join(dir, 'e2e.env');
   writeFileSync(
     envFile,
-    [`AUTH0_DOMAIN=memoria-e2e.eu.auth0.com`, `AUTH0_ISSUER=${ISSUER}`, `AUTH0_AUDIENCE=${AUDIENCE}`, `AUTH0_JWKS='${jwks}'`, `CURSOR_SECRET=${randomBytes(32).toString('hex')}`].join('\n') + '\n',
+    `${[
+      `AUTH0_DOMAIN=memoria-e2e.eu.auth0.com`,
+      `AUTH0_ISSUER=${ISSUER}`,
+      `AUTH0_AUDIENCE=${AUDIENCE}`,
+      `AUTH0_JWKS='${jwks}'`,
+      `CURSOR_SECRET=${randomBytes(32).toString('hex')}`,
+    ].join('\n')}\n`,
   );
 
   await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, env });
@@ -61,7 +75,22 @@ export async function startWorker(): Promise<Worker> {
     server = await serve(
       'wrangler dev',
       wrangler,
-      ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', persist, '--env-file', envFile, '--show-interactive-dev-session=false', '--log-level', 'warn'],
+      [
+        'dev',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--inspector-port',
+        String(inspectorPort),
+        '--persist-to',
+        persist,
+        '--env-file',
+        envFile,
+        '--show-interactive-dev-session=false',
+        '--log-level',
+        'warn',
+      ],
       { env, baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 90_000 },
     );
   } catch (err) {
@@ -98,9 +127,19 @@ export interface Served {
  * with its output if it exits first or takes over `timeoutMs`). stop() ends the whole group
  * (wrangler and the workerd it starts).
  */
-export async function serve(what: string, command: string, args: string[], opts: { env: NodeJS.ProcessEnv; baseUrl: string; timeoutMs: number }): Promise<Served> {
+export async function serve(
+  what: string,
+  command: string,
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; baseUrl: string; timeoutMs: number },
+): Promise<Served> {
   let output = '';
-  const child: ChildProcess = spawn(command, args, { cwd: root, env: opts.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(command, args, {
+    cwd: root,
+    env: opts.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const stop = async () => {
@@ -113,7 +152,13 @@ export async function serve(what: string, command: string, args: string[], opts:
   };
   for (const started = Date.now(); ; ) {
     if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}):\n${output}`);
-    if (await fetch(`${opts.baseUrl}/health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${opts.baseUrl}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() - started > opts.timeoutMs) {
       await stop();
       throw new Error(`${what} did not serve /health in ${opts.timeoutMs / 1000} s:\n${output}`);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { env as wranglerEnv, freePort, root, serve, wrangler, type Served } from './harness';
+import { freePort, root, type Served, serve, wrangler, env as wranglerEnv } from './harness';
 
 const state = mkdtempSync(join(tmpdir(), 'memoria-quick-start-'));
 const env = { ...wranglerEnv, MEMORIA_STATE: state };
@@ -40,7 +40,10 @@ describe('README quick start (npm start)', { timeout: 240_000 }, () => {
   let token = '';
   let memoryId = '';
   const call = (path: string, init: RequestInit = {}) =>
-    fetch(`${server!.baseUrl}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers } });
+    fetch(`${server!.baseUrl}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+    });
 
   it('serves /health, /docs and /openapi.json and prints a token the API accepts', async () => {
     // A local database seeded by an earlier start.mjs, whose demo ids were 24 characters long
@@ -48,10 +51,21 @@ describe('README quick start (npm start)', { timeout: 240_000 }, () => {
     const run = promisify(execFile);
     await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { cwd: root, env });
     const old = `00000000000000000000DEM0`;
-    await run(wrangler, ['d1', 'execute', 'DB', '--local', '--persist-to', state, '--command',
-      `INSERT INTO tenants (id, name, plan, created_at, updated_at) VALUES ('ten_${old}', 'Demo tenant', 'free', 1, 1);` +
-      `INSERT INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at) VALUES ('usr_${old}', 'ten_${old}', 'auth0|memoria-demo-owner', 'owner@demo.memoria.local', 'Demo Owner', 'owner', 'person', 1, 1);`,
-    ], { cwd: root, env });
+    await run(
+      wrangler,
+      [
+        'd1',
+        'execute',
+        'DB',
+        '--local',
+        '--persist-to',
+        state,
+        '--command',
+        `INSERT INTO tenants (id, name, plan, created_at, updated_at) VALUES ('ten_${old}', 'Demo tenant', 'free', 1, 1);` +
+          `INSERT INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at) VALUES ('usr_${old}', 'ten_${old}', 'auth0|memoria-demo-owner', 'owner@demo.memoria.local', 'Demo Owner', 'owner', 'person', 1, 1);`,
+      ],
+      { cwd: root, env },
+    );
 
     const { baseUrl, logs } = await npmStart();
     expect(logs()).toContain(`docs:      ${baseUrl}/docs`);
@@ -72,7 +86,10 @@ describe('README quick start (npm start)', { timeout: 240_000 }, () => {
   });
 
   it('lets the demo owner create and find a memory', async () => {
-    const created = await call('/v1/memories', { method: 'POST', body: JSON.stringify({ content: 'Quick start: the aubergine parmigiana recipe', tags: ['demo'] }) });
+    const created = await call('/v1/memories', {
+      method: 'POST',
+      body: JSON.stringify({ content: 'Quick start: the aubergine parmigiana recipe', tags: ['demo'] }),
+    });
     expect(created.status).toBe(201);
     memoryId = (await json(created)).id;
     const found = await json(await call('/v1/memories/search?q=aubergine'));

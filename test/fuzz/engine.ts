@@ -2,8 +2,8 @@ import { env, runInDurableObject } from 'cloudflare:test';
 import fc from 'fast-check';
 import type { RateLimiter } from '../../src/durable/rate-limiter';
 import { createTenant, setPlan } from '../helpers/fixtures';
-import { HOSTILE, PRIVILEGED_FIELDS, SpecSchemas, type Schema } from './schema-arb';
-import { operationsOf, responseValidator, type Operation } from './spec';
+import { HOSTILE, type PRIVILEGED_FIELDS, type Schema, SpecSchemas } from './schema-arb';
+import { type Operation, operationsOf, responseValidator } from './spec';
 
 // Contract fuzzing: requests for EVERY operation of the published document (read from
 // /openapi.json at run time, so new routes are covered without touching this file) — valid,
@@ -33,59 +33,139 @@ function requestsFor(op: Operation, schemas: SpecSchemas): fc.Arbitrary<Generate
   const queryParams = op.params.filter((p) => p.in === 'query');
   const headerParams = op.params.filter((p) => p.in === 'header' && !/^authorization$/i.test(p.name));
   const record = (params: Schema[], value: (p: Schema) => fc.Arbitrary<unknown>) =>
-    fc.record(Object.fromEntries(params.map((p) => [p.name, value(p)])), { requiredKeys: params.filter((p) => p.required).map((p) => p.name) as never[] }) as fc.Arbitrary<Record<string, unknown>>;
+    fc.record(Object.fromEntries(params.map((p) => [p.name, value(p)])), {
+      requiredKeys: params.filter((p) => p.required).map((p) => p.name) as never[],
+    }) as fc.Arbitrary<Record<string, unknown>>;
 
-  const validPath = record(pathParams, (p) => fc.oneof({ weight: 4, arbitrary: fc.nat().map(fromPool) }, { weight: 1, arbitrary: schemas.valid(p.schema) }));
+  const validPath = record(pathParams, (p) =>
+    fc.oneof({ weight: 4, arbitrary: fc.nat().map(fromPool) }, { weight: 1, arbitrary: schemas.valid(p.schema) }),
+  );
   // Optional query parameters now and then (each one narrows or conflicts); ids from the pool.
   const validQuery = record(queryParams, (p) => {
     if (p.name === 'cursor') return fc.constant(undefined);
-    const value = isIdSchema(schemas.resolve(p.schema)) ? fc.oneof({ weight: 3, arbitrary: fc.nat().map(fromPool) }, { weight: 1, arbitrary: schemas.valid(p.schema) }) : schemas.valid(p.schema);
-    return p.required ? value : fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: value });
-  }).map((q) =>
-    Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)),
+    const value = isIdSchema(schemas.resolve(p.schema))
+      ? fc.oneof({ weight: 3, arbitrary: fc.nat().map(fromPool) }, { weight: 1, arbitrary: schemas.valid(p.schema) })
+      : schemas.valid(p.schema);
+    return p.required
+      ? value
+      : fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: value });
+  }).map((q) => Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)));
+  const validHeaders = record(headerParams, (p) =>
+    /^if-match$/i.test(p.name) ? fc.nat().map(fromPool) : schemas.valid(p.schema),
   );
-  const validHeaders = record(headerParams, (p) => (/^if-match$/i.test(p.name) ? fc.nat().map(fromPool) : schemas.valid(p.schema)));
-  const validBody: fc.Arbitrary<Body> = op.body ? schemas.valid(op.body).map((value) => ({ kind: 'json' as const, value })) : fc.constant({ kind: 'none' as const });
+  const validBody: fc.Arbitrary<Body> = op.body
+    ? schemas.valid(op.body).map((value) => ({ kind: 'json' as const, value }))
+    : fc.constant({ kind: 'none' as const });
   const owner = fc.constantFrom<TokenKind>('owner', 'owner', 'owner', 'owner', 'owner', 'owner', 'admin', 'member');
 
   const base = fc.record({ token: owner, path: validPath, query: validQuery, headers: validHeaders, body: validBody });
   const variants: fc.Arbitrary<Generated>[] = [
     base.map((r) => ({ ...r, label: 'valid' })),
-    base.chain((r) => fc.constantFrom<TokenKind>('none', 'garbage', 'otherTenant', 'noScopes').map((token) => ({ ...r, token, label: `token:${token}` }))),
+    base.chain((r) =>
+      fc
+        .constantFrom<TokenKind>('none', 'garbage', 'otherTenant', 'noScopes')
+        .map((token) => ({ ...r, token, label: `token:${token}` })),
+    ),
   ];
   if (pathParams.length) {
-    variants.push(base.chain((r) => record(pathParams, (p) => schemas.invalid(p.schema)).map((path) => ({ ...r, path, label: 'invalid path' }))));
+    variants.push(
+      base.chain((r) =>
+        record(pathParams, (p) => schemas.invalid(p.schema)).map((path) => ({ ...r, path, label: 'invalid path' })),
+      ),
+    );
   }
   if (queryParams.length) {
-    const oneBadParam = fc.constantFrom(...queryParams).chain((p) =>
-      (p.name === 'cursor' ? FORGED_CURSOR : schemas.invalid(p.schema)).map((bad) => [p.name, bad] as const),
+    const oneBadParam = fc
+      .constantFrom(...queryParams)
+      .chain((p) =>
+        (p.name === 'cursor' ? FORGED_CURSOR : schemas.invalid(p.schema)).map((bad) => [p.name, bad] as const),
+      );
+    variants.push(
+      base.chain((r) =>
+        oneBadParam.map(([name, bad]) => ({
+          ...r,
+          query: { ...r.query, [name]: bad },
+          label: `invalid query ${name}`,
+        })),
+      ),
     );
-    variants.push(base.chain((r) => oneBadParam.map(([name, bad]) => ({ ...r, query: { ...r.query, [name]: bad }, label: `invalid query ${name}` }))));
   }
   if (headerParams.length) {
-    variants.push(base.chain((r) => fc.constantFrom(...headerParams).chain((p) => schemas.invalid(p.schema).map((bad) => ({ ...r, headers: { ...r.headers, [p.name]: bad }, label: `invalid header ${p.name}` })))));
+    variants.push(
+      base.chain((r) =>
+        fc
+          .constantFrom(...headerParams)
+          .chain((p) =>
+            schemas
+              .invalid(p.schema)
+              .map((bad) => ({ ...r, headers: { ...r.headers, [p.name]: bad }, label: `invalid header ${p.name}` })),
+          ),
+      ),
+    );
   }
   if (op.body) {
     const bodySchema = schemas.resolve(op.body);
     const keys = Object.keys(bodySchema.properties ?? {});
     const required: string[] = bodySchema.required ?? [];
     const json = (value: unknown): Body => ({ kind: 'json', value });
-    const objectBody = (r: { body: Body }) => (r.body.kind === 'json' && typeof r.body.value === 'object' && r.body.value && !Array.isArray(r.body.value) ? (r.body.value as Record<string, unknown>) : {});
+    const objectBody = (r: { body: Body }) =>
+      r.body.kind === 'json' && typeof r.body.value === 'object' && r.body.value && !Array.isArray(r.body.value)
+        ? (r.body.value as Record<string, unknown>)
+        : {};
     const bodyVariants: fc.Arbitrary<[string, Body]>[] = [
       HOSTILE.map((v) => ['hostile body', json(v)]),
-      fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), HOSTILE, { minKeys: 1, maxKeys: 3 }).map((extra) => ['extra fields', { kind: 'json', value: extra }]),
-      fc.constantFrom('{', '{"a":', '[1,2', 'nul', '{"a":1}}', '\u0000', '').map((text) => ['malformed json', { kind: 'raw', text, type: 'application/json' }]),
-      fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/xml').map((type) => ['wrong content type', { kind: 'raw', text: '{}', type }]),
+      fc
+        .dictionary(fc.string({ minLength: 1, maxLength: 12 }), HOSTILE, { minKeys: 1, maxKeys: 3 })
+        .map((extra) => ['extra fields', { kind: 'json', value: extra }]),
+      fc
+        .constantFrom('{', '{"a":', '[1,2', 'nul', '{"a":1}}', '\u0000', '')
+        .map((text) => ['malformed json', { kind: 'raw', text, type: 'application/json' }]),
+      fc
+        .constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/xml')
+        .map((type) => ['wrong content type', { kind: 'raw', text: '{}', type }]),
     ];
-    if (keys.length) bodyVariants.push(fc.tuple(fc.constantFrom(...keys), HOSTILE).map(([k, v]) => [`hostile ${k}`, { kind: 'json', value: { [k]: v } }]));
+    if (keys.length)
+      bodyVariants.push(
+        fc
+          .tuple(fc.constantFrom(...keys), HOSTILE)
+          .map(([k, v]) => [`hostile ${k}`, { kind: 'json', value: { [k]: v } }]),
+      );
     variants.push(
       base.chain((r) =>
-        fc.oneof(
-          ...bodyVariants,
-          ...(keys.length ? [fc.tuple(fc.constantFrom(...keys), HOSTILE).map(([k, v]): [string, Body] => [`hostile ${k} in valid body`, json({ ...objectBody(r), [k]: v })])] : []),
-          ...(keys.length ? [fc.constantFrom(...keys).chain((k) => schemas.invalid(bodySchema.properties[k]).map((v): [string, Body] => [`boundary ${k}`, json({ ...objectBody(r), [k]: v })]))] : []),
-          ...(required.length ? [fc.constantFrom(...required).map((k): [string, Body] => { const { [k]: _, ...rest } = objectBody(r); return [`missing ${k}`, json(rest)]; })] : []),
-        ).map(([label, body]) => ({ ...r, body, label })),
+        fc
+          .oneof(
+            ...bodyVariants,
+            ...(keys.length
+              ? [
+                  fc
+                    .tuple(fc.constantFrom(...keys), HOSTILE)
+                    .map(([k, v]): [string, Body] => [
+                      `hostile ${k} in valid body`,
+                      json({ ...objectBody(r), [k]: v }),
+                    ]),
+                ]
+              : []),
+            ...(keys.length
+              ? [
+                  fc
+                    .constantFrom(...keys)
+                    .chain((k) =>
+                      schemas
+                        .invalid(bodySchema.properties[k])
+                        .map((v): [string, Body] => [`boundary ${k}`, json({ ...objectBody(r), [k]: v })]),
+                    ),
+                ]
+              : []),
+            ...(required.length
+              ? [
+                  fc.constantFrom(...required).map((k): [string, Body] => {
+                    const { [k]: _, ...rest } = objectBody(r);
+                    return [`missing ${k}`, json(rest)];
+                  }),
+                ]
+              : []),
+          )
+          .map(([label, body]) => ({ ...r, body, label })),
       ),
       base.map((r) => ({ ...r, label: 'mass assignment', mass: true })),
     );
@@ -94,11 +174,14 @@ function requestsFor(op: Operation, schemas: SpecSchemas): fc.Arbitrary<Generate
 }
 
 /** A URL cannot carry a lone surrogate: clients send U+FFFD instead. */
-const wellFormed = (s: string) => s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+const wellFormed = (s: string) =>
+  s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 
 const FORGED_CURSOR = fc.oneof(
   fc.constantFrom('x', 'a.b', 'eyJiIjoiIiwicCI6W119.AAAA', '.', '..', '%00', 'e30.e30.e30'),
-  fc.base64String({ minLength: 4, maxLength: 200 }).map((s) => s.replace(/=+$/, '') + '.' + s.slice(0, 20).replace(/=+$/, '')),
+  fc
+    .base64String({ minLength: 4, maxLength: 200 })
+    .map((s) => `${s.replace(/=+$/, '')}.${s.slice(0, 20).replace(/=+$/, '')}`),
   fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }),
 );
 
@@ -120,7 +203,10 @@ FROM (SELECT 1 AS k, ?1 AS tid UNION ALL SELECT 2, ?2) f ORDER BY f.k`;
 /** Both tenants' data as comparable strings (audit rows apart: they are the record of changes). One round trip. */
 async function fingerprints(a: string, b: string) {
   const [result] = await env.DB.batch([env.DB.prepare(FINGERPRINT).bind(a, b)]);
-  return (result!.results as Record<string, unknown>[]).map(({ audits, ...data }) => ({ data: JSON.stringify(data), audits: Number(audits) }));
+  return (result!.results as Record<string, unknown>[]).map(({ audits, ...data }) => ({
+    data: JSON.stringify(data),
+    audits: Number(audits),
+  }));
 }
 
 export interface FuzzOptions {
@@ -136,7 +222,14 @@ export interface FuzzOptions {
 }
 
 /** Runs the fuzzer; returns what it saw and every contract violation it found. */
-export async function fuzzContract({ send, seed: SEED, totalRequests: TOTAL_REQUESTS, minPerOperation: MIN_PER_OPERATION, only, maxFailures = 20 }: FuzzOptions) {
+export async function fuzzContract({
+  send,
+  seed: SEED,
+  totalRequests: TOTAL_REQUESTS,
+  minPerOperation: MIN_PER_OPERATION,
+  only,
+  maxFailures = 20,
+}: FuzzOptions) {
   const doc: Schema = await (await send('/openapi.json', {})).json();
   const ops = operationsOf(doc).filter(only ?? (() => true));
   const validate = responseValidator(doc);
@@ -149,7 +242,12 @@ export async function fuzzContract({ send, seed: SEED, totalRequests: TOTAL_REQU
     return {
       tenantId: t.tenant.id,
       ownerId: t.owner.id,
-      tokens: { owner: await t.owner.token(), admin: await admin.token(), member: await member.token(), noScopes: await t.owner.token({ scopes: [] }) },
+      tokens: {
+        owner: await t.owner.token(),
+        admin: await admin.token(),
+        member: await member.token(),
+        noScopes: await t.owner.token({ scopes: [] }),
+      },
     };
   };
   const a = await fixture();
@@ -157,9 +255,15 @@ export async function fuzzContract({ send, seed: SEED, totalRequests: TOTAL_REQU
   const schemas = new SpecSchemas(doc);
   // Deleting the caller's own tenant (DELETE on a path without parameters) ends every later
   // request with 401, so those run last.
-  const ordered = [...ops].sort((x, y) => Number(x.method === 'DELETE' && !x.path.includes('{')) - Number(y.method === 'DELETE' && !y.path.includes('{')));
+  const ordered = [...ops].sort(
+    (x, y) =>
+      Number(x.method === 'DELETE' && !x.path.includes('{')) - Number(y.method === 'DELETE' && !y.path.includes('{')),
+  );
   const perOp = Math.max(MIN_PER_OPERATION, Math.ceil(TOTAL_REQUESTS / ops.length));
-  const plan = ordered.map((op, i) => ({ op, requests: fc.sample(requestsFor(op, schemas), { seed: SEED + i, numRuns: perOp }) }));
+  const plan = ordered.map((op, i) => ({
+    op,
+    requests: fc.sample(requestsFor(op, schemas), { seed: SEED + i, numRuns: perOp }),
+  }));
 
   const ids: string[] = [];
   const etags: string[] = [];
@@ -180,7 +284,7 @@ export async function fuzzContract({ send, seed: SEED, totalRequests: TOTAL_REQU
     }
   };
 
-  const serialize = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v) ?? String(v));
+  const serialize = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)));
   const pick = <T>(pool: T[], ref: { fromPool: number }) => pool[ref.fromPool % pool.length];
 
   // Interleave operations round by round, so reads and updates find what creates made.
@@ -212,7 +316,7 @@ export async function fuzzContract({ send, seed: SEED, totalRequests: TOTAL_REQU
           v = pool.length ? pick(pool, v) : undefined;
           if (v === undefined) continue;
         }
-        if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) v.forEach((x) => qs.append(k, String(x)));
+        if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) for (const x of v) qs.append(k, String(x));
         else qs.append(k, serialize(v));
       }
       const headers: Record<string, string> = { 'x-request-id': requestId };
@@ -220,12 +324,22 @@ export async function fuzzContract({ send, seed: SEED, totalRequests: TOTAL_REQU
         const value = isPoolRef(v) ? (etags.length ? pick(etags, v)! : '"none"') : serialize(v);
         if (/^[\t\x20-\x7e]*$/.test(value)) headers[k] = value; // a client cannot send other bytes in a header
       }
-      const token = g.token === 'none' ? undefined : g.token === 'garbage' ? 'eyJhbGciOiJub25lIn0.e30.' : g.token === 'otherTenant' ? b.tokens.owner : a.tokens[g.token];
+      const token =
+        g.token === 'none'
+          ? undefined
+          : g.token === 'garbage'
+            ? 'eyJhbGciOiJub25lIn0.e30.'
+            : g.token === 'otherTenant'
+              ? b.tokens.owner
+              : a.tokens[g.token];
       if (token) headers.authorization = `Bearer ${token}`;
       let body: string | undefined;
       let sentJson: unknown;
       if (g.body.kind === 'json') {
-        sentJson = g.mass && typeof g.body.value === 'object' && g.body.value && !Array.isArray(g.body.value) ? massAssign(g.body.value as Record<string, unknown>, schemas.resolve(op.body), b) : g.body.value;
+        sentJson =
+          g.mass && typeof g.body.value === 'object' && g.body.value && !Array.isArray(g.body.value)
+            ? massAssign(g.body.value as Record<string, unknown>, schemas.resolve(op.body), b)
+            : g.body.value;
         body = JSON.stringify(sentJson) ?? 'null';
         headers['content-type'] = 'application/json';
       } else if (g.body.kind === 'raw') {
@@ -237,18 +351,32 @@ export async function fuzzContract({ send, seed: SEED, totalRequests: TOTAL_REQU
       // Mass-assignment checks compare with the state just before (earlier requests may legitimately
       // have changed the plan or another tenant's roles: PUT /v1/subscription, the users API).
       const massState = async () => ({
-        plan: (await env.DB.prepare('SELECT plan FROM tenants WHERE id = ?1').bind(a.tenantId).first<{ plan: string }>())?.plan,
-        roles: JSON.stringify((await env.DB.prepare('SELECT role, count(*) AS n FROM users WHERE tenant_id = ?1 AND deleted_at IS NULL GROUP BY role').bind(b.tenantId).all()).results),
+        plan: (
+          await env.DB.prepare('SELECT plan FROM tenants WHERE id = ?1').bind(a.tenantId).first<{ plan: string }>()
+        )?.plan,
+        roles: JSON.stringify(
+          (
+            await env.DB.prepare(
+              'SELECT role, count(*) AS n FROM users WHERE tenant_id = ?1 AND deleted_at IS NULL GROUP BY role',
+            )
+              .bind(b.tenantId)
+              .all()
+          ).results,
+        ),
       });
       const massBefore = g.mass ? await massState() : undefined;
       const res = await send(`${path}${qs.size ? `?${qs}` : ''}`, { method: op.method, headers, body });
       const text = await res.text();
       const after = (previous = await fingerprints(a.tenantId, b.tenantId));
       statusCounts[res.status] = (statusCounts[res.status] ?? 0) + 1;
-      if (g.label === 'valid') validOutcomes[`${op.operationId} ${res.status}`] = (validOutcomes[`${op.operationId} ${res.status}`] ?? 0) + 1;
+      if (g.label === 'valid')
+        validOutcomes[`${op.operationId} ${res.status}`] = (validOutcomes[`${op.operationId} ${res.status}`] ?? 0) + 1;
 
       const where = `${op.method} ${op.path} [${g.label}, token ${g.token}] ${requestId}`;
-      const fail = (why: string) => failures.push(`${where}: ${why}\n  request: ${`${path}${qs.size ? `?${qs}` : ''}`.slice(0, 300)} ${(body ?? '').slice(0, 300)}\n  response: ${res.status} ${text.slice(0, 300)}`);
+      const fail = (why: string) =>
+        failures.push(
+          `${where}: ${why}\n  request: ${`${path}${qs.size ? `?${qs}` : ''}`.slice(0, 300)} ${(body ?? '').slice(0, 300)}\n  response: ${res.status} ${text.slice(0, 300)}`,
+        );
       let parsed: unknown;
       // NDJSON (GET /v1/export): every line is one value of the declared schema.
       const ndjson = (res.headers.get('content-type') ?? '').startsWith('application/x-ndjson');
@@ -275,7 +403,8 @@ export async function fuzzContract({ send, seed: SEED, totalRequests: TOTAL_REQU
       const isWrite = op.method !== 'GET';
       const changedA = before[0]!.data !== after[0]!.data;
       if (!ok || !isWrite) {
-        if (changedA || before[0]!.audits !== after[0]!.audits) fail(`${ok ? 'a read' : 'a failed request'} changed the tenant's data`);
+        if (changedA || before[0]!.audits !== after[0]!.audits)
+          fail(`${ok ? 'a read' : 'a failed request'} changed the tenant's data`);
       }
       if (before[1]!.data !== after[1]!.data || before[1]!.audits !== after[1]!.audits) {
         if (g.token !== 'otherTenant' || !ok || !isWrite) fail("another tenant's data changed");
@@ -285,14 +414,20 @@ export async function fuzzContract({ send, seed: SEED, totalRequests: TOTAL_REQU
         if (changedA || before[1]!.data !== after[1]!.data) changedData.add(requestId);
       }
       if (g.mass && ok) {
-        for (const [name, id] of [['tenant_id', b.tenantId], ['user_id', b.ownerId]]) {
+        for (const [name, id] of [
+          ['tenant_id', b.tenantId],
+          ['user_id', b.ownerId],
+        ]) {
           if (text.includes(id!)) fail(`mass assignment: ${name} from the body appears in the response`);
         }
         const massAfter = await massState();
         const declared = Object.keys(schemas.resolve(op.body).properties ?? {});
-        if (!declared.includes('plan') && massAfter.plan !== massBefore!.plan) fail(`mass assignment: the tenant's plan became ${massAfter.plan}`);
-        if (g.token !== 'otherTenant' && massAfter.roles !== massBefore!.roles) fail('mass assignment: roles changed in another tenant');
-        if (typeof parsed === 'object' && parsed && (parsed as { version?: unknown }).version === MASS_VERSION) fail('mass assignment: version from the body was applied');
+        if (!declared.includes('plan') && massAfter.plan !== massBefore!.plan)
+          fail(`mass assignment: the tenant's plan became ${massAfter.plan}`);
+        if (g.token !== 'otherTenant' && massAfter.roles !== massBefore!.roles)
+          fail('mass assignment: roles changed in another tenant');
+        if (typeof parsed === 'object' && parsed && (parsed as { version?: unknown }).version === MASS_VERSION)
+          fail('mass assignment: version from the body was applied');
       }
       if (ok && parsed !== undefined) {
         for (const id of text.match(/"[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}"/g) ?? []) {
@@ -309,14 +444,24 @@ export async function fuzzContract({ send, seed: SEED, totalRequests: TOTAL_REQU
 
   // Every audit row written during the run belongs to an acknowledged write, and every
   // acknowledged write that changed data left one.
-  const audits = await env.DB.prepare("SELECT request_id, count(*) AS n FROM audit_logs WHERE tenant_id IN (?1, ?2) AND request_id LIKE 'fz-%' GROUP BY request_id").bind(a.tenantId, b.tenantId).all<{ request_id: string; n: number }>();
+  const audits = await env.DB.prepare(
+    "SELECT request_id, count(*) AS n FROM audit_logs WHERE tenant_id IN (?1, ?2) AND request_id LIKE 'fz-%' GROUP BY request_id",
+  )
+    .bind(a.tenantId, b.tenantId)
+    .all<{ request_id: string; n: number }>();
   const audited = new Set(audits.results.map((r) => r.request_id));
-  for (const id of audited) if (!acknowledgedWrites.has(id)) failures.push(`audit row for ${id}, which was not an acknowledged write`);
+  for (const id of audited)
+    if (!acknowledgedWrites.has(id)) failures.push(`audit row for ${id}, which was not an acknowledged write`);
   for (const id of changedData) if (!audited.has(id)) failures.push(`${id} changed data but left no audit row`);
   // The live-memory counter is exact.
   for (const f of [a, b]) {
-    const row = await env.DB.prepare('SELECT memory_count, (SELECT count(*) FROM memories WHERE tenant_id = ?1 AND deleted_at IS NULL) AS live FROM tenants WHERE id = ?1').bind(f.tenantId).first<{ memory_count: number; live: number }>();
-    if (row!.memory_count !== row!.live) failures.push(`tenant ${f.tenantId}: memory_count ${row!.memory_count} != ${row!.live} live memories`);
+    const row = await env.DB.prepare(
+      'SELECT memory_count, (SELECT count(*) FROM memories WHERE tenant_id = ?1 AND deleted_at IS NULL) AS live FROM tenants WHERE id = ?1',
+    )
+      .bind(f.tenantId)
+      .first<{ memory_count: number; live: number }>();
+    if (row!.memory_count !== row!.live)
+      failures.push(`tenant ${f.tenantId}: memory_count ${row!.memory_count} != ${row!.live} live memories`);
   }
 
   const summary =

@@ -1,5 +1,5 @@
-import { z } from '@hono/zod-openapi';
 import { env } from 'cloudflare:test';
+import { z } from '@hono/zod-openapi';
 import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/app';
 import { runAsCaller } from '../../src/auth/caller';
@@ -19,19 +19,21 @@ function buggyApp() {
       path: '/v1/buggy-rename',
       operationId: 'buggyRename',
       request: { body: { required: true, content: { 'application/json': { schema: Rename } } } },
-      responses: { 200: { description: 'ok', content: { 'application/json': { schema: Rename } } }, ...problemResponses(400, 413, 415, 422) },
+      responses: {
+        200: { description: 'ok', content: { 'application/json': { schema: Rename } } },
+        ...problemResponses(400, 413, 415, 422),
+      },
     }),
     async (c) => {
       const body = (await c.req.json()) as { name: string; plan?: string };
       const sub = c.get('auth').sub;
       // Defects: no audit row; a `plan` field in the body is applied (mass assignment).
       await runAsCaller(c, [
-        c.env.DB.prepare(withCaller('UPDATE tenants SET name = ?2, plan = coalesce(?3, plan), updated_at = ?4 WHERE id = (SELECT tenant_id FROM caller)')).bind(
-          sub,
-          body.name,
-          ['free', 'pro', 'team'].includes(body.plan ?? '') ? body.plan : null,
-          Date.now(),
-        ),
+        c.env.DB.prepare(
+          withCaller(
+            'UPDATE tenants SET name = ?2, plan = coalesce(?3, plan), updated_at = ?4 WHERE id = (SELECT tenant_id FROM caller)',
+          ),
+        ).bind(sub, body.name, ['free', 'pro', 'team'].includes(body.plan ?? '') ? body.plan : null, Date.now()),
       ]);
       // Defect: a refused request that has already written.
       if (body.name.startsWith('a')) throw new ApiError(422, 'validation_failed', 'names may not start with a');
@@ -44,7 +46,10 @@ function buggyApp() {
       path: '/v1/buggy-count',
       operationId: 'buggyCount',
       request: { query: z.object({ n: z.coerce.number().int().min(1).max(10) }) },
-      responses: { 200: { description: 'ok', content: { 'application/json': { schema: z.object({ count: z.number().int() }) } } }, ...problemResponses(400) },
+      responses: {
+        200: { description: 'ok', content: { 'application/json': { schema: z.object({ count: z.number().int() }) } } },
+        ...problemResponses(400),
+      },
     }),
     async (c) => {
       const { n } = c.req.valid('query');

@@ -25,7 +25,13 @@ export class SpecSchemas {
     const alternatives = s.anyOf ?? s.oneOf;
     if (alternatives) return fc.oneof(...alternatives.map((a: Schema) => this.valid(a, depth)));
     if (s.allOf) return this.valid(Object.assign({}, ...s.allOf.map((a: Schema) => this.resolve(a))), depth);
-    const types: string[] = Array.isArray(s.type) ? s.type : s.type ? [s.type] : s.properties ? ['object'] : ['string', 'integer', 'boolean'];
+    const types: string[] = Array.isArray(s.type)
+      ? s.type
+      : s.type
+        ? [s.type]
+        : s.properties
+          ? ['object']
+          : ['string', 'integer', 'boolean'];
     return fc.oneof(...types.map((t) => this.validOfType(t, s, depth)));
   }
 
@@ -38,9 +44,12 @@ export class SpecSchemas {
       case 'integer':
       case 'number': {
         const min = s.minimum ?? (s.exclusiveMinimum !== undefined ? s.exclusiveMinimum + 1 : -1000);
-        const max = s.maximum ?? (s.exclusiveMaximum !== undefined ? s.exclusiveMaximum - 1 : Math.max(min + 1000, 1000));
+        const max =
+          s.maximum ?? (s.exclusiveMaximum !== undefined ? s.exclusiveMaximum - 1 : Math.max(min + 1000, 1000));
         const int = fc.integer({ min: Math.ceil(min), max: Math.floor(max) });
-        return type === 'integer' ? fc.oneof(int, fc.constantFrom(Math.ceil(min), Math.floor(max))) : fc.oneof(int, fc.double({ min, max, noNaN: true, noDefaultInfinity: true }));
+        return type === 'integer'
+          ? fc.oneof(int, fc.constantFrom(Math.ceil(min), Math.floor(max)))
+          : fc.oneof(int, fc.double({ min, max, noNaN: true, noDefaultInfinity: true }));
       }
       case 'string':
         return this.validString(s);
@@ -48,7 +57,9 @@ export class SpecSchemas {
         const minLength = s.minItems ?? 0;
         const maxLength = Math.min(s.maxItems ?? 5, minLength + 5);
         const items = this.valid(s.items, depth + 1);
-        return s.uniqueItems ? fc.uniqueArray(items, { minLength, maxLength, selector: (v) => JSON.stringify(v) }) : fc.array(items, { minLength, maxLength });
+        return s.uniqueItems
+          ? fc.uniqueArray(items, { minLength, maxLength, selector: (v) => JSON.stringify(v) })
+          : fc.array(items, { minLength, maxLength });
       }
       case 'object': {
         const props: Record<string, Schema> = s.properties ?? {};
@@ -59,7 +70,11 @@ export class SpecSchemas {
         const known = fc.record(shape, { requiredKeys: [...required].filter((k) => k in shape) });
         if (s.additionalProperties && typeof s.additionalProperties === 'object' && Object.keys(props).length === 0) {
           const maxKeys = Math.min(s.maxProperties ?? 4, 4);
-          return fc.dictionary(fc.string({ minLength: 1, maxLength: 20 }).filter((k) => /^[A-Za-z0-9_.-]+$/.test(k)), this.valid(s.additionalProperties, depth + 1), { maxKeys });
+          return fc.dictionary(
+            fc.string({ minLength: 1, maxLength: 20 }).filter((k) => /^[A-Za-z0-9_.-]+$/.test(k)),
+            this.valid(s.additionalProperties, depth + 1),
+            { maxKeys },
+          );
         }
         return known;
       }
@@ -74,7 +89,9 @@ export class SpecSchemas {
     if (s.pattern) return fc.stringMatching(new RegExp(s.pattern)).filter((v) => v.length >= min && v.length <= max);
     switch (s.format) {
       case 'date-time':
-        return fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
+        return fc
+          .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true })
+          .map((d) => d.toISOString());
       case 'email':
         return fc.emailAddress().filter((v) => v.length <= max);
       case 'uri':
@@ -86,7 +103,13 @@ export class SpecSchemas {
     const short = fc.string({ minLength: min, maxLength: Math.min(max, min + 30) });
     const unicode = fc.string({ unit: 'grapheme', minLength: min, maxLength: Math.min(max, min + 10) });
     const atMax = fc.string({ unit: 'grapheme-ascii', minLength: max, maxLength: max });
-    return fc.oneof({ weight: 6, arbitrary: short }, { weight: 2, arbitrary: unicode }, { weight: max <= 100_000 ? 1 : 0, arbitrary: atMax }).filter((v) => v.length >= min && v.length <= max);
+    return fc
+      .oneof(
+        { weight: 6, arbitrary: short },
+        { weight: 2, arbitrary: unicode },
+        { weight: max <= 100_000 ? 1 : 0, arbitrary: atMax },
+      )
+      .filter((v) => v.length >= min && v.length <= max);
   }
 
   /** Values just outside the schema, or of the wrong kind. */
@@ -97,7 +120,8 @@ export class SpecSchemas {
     if (s.minLength) out.push(fc.constant(''));
     if (s.maximum !== undefined) out.push(fc.constantFrom(s.maximum + 1, String(s.maximum)));
     if (s.minimum !== undefined) out.push(fc.constantFrom(s.minimum - 1, -1));
-    if (s.maxItems !== undefined) out.push(fc.constant(Array.from({ length: s.maxItems + 1 }, (_, i) => (s.items ? `v${i}` : i))));
+    if (s.maxItems !== undefined)
+      out.push(fc.constant(Array.from({ length: s.maxItems + 1 }, (_, i) => (s.items ? `v${i}` : i))));
     if (s.enum) out.push(fc.constant(`not-${String(s.enum[0])}`));
     return fc.oneof(...out);
   }
@@ -128,6 +152,7 @@ export const HOSTILE: fc.Arbitrary<unknown> = fc.oneof(
     '<script>alert(1)</script>',
     '../../etc/passwd',
     '%00',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, sent as text
     '${7*7}',
     '__proto__',
     [],
@@ -142,4 +167,14 @@ export const HOSTILE: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** Fields a client must never be able to set (mass assignment). */
-export const PRIVILEGED_FIELDS = ['tenant_id', 'user_id', 'role', 'plan', 'version', 'id', 'created_at', 'deleted_at', 'memory_count'] as const;
+export const PRIVILEGED_FIELDS = [
+  'tenant_id',
+  'user_id',
+  'role',
+  'plan',
+  'version',
+  'id',
+  'created_at',
+  'deleted_at',
+  'memory_count',
+] as const;

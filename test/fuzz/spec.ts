@@ -23,7 +23,12 @@ export function operationsOf(doc: Schema): Operation[] {
       const op = item[method];
       if (!op) continue;
       const params = [...(item.parameters ?? []), ...(op.parameters ?? [])].map((p: Schema) =>
-        p.$ref ? p.$ref.replace(/^#\//, '').split('/').reduce((n: Schema, k: string) => n[k], doc) : p,
+        p.$ref
+          ? p.$ref
+              .replace(/^#\//, '')
+              .split('/')
+              .reduce((n: Schema, k: string) => n[k], doc)
+          : p,
       );
       out.push({
         method: method.toUpperCase(),
@@ -46,21 +51,26 @@ export function operationsOf(doc: Schema): Operation[] {
 export function responseValidator(doc: Schema) {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
-  const rewrite = <T>(value: T): T => JSON.parse(JSON.stringify(value).replaceAll('"#/components/schemas/', '"spec#/$defs/'));
+  const rewrite = <T>(value: T): T =>
+    JSON.parse(JSON.stringify(value).replaceAll('"#/components/schemas/', '"spec#/$defs/'));
   ajv.addSchema({ $id: 'spec', $defs: rewrite(doc.components?.schemas ?? {}) });
   const cache = new Map<string, ReturnType<typeof ajv.compile>>();
   return (op: Operation, status: number, contentType: string | null, body: unknown): string | null => {
     const declared = op.spec.responses?.[String(status)];
-    if (!declared) return `status ${status} is not declared (declared: ${Object.keys(op.spec.responses ?? {}).join(', ')})`;
+    if (!declared)
+      return `status ${status} is not declared (declared: ${Object.keys(op.spec.responses ?? {}).join(', ')})`;
     const content = declared.content as Record<string, { schema?: Schema }> | undefined;
     if (!content) return body === undefined ? null : `status ${status} declares no body but one was sent`;
     const type = (contentType ?? '').split(';')[0]!.trim();
     const media = content[type];
-    if (!media) return `content-type ${type} is not declared for ${status} (declared: ${Object.keys(content).join(', ')})`;
+    if (!media)
+      return `content-type ${type} is not declared for ${status} (declared: ${Object.keys(content).join(', ')})`;
     if (!media.schema) return null;
     const key = `${op.operationId} ${status} ${type}`;
     let validate = cache.get(key);
     if (!validate) cache.set(key, (validate = ajv.compile(rewrite(media.schema))));
-    return validate(body) ? null : `body does not match the ${status} schema: ${ajv.errorsText(validate.errors, { dataVar: 'body' })}`;
+    return validate(body)
+      ? null
+      : `body does not match the ${status} schema: ${ajv.errorsText(validate.errors, { dataVar: 'body' })}`;
   };
 }

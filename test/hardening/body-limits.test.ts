@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type Schema, SpecSchemas } from '../fuzz/schema-arb';
 import { createTenant } from '../helpers/fixtures';
 import { call } from '../helpers/http';
-import { SpecSchemas, type Schema } from '../fuzz/schema-arb';
 
 // Every limit a JSON request body documents in the spec (maxLength, maxItems, maximum, minimum on
 // each field, and maxLength of array items) is enforced: one step past it is a 422 naming the field.
@@ -34,7 +34,8 @@ function pastEveryLimit(schema: Schema): [string, string, unknown][] {
       const items = schemas.resolve(s.items);
       const item = items.type === 'string' ? (i: number) => `item-${i}` : () => sample(schemas.valid(items));
       out.push([`maxItems ${s.maxItems}`, field, Array.from({ length: s.maxItems + 1 }, (_, i) => item(i))]);
-      if (items.maxLength !== undefined) out.push([`items maxLength ${items.maxLength}`, field, ['a'.repeat(items.maxLength + 1)]]);
+      if (items.maxLength !== undefined)
+        out.push([`items maxLength ${items.maxLength}`, field, ['a'.repeat(items.maxLength + 1)]]);
     }
   }
   return out;
@@ -46,7 +47,16 @@ beforeAll(async () => {
   ops = Object.entries<Schema>(doc.paths).flatMap(([path, item]) =>
     ['post', 'put', 'patch'].flatMap((method) => {
       const schema = item[method]?.requestBody?.content?.['application/json']?.schema;
-      return schema ? [{ method: method.toUpperCase(), path, operationId: item[method].operationId, schema: schemas.resolve(schema) }] : [];
+      return schema
+        ? [
+            {
+              method: method.toUpperCase(),
+              path,
+              operationId: item[method].operationId,
+              schema: schemas.resolve(schema),
+            },
+          ]
+        : [];
     }),
   );
   const t = await createTenant();
@@ -63,12 +73,17 @@ describe('documented body limits, on every write operation of the spec', () => {
     for (const op of ops) {
       const path = op.path.replace(/\{[^}]+\}/g, op.path.startsWith('/v1/users/') ? userId : memoryId);
       // The smallest valid body: its required fields.
-      const required = Object.fromEntries((op.schema.required ?? []).map((k: string) => [k, sample(schemas.valid(op.schema.properties[k]))]));
+      const required = Object.fromEntries(
+        (op.schema.required ?? []).map((k: string) => [k, sample(schemas.valid(op.schema.properties[k]))]),
+      );
       for (const [label, field, value] of pastEveryLimit(op.schema)) {
         const res = await call(path, { method: op.method, token, json: { ...required, [field]: value } });
         const body = await res.json<{ code?: string; errors?: { path: string }[] }>();
         expect(res.status, `${op.operationId} ${field} past ${label}: ${JSON.stringify(body).slice(0, 300)}`).toBe(422);
-        expect(body.errors?.some((e) => e.path.startsWith(`json.${field}`)), `${op.operationId} ${field} named`).toBe(true);
+        expect(
+          body.errors?.some((e) => e.path.startsWith(`json.${field}`)),
+          `${op.operationId} ${field} named`,
+        ).toBe(true);
         checked++;
       }
     }

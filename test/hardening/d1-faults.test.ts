@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { READ_ATTEMPTS } from '../../src/db/resilience';
 import { createTenant } from '../helpers/fixtures';
-import { faultyD1, type Fault } from './faulty-d1';
+import { type Fault, faultyD1 } from './faulty-d1';
 import { appWithTestRoutes } from './test-app';
 
 const LOST = 'D1_ERROR: Network connection lost.';
@@ -14,10 +14,16 @@ async function setup(script: Fault[]) {
   const { binding, state } = faultyD1(env.DB, script);
   const app = appWithTestRoutes();
   const headers = { authorization: `Bearer ${await owner.token()}`, 'content-type': 'application/json' };
-  const send = (path: string, init: RequestInit = {}) => app.request(path, { ...init, headers }, { ...env, DB: binding });
+  const send = (path: string, init: RequestInit = {}) =>
+    app.request(path, { ...init, headers }, { ...env, DB: binding });
   const stored = async () => ({
-    name: (await env.DB.prepare('SELECT name FROM tenants WHERE id = ?1').bind(tenant.id).first<{ name: string }>())!.name,
-    audits: (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_logs WHERE tenant_id = ?1 AND action = 'tenant.rename'").bind(tenant.id).first<{ n: number }>())!.n,
+    name: (await env.DB.prepare('SELECT name FROM tenants WHERE id = ?1').bind(tenant.id).first<{ name: string }>())!
+      .name,
+    audits: (await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM audit_logs WHERE tenant_id = ?1 AND action = 'tenant.rename'",
+    )
+      .bind(tenant.id)
+      .first<{ n: number }>())!.n,
   });
   return { send, state, stored };
 }
@@ -65,7 +71,10 @@ describe('D1 failures on reads', () => {
 describe('D1 failures on writes', () => {
   it('never retries a write batch; a failure before D1 leaves nothing written', async () => {
     const { send, state, stored } = await setup([{ before: LOST }]);
-    const body = await expect503(await send('/v1/test-rename', { method: 'POST', body: JSON.stringify({ name: 'After' }) }), '2');
+    const body = await expect503(
+      await send('/v1/test-rename', { method: 'POST', body: JSON.stringify({ name: 'After' }) }),
+      '2',
+    );
     expect(body.detail).toContain('Idempotency-Key');
     expect(state.calls).toBe(1);
     expect(await stored()).toEqual({ name: 'Before', audits: 0 });

@@ -21,7 +21,8 @@ export function faultyD1(db: D1Database, script: Fault[]) {
         if (prop === 'bind') return (...args: unknown[]) => wrap(target.bind(...args));
         const value = Reflect.get(target, prop, target);
         if (prop === 'all' || prop === 'run' || prop === 'first' || prop === 'raw') {
-          return (...args: unknown[]) => run(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+          return (...args: unknown[]) =>
+            run(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
         }
         return typeof value === 'function' ? value.bind(target) : value;
       },
@@ -32,7 +33,8 @@ export function faultyD1(db: D1Database, script: Fault[]) {
   const binding = new Proxy(db, {
     get(target, prop) {
       if (prop === 'prepare') return (sql: string) => wrap(target.prepare(sql));
-      if (prop === 'batch') return (stmts: D1PreparedStatement[]) => run(() => target.batch(stmts.map((s) => real.get(s) ?? s)));
+      if (prop === 'batch')
+        return (stmts: D1PreparedStatement[]) => run(() => target.batch(stmts.map((s) => real.get(s) ?? s)));
       const value = Reflect.get(target, prop, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },

@@ -22,7 +22,9 @@ describe('security headers', () => {
     }
     for (const name of ['me', 'unauthenticated', 'notFound'] as const) {
       expect(responses[name].headers.get('cache-control'), name).toBe('no-store');
-      expect(responses[name].headers.get('content-security-policy'), name).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(responses[name].headers.get('content-security-policy'), name).toBe(
+        "default-src 'none'; frame-ancestors 'none'",
+      );
       expect(responses[name].headers.get('x-frame-options'), name).toBe('DENY');
     }
     expect(responses.health.headers.get('cache-control')).toBeNull();
@@ -51,7 +53,11 @@ describe('security headers', () => {
 describe('CORS', () => {
   const preflight = (origin: string) => ({
     method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization, content-type',
+    },
   });
 
   it('is off by default: no CORS header for any origin, preflight answered without permission', async () => {
@@ -72,15 +78,23 @@ describe('CORS', () => {
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('https://admin.example:8443');
     expect(pre.headers.get('access-control-allow-methods')).toContain('PATCH');
-    expect(pre.headers.get('access-control-allow-headers')).toMatch(/Authorization.*Content-Type.*Idempotency-Key.*If-Match/);
+    expect(pre.headers.get('access-control-allow-headers')).toMatch(
+      /Authorization.*Content-Type.*Idempotency-Key.*If-Match/,
+    );
     expect(pre.headers.get('access-control-max-age')).toBe('600');
     expect(pre.headers.get('access-control-allow-credentials')).toBeNull();
     expect(await pre.text()).toBe('');
 
-    const res = await app.request('/v1/me', { headers: { origin: 'https://app.example', authorization: `Bearer ${await owner.token()}` } }, withCors);
+    const res = await app.request(
+      '/v1/me',
+      { headers: { origin: 'https://app.example', authorization: `Bearer ${await owner.token()}` } },
+      withCors,
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
-    expect(res.headers.get('access-control-expose-headers')).toMatch(/RateLimit.*X-Request-Id.*Idempotent-Replayed, Content-Disposition/);
+    expect(res.headers.get('access-control-expose-headers')).toMatch(
+      /RateLimit.*X-Request-Id.*Idempotent-Replayed, Content-Disposition/,
+    );
     expect(res.headers.get('vary')).toContain('Origin');
 
     for (const origin of ['https://evil.example', 'https://app.example.evil.example', 'http://app.example', 'null']) {

@@ -7,7 +7,12 @@ import { call } from '../helpers/http';
 // no path parameters): bounds of `limit`, every documented string length, and cursors that are
 // tampered with, forged, or taken from another tenant or another operation.
 
-type Param = { name: string; in: string; required?: boolean; schema: { type?: string; maxLength?: number; example?: unknown } };
+type Param = {
+  name: string;
+  in: string;
+  required?: boolean;
+  schema: { type?: string; maxLength?: number; example?: unknown };
+};
 interface ListOp {
   path: string;
   operationId: string;
@@ -21,7 +26,8 @@ let tokenB: string;
 /** Required query parameters get their documented example (search text matches the seeded memories). */
 const base = (op: ListOp) => {
   const qs = new URLSearchParams();
-  for (const p of op.params.filter((p) => p.in === 'query' && p.required)) qs.set(p.name, String(p.schema.example ?? 'dark mode'));
+  for (const p of op.params.filter((p) => p.in === 'query' && p.required))
+    qs.set(p.name, String(p.schema.example ?? 'dark mode'));
   return qs;
 };
 const url = (op: ListOp, extra: Record<string, string>) => {
@@ -31,19 +37,33 @@ const url = (op: ListOp, extra: Record<string, string>) => {
 };
 
 beforeAll(async () => {
-  const doc = await (await call('/openapi.json')).json<{ paths: Record<string, Record<string, { operationId: string; parameters?: Param[] }>> }>();
+  const doc = await (await call('/openapi.json')).json<{
+    paths: Record<string, Record<string, { operationId: string; parameters?: Param[] }>>;
+  }>();
   lists = Object.entries(doc.paths).flatMap(([path, item]) => {
     const op = item.get;
     const names = (op?.parameters ?? []).map((p) => p.name);
-    return op && !path.includes('{') && names.includes('limit') && names.includes('cursor') ? [{ path, operationId: op.operationId, params: op.parameters! }] : [];
+    return op && !path.includes('{') && names.includes('limit') && names.includes('cursor')
+      ? [{ path, operationId: op.operationId, params: op.parameters! }]
+      : [];
   });
   const a = await createTenant();
   const b = await createTenant();
   tokenA = await a.owner.token();
   await a.addUser('member'); // GET /v1/users needs a second page too
   tokenB = await b.owner.token();
-  for (const [n, token] of [1, 2, 3].flatMap((n) => [[n, tokenA], [n, tokenB]] as const)) {
-    const res = await call('/v1/memories', { method: 'POST', token, json: { content: `dark mode preference number ${n}`, access_scope: 'global' } });
+  for (const [n, token] of [1, 2, 3].flatMap(
+    (n) =>
+      [
+        [n, tokenA],
+        [n, tokenB],
+      ] as const,
+  )) {
+    const res = await call('/v1/memories', {
+      method: 'POST',
+      token,
+      json: { content: `dark mode preference number ${n}`, access_scope: 'global' },
+    });
     expect(res.status).toBe(201);
     const session = await call('/v1/sessions', { method: 'POST', token, json: { mcp_client_id: `list-limits ${n}` } });
     expect(session.status).toBe(201);
@@ -62,14 +82,18 @@ describe('list limits, on every list operation of the spec', () => {
         expect(res.status, `${op.operationId} limit=${limit}`).toBe(400);
         expect(await res.json(), op.operationId).toMatchObject({ code: 'invalid_parameter' });
       }
-      expect((await call(url(op, { limit: String(PAGE_LIMIT_MAX) }), { token: tokenA })).status, op.operationId).toBe(200);
+      expect((await call(url(op, { limit: String(PAGE_LIMIT_MAX) }), { token: tokenA })).status, op.operationId).toBe(
+        200,
+      );
     }
   });
 
   it('refuses every string parameter one character over its documented maxLength with 400', async () => {
     let checked = 0;
     for (const op of lists) {
-      for (const p of op.params.filter((p) => p.in === 'query' && p.schema.type === 'string' && p.schema.maxLength !== undefined)) {
+      for (const p of op.params.filter(
+        (p) => p.in === 'query' && p.schema.type === 'string' && p.schema.maxLength !== undefined,
+      )) {
         const res = await call(url(op, { [p.name]: 'a'.repeat(p.schema.maxLength! + 1) }), { token: tokenA });
         expect(res.status, `${op.operationId} ${p.name}`).toBe(400);
         checked++;
@@ -78,7 +102,7 @@ describe('list limits, on every list operation of the spec', () => {
     expect(checked).toBeGreaterThanOrEqual(lists.length); // at least the cursor of each
   });
 
-  it('pages with its own cursor and refuses one that is edited, forged, another tenant\'s or another operation\'s', async () => {
+  it("pages with its own cursor and refuses one that is edited, forged, another tenant's or another operation's", async () => {
     const firstPages = new Map<string, string>();
     for (const op of lists) {
       const res = await call(url(op, { limit: '1' }), { token: tokenA });
@@ -86,14 +110,21 @@ describe('list limits, on every list operation of the spec', () => {
       const page = await res.json<{ data: unknown[]; next_cursor: string | null }>();
       expect(page.next_cursor, `${op.operationId} has a second page`).toBeTruthy();
       firstPages.set(op.operationId, page.next_cursor!);
-      expect((await call(url(op, { limit: '1', cursor: page.next_cursor! }), { token: tokenA })).status, op.operationId).toBe(200);
+      expect(
+        (await call(url(op, { limit: '1', cursor: page.next_cursor! }), { token: tokenA })).status,
+        op.operationId,
+      ).toBe(200);
     }
     for (const op of lists) {
       const own = firstPages.get(op.operationId)!;
       const [payload, sig] = own.split('.') as [string, string];
       const other = [...firstPages.entries()].find(([id]) => id !== op.operationId)?.[1];
       const bad: [string, string, string][] = [
-        ['edited payload', tokenA, `${payload.slice(0, -2)}${payload.endsWith('A') ? 'B' : 'A'}${payload.slice(-1)}.${sig}`],
+        [
+          'edited payload',
+          tokenA,
+          `${payload.slice(0, -2)}${payload.endsWith('A') ? 'B' : 'A'}${payload.slice(-1)}.${sig}`,
+        ],
         ['edited signature', tokenA, `${payload}.${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`],
         ['forged', tokenA, `${btoa(JSON.stringify({ b: '', p: [0] })).replace(/=+$/, '')}.AAAA`],
         ['garbage', tokenA, 'not-a-cursor'],

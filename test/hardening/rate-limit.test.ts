@@ -1,16 +1,17 @@
 import { env, runInDurableObject } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
 import { z } from '@hono/zod-openapi';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { runAsCaller } from '../../src/auth/caller';
-import { securedRoute } from '../../src/lib/route';
-import { PLANS } from '../../src/lib/plans';
 import type { RateLimiter } from '../../src/durable/rate-limiter';
+import { PLANS } from '../../src/lib/plans';
+import { securedRoute } from '../../src/lib/route';
 import { createTenant } from '../helpers/fixtures';
 import { call } from '../helpers/http';
 
 const FREE = PLANS.free.requestsPerMinute;
-const parse = (h: string | null) => Object.fromEntries([...(h ?? '').matchAll(/;(\w)=(\d+)/g)].map((m) => [m[1], Number(m[2])]));
+const parse = (h: string | null) =>
+  Object.fromEntries([...(h ?? '').matchAll(/;(\w)=(\d+)/g)].map((m) => [m[1], Number(m[2])]));
 const roundTrips = (res: Response) => Number(/round_trips=(\d+)/.exec(res.headers.get('server-timing') ?? '')?.[1]);
 
 async function burst(token: string, n: number) {
@@ -102,7 +103,9 @@ describe('rate limiting per tenant by plan', () => {
         path: '/v1/test-validated',
         operationId: 'testValidated',
         request: { query: z.object({ n: z.coerce.number().int() }) },
-        responses: { 200: { description: 'ok', content: { 'application/json': { schema: z.object({ ok: z.boolean() }) } } } },
+        responses: {
+          200: { description: 'ok', content: { 'application/json': { schema: z.object({ ok: z.boolean() }) } } },
+        },
       }),
       async (c) => {
         await runAsCaller(c, []);

@@ -20,7 +20,12 @@ export function appWithTestRoutes() {
       method: 'post',
       path: '/v1/test-rename',
       operationId: 'testRename',
-      request: { body: { required: true, content: { 'application/json': { schema: z.object({ name: z.string().min(1).max(100) }) } } } },
+      request: {
+        body: {
+          required: true,
+          content: { 'application/json': { schema: z.object({ name: z.string().min(1).max(100) }) } },
+        },
+      },
       responses: {
         200: { description: 'Renamed', content: { 'application/json': { schema: z.object({ name: z.string() }) } } },
         ...problemResponses(400, 413, 415, 422),
@@ -31,11 +36,22 @@ export function appWithTestRoutes() {
       const sub = c.get('auth').sub;
       const now = Date.now();
       await runAsCaller(c, [
-        c.env.DB.prepare(withCaller("UPDATE tenants SET name = ?2, updated_at = ?3 WHERE id = (SELECT tenant_id FROM caller WHERE role = 'owner')")).bind(sub, name, now),
-        auditStatement(c.env.DB, sub, { action: 'tenant.rename', resourceType: 'tenant', resourceId: null, newValues: { name } }, requestMeta(c), now, {
-          sql: "c.role = 'owner'",
-          params: [],
-        }),
+        c.env.DB.prepare(
+          withCaller(
+            "UPDATE tenants SET name = ?2, updated_at = ?3 WHERE id = (SELECT tenant_id FROM caller WHERE role = 'owner')",
+          ),
+        ).bind(sub, name, now),
+        auditStatement(
+          c.env.DB,
+          sub,
+          { action: 'tenant.rename', resourceType: 'tenant', resourceId: null, newValues: { name } },
+          requestMeta(c),
+          now,
+          {
+            sql: "c.role = 'owner'",
+            params: [],
+          },
+        ),
       ]);
       return c.json({ name }, 200);
     },
@@ -47,7 +63,10 @@ export function appWithTestRoutes() {
       operationId: 'testListAudit',
       request: { query: PageQuerySchema.extend({ action: z.string().max(50).optional() }) },
       responses: {
-        200: { description: 'Audit ids', content: { 'application/json': { schema: pageSchema(z.object({ id: z.string() }), 'TestAuditPage') } } },
+        200: {
+          description: 'Audit ids',
+          content: { 'application/json': { schema: pageSchema(z.object({ id: z.string() }), 'TestAuditPage') } },
+        },
         ...problemResponses(400),
       },
     }),
@@ -57,8 +76,11 @@ export function appWithTestRoutes() {
       const binding = cursorBinding(sub, 'testListAudit', { action });
       const after = cursor ? String((await decodeCursor(c.env, binding, cursor))[0]) : '';
       const { results } = await runAsCaller(c, [
-        c.env.DB.prepare(withCaller('SELECT id FROM audit_logs WHERE tenant_id = (SELECT tenant_id FROM caller) AND id > ?2 AND (?3 IS NULL OR action = ?3) ORDER BY id LIMIT ?4'))
-          .bind(sub, after, action ?? null, limit + 1),
+        c.env.DB.prepare(
+          withCaller(
+            'SELECT id FROM audit_logs WHERE tenant_id = (SELECT tenant_id FROM caller) AND id > ?2 AND (?3 IS NULL OR action = ?3) ORDER BY id LIMIT ?4',
+          ),
+        ).bind(sub, after, action ?? null, limit + 1),
       ]);
       const rows = results[0]!.results as { id: string }[];
       const page = rows.slice(0, limit);

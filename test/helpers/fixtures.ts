@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
+import type { Role } from '../../src/db/caller';
 import { createTenantWithOwner } from '../../src/db/tenants';
 import { newId } from '../../src/lib/ids';
-import type { Role } from '../../src/db/caller';
 import { mintToken, type TokenOptions } from './tokens';
 
 const meta = { requestId: 'req_test', ip: '127.0.0.1', userAgent: 'vitest' };
@@ -41,7 +41,9 @@ export async function createTenant(name = 'Test tenant') {
       const userSub = kind === 'service' ? `${crypto.randomUUID()}@clients` : `auth0|${role}-${crypto.randomUUID()}`;
       const userEmail = `${role}-${crypto.randomUUID().slice(0, 8)}@example.com`;
       const now = Date.now();
-      await env.DB.prepare('INSERT INTO users (id, tenant_id, auth0_id, email, role, kind, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)')
+      await env.DB.prepare(
+        'INSERT INTO users (id, tenant_id, auth0_id, email, role, kind, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)',
+      )
         .bind(id, tenant.id, userSub, userEmail, role, kind, now)
         .run();
       return userOf(id, userSub, userEmail, role, tenant.id);

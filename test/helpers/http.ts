@@ -9,9 +9,15 @@ export function call(path: string, init: RequestInit & { token?: string; json?: 
     headers.set('content-type', 'application/json');
     body = JSON.stringify(init.json);
   }
-  return (exports as unknown as { default: Fetcher }).default.fetch(new Request(`https://memoria.test${path}`, { ...init, headers, body }));
+  return (exports as unknown as { default: Fetcher }).default.fetch(
+    new Request(`https://memoria.test${path}`, { ...init, headers, body }),
+  );
 }
 
 export async function problem(res: Response) {
-  return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as Record<string, unknown> };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    body: (await res.json()) as Record<string, unknown>,
+  };
 }

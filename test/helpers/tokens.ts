@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:test';
-import { importJWK, SignJWT, type JWTPayload } from 'jose';
+import { importJWK, type JWTPayload, SignJWT } from 'jose';
 import { ALL_SCOPES, type Scope } from '../../src/auth/scopes';
 
 export const ISSUER = `https://${env.AUTH0_DOMAIN}/`;
@@ -25,7 +25,10 @@ export async function mintToken(opts: TokenOptions = {}): Promise<string> {
   const key = await importJWK(jwk, 'RS256');
   const scopes = [...(opts.scopes ?? ALL_SCOPES)];
   const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT({ ...(opts.asPermissions ? { permissions: scopes } : { scope: scopes.join(' ') }), ...opts.claims })
+  const jwt = new SignJWT({
+    ...(opts.asPermissions ? { permissions: scopes } : { scope: scopes.join(' ') }),
+    ...opts.claims,
+  })
     .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: opts.kid ?? jwk.kid })
     .setIssuer(opts.issuer ?? ISSUER)
     .setAudience(opts.audience ?? AUDIENCE)

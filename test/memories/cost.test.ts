@@ -17,14 +17,21 @@ async function noisyNeighbour(n: number) {
     .run();
 }
 
-describe('cost of a request depends on the caller\'s own data, not other tenants\'', () => {
+describe("cost of a request depends on the caller's own data, not other tenants'", () => {
   it('get, list, filtered list and search read a handful of rows next to a 3,000-memory neighbour', async () => {
     await noisyNeighbour(3000);
     const { owner } = await createTenant();
     const token = await owner.token();
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await createMemory(token, { content: `coffee and tea ${i}`, tags: ['coffee'], metadata: { i } })).id);
-    const cases = [`/v1/memories/${ids[0]}`, '/v1/memories?limit=5', '/v1/memories?tag=coffee&limit=5', '/v1/memories?metadata.i=3', '/v1/memories/search?q=coffee&limit=5'];
+    for (let i = 0; i < 5; i++)
+      ids.push((await createMemory(token, { content: `coffee and tea ${i}`, tags: ['coffee'], metadata: { i } })).id);
+    const cases = [
+      `/v1/memories/${ids[0]}`,
+      '/v1/memories?limit=5',
+      '/v1/memories?tag=coffee&limit=5',
+      '/v1/memories?metadata.i=3',
+      '/v1/memories/search?q=coffee&limit=5',
+    ];
     for (const path of cases) {
       const res = await call(path, { token });
       expect(res.status).toBe(200);

@@ -1,11 +1,11 @@
 import { env } from 'cloudflare:test';
-import { expect } from 'vitest';
 import type { z } from '@hono/zod-openapi';
+import { expect } from 'vitest';
+import { newId } from '../../src/lib/ids';
+import { ProblemSchema } from '../../src/lib/problem';
+import { MemoryListSchema, MemoryPageSchema, MemorySchema, SearchPageSchema } from '../../src/routes/memories/schemas';
 import { createTenant, type TestUser } from '../helpers/fixtures';
 import { call } from '../helpers/http';
-import { newId } from '../../src/lib/ids';
-import { MemoryListSchema, MemoryPageSchema, MemorySchema, SearchPageSchema } from '../../src/routes/memories/schemas';
-import { ProblemSchema } from '../../src/lib/problem';
 
 export type Memory = z.infer<typeof MemorySchema>;
 
@@ -40,7 +40,11 @@ export async function tokenOf(user: TestUser, scopes?: string[]) {
 }
 
 /** Creates a memory through the API (201 asserted). */
-export async function createMemory(token: string, json: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Memory> {
+export async function createMemory(
+  token: string,
+  json: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<Memory> {
   const res = await call('/v1/memories', { method: 'POST', token, json: { content: 'a memory', ...json }, headers });
   expect(res.status, await res.clone().text()).toBe(201);
   return asMemory(await res.json());
@@ -50,7 +54,9 @@ export async function createMemory(token: string, json: Record<string, unknown> 
 export async function insertSession(user: TestUser, opts: { expired?: boolean } = {}) {
   const id = newId('ses');
   const now = Date.now();
-  await env.DB.prepare('INSERT INTO sessions (id, tenant_id, user_id, mcp_client_id, created_at, last_activity_at, expired_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)')
+  await env.DB.prepare(
+    'INSERT INTO sessions (id, tenant_id, user_id, mcp_client_id, created_at, last_activity_at, expired_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)',
+  )
     .bind(id, user.tenantId, user.id, 'test-client', now, opts.expired ? now : null)
     .run();
   return id;
@@ -61,12 +67,25 @@ export async function auditRows(tenantId: string, resourceId?: string) {
     `SELECT * FROM audit_logs WHERE tenant_id = ?1 AND resource_type = 'memory' ${resourceId ? 'AND resource_id = ?2' : ''} ORDER BY created_at, id`,
   )
     .bind(tenantId, ...(resourceId ? [resourceId] : []))
-    .all<{ action: string; resource_id: string; user_id: string; old_values: string | null; new_values: string | null; ip: string | null; user_agent: string | null; request_id: string }>();
+    .all<{
+      action: string;
+      resource_id: string;
+      user_id: string;
+      old_values: string | null;
+      new_values: string | null;
+      ip: string | null;
+      user_agent: string | null;
+      request_id: string;
+    }>();
   return results;
 }
 
 export async function memoryCount(tenantId: string) {
-  const row = await env.DB.prepare('SELECT memory_count AS n, (SELECT count(*) FROM memories WHERE tenant_id = ?1 AND deleted_at IS NULL) AS live FROM tenants WHERE id = ?1').bind(tenantId).first<{ n: number; live: number }>();
+  const row = await env.DB.prepare(
+    'SELECT memory_count AS n, (SELECT count(*) FROM memories WHERE tenant_id = ?1 AND deleted_at IS NULL) AS live FROM tenants WHERE id = ?1',
+  )
+    .bind(tenantId)
+    .first<{ n: number; live: number }>();
   return row!;
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { asList, asMemory, auditRows, call, createMemory, d1Stats, expectProblem, memoryCount, world } from './helpers';
 
-const create = (token: string, json: unknown, key: string) => call('/v1/memories', { method: 'POST', token, json, headers: { 'idempotency-key': key } });
+const create = (token: string, json: unknown, key: string) =>
+  call('/v1/memories', { method: 'POST', token, json, headers: { 'idempotency-key': key } });
 
 describe('Idempotency-Key', () => {
   it('replays the stored response for the same key and body, writing nothing twice', async () => {
@@ -46,8 +47,16 @@ describe('Idempotency-Key', () => {
     const w = await world();
     await createMemory(w.tokens.owner); // warm
     const key = crypto.randomUUID();
-    const responses = await Promise.all(Array.from({ length: 8 }, () => create(w.tokens.owner, { content: 'race' }, key)));
-    const bodies = await Promise.all(responses.map(async (r) => ({ status: r.status, replayed: r.headers.get('idempotent-replayed'), m: asMemory(await r.json()) })));
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => create(w.tokens.owner, { content: 'race' }, key)),
+    );
+    const bodies = await Promise.all(
+      responses.map(async (r) => ({
+        status: r.status,
+        replayed: r.headers.get('idempotent-replayed'),
+        m: asMemory(await r.json()),
+      })),
+    );
     expect(bodies.every((b) => b.status === 201)).toBe(true);
     expect(new Set(bodies.map((b) => b.m.id)).size).toBe(1);
     expect(bodies.filter((b) => b.replayed === null)).toHaveLength(1);
@@ -59,8 +68,18 @@ describe('Idempotency-Key', () => {
     const w = await world();
     const key = crypto.randomUUID();
     const json = { memories: [{ content: 'b1' }, { content: 'b2' }, { content: 'b3' }] };
-    const first = await call('/v1/memories/batch', { method: 'POST', token: w.tokens.owner, json, headers: { 'idempotency-key': key } });
-    const again = await call('/v1/memories/batch', { method: 'POST', token: w.tokens.owner, json, headers: { 'idempotency-key': key } });
+    const first = await call('/v1/memories/batch', {
+      method: 'POST',
+      token: w.tokens.owner,
+      json,
+      headers: { 'idempotency-key': key },
+    });
+    const again = await call('/v1/memories/batch', {
+      method: 'POST',
+      token: w.tokens.owner,
+      json,
+      headers: { 'idempotency-key': key },
+    });
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(asList(await again.json())).toEqual(asList(await first.json()));
     expect((await memoryCount(w.owner.tenantId)).live).toBe(3);
@@ -71,14 +90,36 @@ describe('Idempotency-Key', () => {
     const m = await createMemory(w.tokens.owner, { tags: ['a'] });
     const key = crypto.randomUUID();
     const missing = 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3';
-    await expectProblem(await call(`/v1/memories/${missing}/tags`, { method: 'POST', token: w.tokens.owner, json: { tags: ['b'] }, headers: { 'idempotency-key': key } }), 404, 'not_found');
-    const ok = await call(`/v1/memories/${m.id}/tags`, { method: 'POST', token: w.tokens.owner, json: { tags: ['b'] }, headers: { 'idempotency-key': key } });
+    await expectProblem(
+      await call(`/v1/memories/${missing}/tags`, {
+        method: 'POST',
+        token: w.tokens.owner,
+        json: { tags: ['b'] },
+        headers: { 'idempotency-key': key },
+      }),
+      404,
+      'not_found',
+    );
+    const ok = await call(`/v1/memories/${m.id}/tags`, {
+      method: 'POST',
+      token: w.tokens.owner,
+      json: { tags: ['b'] },
+      headers: { 'idempotency-key': key },
+    });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('idempotent-replayed')).toBeNull();
-    const replay = await call(`/v1/memories/${m.id}/tags`, { method: 'POST', token: w.tokens.owner, json: { tags: ['b'] }, headers: { 'idempotency-key': key } });
+    const replay = await call(`/v1/memories/${m.id}/tags`, {
+      method: 'POST',
+      token: w.tokens.owner,
+      json: { tags: ['b'] },
+      headers: { 'idempotency-key': key },
+    });
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(asMemory(await replay.json())).toMatchObject({ tags: ['a', 'b'], version: 2 });
-    expect((await auditRows(w.owner.tenantId, m.id)).map((r) => r.action)).toEqual(['memory.create', 'memory.tags_add']);
+    expect((await auditRows(w.owner.tenantId, m.id)).map((r) => r.action)).toEqual([
+      'memory.create',
+      'memory.tags_add',
+    ]);
   });
 
   it('restore replays too, and a malformed key is a 400', async () => {
@@ -86,12 +127,28 @@ describe('Idempotency-Key', () => {
     const m = await createMemory(w.tokens.owner);
     await call(`/v1/memories/${m.id}`, { method: 'DELETE', token: w.tokens.owner });
     const key = crypto.randomUUID();
-    const first = await call(`/v1/memories/${m.id}/restore`, { method: 'POST', token: w.tokens.owner, headers: { 'idempotency-key': key } });
+    const first = await call(`/v1/memories/${m.id}/restore`, {
+      method: 'POST',
+      token: w.tokens.owner,
+      headers: { 'idempotency-key': key },
+    });
     expect(first.status).toBe(200);
-    const again = await call(`/v1/memories/${m.id}/restore`, { method: 'POST', token: w.tokens.owner, headers: { 'idempotency-key': key } });
+    const again = await call(`/v1/memories/${m.id}/restore`, {
+      method: 'POST',
+      token: w.tokens.owner,
+      headers: { 'idempotency-key': key },
+    });
     expect(again.headers.get('idempotent-replayed')).toBe('true');
-    expect((await auditRows(w.owner.tenantId, m.id)).map((r) => r.action)).toEqual(['memory.create', 'memory.delete', 'memory.restore']);
-    const bad = await expectProblem(await create(w.tokens.owner, { content: 'x' }, 'has space'), 400, 'invalid_parameter');
+    expect((await auditRows(w.owner.tenantId, m.id)).map((r) => r.action)).toEqual([
+      'memory.create',
+      'memory.delete',
+      'memory.restore',
+    ]);
+    const bad = await expectProblem(
+      await create(w.tokens.owner, { content: 'x' }, 'has space'),
+      400,
+      'invalid_parameter',
+    );
     expect(bad.errors![0]!.path).toBe('header.Idempotency-Key');
     await expectProblem(await create(w.tokens.owner, { content: 'x' }, 'k'.repeat(256)), 400, 'invalid_parameter');
   });

@@ -21,9 +21,14 @@ async function walk(path: string, token: string, between?: () => Promise<void>) 
 describe('listing memories', () => {
   it('walking every page returns each memory exactly once while new ones are written', async () => {
     const w = await world();
-    const batch = await call('/v1/memories/batch', { method: 'POST', token: w.tokens.owner, json: { memories: Array.from({ length: 45 }, (_, i) => ({ content: `m${i}`, access_scope: 'global' })) } });
+    const batch = await call('/v1/memories/batch', {
+      method: 'POST',
+      token: w.tokens.owner,
+      json: { memories: Array.from({ length: 45 }, (_, i) => ({ content: `m${i}`, access_scope: 'global' })) },
+    });
     const existing = ((await batch.json()) as { data: { id: string }[] }).data.map((m) => m.id);
-    for (let i = 0; i < 5; i++) existing.push((await createMemory(w.tokens.member, { content: `single ${i}`, access_scope: 'global' })).id);
+    for (let i = 0; i < 5; i++)
+      existing.push((await createMemory(w.tokens.member, { content: `single ${i}`, access_scope: 'global' })).id);
     for (const order of ['desc', 'asc']) {
       const added: string[] = [];
       const seen = await walk(`/v1/memories?limit=7&order=${order}`, w.tokens.owner, async () => {
@@ -44,7 +49,11 @@ describe('listing memories', () => {
       await new Promise((r) => setTimeout(r, 3)); // distinct created_at
     }
     // A batch shares one created_at and keeps its request order.
-    const batch = await call('/v1/memories/batch', { method: 'POST', token: w.tokens.owner, json: { memories: Array.from({ length: 20 }, (_, i) => ({ content: `b${i}` })) } });
+    const batch = await call('/v1/memories/batch', {
+      method: 'POST',
+      token: w.tokens.owner,
+      json: { memories: Array.from({ length: 20 }, (_, i) => ({ content: `b${i}` })) },
+    });
     ids.push(...((await batch.json()) as { data: { id: string }[] }).data.map((m) => m.id));
     const desc = asPage(await (await call('/v1/memories?limit=100', { token: w.tokens.owner })).json()).data;
     expect(desc.map((m) => m.id)).toEqual([...ids].reverse());
@@ -55,10 +64,30 @@ describe('listing memories', () => {
 
   it('filters: tag (all), any_tag, min_importance, access_scope, user_id, created range, metadata, deleted', async () => {
     const w = await world();
-    const a = await createMemory(w.tokens.owner, { content: 'a', tags: ['x', 'y'], importance: 9, access_scope: 'global', metadata: { app: 'crm', n: 3, live: true, ratio: 0.5 } });
-    const b = await createMemory(w.tokens.owner, { content: 'b', tags: ['x'], importance: 2, metadata: { app: 'bot', n: '3' } });
-    const c = await createMemory(w.tokens.member, { content: 'c', tags: ['z'], importance: 5, access_scope: 'global', metadata: { app: 'crm', live: false } });
-    const q = async (qs: string, token = w.tokens.owner) => asPage(await (await call(`/v1/memories?${qs}`, { token })).json()).data.map((m) => m.id).sort();
+    const a = await createMemory(w.tokens.owner, {
+      content: 'a',
+      tags: ['x', 'y'],
+      importance: 9,
+      access_scope: 'global',
+      metadata: { app: 'crm', n: 3, live: true, ratio: 0.5 },
+    });
+    const b = await createMemory(w.tokens.owner, {
+      content: 'b',
+      tags: ['x'],
+      importance: 2,
+      metadata: { app: 'bot', n: '3' },
+    });
+    const c = await createMemory(w.tokens.member, {
+      content: 'c',
+      tags: ['z'],
+      importance: 5,
+      access_scope: 'global',
+      metadata: { app: 'crm', live: false },
+    });
+    const q = async (qs: string, token = w.tokens.owner) =>
+      asPage(await (await call(`/v1/memories?${qs}`, { token })).json())
+        .data.map((m) => m.id)
+        .sort();
     const sorted = (...xs: { id: string }[]) => xs.map((x) => x.id).sort();
     expect(await q('tag=x')).toEqual(sorted(a, b));
     expect(await q('tag=x&tag=y')).toEqual(sorted(a));
@@ -73,7 +102,9 @@ describe('listing memories', () => {
     expect(await q('metadata.n=3')).toEqual(sorted(a, b)); // number 3 and text "3"
     expect(await q('metadata.ratio=0.5')).toEqual(sorted(a));
     expect(await q('metadata.missing=1')).toEqual([]);
-    expect(await q(`created_after=${encodeURIComponent(a.created_at)}`)).toEqual(sorted(...[b, c].filter((m) => m.created_at > a.created_at)));
+    expect(await q(`created_after=${encodeURIComponent(a.created_at)}`)).toEqual(
+      sorted(...[b, c].filter((m) => m.created_at > a.created_at)),
+    );
     expect(await q(`created_before=${encodeURIComponent('2000-01-01T00:00:00Z')}`)).toEqual([]);
     expect(await q(`created_after=${encodeURIComponent('2000-01-01T00:00:00+02:00')}`)).toEqual(sorted(a, b, c));
     await call(`/v1/memories/${b.id}`, { method: 'DELETE', token: w.tokens.owner });
@@ -95,10 +126,17 @@ describe('listing memories', () => {
 
   it('long filters still page: every next_cursor fits the declared 2,048 characters and is accepted', async () => {
     const w = await world();
-    const want = (await Promise.all(Array.from({ length: 5 }, (_, i) => createMemory(w.tokens.owner, { content: `l${i}`, tags: ['wanted'] })))).map((m) => m.id);
+    const want = (
+      await Promise.all(
+        Array.from({ length: 5 }, (_, i) => createMemory(w.tokens.owner, { content: `l${i}`, tags: ['wanted'] })),
+      )
+    ).map((m) => m.id);
     // 19 more long tags (64 characters each) that match nothing: the query is long, the result is not.
     const longTags = Array.from({ length: 19 }, (_, i) => `${'標'.repeat(60)}${String(i).padStart(4, '0')}`);
-    const seen = await walk(`/v1/memories?limit=2&any_tag=wanted&${longTags.map((t) => `any_tag=${encodeURIComponent(t)}`).join('&')}`, w.tokens.owner);
+    const seen = await walk(
+      `/v1/memories?limit=2&any_tag=wanted&${longTags.map((t) => `any_tag=${encodeURIComponent(t)}`).join('&')}`,
+      w.tokens.owner,
+    );
     expect(seen.sort()).toEqual(want.sort());
   });
 });

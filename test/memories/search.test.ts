@@ -13,8 +13,15 @@ const ids = async (res: Response) => {
 describe('search', () => {
   it('ranks by relevance, matches content and tags, ignores case and accents, and uses the list filters', async () => {
     const w = await world();
-    const strong = await createMemory(w.tokens.owner, { content: 'pizza pizza pizza with friends', tags: ['food'], importance: 9 });
-    const weak = await createMemory(w.tokens.owner, { content: 'we talked about many things, one of them was pizza and a long list of other topics', importance: 2 });
+    const strong = await createMemory(w.tokens.owner, {
+      content: 'pizza pizza pizza with friends',
+      tags: ['food'],
+      importance: 9,
+    });
+    const weak = await createMemory(w.tokens.owner, {
+      content: 'we talked about many things, one of them was pizza and a long list of other topics',
+      importance: 2,
+    });
     const tagged = await createMemory(w.tokens.owner, { content: 'dinner plans', tags: ['Pizzeria'] });
     const t = w.tokens.owner;
     expect(await ids(await search('q=PIZZA', t))).toEqual([strong.id, weak.id]);
@@ -30,12 +37,21 @@ describe('search', () => {
 
   it('pages through hits in rank order, each once, in one round trip per page', async () => {
     const w = await world();
-    await call('/v1/memories/batch', { method: 'POST', token: w.tokens.owner, json: { memories: Array.from({ length: 23 }, (_, i) => ({ content: `needle ${'needle '.repeat(i % 5)} hay ${i}` })) } });
+    await call('/v1/memories/batch', {
+      method: 'POST',
+      token: w.tokens.owner,
+      json: {
+        memories: Array.from({ length: 23 }, (_, i) => ({ content: `needle ${'needle '.repeat(i % 5)} hay ${i}` })),
+      },
+    });
     const all: string[] = [];
     const scores: number[] = [];
     let cursor: string | null = null;
     do {
-      const res = await search(`q=needle&limit=5${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, w.tokens.owner);
+      const res = await search(
+        `q=needle&limit=5${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        w.tokens.owner,
+      );
       expect(d1Stats(res)).toMatchObject({ roundTrips: 1, rowsWritten: 0 });
       const page = asSearchPage(await res.json());
       all.push(...page.data.map((h) => h.id));
@@ -49,14 +65,21 @@ describe('search', () => {
 
   it('a long query still pages: every next_cursor fits the declared 2,048 characters and is accepted', async () => {
     const w = await world();
-    await call('/v1/memories/batch', { method: 'POST', token: w.tokens.owner, json: { memories: Array.from({ length: 7 }, (_, i) => ({ content: `needle ${i}` })) } });
+    await call('/v1/memories/batch', {
+      method: 'POST',
+      token: w.tokens.owner,
+      json: { memories: Array.from({ length: 7 }, (_, i) => ({ content: `needle ${i}` })) },
+    });
     // 905 characters (within the 1,000 allowed), 2,705 bytes of UTF-8.
     const q = encodeURIComponent(`needle ${'日本'.repeat(449)}`);
     const all: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await search(`q=${q}&match=any&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, w.tokens.owner);
+      const res = await search(
+        `q=${q}&match=any&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        w.tokens.owner,
+      );
       expect(res.status, await res.clone().text()).toBe(200);
       const page = asSearchPage(await res.json());
       all.push(...page.data.map((h) => h.id));
@@ -78,7 +101,11 @@ describe('search', () => {
 
   it('an fts syntax error quoting the term never cuts an emoji in half', async () => {
     const w = await world();
-    const problem = await expectProblem(await search(`syntax=fts&q=${encodeURIComponent(`!${'😀'.repeat(30)}`)}`, w.tokens.owner), 400, 'invalid_query');
+    const problem = await expectProblem(
+      await search(`syntax=fts&q=${encodeURIComponent(`!${'😀'.repeat(30)}`)}`, w.tokens.owner),
+      400,
+      'invalid_query',
+    );
     expect(problem.detail).toContain('!😀😀');
     // Neither a lone surrogate nor its JSON escape (what JSON.stringify makes of one) in the text.
     for (const text of [problem.detail, JSON.stringify(problem.errors)]) {
@@ -112,9 +139,48 @@ describe('search', () => {
   });
 
   const NASTY = [
-    '"', '""', '"unbalanced', 'AND', 'OR', 'NOT', 'a AND', 'AND b', '*', 'a*', '**', '-', '-a', 'a -b', ':', 'search_doc:foo', 'content:foo',
-    'memories_fts:foo', 'NEAR(', 'NEAR(a b)', 'NEAR(a b, 2)', '(', ')', '((a)', 'a))', '^a', '+a', '{a}', '[a]', "a'b", '\\', '\u0000', '🙂🙃',
-    '👨‍👩‍👧‍👦 family', 'ℌ𝔢𝔩𝔩𝔬', '日本語のテキスト', 'ＡＮＤ', 'rank', 'bm25(memories_fts)', "'; DROP TABLE memories; --", 'x'.repeat(1000), 'a '.repeat(500),
+    '"',
+    '""',
+    '"unbalanced',
+    'AND',
+    'OR',
+    'NOT',
+    'a AND',
+    'AND b',
+    '*',
+    'a*',
+    '**',
+    '-',
+    '-a',
+    'a -b',
+    ':',
+    'search_doc:foo',
+    'content:foo',
+    'memories_fts:foo',
+    'NEAR(',
+    'NEAR(a b)',
+    'NEAR(a b, 2)',
+    '(',
+    ')',
+    '((a)',
+    'a))',
+    '^a',
+    '+a',
+    '{a}',
+    '[a]',
+    "a'b",
+    '\\',
+    '\u0000',
+    '🙂🙃',
+    '👨‍👩‍👧‍👦 family',
+    'ℌ𝔢𝔩𝔩𝔬',
+    '日本語のテキスト',
+    'ＡＮＤ',
+    'rank',
+    'bm25(memories_fts)',
+    "'; DROP TABLE memories; --",
+    'x'.repeat(1000),
+    'a '.repeat(500),
   ];
 
   it('plain and fts queries with hostile input never fail with a 5xx', async () => {
@@ -135,7 +201,24 @@ describe('search', () => {
     await setPlan(w.a.tenant.id, 'team'); // 150 searches in a few seconds: above the free plan's rate limit
     await createMemory(w.tokens.owner, { content: 'alpha beta gamma delta' });
     const token = fc.oneof(
-      fc.constantFrom('AND', 'OR', 'NOT', 'NEAR', '(', ')', '"', '*', '-', ':', '^', 'alpha', 'beta', 'search_doc', '🙂', ' '),
+      fc.constantFrom(
+        'AND',
+        'OR',
+        'NOT',
+        'NEAR',
+        '(',
+        ')',
+        '"',
+        '*',
+        '-',
+        ':',
+        '^',
+        'alpha',
+        'beta',
+        'search_doc',
+        '🙂',
+        ' ',
+      ),
       fc.string({ maxLength: 8, unit: 'grapheme' }),
     );
     const query = fc.array(token, { minLength: 1, maxLength: 12 }).map((parts) => parts.join(' '));

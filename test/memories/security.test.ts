@@ -22,41 +22,80 @@ const ROUTES: [string, string, unknown, string][] = [
 describe('memories and audit logs: security', () => {
   it.each(ROUTES)('%s %s: no token, a bad token, an unknown subject → 401', async (method, path, json) => {
     await expectProblem(await call(path, { method, json }), 401, 'invalid_token');
-    await expectProblem(await call(path, { method, json, token: await mintToken({ sub: 'auth0|x', key: 'untrusted' }) }), 401, 'invalid_token');
-    await expectProblem(await call(path, { method, json, token: await mintToken({ sub: 'auth0|x', expiresIn: -3600 }) }), 401, 'invalid_token');
-    await expectProblem(await call(path, { method, json, token: await mintToken({ sub: 'auth0|nobody-here' }) }), 401, 'invalid_token');
+    await expectProblem(
+      await call(path, { method, json, token: await mintToken({ sub: 'auth0|x', key: 'untrusted' }) }),
+      401,
+      'invalid_token',
+    );
+    await expectProblem(
+      await call(path, { method, json, token: await mintToken({ sub: 'auth0|x', expiresIn: -3600 }) }),
+      401,
+      'invalid_token',
+    );
+    await expectProblem(
+      await call(path, { method, json, token: await mintToken({ sub: 'auth0|nobody-here' }) }),
+      401,
+      'invalid_token',
+    );
   });
 
   it.each(ROUTES)('%s %s: a token without the scope → 403 insufficient_scope', async (method, path, json, scope) => {
     const w = await world();
     const others = ['read:memories', 'write:memories', 'read:audit_logs', 'read:sessions'].filter((s) => s !== scope);
-    await expectProblem(await call(path, { method, json, token: await w.owner.token({ scopes: others }) }), 403, 'insufficient_scope');
+    await expectProblem(
+      await call(path, { method, json, token: await w.owner.token({ scopes: others }) }),
+      403,
+      'insufficient_scope',
+    );
   });
 
-  it('another tenant\'s memory is 404 everywhere (even global), and it is left untouched', async () => {
+  it("another tenant's memory is 404 everywhere (even global), and it is left untouched", async () => {
     const w = await world();
     const m = await createMemory(w.tokens.owner, { access_scope: 'global', content: 'secret plans', tags: ['t'] });
     const t = w.tokens.other;
     await expectProblem(await call(`/v1/memories/${m.id}`, { token: t }), 404, 'not_found');
-    await expectProblem(await call(`/v1/memories/${m.id}`, { method: 'PATCH', token: t, json: { content: 'pwned' } }), 404, 'not_found');
-    await expectProblem(await call(`/v1/memories/${m.id}/tags`, { method: 'POST', token: t, json: { tags: ['x'] } }), 404, 'not_found');
+    await expectProblem(
+      await call(`/v1/memories/${m.id}`, { method: 'PATCH', token: t, json: { content: 'pwned' } }),
+      404,
+      'not_found',
+    );
+    await expectProblem(
+      await call(`/v1/memories/${m.id}/tags`, { method: 'POST', token: t, json: { tags: ['x'] } }),
+      404,
+      'not_found',
+    );
     await expectProblem(await call(`/v1/memories/${m.id}/tags/t`, { method: 'DELETE', token: t }), 404, 'not_found');
     await expectProblem(await call(`/v1/memories/${m.id}`, { method: 'DELETE', token: t }), 404, 'not_found');
-    await expectProblem(await call(`/v1/memories/${m.id}?permanent=true`, { method: 'DELETE', token: t }), 404, 'not_found');
+    await expectProblem(
+      await call(`/v1/memories/${m.id}?permanent=true`, { method: 'DELETE', token: t }),
+      404,
+      'not_found',
+    );
     await expectProblem(await call(`/v1/memories/${m.id}/restore`, { method: 'POST', token: t }), 404, 'not_found');
     expect(asPage(await (await call('/v1/memories', { token: t })).json()).data).toEqual([]);
-    expect(((await (await call('/v1/memories/search?q=secret', { token: t })).json()) as { data: unknown[] }).data).toEqual([]);
-    const still = (await (await call(`/v1/memories/${m.id}`, { token: w.tokens.owner })).json()) as { content: string; version: number };
+    expect(
+      ((await (await call('/v1/memories/search?q=secret', { token: t })).json()) as { data: unknown[] }).data,
+    ).toEqual([]);
+    const still = (await (await call(`/v1/memories/${m.id}`, { token: w.tokens.owner })).json()) as {
+      content: string;
+      version: number;
+    };
     expect(still).toMatchObject({ content: 'secret plans', version: 1 });
   });
 
   it('permanent delete needs owner or admin: a member gets 403 and the memory stays', async () => {
     const w = await world();
     const m = await createMemory(w.tokens.member, { access_scope: 'global' });
-    await expectProblem(await call(`/v1/memories/${m.id}?permanent=true`, { method: 'DELETE', token: w.tokens.member }), 403, 'insufficient_role');
+    await expectProblem(
+      await call(`/v1/memories/${m.id}?permanent=true`, { method: 'DELETE', token: w.tokens.member }),
+      403,
+      'insufficient_role',
+    );
     expect((await memoryCount(w.owner.tenantId)).live).toBe(1);
-    expect((await call(`/v1/memories/${m.id}?permanent=true`, { method: 'DELETE', token: w.tokens.admin })).status).toBe(204);
-    expect((await memoryCount(w.owner.tenantId))).toEqual({ n: 0, live: 0 });
+    expect(
+      (await call(`/v1/memories/${m.id}?permanent=true`, { method: 'DELETE', token: w.tokens.admin })).status,
+    ).toBe(204);
+    expect(await memoryCount(w.owner.tenantId)).toEqual({ n: 0, live: 0 });
   });
 
   it('the tenant comes from the token only: a body/query/header tenant or user is ignored', async () => {

@@ -32,7 +32,7 @@ describe('the subject → tenant cache behind one-round-trip writes and searches
     }
   });
 
-  it('a subject that moved to another tenant writes there, with that tenant\'s search text', async () => {
+  it("a subject that moved to another tenant writes there, with that tenant's search text", async () => {
     const a = await createTenant('Old home');
     const b = await createTenant('New home');
     const token = await a.owner.token();
@@ -41,14 +41,22 @@ describe('the subject → tenant cache behind one-round-trip writes and searches
     const now = Date.now();
     await env.DB.batch([
       env.DB.prepare('UPDATE users SET deleted_at = ?2 WHERE id = ?1').bind(a.owner.id, now),
-      env.DB.prepare('INSERT INTO users (id, tenant_id, auth0_id, email, role, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)').bind(newId('usr'), b.tenant.id, a.owner.sub, 'moved@example.com', 'member', now),
+      env.DB.prepare(
+        'INSERT INTO users (id, tenant_id, auth0_id, email, role, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)',
+      ).bind(newId('usr'), b.tenant.id, a.owner.sub, 'moved@example.com', 'member', now),
     ]);
-    const res = await call('/v1/memories', { method: 'POST', token, json: { content: 'after the move', access_scope: 'global' } });
+    const res = await call('/v1/memories', {
+      method: 'POST',
+      token,
+      json: { content: 'after the move', access_scope: 'global' },
+    });
     expect(res.status).toBe(201);
     expect(d1Stats(res).roundTrips).toBe(2); // the stale guess wrote nothing, then the retry
     expect((await memoryCount(a.tenant.id)).live).toBe(1);
     expect((await memoryCount(b.tenant.id)).live).toBe(1);
-    const found = asSearchPage(await (await call('/v1/memories/search?q=move', { token: await mintToken({ sub: b.owner.sub }) })).json());
+    const found = asSearchPage(
+      await (await call('/v1/memories/search?q=move', { token: await mintToken({ sub: b.owner.sub }) })).json(),
+    );
     expect(found.data.map((h) => h.content)).toEqual(['after the move']);
   });
 });

@@ -5,11 +5,15 @@ import { asPage, asSearchPage, call, createMemory, insertSession, world } from '
 type W = Awaited<ReturnType<typeof world>>;
 
 /** What each of owner / member / other tenant can see of a memory the owner wrote. */
-async function canSee(w: W, id: string, word: string, token: string, session?: string) {
+async function canSee(_w: W, id: string, word: string, token: string, session?: string) {
   const qs = session ? `session_id=${session}` : '';
   const get = (await call(`/v1/memories/${id}?${qs}`, { token })).status === 200;
-  const list = asPage(await (await call(`/v1/memories?limit=100&${qs}`, { token })).json()).data.some((m) => m.id === id);
-  const search = asSearchPage(await (await call(`/v1/memories/search?q=${word}&${qs}`, { token })).json()).data.some((m) => m.id === id);
+  const list = asPage(await (await call(`/v1/memories?limit=100&${qs}`, { token })).json()).data.some(
+    (m) => m.id === id,
+  );
+  const search = asSearchPage(await (await call(`/v1/memories/search?q=${word}&${qs}`, { token })).json()).data.some(
+    (m) => m.id === id,
+  );
   return { get, list, search };
 }
 /** Whether `token` can change the memory: tags add, tag remove, patch, delete, restore (each 404 if not). */
@@ -39,17 +43,24 @@ describe('visibility of the three access scopes across two users and two tenants
     expect(await canChange(m.id, w.tokens.member)).toBe('no');
     expect(await canChange(m.id, w.tokens.other)).toBe('no');
     expect(await canChange(m.id, w.tokens.owner)).toBe('200,200,200,204,200');
-    expect(asPage(await (await call(`/v1/memories?user_id=${w.owner.id}`, { token: w.tokens.member })).json()).data).toEqual([]);
+    expect(
+      asPage(await (await call(`/v1/memories?user_id=${w.owner.id}`, { token: w.tokens.member })).json()).data,
+    ).toEqual([]);
   });
 
   it('global: everyone in the tenant, nobody outside it', async () => {
     const w = await world();
     const m = await createMemory(w.tokens.owner, { content: 'globalword', access_scope: 'global' });
-    for (const t of [w.tokens.owner, w.tokens.member, w.tokens.admin]) expect(await canSee(w, m.id, 'globalword', t)).toEqual(ALL);
+    for (const t of [w.tokens.owner, w.tokens.member, w.tokens.admin])
+      expect(await canSee(w, m.id, 'globalword', t)).toEqual(ALL);
     expect(await canSee(w, m.id, 'globalword', w.tokens.other)).toEqual(NONE);
     expect(await canChange(m.id, w.tokens.other)).toBe('no');
     expect(await canChange(m.id, w.tokens.member)).toBe('200,200,200,204,200');
-    expect(asPage(await (await call(`/v1/memories?user_id=${w.owner.id}`, { token: w.tokens.member })).json()).data.map((x) => x.id)).toEqual([m.id]);
+    expect(
+      asPage(await (await call(`/v1/memories?user_id=${w.owner.id}`, { token: w.tokens.member })).json()).data.map(
+        (x) => x.id,
+      ),
+    ).toEqual([m.id]);
   });
 
   it('session: only its author, only when the request names the live session', async () => {
@@ -57,7 +68,11 @@ describe('visibility of the three access scopes across two users and two tenants
     const session = await insertSession(w.owner);
     const otherSession = await insertSession(w.owner);
     const membersSession = await insertSession(w.member);
-    const m = await createMemory(w.tokens.owner, { content: 'sessionword', access_scope: 'session', session_id: session });
+    const m = await createMemory(w.tokens.owner, {
+      content: 'sessionword',
+      access_scope: 'session',
+      session_id: session,
+    });
     expect(m.session_id).toBe(session);
     expect(await canSee(w, m.id, 'sessionword', w.tokens.owner)).toEqual(NONE);
     expect(await canSee(w, m.id, 'sessionword', w.tokens.owner, session)).toEqual(ALL);
@@ -74,7 +89,7 @@ describe('visibility of the three access scopes across two users and two tenants
     expect(await canSee(w, m.id, 'sessionword', w.tokens.owner, session)).toEqual(NONE);
   });
 
-  it('session_id on a list filters to that session\'s memories', async () => {
+  it("session_id on a list filters to that session's memories", async () => {
     const w = await world();
     const session = await insertSession(w.owner);
     const inSession = await createMemory(w.tokens.owner, { content: 'a', access_scope: 'global', session_id: session });

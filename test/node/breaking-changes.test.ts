@@ -18,13 +18,29 @@ function baseSpec(): Record<string, any> {
     paths: {
       '/health': { get: { operationId: 'getHealth', responses: { 200: { description: 'ok' } } } },
       '/v1/me': {
-        get: { operationId: 'getMe', responses: { 200: { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/Me' } } } } } },
+        get: {
+          operationId: 'getMe',
+          responses: {
+            200: {
+              description: 'ok',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Me' } } },
+            },
+          },
+        },
       },
       '/v1/notes': {
         post: {
           operationId: 'createNote',
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/NoteInput' } } } },
-          responses: { 201: { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/Me' } } } } },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/NoteInput' } } },
+          },
+          responses: {
+            201: {
+              description: 'ok',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Me' } } },
+            },
+          },
         },
       },
     },
@@ -33,14 +49,21 @@ function baseSpec(): Record<string, any> {
         Me: {
           type: 'object',
           properties: {
-            user: { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' } }, required: ['id', 'email'] },
+            user: {
+              type: 'object',
+              properties: { id: { type: 'string' }, email: { type: 'string' } },
+              required: ['id', 'email'],
+            },
             scopes: { type: 'array', items: { type: 'string' } },
           },
           required: ['user', 'scopes'],
         },
         NoteInput: {
           type: 'object',
-          properties: { text: { type: 'string' }, meta: { type: 'object', properties: { source: { type: 'string' } } } },
+          properties: {
+            text: { type: 'string' },
+            meta: { type: 'object', properties: { source: { type: 'string' } } },
+          },
           required: ['text'],
         },
       },
@@ -56,14 +79,19 @@ function breakingHead(version = '0.1.0') {
   delete doc.components.schemas.Me.properties.user.properties.email;
   doc.components.schemas.NoteInput.required.push('importance');
   doc.components.schemas.NoteInput.properties.importance = { type: 'integer' };
-  doc.paths['/v1/notes'].post.parameters = [{ name: 'dry_run', in: 'query', required: true, schema: { type: 'boolean' } }];
+  doc.paths['/v1/notes'].post.parameters = [
+    { name: 'dry_run', in: 'query', required: true, schema: { type: 'boolean' } },
+  ];
   return doc;
 }
 
 function cli(args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'scripts', 'breaking-changes.ts'), ...args], { cwd: root }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) : 0, output: stdout + stderr }),
+    execFile(
+      join(root, 'node_modules', '.bin', 'tsx'),
+      [join(root, 'scripts', 'breaking-changes.ts'), ...args],
+      { cwd: root },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, output: stdout + stderr }),
     );
   });
 }
@@ -112,7 +140,8 @@ describe('breaking-change check', { timeout: 60_000 }, () => {
   it('compares with the latest v* tag, else HEAD~, reading api/openapi.json at that ref', () => {
     const repo = join(dir, 'repo');
     mkdirSync(join(repo, 'api'), { recursive: true });
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, stdio: 'pipe' });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, stdio: 'pipe' });
     git('init', '-q');
     const commit = (doc: unknown, message: string) => {
       writeFileSync(join(repo, 'api', 'openapi.json'), JSON.stringify(doc));

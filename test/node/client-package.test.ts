@@ -14,7 +14,11 @@ const tmp = mkdtempSync(join(tmpdir(), 'memoria-client-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function run(cmd: string, args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => execFile(cmd, args, { cwd: root }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, output: stdout + stderr })));
+  return new Promise((resolve) =>
+    execFile(cmd, args, { cwd: root }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code ?? 1) : 0, output: stdout + stderr }),
+    ),
+  );
 }
 
 /** Type-checks TypeScript sources that import '@memoria/client' (mapped to the package source). */
@@ -45,7 +49,8 @@ async function typecheck(name: string, sources: string[]) {
   return run(tsc, ['-p', join(dir, 'tsconfig.json')]);
 }
 
-const readmeExamples = () => [...readFileSync(join(clients, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const readmeExamples = () =>
+  [...readFileSync(join(clients, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
 
 describe('@memoria/client package', { timeout: 180_000 }, () => {
   it('builds to ESM + .d.ts in clients/dist and loads in Node', async () => {
@@ -54,9 +59,12 @@ describe('@memoria/client package', { timeout: 180_000 }, () => {
     const pkg = JSON.parse(readFileSync(join(clients, 'package.json'), 'utf8'));
     expect(pkg.name).toBe('@memoria/client');
     expect(pkg.type).toBe('module');
-    for (const file of [pkg.exports['.'].import, pkg.exports['.'].types]) expect(existsSync(join(clients, file)), file).toBe(true);
+    for (const file of [pkg.exports['.'].import, pkg.exports['.'].types])
+      expect(existsSync(join(clients, file)), file).toBe(true);
     const mod = await import(pathToFileURL(join(clients, pkg.exports['.'].import)).href);
-    expect(Object.keys(mod)).toEqual(expect.arrayContaining(['createMemoriaClient', 'MemoriaError', 'paginate', 'unwrap']));
+    expect(Object.keys(mod)).toEqual(
+      expect.arrayContaining(['createMemoriaClient', 'MemoriaError', 'paginate', 'unwrap']),
+    );
     const client = mod.createMemoriaClient({ baseUrl: 'http://127.0.0.1:1', token: 't' });
     expect(typeof client.memories.list({})[Symbol.asyncIterator]).toBe('function');
   });
@@ -66,7 +74,8 @@ describe('@memoria/client package', { timeout: 180_000 }, () => {
     expect(Object.keys(pkg.dependencies)).toEqual(['openapi-fetch']);
     const specifiers = new Set<string>();
     for (const file of readdirSync(join(clients, 'src'))) {
-      for (const m of readFileSync(join(clients, 'src', file), 'utf8').matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)) specifiers.add(m[1]!);
+      for (const m of readFileSync(join(clients, 'src', file), 'utf8').matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g))
+        specifiers.add(m[1]!);
     }
     const external = [...specifiers].filter((s) => !s.startsWith('./'));
     expect(external).toEqual(['openapi-fetch']);

@@ -10,7 +10,8 @@ import { authConfig, scopesOf, verifyAccessToken } from '../../src/auth/verify';
 import type { Env } from '../../src/env';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const token = (...args: string[]) => execFileSync(process.execPath, [join(root, 'scripts', 'token.mjs'), ...args], { cwd: root, encoding: 'utf8' }).trim();
+const token = (...args: string[]) =>
+  execFileSync(process.execPath, [join(root, 'scripts', 'token.mjs'), ...args], { cwd: root, encoding: 'utf8' }).trim();
 
 function devEnv(): Env {
   const vars = Object.fromEntries(
@@ -25,9 +26,23 @@ function devEnv(): Env {
 
 describe('npm run token', () => {
   it('mints a token for the given subject, scopes, ttl and email that the dev configuration verifies', async () => {
-    const jwt = token('--sub', 'auth0|script-user', '--scope', 'read:memories write:memories', '--ttl', '30m', '--email', 'dev@example.com');
+    const jwt = token(
+      '--sub',
+      'auth0|script-user',
+      '--scope',
+      'read:memories write:memories',
+      '--ttl',
+      '30m',
+      '--email',
+      'dev@example.com',
+    );
     const verified = await verifyAccessToken(jwt, authConfig(devEnv()));
-    expect(verified).toMatchObject({ sub: 'auth0|script-user', email: 'dev@example.com', iss: 'https://memoria.local/', aud: 'https://api.memoria.dev' });
+    expect(verified).toMatchObject({
+      sub: 'auth0|script-user',
+      email: 'dev@example.com',
+      iss: 'https://memoria.local/',
+      aud: 'https://api.memoria.dev',
+    });
     expect([...scopesOf(verified)]).toEqual(['read:memories', 'write:memories']);
     expect(verified.exp! - verified.iat!).toBe(1800);
   });
@@ -41,6 +56,11 @@ describe('npm run token', () => {
   });
 
   it('rejects a malformed --ttl', () => {
-    expect(() => execFileSync(process.execPath, [join(root, 'scripts', 'token.mjs'), '--ttl', 'soon'], { cwd: root, stdio: 'pipe' })).toThrow(/bad --ttl/);
+    expect(() =>
+      execFileSync(process.execPath, [join(root, 'scripts', 'token.mjs'), '--ttl', 'soon'], {
+        cwd: root,
+        stdio: 'pipe',
+      }),
+    ).toThrow(/bad --ttl/);
   });
 });

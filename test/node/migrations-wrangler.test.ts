@@ -18,7 +18,9 @@ const wrangler = (...args: string[]) =>
 afterAll(() => rmSync(persist, { recursive: true, force: true }));
 
 describe('migrations with wrangler d1 migrations apply --local', () => {
-  const files = readdirSync(join(root, 'migrations')).filter((f) => f.endsWith('.sql')).sort();
+  const files = readdirSync(join(root, 'migrations'))
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
 
   it('applies every migration file', () => {
     const out = wrangler('d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist);
@@ -31,8 +33,19 @@ describe('migrations with wrangler d1 migrations apply --local', () => {
   }, 120_000);
 
   it('each file run again by hand changes nothing (IF NOT EXISTS guards)', () => {
-    for (const f of files) wrangler('d1', 'execute', 'DB', '--local', '--persist-to', persist, '--file', join('migrations', f));
-    const out = wrangler('d1', 'execute', 'DB', '--local', '--persist-to', persist, '--json', '--command', "SELECT count(*) AS n FROM sqlite_master WHERE type IN ('table','trigger','index')");
+    for (const f of files)
+      wrangler('d1', 'execute', 'DB', '--local', '--persist-to', persist, '--file', join('migrations', f));
+    const out = wrangler(
+      'd1',
+      'execute',
+      'DB',
+      '--local',
+      '--persist-to',
+      persist,
+      '--json',
+      '--command',
+      "SELECT count(*) AS n FROM sqlite_master WHERE type IN ('table','trigger','index')",
+    );
     const n = JSON.parse(out)[0].results[0].n;
     expect(n).toBeGreaterThan(20);
   }, 180_000);

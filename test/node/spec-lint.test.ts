@@ -1,7 +1,7 @@
 // Both linters over the published spec, with zero errors, and provably offline: the CLIs run with
 // scripts/no-network.cjs preloaded, which refuses and records every connection or DNS lookup.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,8 @@ function offline(cmd: string, args: string[]): Promise<{ code: number; output: s
 }
 
 const redocly = (file: string) => offline(bin('redocly'), ['lint', '--config', '.redocly.yaml', file]);
-const spectral = (file: string) => offline(bin('spectral'), ['lint', '--ruleset', '.spectral.yaml', '--fail-severity', 'error', file]);
+const spectral = (file: string) =>
+  offline(bin('spectral'), ['lint', '--ruleset', '.spectral.yaml', '--fail-severity', 'error', file]);
 
 describe('spec lint', { timeout: 120_000 }, () => {
   it('redocly lint (recommended-strict) passes with zero errors, offline', async () => {
@@ -71,7 +72,10 @@ describe('spec lint', { timeout: 120_000 }, () => {
   });
 
   it('the network guard really catches a connection attempt', async () => {
-    const r = await offline(process.execPath, ['-e', "fetch('https://registry.npmjs.org/').catch(() => process.exit(3))"]);
+    const r = await offline(process.execPath, [
+      '-e',
+      "fetch('https://registry.npmjs.org/').catch(() => process.exit(3))",
+    ]);
     expect(r.code).toBe(3);
     expect(r.attempts.join('\n')).toContain('registry.npmjs.org:443');
   });

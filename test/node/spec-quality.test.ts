@@ -32,7 +32,11 @@ describe('spec quality (the house rules over api/openapi.json)', () => {
     delete doc.info.description;
 
     const problems = specProblems(doc);
-    const has = (text: string) => expect(problems.some((p) => p.includes(text)), `expected a problem about: ${text}\n${problems.join('\n')}`).toBe(true);
+    const has = (text: string) =>
+      expect(
+        problems.some((p) => p.includes(text)),
+        `expected a problem about: ${text}\n${problems.join('\n')}`,
+      ).toBe(true);
     has('operationId "get_me" is not camelCase');
     has('GET /v1/me: missing summary');
     has('tag "Nope" is not declared');
@@ -49,10 +53,14 @@ describe('spec quality (the house rules over api/openapi.json)', () => {
     const doc = spec();
     doc.paths['/v1/copy'] = { get: structuredClone(doc.paths['/v1/me'].get) };
     doc.components.schemas.Bare = { type: 'object', properties: { n: { type: 'integer' } } };
-    doc.paths['/v1/copy'].get.responses['200'].content['application/json'].schema = { $ref: '#/components/schemas/Bare' };
+    doc.paths['/v1/copy'].get.responses['200'].content['application/json'].schema = {
+      $ref: '#/components/schemas/Bare',
+    };
     const problems = specProblems(doc);
     expect(problems).toContain('GET /v1/copy: operationId "getMe" is also used by GET /v1/me');
-    expect(problems).toContain('GET /v1/copy → 200: application/json needs an example (on the schema, or on every property)');
+    expect(problems).toContain(
+      'GET /v1/copy → 200: application/json needs an example (on the schema, or on every property)',
+    );
   });
 
   it('catches undeclared body-rule statuses, undeclared headers and undescribed parameters', () => {
@@ -63,20 +71,25 @@ describe('spec quality (the house rules over api/openapi.json)', () => {
     delete restore.responses['401'].headers['WWW-Authenticate'];
     delete restore.responses['200'].headers['Idempotent-Replayed'];
     delete doc.paths['/v1/memories/{id}'].delete.responses['413'];
-    delete doc.paths['/v1/memories/{id}'].delete.parameters.find((p: { name: string }) => p.name === 'permanent').description;
+    delete doc.paths['/v1/memories/{id}'].delete.parameters.find((p: { name: string }) => p.name === 'permanent')
+      .description;
     const problems = specProblems(doc);
     expect(problems).toContain('POST /v1/memories/{id}/restore: missing 413 response');
     expect(problems).toContain('POST /v1/memories/{id}/restore: missing 415 response');
     expect(problems).toContain('DELETE /v1/memories/{id}: missing 413 response');
     expect(problems).toContain('DELETE /v1/memories/{id}: parameter permanent has no description');
     expect(problems).toContain('POST /v1/memories/{id}/restore → 401: must declare the WWW-Authenticate header');
-    expect(problems).toContain('POST /v1/memories/{id}/restore → 200: must declare the Idempotent-Replayed header (it takes Idempotency-Key)');
+    expect(problems).toContain(
+      'POST /v1/memories/{id}/restore → 200: must declare the Idempotent-Replayed header (it takes Idempotency-Key)',
+    );
   });
 
   it('catches a paginated list without limit/cursor', () => {
     const doc = spec();
     const list = doc.paths['/v1/memories'].get;
     list.parameters = list.parameters.filter((p: { name: string }) => p.name !== 'cursor');
-    expect(specProblems(doc)).toContain('GET /v1/memories: a paginated list must take the `cursor` query parameter (PageQuerySchema)');
+    expect(specProblems(doc)).toContain(
+      'GET /v1/memories: a paginated list must take the `cursor` query parameter (PageQuerySchema)',
+    );
   });
 });

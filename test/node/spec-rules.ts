@@ -39,7 +39,8 @@ function hasExample(doc: Json, schema: Json | undefined, depth = 0): boolean {
   return false;
 }
 
-const isComponentRef = (schema: Json | undefined) => typeof schema?.$ref === 'string' && schema.$ref.startsWith('#/components/schemas/');
+const isComponentRef = (schema: Json | undefined) =>
+  typeof schema?.$ref === 'string' && schema.$ref.startsWith('#/components/schemas/');
 
 export function specProblems(doc: Json): string[] {
   const problems: string[] = [];
@@ -49,12 +50,16 @@ export function specProblems(doc: Json): string[] {
   if (!doc.openapi?.startsWith('3.1')) add('openapi', 'must be 3.1.x');
   for (const key of ['title', 'version', 'description']) if (!doc.info?.[key]) add('info', `missing ${key}`);
   const servers: Json[] = doc.servers ?? [];
-  if (!servers.some((s) => /^http:\/\/(127\.0\.0\.1|localhost)/.test(s.url))) add('servers', 'needs the local development server');
-  if (!servers.some((s) => /^https:\/\//.test(s.url) && /production/i.test(s.description ?? ''))) add('servers', 'needs a production (https) server');
+  if (!servers.some((s) => /^http:\/\/(127\.0\.0\.1|localhost)/.test(s.url)))
+    add('servers', 'needs the local development server');
+  if (!servers.some((s) => /^https:\/\//.test(s.url) && /production/i.test(s.description ?? '')))
+    add('servers', 'needs a production (https) server');
   const bearer = doc.components?.securitySchemes?.bearerAuth;
-  if (bearer?.type !== 'http' || bearer?.scheme !== 'bearer' || bearer?.bearerFormat !== 'JWT') add('bearerAuth', 'must be an http bearer JWT scheme');
+  if (bearer?.type !== 'http' || bearer?.scheme !== 'bearer' || bearer?.bearerFormat !== 'JWT')
+    add('bearerAuth', 'must be an http bearer JWT scheme');
   for (const word of ['Auth0', 'AUTH0_AUDIENCE', 'RS256', 'permissions', ...ALL_SCOPES]) {
-    if (!bearer?.description?.includes(word)) add('bearerAuth', `description must document the Auth0 setup (mentions "${word}")`);
+    if (!bearer?.description?.includes(word))
+      add('bearerAuth', `description must document the Auth0 setup (mentions "${word}")`);
   }
   const tagNames = new Set<string>((doc.tags ?? []).map((t: Json) => t.name));
   for (const t of doc.tags ?? []) if (!t.description) add(`tag ${t.name}`, 'missing description');
@@ -71,7 +76,8 @@ export function specProblems(doc: Json): string[] {
     }
     if (!op.summary) add(where, 'missing summary');
     if (!Array.isArray(op.tags) || op.tags.length === 0) add(where, 'missing tags');
-    for (const tag of op.tags ?? []) if (!tagNames.has(tag)) add(where, `tag "${tag}" is not declared in the document's tags (src/lib/openapi.ts)`);
+    for (const tag of op.tags ?? [])
+      if (!tagNames.has(tag)) add(where, `tag "${tag}" is not declared in the document's tags (src/lib/openapi.ts)`);
 
     // Security: declared on every operation; bearerAuth with known scopes unless public.
     const isPublic = PUBLIC_OPERATIONS.has(id ?? '');
@@ -79,7 +85,8 @@ export function specProblems(doc: Json): string[] {
     else if (isPublic) {
       if (op.security.length !== 0) add(where, 'public operation must declare security: []');
     } else {
-      if (op.security.length === 0) add(where, 'needs bearerAuth security (use securedRoute); only System probes are public');
+      if (op.security.length === 0)
+        add(where, 'needs bearerAuth security (use securedRoute); only System probes are public');
       for (const req of op.security) {
         const scopes = req.bearerAuth;
         if (!Array.isArray(scopes)) add(where, 'security requirement must be bearerAuth with a scopes list');
@@ -94,7 +101,8 @@ export function specProblems(doc: Json): string[] {
       // JSON, except NDJSON where the format is line-based (POST /v1/import takes the export format).
       const json = body.content?.['application/json'] ?? body.content?.['application/x-ndjson'];
       if (!json) add(where, 'requestBody must be application/json (or application/x-ndjson)');
-      else if (!isComponentRef(json.schema)) add(where, 'requestBody schema must be a named component (.openapi(\'Name\'))');
+      else if (!isComponentRef(json.schema))
+        add(where, "requestBody schema must be a named component (.openapi('Name'))");
     }
     for (const p of op.parameters ?? []) {
       const param = resolve(doc, p)!;
@@ -105,13 +113,22 @@ export function specProblems(doc: Json): string[] {
     // Lists: a `{ data, next_cursor }` page takes `limit` and `cursor` (the client's iterator relies on it).
     const page = resolve(doc, op.responses?.['200']?.content?.['application/json']?.schema);
     if (page?.properties?.data && page.properties.next_cursor) {
-      const query = new Set((op.parameters ?? []).map((p: Json) => resolve(doc, p)!).filter((p: Json) => p.in === 'query').map((p: Json) => p.name));
-      for (const name of ['limit', 'cursor']) if (!query.has(name)) add(where, `a paginated list must take the \`${name}\` query parameter (PageQuerySchema)`);
+      const query = new Set(
+        (op.parameters ?? [])
+          .map((p: Json) => resolve(doc, p)!)
+          .filter((p: Json) => p.in === 'query')
+          .map((p: Json) => p.name),
+      );
+      for (const name of ['limit', 'cursor'])
+        if (!query.has(name))
+          add(where, `a paginated list must take the \`${name}\` query parameter (PageQuerySchema)`);
     }
 
     // Responses: a success, every error as a Problem, named schemas with examples.
     const responses: Json = op.responses ?? {};
-    const hasIdempotencyKey = (op.parameters ?? []).some((p: Json) => resolve(doc, p)?.in === 'header' && resolve(doc, p)?.name === 'Idempotency-Key');
+    const hasIdempotencyKey = (op.parameters ?? []).some(
+      (p: Json) => resolve(doc, p)?.in === 'header' && resolve(doc, p)?.name === 'Idempotency-Key',
+    );
     const statuses = Object.keys(responses);
     if (!statuses.some((s) => /^2/.test(s))) add(where, 'no 2xx response');
     // The body rules (src/app.ts) apply to every /v1 request: a body over the limit is a 413 on any
@@ -128,11 +145,15 @@ export function specProblems(doc: Json): string[] {
       const res = resolve(doc, r)!;
       const at = `${where} → ${status}`;
       if (!res.description) add(at, 'missing description');
-      if (['429', '503'].includes(status) && !res.headers?.['Retry-After']) add(at, 'must declare the Retry-After header');
-      if (!isPublic && ['401', '403'].includes(status) && !res.headers?.['WWW-Authenticate']) add(at, 'must declare the WWW-Authenticate header');
-      if (/^2/.test(status) && hasIdempotencyKey && !res.headers?.['Idempotent-Replayed']) add(at, 'must declare the Idempotent-Replayed header (it takes Idempotency-Key)');
+      if (['429', '503'].includes(status) && !res.headers?.['Retry-After'])
+        add(at, 'must declare the Retry-After header');
+      if (!isPublic && ['401', '403'].includes(status) && !res.headers?.['WWW-Authenticate'])
+        add(at, 'must declare the WWW-Authenticate header');
+      if (/^2/.test(status) && hasIdempotencyKey && !res.headers?.['Idempotent-Replayed'])
+        add(at, 'must declare the Idempotent-Replayed header (it takes Idempotency-Key)');
       if (!res.headers?.['X-Request-Id']) add(at, 'must declare the X-Request-Id header');
-      if (!isPublic && /^[24]/.test(status) && !res.headers?.RateLimit) add(at, 'must declare the RateLimit headers (securedRoute adds them)');
+      if (!isPublic && /^[24]/.test(status) && !res.headers?.RateLimit)
+        add(at, 'must declare the RateLimit headers (securedRoute adds them)');
       const content: Json = res.content ?? {};
       if (/^[45]/.test(status) && !isPublic) {
         const problem = content['application/problem+json'];

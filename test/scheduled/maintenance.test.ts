@@ -11,7 +11,10 @@ import { call } from '../helpers/http';
 import { expectBody } from '../sessions/helpers';
 
 const IDLE_MS = Number(env.SESSION_IDLE_TIMEOUT_MINUTES ?? 60) * 60_000;
-const one = async <T>(sql: string, ...params: unknown[]) => (await env.DB.prepare(sql).bind(...params).first<T>())!;
+const one = async <T>(sql: string, ...params: unknown[]) =>
+  (await env.DB.prepare(sql)
+    .bind(...params)
+    .first<T>())!;
 const count = async (sql: string, ...params: unknown[]) => (await one<{ n: number }>(sql, ...params)).n;
 
 /** Runs the Worker's real `scheduled` export the way the Cron Trigger does. */
@@ -23,10 +26,18 @@ async function fireCron(scheduledTime = Date.now()) {
 }
 
 async function openSession(token: string) {
-  return expectBody(await call('/v1/sessions', { method: 'POST', token, json: { mcp_client_id: 'cron-test' } }), 201, SessionSchema);
+  return expectBody(
+    await call('/v1/sessions', { method: 'POST', token, json: { mcp_client_id: 'cron-test' } }),
+    201,
+    SessionSchema,
+  );
 }
 const backdate = (id: string, ms: number) =>
-  env.DB.prepare('UPDATE sessions SET created_at = created_at - ?2, last_activity_at = last_activity_at - ?2 WHERE id = ?1').bind(id, ms).run();
+  env.DB.prepare(
+    'UPDATE sessions SET created_at = created_at - ?2, last_activity_at = last_activity_at - ?2 WHERE id = ?1',
+  )
+    .bind(id, ms)
+    .run();
 
 describe('scheduled: session expiry', () => {
   it('expires sessions idle longer than the timeout, with a system audit row, and leaves fresh ones live', async () => {
@@ -55,7 +66,9 @@ describe('scheduled: session expiry', () => {
     expect((await call(`/v1/sessions/${idle.id}/heartbeat`, { method: 'POST', token })).status).toBe(409);
     // a second run finds nothing more to do for these sessions
     await fireCron();
-    expect(await count("SELECT count(*) AS n FROM audit_logs WHERE resource_id = ?1 AND action = 'session.expire'", idle.id)).toBe(1);
+    expect(
+      await count("SELECT count(*) AS n FROM audit_logs WHERE resource_id = ?1 AND action = 'session.expire'", idle.id),
+    ).toBe(1);
   });
 
   it('works in chunks: more idle sessions than a chunk are all expired, each audited once', async () => {
@@ -67,8 +80,12 @@ describe('scheduled: session expiry', () => {
     const report = await runMaintenance(env, { chunkRows: 3 });
     expect(report.sessions_expired).toBeGreaterThanOrEqual(7);
     expect(report.complete).toBe(true);
-    expect(await count('SELECT count(*) AS n FROM sessions WHERE tenant_id = ?1 AND expired_at IS NULL', tenant.id)).toBe(0);
-    expect(await count("SELECT count(*) AS n FROM audit_logs WHERE tenant_id = ?1 AND action = 'session.expire'", tenant.id)).toBe(7);
+    expect(
+      await count('SELECT count(*) AS n FROM sessions WHERE tenant_id = ?1 AND expired_at IS NULL', tenant.id),
+    ).toBe(0);
+    expect(
+      await count("SELECT count(*) AS n FROM audit_logs WHERE tenant_id = ?1 AND action = 'session.expire'", tenant.id),
+    ).toBe(7);
   });
 });
 
@@ -77,13 +94,17 @@ describe('scheduled: idempotency keys', () => {
     const { tenant } = await createTenant();
     const now = Date.now();
     const put = (key: string, expiresAt: number) =>
-      env.DB.prepare("INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, response_body, created_at, expires_at) VALUES (?1, ?2, 'h', 201, '{}', ?3, ?4)")
+      env.DB.prepare(
+        "INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, response_body, created_at, expires_at) VALUES (?1, ?2, 'h', 201, '{}', ?3, ?4)",
+      )
         .bind(tenant.id, key, now - 1000, expiresAt)
         .run();
     await put('old', now - 1);
     await put('live', now + 3600_000);
     await fireCron(now);
-    const keys = await env.DB.prepare('SELECT key FROM idempotency_keys WHERE tenant_id = ?1').bind(tenant.id).all<{ key: string }>();
+    const keys = await env.DB.prepare('SELECT key FROM idempotency_keys WHERE tenant_id = ?1')
+      .bind(tenant.id)
+      .all<{ key: string }>();
     expect(keys.results.map((r) => r.key)).toEqual(['live']);
   });
 });
@@ -103,22 +124,39 @@ async function populatedTenant() {
       `INSERT INTO memories (id, tenant_id, user_id, session_id, content, tags, access_scope, search_doc, created_at, updated_at, deleted_at)
        VALUES (?1, ?2, ?3, ?4, ?5, '["t"]', ?6, ?7, ?8, ?8, ?9)`,
     )
-      .bind(id, t.tenant.id, member.id, scope === 'session' ? session.id : null, content, scope, searchDoc(t.tenant.id, content, ['t']), now, i === 4 ? now : null)
+      .bind(
+        id,
+        t.tenant.id,
+        member.id,
+        scope === 'session' ? session.id : null,
+        content,
+        scope,
+        searchDoc(t.tenant.id, content, ['t']),
+        now,
+        i === 4 ? now : null,
+      )
       .run();
     memories.push({ id, content });
   }
-  await env.DB.prepare("INSERT INTO usage_daily (tenant_id, day, requests) VALUES (?1, '2026-01-01', 3)").bind(t.tenant.id).run();
-  await env.DB.prepare("INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, response_body, created_at, expires_at) VALUES (?1, 'k', 'h', 201, '{}', ?2, ?3)")
+  await env.DB.prepare("INSERT INTO usage_daily (tenant_id, day, requests) VALUES (?1, '2026-01-01', 3)")
+    .bind(t.tenant.id)
+    .run();
+  await env.DB.prepare(
+    "INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, response_body, created_at, expires_at) VALUES (?1, 'k', 'h', 201, '{}', ?2, ?3)",
+  )
     .bind(t.tenant.id, now, now + 86_400_000)
     .run();
   return { ...t, member, session, memories };
 }
 
-const softDelete = (tenantId: string, deletedAt: number) => env.DB.prepare('UPDATE tenants SET deleted_at = ?2 WHERE id = ?1').bind(tenantId, deletedAt).run();
+const softDelete = (tenantId: string, deletedAt: number) =>
+  env.DB.prepare('UPDATE tenants SET deleted_at = ?2 WHERE id = ?1').bind(tenantId, deletedAt).run();
 
 /** Every table that has a tenant_id column, from the schema itself (so new tables are covered). */
 async function tenantTables(): Promise<string[]> {
-  const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name").all<{ name: string }>();
+  const tables = await env.DB.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name",
+  ).all<{ name: string }>();
   const out: string[] = [];
   for (const { name } of tables.results) {
     const columns = await env.DB.prepare(`PRAGMA table_info("${name}")`).all<{ name: string }>();
@@ -129,7 +167,8 @@ async function tenantTables(): Promise<string[]> {
 
 async function rowsOfTenant(tenantId: string) {
   const out: Record<string, number> = {};
-  for (const table of await tenantTables()) out[table] = await count(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?1`, tenantId);
+  for (const table of await tenantTables())
+    out[table] = await count(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?1`, tenantId);
   out.tenants = await count('SELECT count(*) AS n FROM tenants WHERE id = ?1', tenantId);
   return out;
 }
@@ -147,9 +186,29 @@ describe('scheduled: tenant erasure after the retention period', () => {
     await softDelete(kept.tenant.id, now - TENANT_RETENTION_MS + 60_000);
 
     const tables = await tenantTables();
-    expect(tables).toEqual(expect.arrayContaining(['audit_logs', 'idempotency_keys', 'memories', 'sessions', 'subscriptions', 'usage_daily', 'users']));
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        'audit_logs',
+        'idempotency_keys',
+        'memories',
+        'sessions',
+        'subscriptions',
+        'usage_daily',
+        'users',
+      ]),
+    );
     const before = await rowsOfTenant(doomed.tenant.id);
-    for (const table of ['audit_logs', 'memories', 'sessions', 'subscriptions', 'usage_daily', 'users', 'idempotency_keys', 'tenants']) expect(before[table], table).toBeGreaterThan(0);
+    for (const table of [
+      'audit_logs',
+      'memories',
+      'sessions',
+      'subscriptions',
+      'usage_daily',
+      'users',
+      'idempotency_keys',
+      'tenants',
+    ])
+      expect(before[table], table).toBeGreaterThan(0);
     expect(await ftsHits(doomed.tenant.id, 'zyxwordq1')).toBe(1);
 
     // small chunks so every table takes several statements
@@ -159,7 +218,10 @@ describe('scheduled: tenant erasure after the retention period', () => {
     expect(report.tenants_purged).not.toContain(kept.tenant.id);
 
     const after = await rowsOfTenant(doomed.tenant.id);
-    expect(Object.values(after).every((n) => n === 0), JSON.stringify(after)).toBe(true);
+    expect(
+      Object.values(after).every((n) => n === 0),
+      JSON.stringify(after),
+    ).toBe(true);
     for (let i = 0; i < 9; i++) expect(await ftsHits(doomed.tenant.id, `zyxwordq${i}`)).toBe(0);
     await env.DB.prepare("INSERT INTO memories_fts (memories_fts) VALUES ('integrity-check')").run();
 
@@ -183,7 +245,8 @@ describe('scheduled: tenant erasure after the retention period', () => {
     expect(first.complete).toBe(false);
     expect(first.queries).toBe(budget);
     let runs = 1;
-    for (let r = first; !r.complete && runs < 20; runs++) r = await runMaintenance(env, { now, chunkRows: 2, queryBudget: budget });
+    for (let r = first; !r.complete && runs < 20; runs++)
+      r = await runMaintenance(env, { now, chunkRows: 2, queryBudget: budget });
     expect(runs).toBeGreaterThan(1);
     expect(runs).toBeLessThan(20);
     expect(Object.values(await rowsOfTenant(doomed.tenant.id)).every((n) => n === 0)).toBe(true);

@@ -5,7 +5,17 @@
 // without one FAILS here.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/db/caller';
-import { ANY_ROLE, createWorld, describeOp, fixtureFor, invoke, OPERATIONS, v1Operations, type Operation, type TenantWorld } from './operations';
+import {
+  ANY_ROLE,
+  createWorld,
+  describeOp,
+  fixtureFor,
+  invoke,
+  OPERATIONS,
+  type Operation,
+  type TenantWorld,
+  v1Operations,
+} from './operations';
 
 const operations = await v1Operations();
 const byPath = operations.filter((op) => op.pathParams.length > 0);
@@ -23,7 +33,9 @@ beforeAll(async () => {
 
 describe('fixture coverage', () => {
   it('has a fixture for every /v1 operation in the spec', () => {
-    const missing = operations.filter((op) => !OPERATIONS[op.operationId] || (op.pathParams.length > 0 && !OPERATIONS[op.operationId]!.params));
+    const missing = operations.filter(
+      (op) => !OPERATIONS[op.operationId] || (op.pathParams.length > 0 && !OPERATIONS[op.operationId]!.params),
+    );
     expect(
       missing.map(describeOp),
       'These operations have no entry (or no params()) in OPERATIONS in test/security/operations.ts; add one so the security matrices cover them',
@@ -37,7 +49,7 @@ describe('fixture coverage', () => {
 });
 
 describe('cross-tenant access is a 404', () => {
-  it.each(named(byPath))('%s on tenant A\'s resource, called by tenant B', async (_n, op) => {
+  it.each(named(byPath))("%s on tenant A's resource, called by tenant B", async (_n, op) => {
     const fixture = fixtureFor(op);
     const params = await fixture.params!(A);
     // Tenant A's view of the resource (the closest GET above this path), before and after B tries.
@@ -45,21 +57,37 @@ describe('cross-tenant access is a 404', () => {
       .filter((o) => o.method === 'GET' && o.pathParams.length > 0 && op.path.startsWith(o.path))
       .sort((x, y) => y.path.length - x.path.length)[0];
     const readAsA = async () => {
-      const res = await invoke(read!, await A.owner.token(), { params, query: OPERATIONS[read!.operationId]?.query?.(A) });
+      const res = await invoke(read!, await A.owner.token(), {
+        params,
+        query: OPERATIONS[read!.operationId]?.query?.(A),
+      });
       expect(res.status, `tenant A cannot read its own resource via ${describeOp(read!)}`).toBe(200);
       return res.text();
     };
     const before = read ? await readAsA() : undefined;
 
-    const callers: [Role, TenantWorld['owner']][] = [['owner', B.owner], ['admin', B.admin], ['member', B.member]];
+    const callers: [Role, TenantWorld['owner']][] = [
+      ['owner', B.owner],
+      ['admin', B.admin],
+      ['member', B.member],
+    ];
     for (const [role, caller] of callers) {
-      const res = await invoke(op, await caller.token(), { params, body: fixture.body?.(B), query: fixture.query?.(B) });
+      const res = await invoke(op, await caller.token(), {
+        params,
+        body: fixture.body?.(B),
+        query: fixture.query?.(B),
+      });
       const text = await res.text();
       // A role tenant B's caller lacks may be refused first (that reveals nothing about A); never a 200.
-      expect(fixture.roles.includes(role) ? [404] : [403, 404], `${role} of tenant B got ${res.status}: ${text}`).toContain(res.status);
+      expect(
+        fixture.roles.includes(role) ? [404] : [403, 404],
+        `${role} of tenant B got ${res.status}: ${text}`,
+      ).toContain(res.status);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
       // (The ids B itself sent may be echoed in the detail; any OTHER id of A would be a leak.)
-      for (const id of A.ids) if (!Object.values(params).includes(id)) expect(text, `${role} of tenant B saw tenant A's id ${id}`).not.toContain(id);
+      for (const id of A.ids)
+        if (!Object.values(params).includes(id))
+          expect(text, `${role} of tenant B saw tenant A's id ${id}`).not.toContain(id);
     }
     // Nothing tenant B did changed tenant A's resource.
     if (read) expect(await readAsA(), `tenant B's ${op.method} changed tenant A's resource`).toBe(before);

@@ -18,7 +18,18 @@ export interface Operation {
 }
 
 type OpenApiDoc = {
-  paths: Record<string, Record<string, { operationId: string; security?: Record<string, string[]>[]; parameters?: { in: string; name: string }[]; requestBody?: { content?: Record<string, unknown> } }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        operationId: string;
+        security?: Record<string, string[]>[];
+        parameters?: { in: string; name: string }[];
+        requestBody?: { content?: Record<string, unknown> };
+      }
+    >
+  >;
 };
 
 export async function loadSpec(): Promise<OpenApiDoc> {
@@ -60,7 +71,13 @@ export interface TenantWorld {
 
 export async function createWorld(name: string): Promise<TenantWorld> {
   const { tenant, owner, addUser } = await createTenant(name);
-  const world = { tenantId: tenant.id, owner, admin: await addUser('admin'), member: await addUser('member'), ids: new Set<string>([tenant.id, owner.id]) };
+  const world = {
+    tenantId: tenant.id,
+    owner,
+    admin: await addUser('admin'),
+    member: await addUser('member'),
+    ids: new Set<string>([tenant.id, owner.id]),
+  };
   world.ids.add(world.admin.id);
   world.ids.add(world.member.id);
   return world;
@@ -82,25 +99,33 @@ export interface OperationFixture {
 async function created(world: TenantWorld, path: string, json: unknown): Promise<string> {
   const res = await call(path, { method: 'POST', token: await world.owner.token(), json });
   const body = await res.json<{ id?: string }>();
-  if (res.status !== 201 || !body.id) throw new Error(`fixture POST ${path} answered ${res.status}: ${JSON.stringify(body)}`);
+  if (res.status !== 201 || !body.id)
+    throw new Error(`fixture POST ${path} answered ${res.status}: ${JSON.stringify(body)}`);
   world.ids.add(body.id);
   return body.id;
 }
 
 /** A global memory (visible to every role of its tenant) tagged `fixture`. */
 const memory = async (world: TenantWorld) => ({
-  id: await created(world, '/v1/memories', { content: `fixture memory ${crypto.randomUUID()}`, access_scope: 'global', tags: ['fixture'] }),
+  id: await created(world, '/v1/memories', {
+    content: `fixture memory ${crypto.randomUUID()}`,
+    access_scope: 'global',
+    tags: ['fixture'],
+  }),
 });
 
 /** A live session of the world's owner. */
-const session = async (world: TenantWorld) => ({ id: await created(world, '/v1/sessions', { mcp_client_id: 'fixture-client' }) });
+const session = async (world: TenantWorld) => ({
+  id: await created(world, '/v1/sessions', { mcp_client_id: 'fixture-client' }),
+});
 
 /** The newest audit row of the world's tenant (the tenant.create row at least exists). */
 const auditLog = async (world: TenantWorld) => {
   const res = await call('/v1/audit-logs?limit=1', { token: await world.owner.token() });
   const body = await res.json<{ data?: { id: string }[] }>();
   const id = body.data?.[0]?.id;
-  if (res.status !== 200 || !id) throw new Error(`fixture GET /v1/audit-logs answered ${res.status}: ${JSON.stringify(body)}`);
+  if (res.status !== 200 || !id)
+    throw new Error(`fixture GET /v1/audit-logs answered ${res.status}: ${JSON.stringify(body)}`);
   world.ids.add(id);
   return { id };
 };
@@ -108,10 +133,17 @@ const auditLog = async (world: TenantWorld) => {
 /** A member of the world's tenant, added through the API (admins may manage members). The tenant
  *  moves to the team plan first: the matrices add more users than the free plan's five. */
 async function user(world: TenantWorld) {
-  const upgrade = await call('/v1/subscription', { method: 'PUT', token: await world.owner.token(), json: { plan: 'team' } });
-  if (upgrade.status !== 200) throw new Error(`fixture PUT /v1/subscription answered ${upgrade.status}: ${await upgrade.text()}`);
+  const upgrade = await call('/v1/subscription', {
+    method: 'PUT',
+    token: await world.owner.token(),
+    json: { plan: 'team' },
+  });
+  if (upgrade.status !== 200)
+    throw new Error(`fixture PUT /v1/subscription answered ${upgrade.status}: ${await upgrade.text()}`);
   const email = `fixture-${crypto.randomUUID().slice(0, 8)}@example.com`;
-  return { id: await created(world, '/v1/users', { auth0_id: `auth0|fixture-${crypto.randomUUID()}`, email, role: 'member' }) };
+  return {
+    id: await created(world, '/v1/users', { auth0_id: `auth0|fixture-${crypto.randomUUID()}`, email, role: 'member' }),
+  };
 }
 
 /**
@@ -125,7 +157,10 @@ export const OPERATIONS: Record<string, OperationFixture> = {
   createTenant: { roles: ANY_ROLE, body: () => ({ name: 'Another tenant', email: 'someone@example.com' }) },
 
   createMemory: { roles: ANY_ROLE, body: () => ({ content: 'matrix memory', access_scope: 'global' }) },
-  createMemoriesBatch: { roles: ANY_ROLE, body: () => ({ memories: [{ content: 'matrix memory', access_scope: 'global' }] }) },
+  createMemoriesBatch: {
+    roles: ANY_ROLE,
+    body: () => ({ memories: [{ content: 'matrix memory', access_scope: 'global' }] }),
+  },
   listMemories: { roles: ANY_ROLE },
   searchMemories: { roles: ANY_ROLE, query: () => ({ q: 'fixture memory' }) },
   getMemory: { roles: ANY_ROLE, params: memory },
@@ -145,11 +180,22 @@ export const OPERATIONS: Record<string, OperationFixture> = {
   endSession: { roles: ANY_ROLE, params: session },
 
   exportTenant: { roles: ['owner'] },
-  importTenant: { roles: ['owner'], body: (world) => `${JSON.stringify({ type: 'tenant', data: { id: world.tenantId, name: 'x', plan: 'free', settings: {}, memory_count: 0, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z', deleted_at: null } })}\n` },
+  importTenant: {
+    roles: ['owner'],
+    body: (world) =>
+      `${JSON.stringify({ type: 'tenant', data: { id: world.tenantId, name: 'x', plan: 'free', settings: {}, memory_count: 0, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z', deleted_at: null } })}\n`,
+  },
 
   // Users: owners and admins (admins act on members); members get 403.
   listUsers: { roles: ['owner', 'admin'] },
-  createUser: { roles: ['owner', 'admin'], body: () => ({ auth0_id: `auth0|matrix-${crypto.randomUUID()}`, email: `matrix-${crypto.randomUUID().slice(0, 8)}@example.com`, role: 'member' }) },
+  createUser: {
+    roles: ['owner', 'admin'],
+    body: () => ({
+      auth0_id: `auth0|matrix-${crypto.randomUUID()}`,
+      email: `matrix-${crypto.randomUUID().slice(0, 8)}@example.com`,
+      role: 'member',
+    }),
+  },
   getUser: { roles: ['owner', 'admin'], params: user },
   updateUser: { roles: ['owner', 'admin'], params: user, body: () => ({ name: 'Renamed' }) },
   deleteUser: { roles: ['owner', 'admin'], params: user },
@@ -176,13 +222,19 @@ export function fixtureFor(op: Operation): OperationFixture {
     );
   }
   if (op.pathParams.length > 0 && !fixture.params) {
-    throw new Error(`The fixture for ${op.operationId} has no params(): ${op.path} needs ${op.pathParams.join(', ')} from a real resource.`);
+    throw new Error(
+      `The fixture for ${op.operationId} has no params(): ${op.path} needs ${op.pathParams.join(', ')} from a real resource.`,
+    );
   }
   return fixture;
 }
 
 /** Calls an operation with concrete path parameters, query and body. */
-export function invoke(op: Operation, token: string, init: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown } = {}) {
+export function invoke(
+  op: Operation,
+  token: string,
+  init: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown } = {},
+) {
   const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
     const value = init.params?.[name];
     if (value === undefined) throw new Error(`no value for {${name}} in ${op.path}`);
@@ -191,7 +243,12 @@ export function invoke(op: Operation, token: string, init: { params?: Record<str
   const qs = init.query && Object.keys(init.query).length > 0 ? `?${new URLSearchParams(init.query)}` : '';
   if (op.hasBody && op.contentType !== 'application/json') {
     // e.g. NDJSON (POST /v1/import): the fixture body is the raw text
-    return call(`${path}${qs}`, { method: op.method, token, body: typeof init.body === 'string' ? init.body : '', headers: { 'content-type': op.contentType } });
+    return call(`${path}${qs}`, {
+      method: op.method,
+      token,
+      body: typeof init.body === 'string' ? init.body : '',
+      headers: { 'content-type': op.contentType },
+    });
   }
   return call(`${path}${qs}`, { method: op.method, token, ...(op.hasBody ? { json: init.body ?? {} } : {}) });
 }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALL_SCOPES, SCOPES } from '../../src/auth/scopes';
 import { createTenant } from '../helpers/fixtures';
-import { describeOp, invoke, loadSpec, v1Operations, type Operation } from './operations';
+import { describeOp, invoke, loadSpec, type Operation, v1Operations } from './operations';
 
 const spec = await loadSpec();
 const operations = await v1Operations(spec);
@@ -17,12 +17,15 @@ describe('declared scopes (the published contract)', () => {
     expect(operations.map((o) => o.operationId)).toEqual(expect.arrayContaining(['getMe', 'createTenant']));
   });
 
-  it.each(operations.map((op) => [describeOp(op), op] as const))('%s declares exactly one bearerAuth requirement with known scopes', (_n, op) => {
-    const declared = spec.paths[op.path]![op.method.toLowerCase()]!.security;
-    expect(declared).toEqual([{ bearerAuth: op.scopes }]);
-    expect(op.scopes.every((s) => s in SCOPES)).toBe(true);
-    expect(new Set(op.scopes).size).toBe(op.scopes.length);
-  });
+  it.each(operations.map((op) => [describeOp(op), op] as const))(
+    '%s declares exactly one bearerAuth requirement with known scopes',
+    (_n, op) => {
+      const declared = spec.paths[op.path]![op.method.toLowerCase()]!.security;
+      expect(declared).toEqual([{ bearerAuth: op.scopes }]);
+      expect(op.scopes.every((s) => s in SCOPES)).toBe(true);
+      expect(new Set(op.scopes).size).toBe(op.scopes.length);
+    },
+  );
 
   it('needs only a valid token (no scope) for GET /v1/me and POST /v1/tenants, by design', () => {
     // /v1/me: anyone may ask who they are. /v1/tenants: a new sign-up has no Auth0 permissions yet.
@@ -46,26 +49,37 @@ describe('enforced scopes equal declared scopes', () => {
     const res = await invoke(op, token, { params: placeholders(op) });
     expect(res.status).toBe(403);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
-    expect(await res.json()).toMatchObject({ status: 403, code: 'insufficient_scope', detail: expect.stringContaining(scope) });
+    expect(await res.json()).toMatchObject({
+      status: 403,
+      code: 'insufficient_scope',
+      detail: expect.stringContaining(scope),
+    });
     // The challenge names exactly the declared scopes: the enforced list IS the declared list.
     const challenge = /scope="([^"]*)"/.exec(res.headers.get('www-authenticate') ?? '')?.[1];
     expect(challenge?.split(' ').sort()).toEqual([...op.scopes].sort());
   });
 
-  it.each(operations.map((op) => [describeOp(op), op] as const))('%s: exactly the declared scopes are enough', async (_n, op) => {
-    const { owner } = await createTenant(); // a throwaway tenant: this may really run the operation
-    const res = await invoke(op, await owner.token({ scopes: op.scopes }), { params: placeholders(op) });
-    expect(res.status, await res.clone().text()).not.toBe(401);
-    expect(res.status).toBeLessThan(500);
-    if (res.status === 403) expect(await res.json()).not.toMatchObject({ code: 'insufficient_scope' });
-  });
+  it.each(operations.map((op) => [describeOp(op), op] as const))(
+    '%s: exactly the declared scopes are enough',
+    async (_n, op) => {
+      const { owner } = await createTenant(); // a throwaway tenant: this may really run the operation
+      const res = await invoke(op, await owner.token({ scopes: op.scopes }), { params: placeholders(op) });
+      expect(res.status, await res.clone().text()).not.toBe(401);
+      expect(res.status).toBeLessThan(500);
+      if (res.status === 403) expect(await res.json()).not.toMatchObject({ code: 'insufficient_scope' });
+    },
+  );
 
   it('takes scopes from the RBAC permissions claim just as from scope', async () => {
     for (const op of operations.filter((o) => o.scopes.length > 0)) {
       const { owner } = await createTenant();
-      const missing = await invoke(op, await owner.token({ scopes: op.scopes.slice(1), asPermissions: true }), { params: placeholders(op) });
+      const missing = await invoke(op, await owner.token({ scopes: op.scopes.slice(1), asPermissions: true }), {
+        params: placeholders(op),
+      });
       expect(missing.status, describeOp(op)).toBe(403);
-      const enough = await invoke(op, await owner.token({ scopes: op.scopes, asPermissions: true }), { params: placeholders(op) });
+      const enough = await invoke(op, await owner.token({ scopes: op.scopes, asPermissions: true }), {
+        params: placeholders(op),
+      });
       const code = enough.status === 403 ? (await enough.json<{ code: string }>()).code : undefined;
       expect([enough.status, code], describeOp(op)).not.toContain(401);
       expect(code, describeOp(op)).not.toBe('insufficient_scope');

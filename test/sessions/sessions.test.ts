@@ -8,7 +8,8 @@ import { auditActions, expectBody, expectProblem, roundTrips, rowsWritten } from
 
 const open = async (token: string, json: unknown = { mcp_client_id: 'claude-desktop', metadata: { v: 1 } }) =>
   call('/v1/sessions', { method: 'POST', token, json });
-const openOk = async (token: string, clientId = 'client') => expectBody(await open(token, { mcp_client_id: clientId }), 201, SessionSchema);
+const openOk = async (token: string, clientId = 'client') =>
+  expectBody(await open(token, { mcp_client_id: clientId }), 201, SessionSchema);
 
 describe('POST /v1/sessions', () => {
   it('opens a session for the caller with Location, audit row and one round trip', async () => {
@@ -17,7 +18,13 @@ describe('POST /v1/sessions', () => {
     expect(roundTrips(res)).toBe(1);
     const location = res.headers.get('location');
     const s = await expectBody(res, 201, SessionSchema);
-    expect(s).toMatchObject({ user_id: owner.id, mcp_client_id: 'claude-desktop', metadata: { v: 1 }, status: 'active', expired_at: null });
+    expect(s).toMatchObject({
+      user_id: owner.id,
+      mcp_client_id: 'claude-desktop',
+      metadata: { v: 1 },
+      status: 'active',
+      expired_at: null,
+    });
     expect(s.last_activity_at).toBe(s.created_at);
     expect(location).toBe(`/v1/sessions/${s.id}`);
     expect(await auditActions(tenant.id, s.id)).toEqual(['session.create']);
@@ -28,11 +35,20 @@ describe('POST /v1/sessions', () => {
   it('rejects a bad body with 422 naming the field, and writes nothing', async () => {
     const { tenant, owner } = await createTenant();
     const token = await owner.token();
-    for (const json of [{}, { mcp_client_id: '' }, { mcp_client_id: 'x'.repeat(201) }, { mcp_client_id: 'a', metadata: [1] }, { mcp_client_id: 'a', extra: 1 }, { mcp_client_id: 'a', metadata: { big: 'x'.repeat(17_000) } }]) {
+    for (const json of [
+      {},
+      { mcp_client_id: '' },
+      { mcp_client_id: 'x'.repeat(201) },
+      { mcp_client_id: 'a', metadata: [1] },
+      { mcp_client_id: 'a', extra: 1 },
+      { mcp_client_id: 'a', metadata: { big: 'x'.repeat(17_000) } },
+    ]) {
       const body = await expectProblem(await open(token, json), 422, 'validation_failed');
       expect(body.errors?.length).toBeGreaterThan(0);
     }
-    const n = await env.DB.prepare('SELECT count(*) AS n FROM sessions WHERE tenant_id = ?1').bind(tenant.id).first<{ n: number }>();
+    const n = await env.DB.prepare('SELECT count(*) AS n FROM sessions WHERE tenant_id = ?1')
+      .bind(tenant.id)
+      .first<{ n: number }>();
     expect(n!.n).toBe(0);
   });
 
@@ -42,15 +58,23 @@ describe('POST /v1/sessions', () => {
     const nested = (depth: number) => JSON.parse('['.repeat(depth) + ']'.repeat(depth)) as unknown;
     // 21 levels: the memories API's rule; 1,500 levels: deeper than SQLite's JSON accepts (its CHECK was a 500), still under 16 KiB.
     for (const depth of [20, 1500]) {
-      const body = await expectProblem(await open(token, { mcp_client_id: 'deep', metadata: { x: nested(depth) } }), 422, 'validation_failed');
+      const body = await expectProblem(
+        await open(token, { mcp_client_id: 'deep', metadata: { x: nested(depth) } }),
+        422,
+        'validation_failed',
+      );
       expect(body.errors?.map((e) => e.path)).toContain('json.metadata');
     }
-    expect(await expectBody(await open(token, { mcp_client_id: 'ok', metadata: { x: nested(19) } }), 201, SessionSchema)).toMatchObject({ mcp_client_id: 'ok' });
-    const n = await env.DB.prepare('SELECT count(*) AS n FROM sessions WHERE tenant_id = ?1').bind(tenant.id).first<{ n: number }>();
+    expect(
+      await expectBody(await open(token, { mcp_client_id: 'ok', metadata: { x: nested(19) } }), 201, SessionSchema),
+    ).toMatchObject({ mcp_client_id: 'ok' });
+    const n = await env.DB.prepare('SELECT count(*) AS n FROM sessions WHERE tenant_id = ?1')
+      .bind(tenant.id)
+      .first<{ n: number }>();
     expect(n!.n).toBe(1);
   });
 
-  it('refuses a session beyond the plan\'s live-session limit (403 quota_exceeded, nothing written), and allows one after ending another', async () => {
+  it("refuses a session beyond the plan's live-session limit (403 quota_exceeded, nothing written), and allows one after ending another", async () => {
     const { tenant, owner } = await createTenant();
     const token = await owner.token();
     const limit = PLANS.free.sessions;
@@ -58,9 +82,15 @@ describe('POST /v1/sessions', () => {
     for (let i = 0; i < limit; i++) opened.push(await openOk(token, `c${i}`));
     const refused = await open(token);
     await expectProblem(refused, 403, 'quota_exceeded');
-    const count = await env.DB.prepare('SELECT count(*) AS n FROM sessions WHERE tenant_id = ?1').bind(tenant.id).first<{ n: number }>();
+    const count = await env.DB.prepare('SELECT count(*) AS n FROM sessions WHERE tenant_id = ?1')
+      .bind(tenant.id)
+      .first<{ n: number }>();
     expect(count!.n).toBe(limit);
-    const audits = await env.DB.prepare("SELECT count(*) AS n FROM audit_logs WHERE tenant_id = ?1 AND action = 'session.create'").bind(tenant.id).first<{ n: number }>();
+    const audits = await env.DB.prepare(
+      "SELECT count(*) AS n FROM audit_logs WHERE tenant_id = ?1 AND action = 'session.create'",
+    )
+      .bind(tenant.id)
+      .first<{ n: number }>();
     expect(audits!.n).toBe(limit);
 
     expect((await call(`/v1/sessions/${opened[0]!.id}`, { method: 'DELETE', token })).status).toBe(204);
@@ -79,8 +109,14 @@ describe('POST /v1/sessions', () => {
     expect(again.headers.get('location')).toBe(`/v1/sessions/${a.id}`);
     expect(await expectBody(again, 201, SessionSchema)).toEqual(a);
     expect(roundTrips(again)).toBe(1);
-    await expectProblem(await call('/v1/sessions', { method: 'POST', token, json: { mcp_client_id: 'other' }, headers }), 422, 'idempotency_key_reused');
-    expect(await env.DB.prepare('SELECT count(*) AS n FROM sessions WHERE tenant_id = ?1').bind(tenant.id).first('n')).toBe(1);
+    await expectProblem(
+      await call('/v1/sessions', { method: 'POST', token, json: { mcp_client_id: 'other' }, headers }),
+      422,
+      'idempotency_key_reused',
+    );
+    expect(
+      await env.DB.prepare('SELECT count(*) AS n FROM sessions WHERE tenant_id = ?1').bind(tenant.id).first('n'),
+    ).toBe(1);
     expect(await auditActions(tenant.id, a.id)).toEqual(['session.create']);
   });
 
@@ -137,8 +173,16 @@ describe('GET /v1/sessions', () => {
 
     const first = await expectBody(await call('/v1/sessions?limit=2', { token }), 200, SessionPageSchema);
     const c = first.next_cursor!;
-    await expectProblem(await call(`/v1/sessions?limit=2&cursor=${encodeURIComponent(c.slice(0, -2) + 'AA')}`, { token }), 400, 'invalid_cursor');
-    await expectProblem(await call(`/v1/sessions?limit=2&status=all&cursor=${encodeURIComponent(c)}`, { token }), 400, 'invalid_cursor');
+    await expectProblem(
+      await call(`/v1/sessions?limit=2&cursor=${encodeURIComponent(`${c.slice(0, -2)}AA`)}`, { token }),
+      400,
+      'invalid_cursor',
+    );
+    await expectProblem(
+      await call(`/v1/sessions?limit=2&status=all&cursor=${encodeURIComponent(c)}`, { token }),
+      400,
+      'invalid_cursor',
+    );
     await expectProblem(await call('/v1/sessions?status=open', { token }), 400, 'invalid_parameter');
   });
 
@@ -149,25 +193,45 @@ describe('GET /v1/sessions', () => {
     const mine = await openOk(await member.token(), 'member-client');
     const owners = await openOk(await t.owner.token(), 'owner-client');
 
-    const asMember = await expectBody(await call('/v1/sessions', { token: await member.token() }), 200, SessionPageSchema);
+    const asMember = await expectBody(
+      await call('/v1/sessions', { token: await member.token() }),
+      200,
+      SessionPageSchema,
+    );
     expect(asMember.data.map((s) => s.id)).toEqual([mine.id]);
-    const filtered = await expectBody(await call(`/v1/sessions?user_id=${t.owner.id}`, { token: await member.token() }), 200, SessionPageSchema);
+    const filtered = await expectBody(
+      await call(`/v1/sessions?user_id=${t.owner.id}`, { token: await member.token() }),
+      200,
+      SessionPageSchema,
+    );
     expect(filtered.data).toEqual([]);
 
-    const asAdmin = await expectBody(await call('/v1/sessions', { token: await admin.token() }), 200, SessionPageSchema);
+    const asAdmin = await expectBody(
+      await call('/v1/sessions', { token: await admin.token() }),
+      200,
+      SessionPageSchema,
+    );
     expect(asAdmin.data.map((s) => s.id)).toEqual([owners.id, mine.id]);
-    const byUser = await expectBody(await call(`/v1/sessions?user_id=${member.id}`, { token: await admin.token() }), 200, SessionPageSchema);
+    const byUser = await expectBody(
+      await call(`/v1/sessions?user_id=${member.id}`, { token: await admin.token() }),
+      200,
+      SessionPageSchema,
+    );
     expect(byUser.data.map((s) => s.id)).toEqual([mine.id]);
 
     // another tenant sees none of them
     const other = await createTenant();
-    const theirs = await expectBody(await call('/v1/sessions?status=all', { token: await other.owner.token() }), 200, SessionPageSchema);
+    const theirs = await expectBody(
+      await call('/v1/sessions?status=all', { token: await other.owner.token() }),
+      200,
+      SessionPageSchema,
+    );
     expect(theirs.data).toEqual([]);
   });
 });
 
 describe('GET /v1/sessions/{id}', () => {
-  it('is 404 for another member\'s session and for another tenant, 200 for an admin, 400 for a malformed id', async () => {
+  it("is 404 for another member's session and for another tenant, 200 for an admin, 400 for a malformed id", async () => {
     const t = await createTenant();
     const member = await t.addUser('member');
     const otherMember = await t.addUser('member');
@@ -177,7 +241,11 @@ describe('GET /v1/sessions/{id}', () => {
     await expectBody(await call(`/v1/sessions/${s.id}`, { token: await admin.token() }), 200, SessionSchema);
     const other = await createTenant();
     await expectProblem(await call(`/v1/sessions/${s.id}`, { token: await other.owner.token() }), 404, 'not_found');
-    await expectProblem(await call('/v1/sessions/not-an-id', { token: await member.token() }), 400, 'invalid_parameter');
+    await expectProblem(
+      await call('/v1/sessions/not-an-id', { token: await member.token() }),
+      400,
+      'invalid_parameter',
+    );
   });
 });
 
@@ -186,7 +254,11 @@ describe('POST /v1/sessions/{id}/heartbeat', () => {
     const { tenant, owner } = await createTenant();
     const token = await owner.token();
     const s = await openOk(token);
-    await env.DB.prepare('UPDATE sessions SET created_at = created_at - 60000, last_activity_at = last_activity_at - 60000 WHERE id = ?1').bind(s.id).run();
+    await env.DB.prepare(
+      'UPDATE sessions SET created_at = created_at - 60000, last_activity_at = last_activity_at - 60000 WHERE id = ?1',
+    )
+      .bind(s.id)
+      .run();
     const res = await call(`/v1/sessions/${s.id}/heartbeat`, { method: 'POST', token });
     expect(roundTrips(res)).toBe(1);
     const beat = await expectBody(res, 200, SessionSchema);
@@ -211,22 +283,42 @@ describe('POST /v1/sessions/{id}/heartbeat', () => {
     const token = await owner.token();
     const s = await openOk(token);
     const idle = (Number(env.SESSION_IDLE_TIMEOUT_MINUTES ?? 60) + 1) * 60_000;
-    await env.DB.prepare('UPDATE sessions SET created_at = created_at - ?2, last_activity_at = last_activity_at - ?2 WHERE id = ?1').bind(s.id, idle).run();
-    await expectProblem(await call(`/v1/sessions/${s.id}/heartbeat`, { method: 'POST', token }), 409, 'session_expired');
+    await env.DB.prepare(
+      'UPDATE sessions SET created_at = created_at - ?2, last_activity_at = last_activity_at - ?2 WHERE id = ?1',
+    )
+      .bind(s.id, idle)
+      .run();
+    await expectProblem(
+      await call(`/v1/sessions/${s.id}/heartbeat`, { method: 'POST', token }),
+      409,
+      'session_expired',
+    );
     const after = await expectBody(await call(`/v1/sessions/${s.id}`, { token }), 200, SessionSchema);
     expect(after.status).toBe('expired');
     expect(await auditActions(tenant.id, s.id)).toEqual(['session.create', 'session.expire']);
   });
 
-  it('belongs to the session\'s user: 404 for anyone else, an admin who can see it included', async () => {
+  it("belongs to the session's user: 404 for anyone else, an admin who can see it included", async () => {
     const t = await createTenant();
     const member = await t.addUser('member');
     const otherMember = await t.addUser('member');
     const admin = await t.addUser('admin');
     const s = await openOk(await member.token());
-    await expectProblem(await call(`/v1/sessions/${s.id}/heartbeat`, { method: 'POST', token: await otherMember.token() }), 404, 'not_found');
-    await expectProblem(await call(`/v1/sessions/${s.id}/heartbeat`, { method: 'POST', token: await admin.token() }), 404, 'not_found');
-    await expectProblem(await call(`/v1/sessions/${s.id}/heartbeat`, { method: 'POST', token: await t.owner.token() }), 404, 'not_found');
+    await expectProblem(
+      await call(`/v1/sessions/${s.id}/heartbeat`, { method: 'POST', token: await otherMember.token() }),
+      404,
+      'not_found',
+    );
+    await expectProblem(
+      await call(`/v1/sessions/${s.id}/heartbeat`, { method: 'POST', token: await admin.token() }),
+      404,
+      'not_found',
+    );
+    await expectProblem(
+      await call(`/v1/sessions/${s.id}/heartbeat`, { method: 'POST', token: await t.owner.token() }),
+      404,
+      'not_found',
+    );
     expect(await auditActions(t.tenant.id, s.id)).toEqual(['session.create']);
   });
 });
@@ -246,17 +338,27 @@ describe('DELETE /v1/sessions/{id}', () => {
     expect(await auditActions(tenant.id, s.id)).toEqual(['session.create', 'session.end']);
   });
 
-  it('lets an admin end a member\'s session but not another member, nor another tenant', async () => {
+  it("lets an admin end a member's session but not another member, nor another tenant", async () => {
     const t = await createTenant();
     const member = await t.addUser('member');
     const otherMember = await t.addUser('member');
     const admin = await t.addUser('admin');
     const s = await openOk(await member.token());
-    await expectProblem(await call(`/v1/sessions/${s.id}`, { method: 'DELETE', token: await otherMember.token() }), 404, 'not_found');
+    await expectProblem(
+      await call(`/v1/sessions/${s.id}`, { method: 'DELETE', token: await otherMember.token() }),
+      404,
+      'not_found',
+    );
     const other = await createTenant();
-    await expectProblem(await call(`/v1/sessions/${s.id}`, { method: 'DELETE', token: await other.owner.token() }), 404, 'not_found');
+    await expectProblem(
+      await call(`/v1/sessions/${s.id}`, { method: 'DELETE', token: await other.owner.token() }),
+      404,
+      'not_found',
+    );
     expect((await call(`/v1/sessions/${s.id}`, { method: 'DELETE', token: await admin.token() })).status).toBe(204);
-    const row = await env.DB.prepare('SELECT user_id FROM audit_logs WHERE resource_id = ?1 AND action = ?2').bind(s.id, 'session.end').first<{ user_id: string }>();
+    const row = await env.DB.prepare('SELECT user_id FROM audit_logs WHERE resource_id = ?1 AND action = ?2')
+      .bind(s.id, 'session.end')
+      .first<{ user_id: string }>();
     expect(row!.user_id).toBe(admin.id);
   });
 });

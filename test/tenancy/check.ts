@@ -1,12 +1,15 @@
-import type { RouteConfig } from '@hono/zod-openapi';
+import type { RouteConfig, z } from '@hono/zod-openapi';
 import { expect } from 'vitest';
-import type { z } from '@hono/zod-openapi';
 
 /**
  * Asserts the response has `status`, that the route declares that status, and that the body
  * matches the declared schema (JSON bodies) or is empty (no declared content). Returns the body.
  */
-export async function checked<T = Record<string, unknown>>(route: RouteConfig, res: Response, status: number): Promise<T> {
+export async function checked<T = Record<string, unknown>>(
+  route: RouteConfig,
+  res: Response,
+  status: number,
+): Promise<T> {
   const text = await res.text();
   expect(res.status, `${route.method.toUpperCase()} ${route.path} → ${res.status}: ${text}`).toBe(status);
   const declared = route.responses[status] as { content?: Record<string, { schema: z.ZodType }> } | undefined;
@@ -20,7 +23,10 @@ export async function checked<T = Record<string, unknown>>(route: RouteConfig, r
   expect(schema, `${route.operationId} ${status} declares no ${type} body`).toBeDefined();
   const body = JSON.parse(text) as unknown;
   const parsed = schema!.safeParse(body);
-  expect(parsed.success, `${route.operationId} ${status} body does not match its schema: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
+  expect(
+    parsed.success,
+    `${route.operationId} ${status} body does not match its schema: ${JSON.stringify(parsed.error?.issues)}`,
+  ).toBe(true);
   return body as T;
 }
 

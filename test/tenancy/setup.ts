@@ -4,12 +4,19 @@ import { createTenant } from '../helpers/fixtures';
 /** A tenant with an owner, an admin and a member (the actors), plus a second admin and member to act on. */
 export async function staffedTenant(name?: string) {
   const t = await createTenant(name);
-  const [admin, member, admin2, member2] = [await t.addUser('admin'), await t.addUser('member'), await t.addUser('admin'), await t.addUser('member')];
+  const [admin, member, admin2, member2] = [
+    await t.addUser('admin'),
+    await t.addUser('member'),
+    await t.addUser('admin'),
+    await t.addUser('member'),
+  ];
   return { ...t, actors: { owner: t.owner, admin, member }, targets: { admin2, member2 } };
 }
 
 export const auditCount = async (tenantId: string) =>
-  (await env.DB.prepare('SELECT COUNT(*) AS n FROM audit_logs WHERE tenant_id = ?1').bind(tenantId).first<{ n: number }>())!.n;
+  (await env.DB.prepare('SELECT COUNT(*) AS n FROM audit_logs WHERE tenant_id = ?1')
+    .bind(tenantId)
+    .first<{ n: number }>())!.n;
 
 export const uniqueEmail = () => `u-${crypto.randomUUID().slice(0, 12)}@example.com`;
 export const uniqueSub = () => `auth0|${crypto.randomUUID()}`;

@@ -2,7 +2,7 @@
 // the table's triggers refuse it too). Owners and admins with scope read:audit_logs.
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { requireRole, runAsCaller } from '../../auth/caller';
-import { getAuditLogStatement, listAuditLogsStatement, toAuditLog, type AuditRow } from '../../db/audit';
+import { type AuditRow, getAuditLogStatement, listAuditLogsStatement, toAuditLog } from '../../db/audit';
 import type { AppEnv } from '../../env';
 import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
 import { idPattern } from '../../lib/ids';
@@ -17,12 +17,24 @@ export const auditLogs = new OpenAPIHono<AppEnv>();
 const AuditLogSchema = z
   .object({
     id: z.string().max(30).openapi({ example: 'aud_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
-    user_id: z.string().max(30).nullable().openapi({ description: 'Who did it (null if that user was since removed).' }),
-    action: z.string().max(64).openapi({ example: 'memory.update', description: 'e.g. memory.create, memory.batch_create, memory.update, memory.tags_add, memory.tag_remove, memory.delete, memory.restore, memory.purge, tenant.create.' }),
+    user_id: z
+      .string()
+      .max(30)
+      .nullable()
+      .openapi({ description: 'Who did it (null if that user was since removed).' }),
+    action: z.string().max(64).openapi({
+      example: 'memory.update',
+      description:
+        'e.g. memory.create, memory.batch_create, memory.update, memory.tags_add, memory.tag_remove, memory.delete, memory.restore, memory.purge, tenant.create.',
+    }),
     resource_type: z.string().max(64).openapi({ example: 'memory' }),
     resource_id: z.string().max(64).nullable().openapi({ example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
-    old_values: z.unknown().openapi({ description: 'The changed fields before the change (JSON), or null.', example: { importance: 3 } }),
-    new_values: z.unknown().openapi({ description: 'The changed fields after the change (JSON), or null.', example: { importance: 8 } }),
+    old_values: z
+      .unknown()
+      .openapi({ description: 'The changed fields before the change (JSON), or null.', example: { importance: 3 } }),
+    new_values: z
+      .unknown()
+      .openapi({ description: 'The changed fields after the change (JSON), or null.', example: { importance: 8 } }),
     ip: z.string().max(512).nullable().openapi({ description: 'CF-Connecting-IP of the request.' }),
     user_agent: z.string().max(512).nullable(),
     request_id: z.string().max(128).nullable(),
@@ -47,19 +59,31 @@ const AuditLogSchema = z
 const name = z.string().min(1).max(64);
 
 const ListQuery = PageQuerySchema.extend({
-  resource_type: name.optional().openapi({ description: 'Only entries about this kind of resource: `memory`, `session`, `user`, `tenant` or `subscription`.', example: 'memory' }),
-  resource_id: z.string().min(1).max(64).optional().openapi({ description: 'Only entries about this resource (its id, e.g. `mem_…`).', example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
-  user_id: z.string().max(30).regex(idPattern('usr'), 'must be a user id (usr_…)').optional().openapi({ description: 'Only entries made by this user (`usr_…`).', example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
-  action: name
+  resource_type: name.optional().openapi({
+    description: 'Only entries about this kind of resource: `memory`, `session`, `user`, `tenant` or `subscription`.',
+    example: 'memory',
+  }),
+  resource_id: z.string().min(1).max(64).optional().openapi({
+    description: 'Only entries about this resource (its id, e.g. `mem_…`).',
+    example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
+  }),
+  user_id: z
+    .string()
+    .max(30)
+    .regex(idPattern('usr'), 'must be a user id (usr_…)')
     .optional()
-    .openapi({
-      description:
-        'Only entries of this action: `memory.create`, `memory.batch_create`, `memory.update`, `memory.tags_add`, `memory.tag_remove`, `memory.delete`, `memory.restore`, `memory.purge`, ' +
-        '`session.create`, `session.heartbeat`, `session.end`, `session.expire`, `user.create`, `user.update`, `user.delete`, ' +
-        '`tenant.create`, `tenant.update`, `tenant.delete`, `tenant.restore`, `tenant.import`, `subscription.update`.',
-      example: 'memory.delete',
-    }),
-  since: DateTimeParam.optional().openapi({ description: 'RFC 3339; entries at or after.', example: '2026-01-01T00:00:00Z' }),
+    .openapi({ description: 'Only entries made by this user (`usr_…`).', example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
+  action: name.optional().openapi({
+    description:
+      'Only entries of this action: `memory.create`, `memory.batch_create`, `memory.update`, `memory.tags_add`, `memory.tag_remove`, `memory.delete`, `memory.restore`, `memory.purge`, ' +
+      '`session.create`, `session.heartbeat`, `session.end`, `session.expire`, `user.create`, `user.update`, `user.delete`, ' +
+      '`tenant.create`, `tenant.update`, `tenant.delete`, `tenant.restore`, `tenant.import`, `subscription.update`.',
+    example: 'memory.delete',
+  }),
+  since: DateTimeParam.optional().openapi({
+    description: 'RFC 3339; entries at or after.',
+    example: '2026-01-01T00:00:00Z',
+  }),
   until: DateTimeParam.optional().openapi({ description: 'RFC 3339; entries strictly before.' }),
 });
 
@@ -70,9 +94,16 @@ auditLogs.openapi(
     operationId: 'listAuditLogs',
     tags: ['Audit logs'],
     summary: 'List audit log entries',
-    description: 'The tenant\'s audit trail, newest first, filtered; keyset-paginated. Owners and admins only (403 `insufficient_role`).',
+    description:
+      "The tenant's audit trail, newest first, filtered; keyset-paginated. Owners and admins only (403 `insufficient_role`).",
     request: { query: ListQuery },
-    responses: { 200: { description: 'A page of entries.', content: { 'application/json': { schema: pageSchema(AuditLogSchema, 'AuditLogPage') } } }, ...problemResponses(400) },
+    responses: {
+      200: {
+        description: 'A page of entries.',
+        content: { 'application/json': { schema: pageSchema(AuditLogSchema, 'AuditLogPage') } },
+      },
+      ...problemResponses(400),
+    },
   }),
   async (c) => {
     const q = c.req.valid('query');
@@ -81,16 +112,24 @@ auditLogs.openapi(
     let after: [number, string] | undefined;
     if (q.cursor) {
       const p = await decodeCursor(c.env, binding, q.cursor);
-      if (typeof p[0] !== 'number' || typeof p[1] !== 'string') throw new ApiError(400, 'invalid_cursor', 'The cursor is invalid.', { errors: [{ path: 'query.cursor', message: 'invalid cursor' }] });
+      if (typeof p[0] !== 'number' || typeof p[1] !== 'string')
+        throw new ApiError(400, 'invalid_cursor', 'The cursor is invalid.', {
+          errors: [{ path: 'query.cursor', message: 'invalid cursor' }],
+        });
       after = [p[0], p[1]];
     }
-    const filters = { ...q, since: q.since === undefined ? undefined : fromIso(q.since), until: q.until === undefined ? undefined : fromIso(q.until) };
+    const filters = {
+      ...q,
+      since: q.since === undefined ? undefined : fromIso(q.since),
+      until: q.until === undefined ? undefined : fromIso(q.until),
+    };
     const { caller, results } = await runAsCaller(c, [listAuditLogsStatement(c.env.DB, sub, filters, q.limit, after)]);
     requireRole(caller, 'owner', 'admin');
     const rows = results[0]!.results as AuditRow[];
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
-    const next_cursor = rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.created_at, last.id]) : null;
+    const next_cursor =
+      rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.created_at, last.id]) : null;
     return c.json({ data: page.map(toAuditLog), next_cursor }, 200);
   },
 );
@@ -102,9 +141,24 @@ auditLogs.openapi(
     operationId: 'getAuditLog',
     tags: ['Audit logs'],
     summary: 'Get an audit log entry',
-    description: 'One entry of the tenant\'s audit trail. Owners and admins only.',
-    request: { params: z.object({ id: z.string().max(30).regex(idPattern('aud'), 'must be an audit log id (aud_…)').openapi({ param: { name: 'id', in: 'path' }, description: 'The audit log entry id (`aud_…`).', example: 'aud_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }) }) },
-    responses: { 200: { description: 'The entry.', content: { 'application/json': { schema: AuditLogSchema } } }, ...problemResponses(400, 404) },
+    description: "One entry of the tenant's audit trail. Owners and admins only.",
+    request: {
+      params: z.object({
+        id: z
+          .string()
+          .max(30)
+          .regex(idPattern('aud'), 'must be an audit log id (aud_…)')
+          .openapi({
+            param: { name: 'id', in: 'path' },
+            description: 'The audit log entry id (`aud_…`).',
+            example: 'aud_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
+          }),
+      }),
+    },
+    responses: {
+      200: { description: 'The entry.', content: { 'application/json': { schema: AuditLogSchema } } },
+      ...problemResponses(400, 404),
+    },
   }),
   async (c) => {
     const { id } = c.req.valid('param');

@@ -9,17 +9,20 @@
 // Users: an exported live user whose auth0_id is already a live user anywhere (or whose email is
 // taken in this tenant) is not created; what referenced them (sessions, memories) is mapped to
 // the importing owner, and audit rows keep user_id NULL. Deleted users are imported as deleted.
-import { searchDoc } from '../../lib/search-text';
-import { fromIso } from '../../lib/time';
+
 import { EXPORT_FORMAT, EXPORT_VERSION, type ImportTable } from '../../db/export';
 import { IMPORT_MAX_JSON_DEPTH } from '../../lib/limits';
 import type { FieldError } from '../../lib/problem';
-import { ExportHeaderSchema, ImportLineSchema, type ImportLine } from './schemas';
+import { searchDoc } from '../../lib/search-text';
+import { fromIso } from '../../lib/time';
+import { ExportHeaderSchema, type ImportLine, ImportLineSchema } from './schemas';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 export async function mappedId(tenantId: string, exportedId: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${tenantId}\n${exportedId}`)));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${tenantId}\n${exportedId}`)),
+  );
   let tail = '';
   for (let i = 0; i < 16; i++) tail += ALPHABET[digest[i]! % 32];
   return `${exportedId.slice(0, 4)}${exportedId.slice(4, 14)}${tail}`;
@@ -61,7 +64,8 @@ export function parseChunk(body: string, maxLines: number) {
     }
     const parsed = ImportLineSchema.safeParse(value);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues.slice(0, 5)) errors.push({ path: [path, ...issue.path.map(String)].join('.'), message: issue.message });
+      for (const issue of parsed.error.issues.slice(0, 5))
+        errors.push({ path: [path, ...issue.path.map(String)].join('.'), message: issue.message });
       continue;
     }
     if (parsed.data.type === 'tenant') ignored++;
@@ -74,7 +78,8 @@ export function parseChunk(body: string, maxLines: number) {
 function unstorable(value: unknown, depth = 0): string | null {
   if (typeof value === 'string') {
     if (value.includes('\u0000')) return 'contains a NUL character';
-    if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) return 'contains invalid Unicode (a lone surrogate)';
+    if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value))
+      return 'contains invalid Unicode (a lone surrogate)';
     return null;
   }
   if (value && typeof value === 'object') {
@@ -113,14 +118,29 @@ export function referencedIds(lines: { line: ImportLine }[]): string[] {
     if (line.type === 'tenant') continue;
     const d = line.data as Record<string, unknown>;
     for (const key of ['id', 'user_id', 'session_id']) if (typeof d[key] === 'string') ids.add(d[key]);
-    if (line.type === 'audit_log' && line.data.resource_id && /^(usr|ses|mem|aud)_/.test(line.data.resource_id)) ids.add(line.data.resource_id);
+    if (line.type === 'audit_log' && line.data.resource_id && /^(usr|ses|mem|aud)_/.test(line.data.resource_id))
+      ids.add(line.data.resource_id);
   }
   return [...ids];
 }
 
 /** Builds the rows to insert. `ids` maps every exported id of `referencedIds` to its mapped id. */
-export function planImport(lines: { n: number; line: ImportLine }[], ids: Map<string, string>, look: Lookup, caller: { user_id: string; tenant_id: string }, now: number): Plan {
-  const plan: Plan = { rows: { users: [], sessions: [], memories: [], audit_logs: [] }, idMap: {}, existing: 0, mappedToImporter: [], newLiveUsers: 0, newLiveMemories: 0, errors: [] };
+export function planImport(
+  lines: { n: number; line: ImportLine }[],
+  ids: Map<string, string>,
+  look: Lookup,
+  caller: { user_id: string; tenant_id: string },
+  now: number,
+): Plan {
+  const plan: Plan = {
+    rows: { users: [], sessions: [], memories: [], audit_logs: [] },
+    idMap: {},
+    existing: 0,
+    mappedToImporter: [],
+    newLiveUsers: 0,
+    newLiveMemories: 0,
+    errors: [],
+  };
   const ms = (v: string | null) => (v === null ? null : fromIso(v)!);
   const importedUsers = new Set<string>(); // mapped ids of users that exist after this chunk
   const sessions = new Set<string>(); // mapped ids of sessions that exist after this chunk
@@ -128,7 +148,8 @@ export function planImport(lines: { n: number; line: ImportLine }[], ids: Map<st
   const emails = new Set(look.liveEmails);
   const auth0 = new Set(look.liveAuth0);
   /** The user a row of the import belongs to: the imported user, else the importing owner. */
-  const owner = (exported: string) => userMap.get(exported) ?? (look.existing.has(ids.get(exported)!) ? ids.get(exported)! : caller.user_id);
+  const owner = (exported: string) =>
+    userMap.get(exported) ?? (look.existing.has(ids.get(exported)!) ? ids.get(exported)! : caller.user_id);
   /** For audit rows: the imported user, else nobody (history is not re-attributed). */
   const actor = (exported: string | null) => {
     if (exported === null) return null;
@@ -172,7 +193,13 @@ export function planImport(lines: { n: number; line: ImportLine }[], ids: Map<st
         }
         importedUsers.add(newId);
         userMap.set(u.id, newId);
-        plan.rows.users.push({ ...u, id: newId, created_at: ms(u.created_at), updated_at: ms(u.updated_at), deleted_at: ms(u.deleted_at) });
+        plan.rows.users.push({
+          ...u,
+          id: newId,
+          created_at: ms(u.created_at),
+          updated_at: ms(u.updated_at),
+          deleted_at: ms(u.deleted_at),
+        });
         break;
       }
       case 'session': {
@@ -195,7 +222,10 @@ export function planImport(lines: { n: number; line: ImportLine }[], ids: Map<st
         const m = line.data;
         const sessionId = m.session_id === null ? null : ids.get(m.session_id)!;
         if (sessionId !== null && !sessions.has(sessionId) && !look.existing.has(sessionId)) {
-          plan.errors.push({ path: `line ${n}.data.session_id`, message: `session ${m.session_id} is neither in this chunk nor imported before` });
+          plan.errors.push({
+            path: `line ${n}.data.session_id`,
+            message: `session ${m.session_id} is neither in this chunk nor imported before`,
+          });
           break;
         }
         if (exists) break;
@@ -222,7 +252,12 @@ export function planImport(lines: { n: number; line: ImportLine }[], ids: Map<st
           ...a,
           id: newId,
           user_id: actor(a.user_id),
-          resource_id: a.resource_id === null ? null : (userMap.get(a.resource_id) ?? ids.get(a.resource_id) ?? (a.resource_id.startsWith('ten_') ? caller.tenant_id : a.resource_id)),
+          resource_id:
+            a.resource_id === null
+              ? null
+              : (userMap.get(a.resource_id) ??
+                ids.get(a.resource_id) ??
+                (a.resource_id.startsWith('ten_') ? caller.tenant_id : a.resource_id)),
           old_values: a.old_values === null || a.old_values === undefined ? null : JSON.stringify(a.old_values),
           new_values: a.new_values === null || a.new_values === undefined ? null : JSON.stringify(a.new_values),
           created_at: ms(a.created_at),

@@ -13,11 +13,11 @@ import {
   exportLine,
   exportPageStatement,
   exportStartStatement,
+  type ImportTable,
   importInsertStatements,
   importUserConflictsStatement,
-  tenantLine,
-  type ImportTable,
   type TenantExportRow,
+  tenantLine,
 } from '../../db/export';
 import type { AppEnv } from '../../env';
 import { EXPORT_PAGE_BYTES, EXPORT_PAGE_ROWS, IMPORT_MAX_LINES, MAX_BODY_BYTES } from '../../lib/limits';
@@ -25,7 +25,7 @@ import { PLANS } from '../../lib/plans';
 import { ApiError, problemResponses } from '../../lib/problem';
 import { securedRoute } from '../../lib/route';
 import { mappedId, parseChunk, planImport, referencedIds } from './import-plan';
-import { ExportLineSchema, ImportChunkSchema, ImportReportSchema, type ImportReport } from './schemas';
+import { ExportLineSchema, ImportChunkSchema, type ImportReport, ImportReportSchema } from './schemas';
 
 export const data = new OpenAPIHono<AppEnv>();
 
@@ -46,7 +46,16 @@ data.openapi(
     responses: {
       200: {
         description: 'The export, one JSON value per line.',
-        headers: { 'Content-Disposition': { description: 'attachment; filename=…', schema: { type: 'string', maxLength: 200, example: 'attachment; filename="memoria-ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3-2026-01-05.ndjson"' } } },
+        headers: {
+          'Content-Disposition': {
+            description: 'attachment; filename=…',
+            schema: {
+              type: 'string',
+              maxLength: 200,
+              example: 'attachment; filename="memoria-ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3-2026-01-05.ndjson"',
+            },
+          },
+        },
         content: { [NDJSON]: { schema: ExportLineSchema } },
       },
     },
@@ -59,40 +68,73 @@ data.openapi(
     const filename = `memoria-${tenant.id}-${now.toISOString().slice(0, 10)}.ndjson`;
     return new Response(exportStream(c.env.DB, tenant, now, c.get('requestId')), {
       status: 200,
-      headers: { 'content-type': NDJSON, 'content-disposition': `attachment; filename="${filename}"`, 'cache-control': 'no-store' },
+      headers: {
+        'content-type': NDJSON,
+        'content-disposition': `attachment; filename="${filename}"`,
+        'cache-control': 'no-store',
+      },
     }) as never;
   },
 );
 
 /** Pull-based: one keyset page per read, so at most a page or two is ever held in memory. */
-function exportStream(db: D1Database, tenant: TenantExportRow, now: Date, requestId: string): ReadableStream<Uint8Array> {
+function exportStream(
+  db: D1Database,
+  tenant: TenantExportRow,
+  now: Date,
+  requestId: string,
+): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const started = Date.now();
   const stats = { queries: 1, rows: 0, bytes: 0 };
   let kind = 0;
   let after = EXPORT_START;
   const emit = (controller: ReadableStreamDefaultController<Uint8Array>, lines: unknown[]) => {
-    const chunk = encoder.encode(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const chunk = encoder.encode(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
     stats.bytes += chunk.byteLength;
     controller.enqueue(chunk);
   };
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        const counts = { users: tenant.users, memories: tenant.memories, sessions: tenant.sessions, audit_logs: tenant.audit_logs };
-        emit(controller, [{ format: EXPORT_FORMAT, version: EXPORT_VERSION, tenant_id: tenant.id, exported_at: now.toISOString(), counts }, tenantLine(tenant)]);
+        const counts = {
+          users: tenant.users,
+          memories: tenant.memories,
+          sessions: tenant.sessions,
+          audit_logs: tenant.audit_logs,
+        };
+        emit(controller, [
+          {
+            format: EXPORT_FORMAT,
+            version: EXPORT_VERSION,
+            tenant_id: tenant.id,
+            exported_at: now.toISOString(),
+            counts,
+          },
+          tenantLine(tenant),
+        ]);
       },
       async pull(controller) {
         try {
           for (;;) {
             const current = EXPORT_KINDS[kind];
             if (!current) {
-              console.log(JSON.stringify({ event: 'export_done', request_id: requestId, tenant_id: tenant.id, ...stats, ms: Date.now() - started }));
+              console.log(
+                JSON.stringify({
+                  event: 'export_done',
+                  request_id: requestId,
+                  tenant_id: tenant.id,
+                  ...stats,
+                  ms: Date.now() - started,
+                }),
+              );
               controller.close();
               return;
             }
             stats.queries++;
-            const rows = (await exportPageStatement(db, current, tenant.id, after, EXPORT_PAGE_ROWS, EXPORT_PAGE_BYTES).all()).results as Record<string, unknown>[];
+            const rows = (
+              await exportPageStatement(db, current, tenant.id, after, EXPORT_PAGE_ROWS, EXPORT_PAGE_BYTES).all()
+            ).results as Record<string, unknown>[];
             const last = rows.at(-1);
             if (!last) {
               kind++;
@@ -101,11 +143,21 @@ function exportStream(db: D1Database, tenant: TenantExportRow, now: Date, reques
             }
             after = [last.created_at as number, last.id as string];
             stats.rows += rows.length;
-            emit(controller, rows.map((r) => exportLine(current, r)));
+            emit(
+              controller,
+              rows.map((r) => exportLine(current, r)),
+            );
             return;
           }
         } catch (err) {
-          console.error(JSON.stringify({ event: 'export_failed', request_id: requestId, tenant_id: tenant.id, message: err instanceof Error ? err.message : String(err) }));
+          console.error(
+            JSON.stringify({
+              event: 'export_failed',
+              request_id: requestId,
+              tenant_id: tenant.id,
+              message: err instanceof Error ? err.message : String(err),
+            }),
+          );
           controller.error(err);
         }
       },
@@ -115,10 +167,10 @@ function exportStream(db: D1Database, tenant: TenantExportRow, now: Date, reques
 }
 
 const ImportQuerySchema = z.object({
-  dry_run: z
-    .enum(['true', 'false'])
-    .default('false')
-    .openapi({ description: '`true`: validate the chunk and report what would be written, per-line errors included, writing nothing.' }),
+  dry_run: z.enum(['true', 'false']).default('false').openapi({
+    description:
+      '`true`: validate the chunk and report what would be written, per-line errors included, writing nothing.',
+  }),
 });
 
 data.openapi(
@@ -139,23 +191,41 @@ data.openapi(
       query: ImportQuerySchema,
       body: { required: true, content: { [NDJSON]: { schema: ImportChunkSchema } } },
     },
-    responses: { 200: { description: 'What was (or, in a dry run, would be) written', content: { 'application/json': { schema: ImportReportSchema } } }, ...problemResponses(400, 409, 413, 415, 422) },
+    responses: {
+      200: {
+        description: 'What was (or, in a dry run, would be) written',
+        content: { 'application/json': { schema: ImportReportSchema } },
+      },
+      ...problemResponses(400, 409, 413, 415, 422),
+    },
   }),
   async (c) => {
     const type = c.req.header('content-type') ?? '';
-    if (!/^application\/x-ndjson\s*(?:;|$)/i.test(type)) throw new ApiError(415, 'unsupported_media_type', `The request body must be ${NDJSON}.`);
+    if (!/^application\/x-ndjson\s*(?:;|$)/i.test(type))
+      throw new ApiError(415, 'unsupported_media_type', `The request body must be ${NDJSON}.`);
     const dryRun = c.req.valid('query').dry_run === 'true';
     const chunk = parseChunk(await c.req.text(), IMPORT_MAX_LINES);
     return c.json(await importChunk(c, chunk, dryRun), 200);
   },
 );
 
-async function importChunk(c: Context<AppEnv>, chunk: ReturnType<typeof parseChunk>, dryRun: boolean): Promise<ImportReport> {
+async function importChunk(
+  c: Context<AppEnv>,
+  chunk: ReturnType<typeof parseChunk>,
+  dryRun: boolean,
+): Promise<ImportReport> {
   const db = c.env.DB;
   const sub = c.get('auth').sub;
   const users = chunk.lines.flatMap(({ line }) => (line.type === 'user' ? [line.data] : []));
   // 1. caller (owner?), identity conflicts, live users
-  const first = await runAsCaller(c, [importUserConflictsStatement(db, sub, users.map((u) => u.auth0_id), users.map((u) => u.email.toLowerCase()))]);
+  const first = await runAsCaller(c, [
+    importUserConflictsStatement(
+      db,
+      sub,
+      users.map((u) => u.auth0_id),
+      users.map((u) => u.email.toLowerCase()),
+    ),
+  ]);
   const caller = first.caller;
   requireRole(caller, 'owner');
   const conflicts = first.results[0]!.results as { kind: string; value: string }[];
@@ -163,13 +233,18 @@ async function importChunk(c: Context<AppEnv>, chunk: ReturnType<typeof parseChu
   const ids = new Map<string, string>();
   for (const id of referencedIds(chunk.lines)) ids.set(id, await mappedId(caller.tenant_id, id));
   const second = await runAsCaller(c, [existingIdsStatement(db, sub, [...ids.values()])]);
-  if (second.caller.tenant_id !== caller.tenant_id) throw new ApiError(409, 'conflict', 'The caller\'s tenant changed during the import; retry.');
+  if (second.caller.tenant_id !== caller.tenant_id)
+    throw new ApiError(409, 'conflict', "The caller's tenant changed during the import; retry.");
   const existing = new Set((second.results[0]!.results as { id: string }[]).map((r) => r.id));
   const now = Date.now();
   const plan = planImport(
     chunk.lines,
     ids,
-    { existing, liveAuth0: new Set(conflicts.filter((r) => r.kind === 'auth0_id').map((r) => r.value)), liveEmails: new Set(conflicts.filter((r) => r.kind === 'email').map((r) => r.value)) },
+    {
+      existing,
+      liveAuth0: new Set(conflicts.filter((r) => r.kind === 'auth0_id').map((r) => r.value)),
+      liveEmails: new Set(conflicts.filter((r) => r.kind === 'email').map((r) => r.value)),
+    },
     caller,
     now,
   );
@@ -179,7 +254,12 @@ async function importChunk(c: Context<AppEnv>, chunk: ReturnType<typeof parseChu
     dry_run: dryRun,
     valid: errors.length === 0,
     lines: chunk.count,
-    created: { users: plan.rows.users.length, sessions: plan.rows.sessions.length, memories: plan.rows.memories.length, audit_logs: plan.rows.audit_logs.length },
+    created: {
+      users: plan.rows.users.length,
+      sessions: plan.rows.sessions.length,
+      memories: plan.rows.memories.length,
+      audit_logs: plan.rows.audit_logs.length,
+    },
     skipped: { existing: plan.existing, ignored: chunk.ignored },
     users_mapped_to_importer: plan.mappedToImporter,
     id_map: plan.idMap,
@@ -189,7 +269,12 @@ async function importChunk(c: Context<AppEnv>, chunk: ReturnType<typeof parseChu
   const quota = errors.find((e) => e.path === 'quota');
   if (quota) throw new ApiError(403, 'quota_exceeded', quota.message);
   if (errors.length > 0) {
-    throw new ApiError(422, 'import_invalid', `${errors.length} line(s) of the chunk are invalid; nothing was written.`, { errors: report.errors });
+    throw new ApiError(
+      422,
+      'import_invalid',
+      `${errors.length} line(s) of the chunk are invalid; nothing was written.`,
+      { errors: report.errors },
+    );
   }
   // 3. the chunk, all-or-nothing, with its audit row (nothing new: nothing to write or audit)
   const tables: ImportTable[] = ['users', 'sessions', 'memories', 'audit_logs'];
@@ -202,7 +287,13 @@ async function importChunk(c: Context<AppEnv>, chunk: ReturnType<typeof parseChu
       action: 'tenant.import',
       resourceType: 'tenant',
       resourceId: caller.tenant_id,
-      newValues: { lines: report.lines, created: report.created, skipped: report.skipped, users_mapped_to_importer: report.users_mapped_to_importer, id_map: report.id_map },
+      newValues: {
+        lines: report.lines,
+        created: report.created,
+        skipped: report.skipped,
+        users_mapped_to_importer: report.users_mapped_to_importer,
+        id_map: report.id_map,
+      },
     },
     requestMeta(c),
     now,
@@ -214,7 +305,11 @@ async function importChunk(c: Context<AppEnv>, chunk: ReturnType<typeof parseChu
   } catch (err) {
     // Only a concurrent change (e.g. a user created meanwhile) can trip a constraint; nothing was written.
     if (!(err instanceof ApiError) && /constraint/i.test(err instanceof Error ? err.message : '')) {
-      throw new ApiError(409, 'conflict', 'The chunk conflicts with a change made meanwhile; nothing was written. Retry it.');
+      throw new ApiError(
+        409,
+        'conflict',
+        'The chunk conflicts with a change made meanwhile; nothing was written. Retry it.',
+      );
     }
     throw err;
   }
@@ -233,10 +328,16 @@ function quotaErrors(caller: CallerRow, plan: ReturnType<typeof planImport>, liv
   const limits = PLANS[caller.tenant_plan];
   const out = [];
   if (caller.tenant_memory_count + plan.newLiveMemories > limits.memories) {
-    out.push({ path: 'quota', message: `The chunk adds ${plan.newLiveMemories} memories; the ${caller.tenant_plan} plan allows ${limits.memories} and the tenant has ${caller.tenant_memory_count}.` });
+    out.push({
+      path: 'quota',
+      message: `The chunk adds ${plan.newLiveMemories} memories; the ${caller.tenant_plan} plan allows ${limits.memories} and the tenant has ${caller.tenant_memory_count}.`,
+    });
   }
   if (liveUsers + plan.newLiveUsers > limits.users) {
-    out.push({ path: 'quota', message: `The chunk adds ${plan.newLiveUsers} users; the ${caller.tenant_plan} plan allows ${limits.users} and the tenant has ${liveUsers}.` });
+    out.push({
+      path: 'quota',
+      message: `The chunk adds ${plan.newLiveUsers} users; the ${caller.tenant_plan} plan allows ${limits.users} and the tenant has ${liveUsers}.`,
+    });
   }
   return out;
 }

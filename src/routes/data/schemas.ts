@@ -4,14 +4,28 @@
 import { z } from '@hono/zod-openapi';
 import { EXPORT_FORMAT, EXPORT_VERSION } from '../../db/export';
 import { idPattern } from '../../lib/ids';
-import { IMPORT_MAX_LINES, MAX_BODY_BYTES, MEMORY_CONTENT_MAX, MEMORY_EMBEDDING_MAX_DIMENSIONS, MEMORY_METADATA_MAX_BYTES, MEMORY_SOURCE_MAX, MEMORY_TAG_MAX_CHARS, MEMORY_TAGS_MAX, SESSION_METADATA_MAX_BYTES } from '../../lib/limits';
+import {
+  IMPORT_MAX_LINES,
+  MAX_BODY_BYTES,
+  MEMORY_CONTENT_MAX,
+  MEMORY_EMBEDDING_MAX_DIMENSIONS,
+  MEMORY_METADATA_MAX_BYTES,
+  MEMORY_SOURCE_MAX,
+  MEMORY_TAG_MAX_CHARS,
+  MEMORY_TAGS_MAX,
+  SESSION_METADATA_MAX_BYTES,
+} from '../../lib/limits';
 import { metadataSchema } from '../../lib/schemas';
 import { fromIso } from '../../lib/time';
 
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 const count = z.number().int().min(0).max(MAX_INT);
-const time = z.string().max(40).refine((v) => fromIso(v) !== undefined, 'must be an RFC 3339 timestamp');
-const id = (prefix: Parameters<typeof idPattern>[0]) => z.string().max(30).regex(idPattern(prefix), `must be an id ${prefix}_…`);
+const time = z
+  .string()
+  .max(40)
+  .refine((v) => fromIso(v) !== undefined, 'must be an RFC 3339 timestamp');
+const id = (prefix: Parameters<typeof idPattern>[0]) =>
+  z.string().max(30).regex(idPattern(prefix), `must be an id ${prefix}_…`);
 const text = (min: number, max: number) => z.string().min(min).max(max);
 
 export const ExportHeaderSchema = z
@@ -24,7 +38,13 @@ export const ExportHeaderSchema = z
   })
   .openapi('ExportHeader', {
     description: 'The first line: format, version and row counts at the start of the export.',
-    example: { format: EXPORT_FORMAT, version: EXPORT_VERSION, tenant_id: 'ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3', exported_at: '2026-01-05T09:30:00.000Z', counts: { users: 3, memories: 1200, sessions: 14, audit_logs: 2400 } },
+    example: {
+      format: EXPORT_FORMAT,
+      version: EXPORT_VERSION,
+      tenant_id: 'ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3',
+      exported_at: '2026-01-05T09:30:00.000Z',
+      counts: { users: 3, memories: 1200, sessions: 14, audit_logs: 2400 },
+    },
   });
 
 export const ExportTenantLineSchema = z
@@ -73,7 +93,10 @@ export const ExportSessionLineSchema = z
         last_activity_at: time,
         expired_at: time.nullable(),
       })
-      .refine((s) => fromIso(s.last_activity_at)! >= fromIso(s.created_at)!, { message: 'last_activity_at must not be before created_at', path: ['last_activity_at'] }),
+      .refine((s) => fromIso(s.last_activity_at)! >= fromIso(s.created_at)!, {
+        message: 'last_activity_at must not be before created_at',
+        path: ['last_activity_at'],
+      }),
   })
   .openapi('ExportSessionLine');
 
@@ -92,14 +115,24 @@ export const ExportMemoryLineSchema = z
         access_scope: z.enum(['private', 'session', 'global']),
         source: text(1, MEMORY_SOURCE_MAX).nullable(),
         embedding: z.array(z.number()).min(1).max(MEMORY_EMBEDDING_MAX_DIMENSIONS).nullable(),
-        version: z.number().int().min(1).max(2 ** 31 - 1),
+        version: z
+          .number()
+          .int()
+          .min(1)
+          .max(2 ** 31 - 1),
         created_at: time,
         updated_at: time,
         deleted_at: time.nullable(),
       })
       .superRefine((m, ctx) => {
-        if (m.access_scope === 'private' && !m.user_id) ctx.addIssue({ code: 'custom', path: ['user_id'], message: 'is required for a private memory' });
-        if (m.access_scope === 'session' && (!m.user_id || !m.session_id)) ctx.addIssue({ code: 'custom', path: ['session_id'], message: 'user_id and session_id are required for a session memory' });
+        if (m.access_scope === 'private' && !m.user_id)
+          ctx.addIssue({ code: 'custom', path: ['user_id'], message: 'is required for a private memory' });
+        if (m.access_scope === 'session' && (!m.user_id || !m.session_id))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['session_id'],
+            message: 'user_id and session_id are required for a session memory',
+          });
       }),
   })
   .openapi('ExportMemoryLine');
@@ -123,15 +156,39 @@ export const ExportAuditLogLineSchema = z
   })
   .openapi('ExportAuditLogLine');
 
-export const ImportLineSchema = z.discriminatedUnion('type', [ExportTenantLineSchema, ExportUserLineSchema, ExportSessionLineSchema, ExportMemoryLineSchema, ExportAuditLogLineSchema]);
+export const ImportLineSchema = z.discriminatedUnion('type', [
+  ExportTenantLineSchema,
+  ExportUserLineSchema,
+  ExportSessionLineSchema,
+  ExportMemoryLineSchema,
+  ExportAuditLogLineSchema,
+]);
 export type ImportLine = z.infer<typeof ImportLineSchema>;
 
 /** Documents the NDJSON body: each line is the header or one of the row lines. */
 export const ExportLineSchema = z
-  .union([ExportHeaderSchema, ExportTenantLineSchema, ExportUserLineSchema, ExportSessionLineSchema, ExportMemoryLineSchema, ExportAuditLogLineSchema])
+  .union([
+    ExportHeaderSchema,
+    ExportTenantLineSchema,
+    ExportUserLineSchema,
+    ExportSessionLineSchema,
+    ExportMemoryLineSchema,
+    ExportAuditLogLineSchema,
+  ])
   .openapi('ExportLine', {
     description: 'One line of the NDJSON export (the first is the header).',
-    example: { type: 'session', data: { id: 'ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3', user_id: 'usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3', mcp_client_id: 'claude-desktop', metadata: {}, created_at: '2026-01-05T09:30:00.000Z', last_activity_at: '2026-01-05T09:42:10.512Z', expired_at: null } },
+    example: {
+      type: 'session',
+      data: {
+        id: 'ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3',
+        user_id: 'usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3',
+        mcp_client_id: 'claude-desktop',
+        metadata: {},
+        created_at: '2026-01-05T09:30:00.000Z',
+        last_activity_at: '2026-01-05T09:42:10.512Z',
+        expired_at: null,
+      },
+    },
   });
 
 const counts = z.object({ users: count, sessions: count, memories: count, audit_logs: count });
@@ -139,16 +196,30 @@ const counts = z.object({ users: count, sessions: count, memories: count, audit_
 export const ImportReportSchema = z
   .object({
     dry_run: z.boolean(),
-    valid: z.boolean().openapi({ description: 'false when a line has an error (dry run only: a real import with errors is a 422).' }),
+    valid: z
+      .boolean()
+      .openapi({ description: 'false when a line has an error (dry run only: a real import with errors is a 422).' }),
     lines: count.openapi({ description: 'Non-empty lines read.' }),
     created: counts.openapi({ description: 'Rows written (dry run: rows that would be written).' }),
     skipped: z.object({
-      existing: count.openapi({ description: 'Rows already imported (same mapped id): re-sending a chunk is harmless.' }),
-      ignored: count.openapi({ description: 'Header and tenant lines (the caller\'s tenant keeps its own name, plan and settings).' }),
+      existing: count.openapi({
+        description: 'Rows already imported (same mapped id): re-sending a chunk is harmless.',
+      }),
+      ignored: count.openapi({
+        description: "Header and tenant lines (the caller's tenant keeps its own name, plan and settings).",
+      }),
     }),
-    users_mapped_to_importer: z.array(z.string().max(30)).max(IMPORT_MAX_LINES).openapi({ description: 'Exported user ids whose identity is already a live user (here or elsewhere): their sessions and memories now belong to the caller.' }),
-    id_map: z.record(z.string().max(30), z.string().max(30)).openapi({ description: 'Exported id → id in this tenant, for every row of the chunk.' }),
-    errors: z.array(z.object({ path: z.string().max(200), message: z.string().max(1000) })).max(100).openapi({ description: 'Per-line errors (`line N…`).' }),
+    users_mapped_to_importer: z.array(z.string().max(30)).max(IMPORT_MAX_LINES).openapi({
+      description:
+        'Exported user ids whose identity is already a live user (here or elsewhere): their sessions and memories now belong to the caller.',
+    }),
+    id_map: z
+      .record(z.string().max(30), z.string().max(30))
+      .openapi({ description: 'Exported id → id in this tenant, for every row of the chunk.' }),
+    errors: z
+      .array(z.object({ path: z.string().max(200), message: z.string().max(1000) }))
+      .max(100)
+      .openapi({ description: 'Per-line errors (`line N…`).' }),
   })
   .openapi('ImportReport', {
     example: {
@@ -158,7 +229,10 @@ export const ImportReportSchema = z
       created: { users: 0, sessions: 1, memories: 2, audit_logs: 0 },
       skipped: { existing: 0, ignored: 1 },
       users_mapped_to_importer: ['usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3'],
-      id_map: { 'usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3': 'usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C4', 'ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3': 'ses_01J9Z3Q4W5QX4M0B7N2C8D1E6F' },
+      id_map: {
+        usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3: 'usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C4',
+        ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3: 'ses_01J9Z3Q4W5QX4M0B7N2C8D1E6F',
+      },
       errors: [],
     },
   });
@@ -168,6 +242,7 @@ export const ImportChunkSchema = z
   .max(MAX_BODY_BYTES)
   .openapi('ImportChunk', {
     description: `NDJSON lines of the export format (at most ${IMPORT_MAX_LINES} lines, ${MAX_BODY_BYTES} bytes).`,
-    example: '{"type":"user","data":{"id":"usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3","auth0_id":"auth0|abc","email":"ann@example.com","name":null,"role":"member","kind":"person","created_at":"2026-01-05T09:30:00.000Z","updated_at":"2026-01-05T09:30:00.000Z","deleted_at":null}}\n',
+    example:
+      '{"type":"user","data":{"id":"usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3","auth0_id":"auth0|abc","email":"ann@example.com","name":null,"role":"member","kind":"person","created_at":"2026-01-05T09:30:00.000Z","updated_at":"2026-01-05T09:30:00.000Z","deleted_at":null}}\n',
   });
 export type ImportReport = z.infer<typeof ImportReportSchema>;

@@ -14,7 +14,7 @@ me.openapi(
     tags: ['Me'],
     summary: 'The caller',
     description:
-      'The caller\'s user, tenant, role and the API scopes granted by the token. Needs a valid token and no particular scope, ' +
+      "The caller's user, tenant, role and the API scopes granted by the token. Needs a valid token and no particular scope, " +
       'so any registered user or service client can check who the API thinks it is. A token whose subject is not a user yet ' +
       'gets 401: provision a tenant first with `POST /v1/tenants`.',
     responses: { 200: { description: 'The caller', content: { 'application/json': { schema: MeSchema } } } },

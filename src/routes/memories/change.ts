@@ -5,9 +5,10 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { requestMeta, requireRole, runAsCaller } from '../../auth/caller';
 import type { CallerRow } from '../../db/caller';
-import { idempotencyLookup, idempotencyStore, type IdempotencyKey, type IdempotencyRow } from '../../db/idempotency';
+import { type IdempotencyKey, type IdempotencyRow, idempotencyLookup, idempotencyStore } from '../../db/idempotency';
 import {
   addTagsStatements,
+  type MemoryRow,
   patchMemoryStatements,
   purgeStatements,
   removeTagStatements,
@@ -16,13 +17,12 @@ import {
   softDeleteStatements,
   toMemory,
   visibleMemorySql,
-  type MemoryRow,
 } from '../../db/memories';
 import type { AppEnv } from '../../env';
+import { acceptedVersions, etagOf } from '../../lib/etag';
 import { idempotencyKeyOf, REPLAYED_HEADER, storedResponse } from '../../lib/idempotency';
 import { MEMORY_TAGS_MAX } from '../../lib/limits';
 import { PLANS } from '../../lib/plans';
-import { acceptedVersions, etagOf } from '../../lib/etag';
 import { ApiError, problemResponses } from '../../lib/problem';
 import { securedRoute } from '../../lib/route';
 import { contentPart, searchDoc, tagPart, tagSegment } from '../../lib/search-text';
@@ -60,7 +60,13 @@ interface Outcome {
 }
 
 /** Runs [idempotency lookup + replay rows]?, pre-read, audit, change, [idempotency store]? in one batch. */
-async function runChange(c: Context<AppEnv>, statements: D1PreparedStatement[], idem: IdempotencyKey | null, extra: { sessionId?: string; embedding?: boolean }, store?: D1PreparedStatement): Promise<Outcome> {
+async function runChange(
+  c: Context<AppEnv>,
+  statements: D1PreparedStatement[],
+  idem: IdempotencyKey | null,
+  extra: { sessionId?: string; embedding?: boolean },
+  store?: D1PreparedStatement,
+): Promise<Outcome> {
   const db = c.env.DB;
   const sub = c.get('auth').sub;
   const head = idem ? [idempotencyLookup(db, sub, idem), replayedMemoriesStatement(db, sub, idem, extra)] : [];
@@ -68,7 +74,8 @@ async function runChange(c: Context<AppEnv>, statements: D1PreparedStatement[], 
   rememberCaller(c, caller);
   const off = head.length;
   let replay: MemoryRow | null | undefined;
-  if (idem && storedResponse(results[0]!.results[0] as IdempotencyRow | undefined, idem)) replay = (results[1]!.results[0] as MemoryRow | undefined) ?? null;
+  if (idem && storedResponse(results[0]!.results[0] as IdempotencyRow | undefined, idem))
+    replay = (results[1]!.results[0] as MemoryRow | undefined) ?? null;
   return {
     caller,
     before: (results[off]!.results[0] as MemoryRow | undefined) ?? null,
@@ -90,7 +97,8 @@ changeRoutes.openapi(
     operationId: 'updateMemory',
     tags: ['Memories'],
     summary: 'Update a memory',
-    description: 'Partial update of content, tags, metadata, importance and access scope; bumps `version`. With `If-Match`, only at that version (412 otherwise).',
+    description:
+      'Partial update of content, tags, metadata, importance and access scope; bumps `version`. With `If-Match`, only at that version (412 otherwise).',
     request: {
       params: MemoryPathSchema,
       query: ReadQuerySchema,
@@ -105,7 +113,12 @@ changeRoutes.openapi(
     const patch = c.req.valid('json');
     if (patch.tags) patch.tags = dedupe(patch.tags);
     const embedding = q.include === 'embedding';
-    const t = { id, sessionId: q.session_id, versions: acceptedVersions(c.req.valid('header')['If-Match'], id), embedding };
+    const t = {
+      id,
+      sessionId: q.session_id,
+      versions: acceptedVersions(c.req.valid('header')['If-Match'], id),
+      embedding,
+    };
     const now = Date.now();
     const w = { sub: c.get('auth').sub, now, meta: requestMeta(c), idempotency: null };
     const run = (tenantId: string) => {
@@ -120,15 +133,23 @@ changeRoutes.openapi(
       return runChange(c, patchMemoryStatements(c.env.DB, t, { ...w, tenantId }, patch, doc), null, t);
     };
     // Only new search text needs the tenant up front.
-    const out = patch.content !== undefined || patch.tags !== undefined ? await withCallerTenant(c, run) : await runChange(c, patchMemoryStatements(c.env.DB, t, { ...w, tenantId: '' }, patch, {}), null, t);
+    const out =
+      patch.content !== undefined || patch.tags !== undefined
+        ? await withCallerTenant(c, run)
+        : await runChange(c, patchMemoryStatements(c.env.DB, t, { ...w, tenantId: '' }, patch, {}), null, t);
     if (out.after) return respond(c, out.after, embedding);
     if (!out.before) throw notFound(id);
     if (out.before.deleted_at !== null) throw memoryDeleted(id);
     if (t.versions && !t.versions.includes(out.before.version)) throw preconditionFailed(id);
     if (patch.access_scope === 'session' && out.before.session_id === null) {
-      throw new ApiError(422, 'validation_failed', 'The request body is invalid: json.access_scope: a memory without a session cannot become session-scoped', {
-        errors: [{ path: 'json.access_scope', message: 'a memory without a session cannot become session-scoped' }],
-      });
+      throw new ApiError(
+        422,
+        'validation_failed',
+        'The request body is invalid: json.access_scope: a memory without a session cannot become session-scoped',
+        {
+          errors: [{ path: 'json.access_scope', message: 'a memory without a session cannot become session-scoped' }],
+        },
+      );
     }
     throw new Error('memory update refused without a known reason');
   },
@@ -153,7 +174,12 @@ changeRoutes.openapi(
     const t = { id, sessionId: q.session_id, versions: acceptedVersions(c.req.valid('header')['If-Match'], id) };
     const w = { sub: c.get('auth').sub, now: Date.now(), meta: requestMeta(c), idempotency: null };
     const permanent = q.permanent === 'true';
-    const out = await runChange(c, permanent ? purgeStatements(c.env.DB, t, w) : softDeleteStatements(c.env.DB, t, w), null, t);
+    const out = await runChange(
+      c,
+      permanent ? purgeStatements(c.env.DB, t, w) : softDeleteStatements(c.env.DB, t, w),
+      null,
+      t,
+    );
     if (out.after) return c.body(null, 204);
     if (permanent) requireRole(out.caller, 'owner', 'admin');
     if (!out.before) throw notFound(id);
@@ -170,7 +196,8 @@ changeRoutes.openapi(
     operationId: 'restoreMemory',
     tags: ['Memories'],
     summary: 'Restore a soft-deleted memory',
-    description: 'Brings a soft-deleted memory back (it counts against the quota again: 403 `quota_exceeded`). Restoring a live memory is a no-op (200).',
+    description:
+      'Brings a soft-deleted memory back (it counts against the quota again: 403 `quota_exceeded`). Restoring a live memory is a no-op (200).',
     request: { params: MemoryPathSchema, query: ReadQuerySchema, headers: IdempotencyHeaders },
     responses: { 200: MemoryResponse('The restored memory.'), ...problemResponses(400, 404, 422) },
   }),
@@ -182,8 +209,18 @@ changeRoutes.openapi(
     const idem = await idempotencyKeyOf(c, null, now);
     const t = { id, sessionId: q.session_id, embedding };
     const sub = c.get('auth').sub;
-    const store = idem ? idempotencyStore(c.env.DB, sub, idem, { status: 200, body: JSON.stringify({ ids: [id] }) }, (b) => visibleMemorySql(b, id, q.session_id, 'm.deleted_at IS NULL')) : undefined;
-    const out = await runChange(c, restoreStatements(c.env.DB, t, { sub, now, meta: requestMeta(c), idempotency: idem }), idem, t, store);
+    const store = idem
+      ? idempotencyStore(c.env.DB, sub, idem, { status: 200, body: JSON.stringify({ ids: [id] }) }, (b) =>
+          visibleMemorySql(b, id, q.session_id, 'm.deleted_at IS NULL'),
+        )
+      : undefined;
+    const out = await runChange(
+      c,
+      restoreStatements(c.env.DB, t, { sub, now, meta: requestMeta(c), idempotency: idem }),
+      idem,
+      t,
+      store,
+    );
     if (out.replay !== undefined) {
       if (!out.replay) throw notFound(id);
       return respond(c, out.replay, embedding, true);
@@ -204,7 +241,12 @@ changeRoutes.openapi(
     tags: ['Memories'],
     summary: 'Add tags',
     description: `Adds tags the memory does not have yet, after the existing ones (order kept, no duplicates; at most ${MEMORY_TAGS_MAX} in all, else 422 \`too_many_tags\`). Adding tags it already has is a no-op.`,
-    request: { params: MemoryPathSchema, query: ReadQuerySchema, headers: IdempotencyHeaders, body: { required: true, content: { 'application/json': { schema: AddTagsSchema } } } },
+    request: {
+      params: MemoryPathSchema,
+      query: ReadQuerySchema,
+      headers: IdempotencyHeaders,
+      body: { required: true, content: { 'application/json': { schema: AddTagsSchema } } },
+    },
     responses: { 200: MemoryResponse('The memory with its tags.'), ...problemResponses(400, 404, 409, 413, 415, 422) },
   }),
   async (c) => {
@@ -218,12 +260,29 @@ changeRoutes.openapi(
     const sub = c.get('auth').sub;
     const store = idem
       ? idempotencyStore(c.env.DB, sub, idem, { status: 200, body: JSON.stringify({ ids: [id] }) }, (b) =>
-          visibleMemorySql(b, id, q.session_id, `m.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM json_each(${b.bind(JSON.stringify(tags))}) x WHERE x.value NOT IN (SELECT value FROM json_each(m.tags)))`),
+          visibleMemorySql(
+            b,
+            id,
+            q.session_id,
+            `m.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM json_each(${b.bind(JSON.stringify(tags))}) x WHERE x.value NOT IN (SELECT value FROM json_each(m.tags)))`,
+          ),
         )
       : undefined;
     const out = await withCallerTenant(c, (tenantId) => {
       const segments = tags.map((tag): [string, string] => [tag, tagSegment(tenantId, tag)]);
-      return runChange(c, addTagsStatements(c.env.DB, t, { sub, tenantId, now, meta: requestMeta(c), idempotency: idem }, segments, MEMORY_TAGS_MAX), idem, t, store);
+      return runChange(
+        c,
+        addTagsStatements(
+          c.env.DB,
+          t,
+          { sub, tenantId, now, meta: requestMeta(c), idempotency: idem },
+          segments,
+          MEMORY_TAGS_MAX,
+        ),
+        idem,
+        t,
+        store,
+      );
     });
     if (out.replay !== undefined) {
       if (!out.replay) throw notFound(id);
@@ -235,9 +294,14 @@ changeRoutes.openapi(
     const current = JSON.parse(out.before.tags) as string[];
     const added = tags.filter((tag) => !current.includes(tag));
     if (added.length === 0) return respond(c, out.before, embedding);
-    throw new ApiError(422, 'too_many_tags', `A memory has at most ${MEMORY_TAGS_MAX} tags; it has ${current.length} and this adds ${added.length}.`, {
-      errors: [{ path: 'json.tags', message: `at most ${MEMORY_TAGS_MAX} tags in all` }],
-    });
+    throw new ApiError(
+      422,
+      'too_many_tags',
+      `A memory has at most ${MEMORY_TAGS_MAX} tags; it has ${current.length} and this adds ${added.length}.`,
+      {
+        errors: [{ path: 'json.tags', message: `at most ${MEMORY_TAGS_MAX} tags in all` }],
+      },
+    );
   },
 );
 
@@ -248,7 +312,8 @@ changeRoutes.openapi(
     operationId: 'removeMemoryTag',
     tags: ['Memories'],
     summary: 'Remove a tag',
-    description: 'Removes one tag (exact match; URL-encode it). Removing a tag the memory does not have is a no-op (200). With `If-Match`, only at that version.',
+    description:
+      'Removes one tag (exact match; URL-encode it). Removing a tag the memory does not have is a no-op (200). With `If-Match`, only at that version.',
     request: { params: TagPathSchema, query: ReadQuerySchema, headers: IfMatchHeaders },
     responses: { 200: MemoryResponse('The memory with its tags.'), ...problemResponses(400, 404, 409, 412) },
   }),
@@ -256,10 +321,26 @@ changeRoutes.openapi(
     const { id, tag } = c.req.valid('param');
     const q = c.req.valid('query');
     const embedding = q.include === 'embedding';
-    const t = { id, sessionId: q.session_id, versions: acceptedVersions(c.req.valid('header')['If-Match'], id), embedding };
+    const t = {
+      id,
+      sessionId: q.session_id,
+      versions: acceptedVersions(c.req.valid('header')['If-Match'], id),
+      embedding,
+    };
     const sub = c.get('auth').sub;
     const out = await withCallerTenant(c, (tenantId) =>
-      runChange(c, removeTagStatements(c.env.DB, t, { sub, tenantId, now: Date.now(), meta: requestMeta(c), idempotency: null }, tag, tagSegment(tenantId, tag)), null, t),
+      runChange(
+        c,
+        removeTagStatements(
+          c.env.DB,
+          t,
+          { sub, tenantId, now: Date.now(), meta: requestMeta(c), idempotency: null },
+          tag,
+          tagSegment(tenantId, tag),
+        ),
+        null,
+        t,
+      ),
     );
     if (out.after) return respond(c, out.after, embedding);
     if (!out.before) throw notFound(id);

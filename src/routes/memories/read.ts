@@ -1,21 +1,39 @@
 // GET /v1/memories, /v1/memories/search, /v1/memories/{id}: one D1 round trip, no writes.
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { runAsCaller } from '../../auth/caller';
-import { getMemoryStatement, listMemoriesStatement, searchMemoriesStatement, toMemory, type MemoryRow } from '../../db/memories';
+import {
+  getMemoryStatement,
+  listMemoriesStatement,
+  type MemoryRow,
+  searchMemoriesStatement,
+  toMemory,
+} from '../../db/memories';
 import type { AppEnv } from '../../env';
 import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
+import { etagOf } from '../../lib/etag';
 import { ApiError, problemResponses } from '../../lib/problem';
 import { securedRoute } from '../../lib/route';
 import { ftsSyntaxQuery, SearchSyntaxError, snippet } from '../../lib/search-query';
 import { plainFtsQuery, tokenize } from '../../lib/search-text';
 import { filtersOf, metadataFilters, notFound } from './helpers';
-import { etagOf } from '../../lib/etag';
-import { ListQuerySchema, METADATA_FILTER_DOC, MemoryPageSchema, MemoryPathSchema, MemorySchema, ReadQuerySchema, SearchPageSchema, SearchQuerySchema } from './schemas';
+import {
+  ListQuerySchema,
+  METADATA_FILTER_DOC,
+  MemoryPageSchema,
+  MemoryPathSchema,
+  MemorySchema,
+  ReadQuerySchema,
+  SearchPageSchema,
+  SearchQuerySchema,
+} from './schemas';
 import { rememberCaller, withCallerTenant } from './tenant';
 
 export const readRoutes = new OpenAPIHono<AppEnv>();
 
-const badCursor = () => new ApiError(400, 'invalid_cursor', 'The cursor is invalid, expired, or belongs to another query.', { errors: [{ path: 'query.cursor', message: 'invalid cursor' }] });
+const badCursor = () =>
+  new ApiError(400, 'invalid_cursor', 'The cursor is invalid, expired, or belongs to another query.', {
+    errors: [{ path: 'query.cursor', message: 'invalid cursor' }],
+  });
 
 readRoutes.openapi(
   securedRoute(['read:memories'], {
@@ -29,7 +47,10 @@ readRoutes.openapi(
       '`next_cursor` returns each matching memory exactly once, even while memories are being added. A cursor only works with the query that produced it.' +
       METADATA_FILTER_DOC,
     request: { query: ListQuerySchema },
-    responses: { 200: { description: 'A page of memories.', content: { 'application/json': { schema: MemoryPageSchema } } }, ...problemResponses(400) },
+    responses: {
+      200: { description: 'A page of memories.', content: { 'application/json': { schema: MemoryPageSchema } } },
+      ...problemResponses(400),
+    },
   }),
   async (c) => {
     const q = c.req.valid('query');
@@ -44,13 +65,20 @@ readRoutes.openapi(
     }
     const embedding = q.include === 'embedding';
     const { caller, results } = await runAsCaller(c, [
-      listMemoriesStatement(c.env.DB, sub, filtersOf(q, metadata), { order: q.order, limit: q.limit, after, sessionId: q.session_id, embedding }),
+      listMemoriesStatement(c.env.DB, sub, filtersOf(q, metadata), {
+        order: q.order,
+        limit: q.limit,
+        after,
+        sessionId: q.session_id,
+        embedding,
+      }),
     ]);
     rememberCaller(c, caller);
     const rows = results[0]!.results as MemoryRow[];
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
-    const next_cursor = rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.created_at, last.id]) : null;
+    const next_cursor =
+      rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.created_at, last.id]) : null;
     return c.json({ data: page.map((r) => toMemory(r, embedding)), next_cursor }, 200);
   },
 );
@@ -63,12 +91,18 @@ readRoutes.openapi(
     tags: ['Memories'],
     summary: 'Full-text search',
     description:
-      'BM25-ranked full-text search over the caller\'s visible, live memories (content and tags; case and accents ignored), with the list filters. ' +
+      "BM25-ranked full-text search over the caller's visible, live memories (content and tags; case and accents ignored), with the list filters. " +
       'Each hit has a `score` and an HTML-escaped `snippet` with matches in `<mark>…</mark>`. Pages follow the ranking (keyset on score, then ' +
       'storage order); scores depend on the whole index, so pages fetched while memories change may shift. A query without letters or digits returns no hits.' +
       METADATA_FILTER_DOC,
     request: { query: SearchQuerySchema },
-    responses: { 200: { description: 'A page of hits, best first.', content: { 'application/json': { schema: SearchPageSchema } } }, ...problemResponses(400) },
+    responses: {
+      200: {
+        description: 'A page of hits, best first.',
+        content: { 'application/json': { schema: SearchPageSchema } },
+      },
+      ...problemResponses(400),
+    },
   }),
   async (c) => {
     const q = c.req.valid('query');
@@ -89,7 +123,10 @@ readRoutes.openapi(
       try {
         return ftsSyntaxQuery(tenantId, q.q);
       } catch (err) {
-        if (err instanceof SearchSyntaxError) throw new ApiError(400, 'invalid_query', `The search query is not valid fts syntax: ${err.message}`, { errors: [{ path: 'query.q', message: err.message }] });
+        if (err instanceof SearchSyntaxError)
+          throw new ApiError(400, 'invalid_query', `The search query is not valid fts syntax: ${err.message}`, {
+            errors: [{ path: 'query.q', message: err.message }],
+          });
         throw err;
       }
     };
@@ -98,12 +135,22 @@ readRoutes.openapi(
     const { caller, results, terms } = await withCallerTenant(c, async (tenantId) => {
       const terms = parse(tenantId);
       if (terms.match === null) return { ...(await runAsCaller(c, [])), terms };
-      const stmt = searchMemoriesStatement(c.env.DB, sub, filtersOf(q, metadata), { tenantId, match: terms.match, limit: q.limit, after, sessionId: q.session_id, embedding });
+      const stmt = searchMemoriesStatement(c.env.DB, sub, filtersOf(q, metadata), {
+        tenantId,
+        match: terms.match,
+        limit: q.limit,
+        after,
+        sessionId: q.session_id,
+        embedding,
+      });
       try {
         return { ...(await runAsCaller(c, [stmt])), terms };
       } catch (err) {
         // Defence in depth: the query builders only emit valid FTS5, but never answer bad input with a 500.
-        if (err instanceof Error && /fts5|MATCH/i.test(err.message)) throw new ApiError(400, 'invalid_query', 'The search query could not be run.', { errors: [{ path: 'query.q', message: 'unsupported query' }] });
+        if (err instanceof Error && /fts5|MATCH/i.test(err.message))
+          throw new ApiError(400, 'invalid_query', 'The search query could not be run.', {
+            errors: [{ path: 'query.q', message: 'unsupported query' }],
+          });
         throw err;
       }
     });
@@ -111,10 +158,15 @@ readRoutes.openapi(
     const rows = (results[0]?.results ?? []) as (MemoryRow & { rank: number })[];
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
-    const next_cursor = rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.rank, last.seq]) : null;
+    const next_cursor =
+      rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.rank, last.seq]) : null;
     return c.json(
       {
-        data: page.map((r) => ({ ...toMemory(r, embedding), score: r.rank === 0 ? 0 : -r.rank, snippet: snippet(r.content, terms.tokens, terms.prefixes) })),
+        data: page.map((r) => ({
+          ...toMemory(r, embedding),
+          score: r.rank === 0 ? 0 : -r.rank,
+          snippet: snippet(r.content, terms.tokens, terms.prefixes),
+        })),
         next_cursor,
       },
       200,
@@ -129,15 +181,29 @@ readRoutes.openapi(
     operationId: 'getMemory',
     tags: ['Memories'],
     summary: 'Get a memory',
-    description: 'A memory visible to the caller, with its `ETag`. Soft-deleted memories are returned too (with `deleted_at`) until purged. Others\' private memories, other tenants\' memories and session memories without their `session_id` are 404.',
+    description:
+      "A memory visible to the caller, with its `ETag`. Soft-deleted memories are returned too (with `deleted_at`) until purged. Others' private memories, other tenants' memories and session memories without their `session_id` are 404.",
     request: {
       params: MemoryPathSchema,
       query: ReadQuerySchema,
-      headers: z.object({ 'If-None-Match': z.string().max(1024).optional().openapi({ description: 'An ETag you hold: 304 without a body if the memory is unchanged.' }) }),
+      headers: z.object({
+        'If-None-Match': z
+          .string()
+          .max(1024)
+          .optional()
+          .openapi({ description: 'An ETag you hold: 304 without a body if the memory is unchanged.' }),
+      }),
     },
     responses: {
-      200: { description: 'The memory.', headers: { ETag: { schema: { type: 'string' as const, maxLength: 100 } } }, content: { 'application/json': { schema: MemorySchema } } },
-      304: { description: 'Unchanged since the ETag in If-None-Match.', headers: { ETag: { schema: { type: 'string' as const, maxLength: 100 } } } },
+      200: {
+        description: 'The memory.',
+        headers: { ETag: { schema: { type: 'string' as const, maxLength: 100 } } },
+        content: { 'application/json': { schema: MemorySchema } },
+      },
+      304: {
+        description: 'Unchanged since the ETag in If-None-Match.',
+        headers: { ETag: { schema: { type: 'string' as const, maxLength: 100 } } },
+      },
       ...problemResponses(400, 404),
     },
   }),
@@ -145,14 +211,17 @@ readRoutes.openapi(
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
     const embedding = q.include === 'embedding';
-    const { caller, results } = await runAsCaller(c, [getMemoryStatement(c.env.DB, c.get('auth').sub, id, { sessionId: q.session_id, embedding })]);
+    const { caller, results } = await runAsCaller(c, [
+      getMemoryStatement(c.env.DB, c.get('auth').sub, id, { sessionId: q.session_id, embedding }),
+    ]);
     rememberCaller(c, caller);
     const row = results[0]!.results[0] as MemoryRow | undefined;
     if (!row) throw notFound(id);
     const etag = etagOf(row);
     c.header('ETag', etag);
     const held = c.req.valid('header')['If-None-Match'];
-    if (held && (held.trim() === '*' || held.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))) return c.body(null, 304);
+    if (held && (held.trim() === '*' || held.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)))
+      return c.body(null, 304);
     return c.json(toMemory(row, embedding), 200);
   },
 );

@@ -17,15 +17,26 @@ import { PageQuerySchema, pageSchema } from '../../lib/pagination';
 import { metadataSchema } from '../../lib/schemas';
 import { fromIso } from '../../lib/time';
 
-export const MemoryIdSchema = z.string().max(30).regex(idPattern('mem'), 'must be a memory id (mem_…)').openapi({ example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' });
-export const SessionIdSchema = z.string().max(30).regex(idPattern('ses'), 'must be a session id (ses_…)').openapi({ example: 'ses_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' });
+export const MemoryIdSchema = z
+  .string()
+  .max(30)
+  .regex(idPattern('mem'), 'must be a memory id (mem_…)')
+  .openapi({ example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' });
+export const SessionIdSchema = z
+  .string()
+  .max(30)
+  .regex(idPattern('ses'), 'must be a session id (ses_…)')
+  .openapi({ example: 'ses_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' });
 const UserIdSchema = z.string().max(30).regex(idPattern('usr'), 'must be a user id (usr_…)');
 
 /** Text the database stores as given: no NUL (SQLite text ends there) and no lone UTF-16 surrogate (not valid UTF-8). */
 const storable = (schema: z.ZodString) =>
   schema
     .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
-    .refine((v) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(v), 'must be valid Unicode (no lone surrogates)');
+    .refine(
+      (v) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(v),
+      'must be valid Unicode (no lone surrogates)',
+    );
 
 export const TagSchema = storable(
   z
@@ -33,15 +44,18 @@ export const TagSchema = storable(
     .min(1)
     .max(MEMORY_TAG_MAX_CHARS)
     .regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters'),
-)
-  .openapi({ example: 'preferences' });
+).openapi({ example: 'preferences' });
 const TagsSchema = z
   .array(TagSchema)
   .max(MEMORY_TAGS_MAX)
-  .openapi({ description: `Up to ${MEMORY_TAGS_MAX} tags of 1–${MEMORY_TAG_MAX_CHARS} characters; duplicates are dropped (first occurrence kept, order kept).`, example: ['preferences', 'ui'] });
+  .openapi({
+    description: `Up to ${MEMORY_TAGS_MAX} tags of 1–${MEMORY_TAG_MAX_CHARS} characters; duplicates are dropped (first occurrence kept, order kept).`,
+    example: ['preferences', 'ui'],
+  });
 
 const ScopeSchema = z.enum(['private', 'session', 'global']).openapi({
-  description: '`private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant.',
+  description:
+    '`private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant.',
 });
 
 const MetadataSchema = metadataSchema(MEMORY_METADATA_MAX_BYTES).openapi({
@@ -49,8 +63,16 @@ const MetadataSchema = metadataSchema(MEMORY_METADATA_MAX_BYTES).openapi({
   example: { app: 'support-bot', priority: 2 },
 });
 
-const ContentSchema = storable(z.string().min(1).max(MEMORY_CONTENT_MAX)).openapi({ description: `1–${MEMORY_CONTENT_MAX} characters.`, example: 'The user prefers dark mode and metric units.' });
-const ImportanceSchema = z.number().int().min(1).max(10).openapi({ description: '1 (trivia) to 10 (critical).', example: 7 });
+const ContentSchema = storable(z.string().min(1).max(MEMORY_CONTENT_MAX)).openapi({
+  description: `1–${MEMORY_CONTENT_MAX} characters.`,
+  example: 'The user prefers dark mode and metric units.',
+});
+const ImportanceSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(10)
+  .openapi({ description: '1 (trivia) to 10 (critical).', example: 7 });
 
 export const CreateMemorySchema = z
   .object({
@@ -61,23 +83,42 @@ export const CreateMemorySchema = z
     access_scope: ScopeSchema.default('private'),
     session_id: SessionIdSchema.nullable()
       .default(null)
-      .openapi({ description: 'One of the caller\'s live sessions. Required when `access_scope` is `session`.' }),
-    source: storable(z.string().min(1).max(MEMORY_SOURCE_MAX).regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters')).nullable().default(null).openapi({ description: 'Where the memory came from (free text).', example: 'chat' }),
+      .openapi({ description: "One of the caller's live sessions. Required when `access_scope` is `session`." }),
+    source: storable(
+      z
+        .string()
+        .min(1)
+        .max(MEMORY_SOURCE_MAX)
+        .regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters'),
+    )
+      .nullable()
+      .default(null)
+      .openapi({ description: 'Where the memory came from (free text).', example: 'chat' }),
     embedding: z
       .array(z.number())
       .min(1)
       .max(MEMORY_EMBEDDING_MAX_DIMENSIONS)
       .nullable()
       .default(null)
-      .openapi({ description: `Optional vector (1–${MEMORY_EMBEDDING_MAX_DIMENSIONS} numbers), stored as given and returned only with \`include=embedding\`.`, example: [0.12, -0.5, 0.33] }),
+      .openapi({
+        description: `Optional vector (1–${MEMORY_EMBEDDING_MAX_DIMENSIONS} numbers), stored as given and returned only with \`include=embedding\`.`,
+        example: [0.12, -0.5, 0.33],
+      }),
   })
   .superRefine((m, ctx) => {
-    if (m.access_scope === 'session' && !m.session_id) ctx.addIssue({ code: 'custom', path: ['session_id'], message: 'is required when access_scope is session' });
+    if (m.access_scope === 'session' && !m.session_id)
+      ctx.addIssue({ code: 'custom', path: ['session_id'], message: 'is required when access_scope is session' });
   })
   .openapi('CreateMemory');
 
 export const BatchCreateSchema = z
-  .object({ memories: z.array(CreateMemorySchema).min(1).max(MEMORY_BATCH_MAX).openapi({ description: `1–${MEMORY_BATCH_MAX} memories, created all-or-nothing.` }) })
+  .object({
+    memories: z
+      .array(CreateMemorySchema)
+      .min(1)
+      .max(MEMORY_BATCH_MAX)
+      .openapi({ description: `1–${MEMORY_BATCH_MAX} memories, created all-or-nothing.` }),
+  })
   .openapi('BatchCreateMemories');
 
 export const PatchMemorySchema = z
@@ -86,13 +127,23 @@ export const PatchMemorySchema = z
     tags: TagsSchema.optional().openapi({ description: 'Replaces all tags.' }),
     metadata: MetadataSchema.optional().openapi({ description: 'Replaces the whole metadata object.' }),
     importance: ImportanceSchema.optional(),
-    access_scope: ScopeSchema.optional().openapi({ description: 'A memory can become `session`-scoped only if it belongs to a session.' }),
+    access_scope: ScopeSchema.optional().openapi({
+      description: 'A memory can become `session`-scoped only if it belongs to a session.',
+    }),
   })
   .strict()
   .refine((p) => Object.keys(p).length > 0, 'must change at least one field')
   .openapi('PatchMemory');
 
-export const AddTagsSchema = z.object({ tags: z.array(TagSchema).min(1).max(MEMORY_TAGS_MAX).openapi({ example: ['travel', 'family'] }) }).openapi('AddTags');
+export const AddTagsSchema = z
+  .object({
+    tags: z
+      .array(TagSchema)
+      .min(1)
+      .max(MEMORY_TAGS_MAX)
+      .openapi({ example: ['travel', 'family'] }),
+  })
+  .openapi('AddTags');
 
 const MEMORY_EXAMPLE = {
   id: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
@@ -113,7 +164,11 @@ const MEMORY_EXAMPLE = {
 export const MemorySchema = z
   .object({
     id: MemoryIdSchema,
-    user_id: z.string().max(30).nullable().openapi({ description: 'The author.', example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
+    user_id: z
+      .string()
+      .max(30)
+      .nullable()
+      .openapi({ description: 'The author.', example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
     session_id: z.string().max(30).nullable(),
     content: z.string().max(MEMORY_CONTENT_MAX),
     tags: z.array(z.string().max(MEMORY_TAG_MAX_CHARS)).max(MEMORY_TAGS_MAX),
@@ -121,18 +176,36 @@ export const MemorySchema = z
     importance: z.number().int().min(1).max(10),
     access_scope: z.enum(['private', 'session', 'global']),
     source: z.string().max(MEMORY_SOURCE_MAX).nullable(),
-    embedding: z.array(z.number()).max(MEMORY_EMBEDDING_MAX_DIMENSIONS).nullable().optional().openapi({ description: 'Present only with `include=embedding`.' }),
-    version: z.number().int().min(1).max(2 ** 31 - 1).openapi({ description: 'Bumped by every change; the ETag is `"<id>-v<version>"`.', example: 1 }),
+    embedding: z
+      .array(z.number())
+      .max(MEMORY_EMBEDDING_MAX_DIMENSIONS)
+      .nullable()
+      .optional()
+      .openapi({ description: 'Present only with `include=embedding`.' }),
+    version: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 31 - 1)
+      .openapi({ description: 'Bumped by every change; the ETag is `"<id>-v<version>"`.', example: 1 }),
     created_at: z.string().max(40).openapi({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' }),
     updated_at: z.string().max(40).openapi({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' }),
-    deleted_at: z.string().max(40).nullable().openapi({ format: 'date-time', description: 'Set while soft-deleted (restore with POST …/restore).' }),
+    deleted_at: z
+      .string()
+      .max(40)
+      .nullable()
+      .openapi({ format: 'date-time', description: 'Set while soft-deleted (restore with POST …/restore).' }),
   })
   .openapi('Memory', { example: MEMORY_EXAMPLE });
 
 export const SearchHitSchema = MemorySchema.extend({
-  score: z.number().openapi({ description: 'Relevance (negated BM25: higher is better). Comparable within one query only.', example: 4.21 }),
+  score: z.number().openapi({
+    description: 'Relevance (negated BM25: higher is better). Comparable within one query only.',
+    example: 4.21,
+  }),
   snippet: z.string().max(4000).openapi({
-    description: 'Up to 200 characters of the content around the first match, HTML-escaped, with matched words wrapped in `<mark>…</mark>`.',
+    description:
+      'Up to 200 characters of the content around the first match, HTML-escaped, with matched words wrapped in `<mark>…</mark>`.',
     example: 'The user prefers <mark>dark</mark> mode and metric units.',
   }),
 }).openapi('MemorySearchHit', {
@@ -158,9 +231,13 @@ export const DateTimeParam = z
   .openapi({ format: 'date-time' });
 const rfc3339 = DateTimeParam;
 
-export const IncludeSchema = z.enum(['embedding']).optional().openapi({ description: '`embedding`: also return each memory\'s embedding.' });
+export const IncludeSchema = z
+  .enum(['embedding'])
+  .optional()
+  .openapi({ description: "`embedding`: also return each memory's embedding." });
 const SessionParam = SessionIdSchema.optional().openapi({
-  description: 'Names the caller\'s live session: makes that session\'s `session`-scoped memories visible. On lists and search it also filters to memories of that session.',
+  description:
+    "Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session.",
 });
 
 export const ReadQuerySchema = z.object({ session_id: SessionParam, include: IncludeSchema });
@@ -168,11 +245,21 @@ export const ReadQuerySchema = z.object({ session_id: SessionParam, include: Inc
 const FilterFields = {
   tag: repeatable(TagSchema, 'Only memories that have ALL these tags.'),
   any_tag: repeatable(TagSchema, 'Only memories that have AT LEAST ONE of these tags.'),
-  min_importance: z.coerce.number().int().min(1).max(10).optional().openapi({ description: 'Only memories with importance ≥ this.' }),
+  min_importance: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .optional()
+    .openapi({ description: 'Only memories with importance ≥ this.' }),
   access_scope: ScopeSchema.optional(),
   session_id: SessionParam,
-  user_id: UserIdSchema.optional().openapi({ description: 'Only memories by this author (still only those visible to the caller).' }),
-  created_after: rfc3339.optional().openapi({ description: 'RFC 3339; only memories created strictly after.', example: '2026-01-01T00:00:00Z' }),
+  user_id: UserIdSchema.optional().openapi({
+    description: 'Only memories by this author (still only those visible to the caller).',
+  }),
+  created_after: rfc3339
+    .optional()
+    .openapi({ description: 'RFC 3339; only memories created strictly after.', example: '2026-01-01T00:00:00Z' }),
   created_before: rfc3339.optional().openapi({ description: 'RFC 3339; only memories created strictly before.' }),
   include: IncludeSchema,
 };
@@ -182,22 +269,39 @@ export const METADATA_FILTER_DOC =
 
 export const ListQuerySchema = PageQuerySchema.extend({
   ...FilterFields,
-  deleted: z.enum(['exclude', 'only', 'include']).default('exclude').openapi({ description: 'Soft-deleted memories: left out (default), only them, or both.' }),
-  order: z.enum(['desc', 'asc']).default('desc').openapi({ description: 'By creation time: newest first (default) or oldest first.' }),
+  deleted: z
+    .enum(['exclude', 'only', 'include'])
+    .default('exclude')
+    .openapi({ description: 'Soft-deleted memories: left out (default), only them, or both.' }),
+  order: z
+    .enum(['desc', 'asc'])
+    .default('desc')
+    .openapi({ description: 'By creation time: newest first (default) or oldest first.' }),
 });
 
 export const SearchQuerySchema = PageQuerySchema.extend({
-  q: z.string().min(1).max(SEARCH_QUERY_MAX).openapi({ description: `The search text, 1–${SEARCH_QUERY_MAX} characters.`, example: 'dark mode' }),
-  syntax: z.enum(['plain', 'fts']).default('plain').openapi({
-    description:
-      '`plain` (default): the words are searched, any punctuation or operator is just text. `fts`: a validated subset of FTS5 syntax — ' +
-      'terms, "quoted phrases", `prefix*`, upper-case `AND` / `OR` / `NOT` and parentheses (no column filters, NEAR or ^); invalid syntax is a 400 `invalid_query`.',
+  q: z
+    .string()
+    .min(1)
+    .max(SEARCH_QUERY_MAX)
+    .openapi({ description: `The search text, 1–${SEARCH_QUERY_MAX} characters.`, example: 'dark mode' }),
+  syntax: z
+    .enum(['plain', 'fts'])
+    .default('plain')
+    .openapi({
+      description:
+        '`plain` (default): the words are searched, any punctuation or operator is just text. `fts`: a validated subset of FTS5 syntax — ' +
+        'terms, "quoted phrases", `prefix*`, upper-case `AND` / `OR` / `NOT` and parentheses (no column filters, NEAR or ^); invalid syntax is a 400 `invalid_query`.',
+    }),
+  match: z.enum(['all', 'any']).default('all').openapi({
+    description: 'Plain syntax only: require every word (default) or any word (ranked by how many match).',
   }),
-  match: z.enum(['all', 'any']).default('all').openapi({ description: 'Plain syntax only: require every word (default) or any word (ranked by how many match).' }),
   ...FilterFields,
 });
 
-export const MemoryPathSchema = z.object({ id: MemoryIdSchema.openapi({ param: { name: 'id', in: 'path' }, description: 'The memory id (`mem_…`).' }) });
+export const MemoryPathSchema = z.object({
+  id: MemoryIdSchema.openapi({ param: { name: 'id', in: 'path' }, description: 'The memory id (`mem_…`).' }),
+});
 export const TagPathSchema = z.object({
   id: MemoryIdSchema.openapi({ param: { name: 'id', in: 'path' }, description: 'The memory id (`mem_…`).' }),
   tag: TagSchema.openapi({ param: { name: 'tag', in: 'path' }, description: 'The tag, URL-encoded.' }),
@@ -205,10 +309,17 @@ export const TagPathSchema = z.object({
 
 export const IdempotencyHeaders = z.object({ 'Idempotency-Key': idempotencyKeyHeader });
 export const IfMatchHeaders = z.object({
-  'If-Match': z.string().max(1024).optional().openapi({ description: 'The memory\'s ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`.', example: '"mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3-v3"' }),
+  'If-Match': z.string().max(1024).optional().openapi({
+    description:
+      'The memory\'s ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`.',
+    example: '"mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3-v3"',
+  }),
 });
 
 export const DeleteQuerySchema = z.object({
   session_id: SessionParam,
-  permanent: z.enum(['true', 'false']).default('false').openapi({ description: '`true`: delete for good (owner or admin only); the audit row keeps the last content.' }),
+  permanent: z
+    .enum(['true', 'false'])
+    .default('false')
+    .openapi({ description: '`true`: delete for good (owner or admin only); the audit row keeps the last content.' }),
 });

@@ -25,7 +25,10 @@ function remember(sub: string, tenantId: string) {
  * tenant-dependent statements — with the cached tenant, retrying once if the batch's caller
  * belongs to another tenant.
  */
-export async function withCallerTenant<T extends { caller: CallerRow }>(c: Context<AppEnv>, attempt: (tenantId: string) => Promise<T>): Promise<T> {
+export async function withCallerTenant<T extends { caller: CallerRow }>(
+  c: Context<AppEnv>,
+  attempt: (tenantId: string) => Promise<T>,
+): Promise<T> {
   const sub = c.get('auth').sub;
   let tenantId = tenantBySubject.get(sub);
   if (tenantId === undefined) {
@@ -38,7 +41,7 @@ export async function withCallerTenant<T extends { caller: CallerRow }>(c: Conte
     tenantId = out.caller.tenant_id;
     remember(sub, tenantId);
   }
-  throw new ApiError(409, 'conflict', 'The caller\'s tenant changed during the request; retry it.');
+  throw new ApiError(409, 'conflict', "The caller's tenant changed during the request; retry it.");
 }
 
 /** Any batch's caller row keeps the cache warm (a read today makes tomorrow's write one trip). */

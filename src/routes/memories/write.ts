@@ -1,29 +1,30 @@
 // POST /v1/memories, POST /v1/memories/batch: create, all-or-nothing, quota-checked, idempotent.
+
+import type { z } from '@hono/zod-openapi';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { requestMeta, runAsCaller } from '../../auth/caller';
 import type { CallerRow } from '../../db/caller';
-import { idempotencyLookup, idempotencyStore, type IdempotencyKey, type IdempotencyRow } from '../../db/idempotency';
+import { type IdempotencyKey, type IdempotencyRow, idempotencyLookup, idempotencyStore } from '../../db/idempotency';
 import {
   insertMemoriesStatements,
+  type MemoryRow,
+  type NewMemory,
   replayedMemoriesStatement,
   toMemory,
   unusableSessionsStatement,
-  type MemoryRow,
-  type NewMemory,
 } from '../../db/memories';
 import type { AppEnv } from '../../env';
+import { etagOf } from '../../lib/etag';
 import { idempotencyKeyOf, REPLAYED_HEADER, storedResponse } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
 import { PLANS } from '../../lib/plans';
-import { etagOf } from '../../lib/etag';
 import { ApiError, problemResponses } from '../../lib/problem';
 import { securedRoute } from '../../lib/route';
 import { searchDoc } from '../../lib/search-text';
 import { dedupe, notFound } from './helpers';
 import { BatchCreateSchema, CreateMemorySchema, IdempotencyHeaders, MemoryListSchema, MemorySchema } from './schemas';
 import { withCallerTenant } from './tenant';
-import type { z } from '@hono/zod-openapi';
 
 export const writeRoutes = new OpenAPIHono<AppEnv>();
 
@@ -58,17 +59,37 @@ async function createMemories(
     const ids = inputs.map(() => newId('mem', now)).sort();
     const items: NewMemory[] = inputs.map((i, n) => {
       const tags = dedupe(i.tags);
-      return { ...i, id: ids[n]!, tags, session_id: i.session_id ?? null, search_doc: searchDoc(tenantId, i.content, tags) };
+      return {
+        ...i,
+        id: ids[n]!,
+        tags,
+        session_id: i.session_id ?? null,
+        search_doc: searchDoc(tenantId, i.content, tags),
+      };
     });
     const statements: D1PreparedStatement[] = [];
     if (idem) statements.push(idempotencyLookup(db, sub, idem), replayedMemoriesStatement(db, sub, idem, {}));
     if (sessionIds.length) statements.push(unusableSessionsStatement(db, sub, sessionIds));
     const first = statements.length;
-    const insert = insertMemoriesStatements(db, items, action, { sub, tenantId, now, meta: requestMeta(c), idempotency: idem });
+    const insert = insertMemoriesStatements(db, items, action, {
+      sub,
+      tenantId,
+      now,
+      meta: requestMeta(c),
+      idempotency: idem,
+    });
     statements.push(...insert.statements);
     if (idem) {
       const ids = JSON.stringify({ ids: items.map((m) => m.id) });
-      statements.push(idempotencyStore(db, sub, idem, { status: 201, body: ids }, (b) => `EXISTS (SELECT 1 FROM memories WHERE id = ${b.bind(items[0]!.id)})`));
+      statements.push(
+        idempotencyStore(
+          db,
+          sub,
+          idem,
+          { status: 201, body: ids },
+          (b) => `EXISTS (SELECT 1 FROM memories WHERE id = ${b.bind(items[0]!.id)})`,
+        ),
+      );
     }
     const { caller, results } = await runAsCaller(c, statements);
     return { caller, results, first, inserts: insert.inserts };
@@ -83,11 +104,21 @@ async function createMemories(
   if (sessionIds.length) {
     const unusable = new Set((results[idem ? 2 : 0]!.results as { id: string }[]).map((r) => r.id));
     if (unusable.size) {
-      const errors = inputs.flatMap((input, i) => (input.session_id && unusable.has(input.session_id) ? [{ path: pathOf(i), message: 'is not a live session of the caller' }] : []));
-      throw new ApiError(422, 'validation_failed', `The request body is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`.slice(0, 1000), { errors });
+      const errors = inputs.flatMap((input, i) =>
+        input.session_id && unusable.has(input.session_id)
+          ? [{ path: pathOf(i), message: 'is not a live session of the caller' }]
+          : [],
+      );
+      throw new ApiError(
+        422,
+        'validation_failed',
+        `The request body is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`.slice(0, 1000),
+        { errors },
+      );
     }
   }
-  if (caller.tenant_memory_count + inputs.length > PLANS[caller.tenant_plan].memories) throw quotaExceeded(caller, inputs.length);
+  if (caller.tenant_memory_count + inputs.length > PLANS[caller.tenant_plan].memories)
+    throw quotaExceeded(caller, inputs.length);
   throw new Error(`memory insert refused without a known reason (${rows.length}/${inputs.length})`);
 }
 
@@ -99,13 +130,19 @@ writeRoutes.openapi(
     tags: ['Memories'],
     summary: 'Create a memory',
     description:
-      'Stores a memory authored by the caller. Counts against the plan\'s memory quota (403 `quota_exceeded`). ' +
+      "Stores a memory authored by the caller. Counts against the plan's memory quota (403 `quota_exceeded`). " +
       'Send `Idempotency-Key` to make retries safe. Returns the memory with its `ETag` and `Location`.',
-    request: { headers: IdempotencyHeaders, body: { required: true, content: { 'application/json': { schema: CreateMemorySchema } } } },
+    request: {
+      headers: IdempotencyHeaders,
+      body: { required: true, content: { 'application/json': { schema: CreateMemorySchema } } },
+    },
     responses: {
       201: {
         description: 'Created (or replayed: header `Idempotent-Replayed: true`).',
-        headers: { ETag: { schema: { type: 'string' as const, maxLength: 100 } }, Location: { schema: { type: 'string' as const, maxLength: 100 } } },
+        headers: {
+          ETag: { schema: { type: 'string' as const, maxLength: 100 } },
+          Location: { schema: { type: 'string' as const, maxLength: 100 } },
+        },
         content: { 'application/json': { schema: MemorySchema } },
       },
       ...problemResponses(400, 404, 413, 415, 422),
@@ -135,9 +172,15 @@ writeRoutes.openapi(
     description:
       'All-or-nothing: one invalid item is a 422 naming it (`errors[].path` like `json.memories.3.content`) and nothing is written. ' +
       'The whole batch counts against the quota. `data` is in request order. Send `Idempotency-Key` to make retries safe.',
-    request: { headers: IdempotencyHeaders, body: { required: true, content: { 'application/json': { schema: BatchCreateSchema } } } },
+    request: {
+      headers: IdempotencyHeaders,
+      body: { required: true, content: { 'application/json': { schema: BatchCreateSchema } } },
+    },
     responses: {
-      201: { description: 'Created (or replayed: header `Idempotent-Replayed: true`).', content: { 'application/json': { schema: MemoryListSchema } } },
+      201: {
+        description: 'Created (or replayed: header `Idempotent-Replayed: true`).',
+        content: { 'application/json': { schema: MemoryListSchema } },
+      },
       ...problemResponses(400, 413, 415, 422),
     },
   }),
@@ -145,7 +188,14 @@ writeRoutes.openapi(
     const body = c.req.valid('json');
     const now = Date.now();
     const idem = await idempotencyKeyOf(c, body, now);
-    const { rows, replayed } = await createMemories(c, body.memories, 'memory.batch_create', idem, now, (i) => `json.memories.${i}.session_id`);
+    const { rows, replayed } = await createMemories(
+      c,
+      body.memories,
+      'memory.batch_create',
+      idem,
+      now,
+      (i) => `json.memories.${i}.session_id`,
+    );
     if (replayed) c.header(REPLAYED_HEADER, 'true');
     return c.json({ data: rows.map((r) => toMemory(r)) }, 201);
   },

@@ -1,17 +1,17 @@
 // MCP client sessions: open, list, read, heartbeat, end. One D1 round trip per request.
-import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { requestMeta, runAsCaller } from '../../auth/caller';
+import type { IdempotencyRow } from '../../db/idempotency';
 import {
   createSessionStatements,
   endSessionStatements,
   getSessionStatement,
   heartbeatStatements,
   listSessionsStatement,
-  toSession,
   type SessionRow,
+  toSession,
 } from '../../db/sessions';
 import type { AppEnv } from '../../env';
-import type { IdempotencyRow } from '../../db/idempotency';
 import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
 import { idempotencyKeyOf, REPLAYED_HEADER, storedResponse } from '../../lib/idempotency';
 import { sessionIdleTimeoutMs } from '../../lib/limits';
@@ -19,14 +19,24 @@ import { PLANS } from '../../lib/plans';
 import { ApiError, problemResponses } from '../../lib/problem';
 import { securedRoute } from '../../lib/route';
 import { IdempotencyHeaders } from '../memories/schemas';
-import { CreateSessionSchema, ListSessionsQuerySchema, SessionIdParamSchema, SessionPageSchema, SessionSchema } from './schemas';
+import {
+  CreateSessionSchema,
+  ListSessionsQuerySchema,
+  SessionIdParamSchema,
+  SessionPageSchema,
+  SessionSchema,
+} from './schemas';
 
 export const sessions = new OpenAPIHono<AppEnv>();
 
-const json = (schema: z.ZodTypeAny, description: string) => ({ description, content: { 'application/json': { schema } } });
+const json = (schema: z.ZodTypeAny, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
 const notFound = (id: string) => new ApiError(404, 'not_found', `Session ${id} was not found.`);
 const expired = (id: string) => new ApiError(409, 'session_expired', `Session ${id} has expired; open a new one.`);
-const VISIBILITY = 'Members see their own sessions; owners and admins see every session of the tenant. Another user\'s session is a 404 for a member.';
+const VISIBILITY =
+  "Members see their own sessions; owners and admins see every session of the tenant. Another user's session is a 404 for a member.";
 
 sessions.openapi(
   securedRoute(['write:sessions'], {
@@ -36,13 +46,21 @@ sessions.openapi(
     tags: ['Sessions'],
     summary: 'Open a session',
     description:
-      'Opens an MCP client session for the caller. The tenant\'s plan caps the number of live sessions (403 `quota_exceeded`). ' +
+      "Opens an MCP client session for the caller. The tenant's plan caps the number of live sessions (403 `quota_exceeded`). " +
       'Send `Idempotency-Key` to make a reconnect retry safe.',
-    request: { headers: IdempotencyHeaders, body: { required: true, content: { 'application/json': { schema: CreateSessionSchema } } } },
+    request: {
+      headers: IdempotencyHeaders,
+      body: { required: true, content: { 'application/json': { schema: CreateSessionSchema } } },
+    },
     responses: {
       201: {
         ...json(SessionSchema, 'The new session (or replayed: header `Idempotent-Replayed: true`)'),
-        headers: { Location: { description: 'The session\'s URL', schema: { type: 'string', maxLength: 64, example: '/v1/sessions/ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3' } } },
+        headers: {
+          Location: {
+            description: "The session's URL",
+            schema: { type: 'string', maxLength: 64, example: '/v1/sessions/ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3' },
+          },
+        },
       },
       ...problemResponses(400, 413, 415, 422),
     },
@@ -51,14 +69,25 @@ sessions.openapi(
     const body = c.req.valid('json');
     const now = Date.now();
     const idem = await idempotencyKeyOf(c, body, now);
-    const { statements } = createSessionStatements(c.env.DB, c.get('auth').sub, { mcpClientId: body.mcp_client_id, metadata: body.metadata }, requestMeta(c), now, idem);
+    const { statements } = createSessionStatements(
+      c.env.DB,
+      c.get('auth').sub,
+      { mcpClientId: body.mcp_client_id, metadata: body.metadata },
+      requestMeta(c),
+      now,
+      idem,
+    );
     const { caller, results } = await runAsCaller(c, statements);
     const replay = idem ? storedResponse(results[0]!.results[0] as IdempotencyRow | undefined, idem) : null;
     if (replay) c.header(REPLAYED_HEADER, 'true');
     const row = (replay ? results[1] : results[idem ? 2 : 0])!.results[0] as SessionRow | undefined;
     if (!row) {
       const limit = PLANS[caller.tenant_plan].sessions;
-      throw new ApiError(403, 'quota_exceeded', `The ${caller.tenant_plan} plan allows ${limit} live sessions; end one or upgrade the plan.`);
+      throw new ApiError(
+        403,
+        'quota_exceeded',
+        `The ${caller.tenant_plan} plan allows ${limit} live sessions; end one or upgrade the plan.`,
+      );
     }
     return c.json(toSession(row), 201, { Location: `/v1/sessions/${row.id}` });
   },
@@ -80,11 +109,14 @@ sessions.openapi(
     const sub = c.get('auth').sub;
     const binding = cursorBinding(sub, 'listSessions', q);
     const after = q.cursor ? ((await decodeCursor(c.env, binding, q.cursor)) as [number, string]) : undefined;
-    const { results } = await runAsCaller(c, [listSessionsStatement(c.env.DB, sub, { status: q.status, userId: q.user_id, limit: q.limit, after })]);
+    const { results } = await runAsCaller(c, [
+      listSessionsStatement(c.env.DB, sub, { status: q.status, userId: q.user_id, limit: q.limit, after }),
+    ]);
     const rows = results[0]!.results as unknown as SessionRow[];
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
-    const next_cursor = rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.created_at, last.id]) : null;
+    const next_cursor =
+      rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.created_at, last.id]) : null;
     return c.json({ data: page.map(toSession), next_cursor }, 200);
   },
 );
@@ -117,14 +149,21 @@ sessions.openapi(
     tags: ['Sessions'],
     summary: 'Keep a session alive',
     description:
-      'Sets `last_activity_at` to now. Only the session\'s own user can heartbeat it: anyone else\'s session is a 404 (owners and admins included). ' +
+      "Sets `last_activity_at` to now. Only the session's own user can heartbeat it: anyone else's session is a 404 (owners and admins included). " +
       'A session that has ended, or has been idle longer than the timeout, is expired: 409 `session_expired`.',
     request: { params: SessionIdParamSchema },
     responses: { 200: json(SessionSchema, 'The session, refreshed'), ...problemResponses(400, 404, 409) },
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const statements = heartbeatStatements(c.env.DB, c.get('auth').sub, id, requestMeta(c), Date.now(), sessionIdleTimeoutMs(c.env.SESSION_IDLE_TIMEOUT_MINUTES));
+    const statements = heartbeatStatements(
+      c.env.DB,
+      c.get('auth').sub,
+      id,
+      requestMeta(c),
+      Date.now(),
+      sessionIdleTimeoutMs(c.env.SESSION_IDLE_TIMEOUT_MINUTES),
+    );
     const { caller, results } = await runAsCaller(c, statements);
     const refreshed = results[2]!.results[0] as SessionRow | undefined;
     const seen = results[4]!.results[0] as SessionRow | undefined;
@@ -147,7 +186,10 @@ sessions.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const { results } = await runAsCaller(c, endSessionStatements(c.env.DB, c.get('auth').sub, id, requestMeta(c), Date.now()));
+    const { results } = await runAsCaller(
+      c,
+      endSessionStatements(c.env.DB, c.get('auth').sub, id, requestMeta(c), Date.now()),
+    );
     if (!results[2]!.results[0]) throw notFound(id);
     if (!results[0]!.results[0]) throw expired(id);
     return c.body(null, 204);

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { idPattern } from '../../lib/ids';
-import { SESSION_METADATA_MAX_BYTES, METADATA_MAX_DEPTH } from '../../lib/limits';
+import { METADATA_MAX_DEPTH, SESSION_METADATA_MAX_BYTES } from '../../lib/limits';
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
 import { metadataSchema } from '../../lib/schemas';
 
@@ -18,10 +18,15 @@ const example = {
 export const SessionSchema = z
   .object({
     id: z.string().max(30).openapi({ example: example.id }),
-    user_id: z.string().max(30).openapi({ description: 'The user (or service client) the session belongs to.', example: example.user_id }),
+    user_id: z
+      .string()
+      .max(30)
+      .openapi({ description: 'The user (or service client) the session belongs to.', example: example.user_id }),
     mcp_client_id: z.string().max(200).openapi({ example: example.mcp_client_id }),
     metadata: z.record(z.string(), z.unknown()).openapi({ example: example.metadata }),
-    status: z.enum(['active', 'expired']).openapi({ description: '`expired` once ended, or idle longer than the timeout.' }),
+    status: z
+      .enum(['active', 'expired'])
+      .openapi({ description: '`expired` once ended, or idle longer than the timeout.' }),
     created_at: z.string().max(40).openapi({ format: 'date-time', example: example.created_at }),
     last_activity_at: z.string().max(40).openapi({ format: 'date-time', example: example.last_activity_at }),
     expired_at: z.string().max(40).nullable().openapi({ format: 'date-time', example: null }),
@@ -32,10 +37,18 @@ export const SessionPageSchema = pageSchema(SessionSchema, 'SessionPage');
 
 export const CreateSessionSchema = z
   .object({
-    mcp_client_id: z.string().trim().min(1).max(200).openapi({ description: 'Identifies the MCP client (1–200 characters).', example: 'claude-desktop' }),
+    mcp_client_id: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .openapi({ description: 'Identifies the MCP client (1–200 characters).', example: 'claude-desktop' }),
     metadata: metadataSchema(SESSION_METADATA_MAX_BYTES)
       .default({})
-      .openapi({ description: `Free-form JSON object (at most ${SESSION_METADATA_MAX_BYTES} bytes as JSON and ${METADATA_MAX_DEPTH} levels deep).`, example: { client_version: '1.4.2' } }),
+      .openapi({
+        description: `Free-form JSON object (at most ${SESSION_METADATA_MAX_BYTES} bytes as JSON and ${METADATA_MAX_DEPTH} levels deep).`,
+        example: { client_version: '1.4.2' },
+      }),
   })
   .strict()
   .openapi('CreateSession');
@@ -53,10 +66,7 @@ export const ListSessionsQuerySchema = PageQuerySchema.extend({
     .enum(['active', 'expired', 'all'])
     .default('active')
     .openapi({ description: 'Which sessions: live ones (default), ended ones, or both.' }),
-  user_id: z
-    .string()
-    .max(30)
-    .regex(idPattern('usr'), 'must be a user id (usr_…)')
-    .optional()
-    .openapi({ description: 'Only this user\'s sessions (owners and admins see every user\'s; members only their own).' }),
+  user_id: z.string().max(30).regex(idPattern('usr'), 'must be a user id (usr_…)').optional().openapi({
+    description: "Only this user's sessions (owners and admins see every user's; members only their own).",
+  }),
 });

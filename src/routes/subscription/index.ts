@@ -1,6 +1,13 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { requestMeta, requireRole, runAsCaller } from '../../auth/caller';
-import { changePlanStatements, getSubscriptionStatement, planLimits, toSubscription, type PlanChangeVerdict, type SubscriptionRow } from '../../db/subscriptions';
+import {
+  changePlanStatements,
+  getSubscriptionStatement,
+  type PlanChangeVerdict,
+  planLimits,
+  type SubscriptionRow,
+  toSubscription,
+} from '../../db/subscriptions';
 import type { AppEnv } from '../../env';
 import { PLANS } from '../../lib/plans';
 import { ApiError, problemResponses } from '../../lib/problem';
@@ -36,9 +43,11 @@ export const SubscriptionSchema = z
 const ChangePlanSchema = z.object({ plan: Plan }).openapi('ChangePlan', { example: { plan: 'pro' } });
 
 const PLAN_TABLE = Object.entries(PLANS)
-  .map(([p, l]) => `${p}: ${l.memories} memories, ${l.users} users, ${l.sessions} sessions, ${l.requestsPerMinute} requests/min`)
+  .map(
+    ([p, l]) =>
+      `${p}: ${l.memories} memories, ${l.users} users, ${l.sessions} sessions, ${l.requestsPerMinute} requests/min`,
+  )
   .join('; ');
-
 
 const getSubscription = securedRoute(['manage:tenant'], {
   method: 'get',
@@ -66,19 +75,31 @@ const changePlan = securedRoute(['manage:tenant'], {
     `Owner only. Moves the tenant to another plan (the same plan is a no-op). A downgrade is refused with 409 \`plan_limits_exceeded\` ` +
     `while the tenant's memories, users or sessions exceed the target plan's limits. Plans: ${PLAN_TABLE}.`,
   request: { body: { required: true, content: { 'application/json': { schema: ChangePlanSchema } } } },
-  responses: { 200: jsonResponse(SubscriptionSchema, 'The subscription on its new plan'), ...problemResponses(400, 409, 413, 415, 422) },
+  responses: {
+    200: jsonResponse(SubscriptionSchema, 'The subscription on its new plan'),
+    ...problemResponses(400, 409, 413, 415, 422),
+  },
 });
 
 subscription.openapi(changePlan, async (c) => {
   const { plan } = c.req.valid('json');
-  const { caller, results } = await runAsCaller(c, changePlanStatements(c.env.DB, c.get('auth').sub, plan, requestMeta(c), Date.now()));
+  const { caller, results } = await runAsCaller(
+    c,
+    changePlanStatements(c.env.DB, c.get('auth').sub, plan, requestMeta(c), Date.now()),
+  );
   requireRole(caller, 'owner');
   const verdict = (results[0]!.results[0] as { verdict: PlanChangeVerdict }).verdict;
   const row = results[4]!.results[0] as SubscriptionRow;
   if (verdict === 'plan_limits_exceeded') {
     const target = planLimits(plan);
-    const over = (['memories', 'users', 'sessions'] as const).filter((k) => row[k] > target[k]).map((k) => `${k} ${row[k]} > ${target[k]}`);
-    throw new ApiError(409, 'plan_limits_exceeded', `The tenant's usage exceeds the ${plan} plan's limits (${over.join(', ')}); reduce it first.`);
+    const over = (['memories', 'users', 'sessions'] as const)
+      .filter((k) => row[k] > target[k])
+      .map((k) => `${k} ${row[k]} > ${target[k]}`);
+    throw new ApiError(
+      409,
+      'plan_limits_exceeded',
+      `The tenant's usage exceeds the ${plan} plan's limits (${over.join(', ')}); reduce it first.`,
+    );
   }
   return c.json(toSubscription(row), 200);
 });

@@ -28,8 +28,16 @@ system.openapi(
         200: { description: 'Healthy', content: { 'application/json': { schema: HealthSchema } } },
         503: {
           description: 'The database is unreachable; retry after the Retry-After delay',
-          headers: z.object({ 'Retry-After': z.string().max(10).regex(/^\d+$/).openapi({ description: 'Seconds to wait.', example: '30' }) }),
-          content: { 'application/json': { schema: HealthSchema, example: { status: 'degraded', database: 'unreachable' } } },
+          headers: z.object({
+            'Retry-After': z
+              .string()
+              .max(10)
+              .regex(/^\d+$/)
+              .openapi({ description: 'Seconds to wait.', example: '30' }),
+          }),
+          content: {
+            'application/json': { schema: HealthSchema, example: { status: 'degraded', database: 'unreachable' } },
+          },
         },
         ...problemResponses(500),
       },

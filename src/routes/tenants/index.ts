@@ -1,3 +1,4 @@
 // POST /v1/tenants (provisioning) and /v1/tenant (the caller's tenant).
-export { provisioning } from './provision';
+
 export { lifecycle } from './lifecycle';
+export { provisioning } from './provision';

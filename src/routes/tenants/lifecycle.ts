@@ -1,7 +1,14 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { requestMeta, requireRole, runAsCaller } from '../../auth/caller';
 import { invalidToken } from '../../auth/middleware';
-import { deleteTenantStatements, renameTenantStatements, restoreTenantStatements, toTenant, type RestoreProbe, type TenantRow } from '../../db/tenants';
+import {
+  deleteTenantStatements,
+  type RestoreProbe,
+  renameTenantStatements,
+  restoreTenantStatements,
+  type TenantRow,
+  toTenant,
+} from '../../db/tenants';
 import type { AppEnv } from '../../env';
 import { TENANT_RETENTION_MS } from '../../lib/limits';
 import { ApiError, problemResponses } from '../../lib/problem';
@@ -30,7 +37,10 @@ const DeletedTenantSchema = z
   .object({
     id: prefixedIdSchema('ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3'),
     deleted_at: timestampSchema(),
-    restorable_until: timestampSchema('2026-02-04T10:00:00.000Z').openapi({ description: 'Until then an owner can restore the tenant (POST /v1/tenant/restore); after it the tenant and all its data are purged.' }),
+    restorable_until: timestampSchema('2026-02-04T10:00:00.000Z').openapi({
+      description:
+        'Until then an owner can restore the tenant (POST /v1/tenant/restore); after it the tenant and all its data are purged.',
+    }),
   })
   .openapi('DeletedTenant');
 
@@ -38,14 +48,14 @@ const UpdateTenantSchema = z
   .object({ name: z.string().trim().min(1).max(200).openapi({ example: 'Acme Inc.' }) })
   .openapi('UpdateTenant', { example: { name: 'Acme Inc.' } });
 
-
 const getTenant = securedRoute([], {
   method: 'get',
   path: '/v1/tenant',
   operationId: 'getTenant',
   tags: ['Tenants'],
-  summary: 'The caller\'s tenant',
-  description: 'Any user of the tenant may read it, with any valid token (no scope needed, like GET /v1/me, which shows the same tenant).',
+  summary: "The caller's tenant",
+  description:
+    'Any user of the tenant may read it, with any valid token (no scope needed, like GET /v1/me, which shows the same tenant).',
   responses: { 200: jsonResponse(TenantSchema, 'The tenant') },
 });
 
@@ -78,7 +88,10 @@ const updateTenant = securedRoute(['manage:tenant'], {
 
 lifecycle.openapi(updateTenant, async (c) => {
   const { name } = c.req.valid('json');
-  const { caller, results } = await runAsCaller(c, renameTenantStatements(c.env.DB, c.get('auth').sub, name, requestMeta(c), Date.now()));
+  const { caller, results } = await runAsCaller(
+    c,
+    renameTenantStatements(c.env.DB, c.get('auth').sub, name, requestMeta(c), Date.now()),
+  );
   requireRole(caller, 'owner', 'admin');
   return c.json(toTenant(results[1]!.results[0] as TenantRow), 200);
 });
@@ -96,10 +109,16 @@ const deleteTenant = securedRoute(['manage:tenant'], {
 });
 
 lifecycle.openapi(deleteTenant, async (c) => {
-  const { caller, results } = await runAsCaller(c, deleteTenantStatements(c.env.DB, c.get('auth').sub, requestMeta(c), Date.now()));
+  const { caller, results } = await runAsCaller(
+    c,
+    deleteTenantStatements(c.env.DB, c.get('auth').sub, requestMeta(c), Date.now()),
+  );
   requireRole(caller, 'owner');
   const row = results[1]!.results[0] as TenantRow;
-  return c.json({ id: row.id, deleted_at: toIso(row.deleted_at!), restorable_until: toIso(row.deleted_at! + TENANT_RETENTION_MS) }, 200);
+  return c.json(
+    { id: row.id, deleted_at: toIso(row.deleted_at!), restorable_until: toIso(row.deleted_at! + TENANT_RETENTION_MS) },
+    200,
+  );
 });
 
 const restoreTenant = securedRoute(['manage:tenant'], {
@@ -118,14 +137,21 @@ lifecycle.openapi(restoreTenant, async (c) => {
   const now = Date.now();
   const sub = c.get('auth').sub;
   // Not runAsCaller: its caller lookup refuses deleted tenants, which is the point here.
-  const [probeResult, restored] = await c.env.DB.batch(restoreTenantStatements(c.env.DB, sub, now - TENANT_RETENTION_MS, requestMeta(c), now));
+  const [probeResult, restored] = await c.env.DB.batch(
+    restoreTenantStatements(c.env.DB, sub, now - TENANT_RETENTION_MS, requestMeta(c), now),
+  );
   const probe = probeResult!.results[0] as RestoreProbe | undefined;
   if (!probe) throw invalidToken('no live user for subject', c.get('requestId'));
   const row = restored!.results[0] as TenantRow | undefined;
   if (row) return c.json(toTenant(row), 200);
   requireRole(probe, 'owner');
-  if (probe.deleted_at === null) throw new ApiError(409, 'tenant_not_deleted', 'The tenant is not deleted; there is nothing to restore.');
-  throw new ApiError(410, 'retention_expired', `The tenant was deleted more than ${RETENTION_DAYS} days ago and can no longer be restored.`);
+  if (probe.deleted_at === null)
+    throw new ApiError(409, 'tenant_not_deleted', 'The tenant is not deleted; there is nothing to restore.');
+  throw new ApiError(
+    410,
+    'retention_expired',
+    `The tenant was deleted more than ${RETENTION_DAYS} days ago and can no longer be restored.`,
+  );
 });
 
 export const tenantRoutes = { getTenant, updateTenant, deleteTenant, restoreTenant };

@@ -13,9 +13,10 @@ const EmailSchema = z.email().max(320);
 
 const ProvisionTenantSchema = z
   .object({
-    name: z.string().trim().min(1).max(200).openapi({ description: 'The new tenant\'s display name.', example: 'Acme' }),
+    name: z.string().trim().min(1).max(200).openapi({ description: "The new tenant's display name.", example: 'Acme' }),
     email: EmailSchema.optional().openapi({
-      description: 'The owner\'s email. Used only when the access token carries no `email` claim (machine clients, or Auth0 without an email Action); required then.',
+      description:
+        "The owner's email. Used only when the access token carries no `email` claim (machine clients, or Auth0 without an email Action); required then.",
       example: 'ada@example.com',
     }),
   })
@@ -29,7 +30,7 @@ provisioning.openapi(
     tags: ['Tenants'],
     summary: 'Provision a tenant for the caller',
     description:
-      'Creates a tenant on the `free` plan and makes the caller (the token\'s `sub`) its `owner`. Needs a valid access token ' +
+      "Creates a tenant on the `free` plan and makes the caller (the token's `sub`) its `owner`. Needs a valid access token " +
       'for this API and no particular scope: a new sign-up has no permissions assigned yet. A token whose subject ' +
       'already has a user gets 409 `already_provisioned` (also what a retry after a lost response sees: `GET /v1/me` then shows the tenant). Machine-to-machine clients (`<client_id>@clients`) become `service` users. ' +
       'Returns the caller as `GET /v1/me` would.',
@@ -49,18 +50,31 @@ provisioning.openapi(
     const claimed = EmailSchema.safeParse(claims.email);
     const email = claimed.success ? claimed.data : body.email;
     if (!email) {
-      throw new ApiError(422, 'validation_failed', 'The access token carries no email claim, so the request body must include the owner\'s email.', {
-        errors: [{ path: 'json.email', message: 'Required when the access token has no email claim' }],
-      });
+      throw new ApiError(
+        422,
+        'validation_failed',
+        "The access token carries no email claim, so the request body must include the owner's email.",
+        {
+          errors: [{ path: 'json.email', message: 'Required when the access token has no email claim' }],
+        },
+      );
     }
     const kind = sub.endsWith('@clients') ? 'service' : 'person';
-    let created;
+    let created: Awaited<ReturnType<typeof createTenantWithOwner>>;
     try {
-      created = await createTenantWithOwner(c.env.DB, { name: body.name, owner: { auth0Id: sub, email, kind } }, requestMeta(c));
+      created = await createTenantWithOwner(
+        c.env.DB,
+        { name: body.name, owner: { auth0Id: sub, email, kind } },
+        requestMeta(c),
+      );
     } catch (err) {
       // users_auth0_id_live: one live user per identity. The batch is one transaction, so nothing was written.
       if (/UNIQUE constraint failed: users\.auth0_id/.test(String(err))) {
-        throw new ApiError(409, 'already_provisioned', 'This identity already has a user in a tenant, so it cannot provision another: GET /v1/me shows it, or, if that tenant was deleted, its owner can restore it (POST /v1/tenant/restore) until it is purged.');
+        throw new ApiError(
+          409,
+          'already_provisioned',
+          'This identity already has a user in a tenant, so it cannot provision another: GET /v1/me shows it, or, if that tenant was deleted, its owner can restore it (POST /v1/tenant/restore) until it is purged.',
+        );
       }
       throw err;
     }

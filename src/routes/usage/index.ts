@@ -1,6 +1,6 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { requireRole, runAsCaller } from '../../auth/caller';
-import { USAGE_COUNTERS, usageSeriesStatement, type UsageDay } from '../../db/usage';
+import { USAGE_COUNTERS, type UsageDay, usageSeriesStatement } from '../../db/usage';
 import type { AppEnv } from '../../env';
 import { USAGE_FLUSH_INTERVAL_MS, USAGE_MAX_DAYS } from '../../lib/limits';
 import { ApiError, problemResponses } from '../../lib/problem';
@@ -18,23 +18,31 @@ const Day = z
   .string()
   .max(10)
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
+  .refine(
+    (d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+    'not a calendar date',
+  );
 
 const CountersSchema = z.object({
-  requests: countSchema.openapi({ description: 'Authenticated API requests made with the tenant\'s tokens.' }),
+  requests: countSchema.openapi({ description: "Authenticated API requests made with the tenant's tokens." }),
   memories_created: countSchema,
   memories_deleted: countSchema,
   searches: countSchema.openapi({ description: 'Full-text searches.' }),
-  rows_read: countSchema.openapi({ description: 'Database rows read on the tenant\'s behalf.' }),
+  rows_read: countSchema.openapi({ description: "Database rows read on the tenant's behalf." }),
 });
 
-const UsageDaySchema = CountersSchema.extend({ day: z.string().max(10).openapi({ example: '2026-01-05' }) }).openapi('UsageDay');
+const UsageDaySchema = CountersSchema.extend({ day: z.string().max(10).openapi({ example: '2026-01-05' }) }).openapi(
+  'UsageDay',
+);
 
 export const UsageReportSchema = z
   .object({
     from: z.string().max(10).openapi({ example: '2026-01-01' }),
     to: z.string().max(10).openapi({ example: '2026-01-31' }),
-    data: z.array(UsageDaySchema).max(USAGE_MAX_DAYS).openapi({ description: 'One entry per day from `from` to `to`, days without activity as zeros.' }),
+    data: z
+      .array(UsageDaySchema)
+      .max(USAGE_MAX_DAYS)
+      .openapi({ description: 'One entry per day from `from` to `to`, days without activity as zeros.' }),
     totals: CountersSchema.openapi('UsageTotals'),
   })
   .openapi('UsageReport', {
@@ -63,7 +71,10 @@ const getUsage = securedRoute(['manage:tenant'], {
     `within about ${USAGE_FLUSH_INTERVAL_MS / 1000} s.`,
   request: {
     query: z.object({
-      from: Day.optional().openapi({ description: `First day (YYYY-MM-DD); default \`to\` minus ${DEFAULT_DAYS - 1} days.`, example: '2026-01-01' }),
+      from: Day.optional().openapi({
+        description: `First day (YYYY-MM-DD); default \`to\` minus ${DEFAULT_DAYS - 1} days.`,
+        example: '2026-01-01',
+      }),
       to: Day.optional().openapi({ description: 'Last day (YYYY-MM-DD); default today (UTC).', example: '2026-01-31' }),
     }),
   },
@@ -77,7 +88,9 @@ usage.openapi(getUsage, async (c) => {
   const days = (msOf(to) - msOf(from)) / DAY_MS + 1;
   if (days < 1 || days > USAGE_MAX_DAYS) {
     const message = days < 1 ? '`from` is after `to`' : `the range spans ${days} days; at most ${USAGE_MAX_DAYS}`;
-    throw new ApiError(400, 'invalid_parameter', `A request parameter is invalid: query.from: ${message}`, { errors: [{ path: 'query.from', message }] });
+    throw new ApiError(400, 'invalid_parameter', `A request parameter is invalid: query.from: ${message}`, {
+      errors: [{ path: 'query.from', message }],
+    });
   }
   const { caller, results } = await runAsCaller(c, [usageSeriesStatement(c.env.DB, c.get('auth').sub, from, to)]);
   requireRole(caller, 'owner', 'admin');

@@ -2,7 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { requestMeta, requireRole, runAsCaller } from '../../auth/caller';
 import type { Role } from '../../db/caller';
-import { idempotencyLookup, idempotencyStore, type IdempotencyRow } from '../../db/idempotency';
+import { type IdempotencyRow, idempotencyLookup, idempotencyStore } from '../../db/idempotency';
 import {
   createUserStatements,
   deleteUserStatements,
@@ -11,9 +11,9 @@ import {
   removedUserSessionsStatements,
   replayedUserStatement,
   toUser,
-  updateUserStatements,
   type UserRow,
   type UserVerdict,
+  updateUserStatements,
 } from '../../db/users';
 import type { AppEnv } from '../../env';
 import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
@@ -23,7 +23,17 @@ import { newId } from '../../lib/ids';
 import { PLANS } from '../../lib/plans';
 import { ApiError, problemResponses } from '../../lib/problem';
 import { jsonResponse, securedRoute } from '../../lib/route';
-import { CreateUserSchema, CreateUserHeaders, ETagHeader, IfMatchHeaders, UpdateUserSchema, UserIdParams, UserListQuerySchema, UserPageSchema, UserSchema } from './schemas';
+import {
+  CreateUserHeaders,
+  CreateUserSchema,
+  ETagHeader,
+  IfMatchHeaders,
+  UpdateUserSchema,
+  UserIdParams,
+  UserListQuerySchema,
+  UserPageSchema,
+  UserSchema,
+} from './schemas';
 
 export const users = new OpenAPIHono<AppEnv>();
 
@@ -31,24 +41,43 @@ const ROLE_RULES =
   'Owners manage every user; admins manage members (and themselves) and can grant only the member role; members get 403. ' +
   'The last owner can be neither demoted nor removed.';
 
-
 /** Maps a refused write's verdict to its problem. */
 function refusal(verdict: UserVerdict, role: Role, id?: string): ApiError {
   switch (verdict) {
     case 'insufficient_role':
-      return new ApiError(403, 'insufficient_role', `A caller with the ${role} role cannot make this change. ${ROLE_RULES}`);
+      return new ApiError(
+        403,
+        'insufficient_role',
+        `A caller with the ${role} role cannot make this change. ${ROLE_RULES}`,
+      );
     case 'not_found':
       return new ApiError(404, 'not_found', `User ${id} was not found.`);
     case 'precondition_failed':
-      return new ApiError(412, 'precondition_failed', `User ${id} has changed since the ETag given in If-Match; read it again.`);
+      return new ApiError(
+        412,
+        'precondition_failed',
+        `User ${id} has changed since the ETag given in If-Match; read it again.`,
+      );
     case 'last_owner':
-      return new ApiError(409, 'last_owner', 'The tenant\'s last owner can be neither demoted nor removed; make another user owner first.');
+      return new ApiError(
+        409,
+        'last_owner',
+        "The tenant's last owner can be neither demoted nor removed; make another user owner first.",
+      );
     case 'email_taken':
       return new ApiError(409, 'email_taken', 'Another user of this tenant already has this email.');
     case 'auth0_id_taken':
-      return new ApiError(409, 'auth0_id_taken', 'This auth0_id already belongs to a user (one identity is one user in one tenant).');
+      return new ApiError(
+        409,
+        'auth0_id_taken',
+        'This auth0_id already belongs to a user (one identity is one user in one tenant).',
+      );
     case 'quota_exceeded':
-      return new ApiError(403, 'quota_exceeded', 'The tenant has as many users as its plan allows; upgrade the plan or remove a user.');
+      return new ApiError(
+        403,
+        'quota_exceeded',
+        'The tenant has as many users as its plan allows; upgrade the plan or remove a user.',
+      );
     default:
       return new ApiError(409, 'conflict', 'The change could not be applied; retry.');
   }
@@ -61,7 +90,13 @@ const userEtag = (row: UserRow) => etagOf({ id: row.id, version: row.updated_at 
  * Runs `before`, then [verdict, audit, write] from the repository, then `after`, in one batch;
  * returns the written row (undefined when a replay was found), or throws the verdict's problem.
  */
-async function runGuardedWrite(c: Context<AppEnv>, write: D1PreparedStatement[], id?: string, before: D1PreparedStatement[] = [], after: D1PreparedStatement[] = []) {
+async function runGuardedWrite(
+  c: Context<AppEnv>,
+  write: D1PreparedStatement[],
+  id?: string,
+  before: D1PreparedStatement[] = [],
+  after: D1PreparedStatement[] = [],
+) {
   const { caller, results } = await runAsCaller(c, [...before, ...write, ...after]);
   const [verdict, , written] = results.slice(before.length);
   return {
@@ -91,13 +126,20 @@ users.openapi(listUsers, async (c) => {
   const binding = cursorBinding(sub, 'listUsers', { role: q.role, kind: q.kind, include_deleted: q.include_deleted });
   const after = q.cursor ? ((await decodeCursor(c.env, binding, q.cursor)) as [number, string]) : null;
   const { caller, results } = await runAsCaller(c, [
-    listUsersStatement(c.env.DB, sub, { limit: q.limit, after, role: q.role, kind: q.kind, includeDeleted: q.include_deleted === 'true' }),
+    listUsersStatement(c.env.DB, sub, {
+      limit: q.limit,
+      after,
+      role: q.role,
+      kind: q.kind,
+      includeDeleted: q.include_deleted === 'true',
+    }),
   ]);
   requireRole(caller, 'owner', 'admin');
   const rows = results[0]!.results as unknown as UserRow[];
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
-  const next_cursor = rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.created_at, last.id]) : null;
+  const next_cursor =
+    rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.created_at, last.id]) : null;
   return c.json({ data: page.map(toUser), next_cursor }, 200);
 });
 
@@ -110,15 +152,34 @@ const createUser = securedRoute(['manage:users'], {
   description:
     `Adds a person (Auth0 user) or a service (Auth0 machine-to-machine client, \`auth0_id\` = \`<client_id>@clients\`) to the tenant. ${ROLE_RULES} ` +
     `Emails are unique among the tenant's live users (case-insensitive, 409 \`email_taken\`); an Auth0 identity belongs to one live user (409 \`auth0_id_taken\`); ` +
-    `the plan's user limit (${Object.entries(PLANS).map(([p, l]) => `${p} ${l.users}`).join(', ')}) gives 403 \`quota_exceeded\`.`,
-  request: { headers: CreateUserHeaders, body: { required: true, content: { 'application/json': { schema: CreateUserSchema } } } },
-  responses: { 201: jsonResponse(UserSchema, 'The new user (or, with header `Idempotent-Replayed: true`, the one this Idempotency-Key created)', ETagHeader), ...problemResponses(400, 409, 413, 415, 422) },
+    `the plan's user limit (${Object.entries(PLANS)
+      .map(([p, l]) => `${p} ${l.users}`)
+      .join(', ')}) gives 403 \`quota_exceeded\`.`,
+  request: {
+    headers: CreateUserHeaders,
+    body: { required: true, content: { 'application/json': { schema: CreateUserSchema } } },
+  },
+  responses: {
+    201: jsonResponse(
+      UserSchema,
+      'The new user (or, with header `Idempotent-Replayed: true`, the one this Idempotency-Key created)',
+      ETagHeader,
+    ),
+    ...problemResponses(400, 409, 413, 415, 422),
+  },
 });
 
 users.openapi(createUser, async (c) => {
   const body = c.req.valid('json');
   const now = Date.now();
-  const user = { id: newId('usr', now), auth0Id: body.auth0_id, email: body.email, name: body.name ?? null, role: body.role, kind: body.kind };
+  const user = {
+    id: newId('usr', now),
+    auth0Id: body.auth0_id,
+    email: body.email,
+    name: body.name ?? null,
+    role: body.role,
+    kind: body.kind,
+  };
   const { DB: db } = c.env;
   const sub = c.get('auth').sub;
   const idem = await idempotencyKeyOf(c, body, now);
@@ -127,7 +188,17 @@ users.openapi(createUser, async (c) => {
     createUserStatements(db, sub, user, requestMeta(c), now, idem),
     undefined,
     idem ? [idempotencyLookup(db, sub, idem), replayedUserStatement(db, sub, idem)] : [],
-    idem ? [idempotencyStore(db, sub, idem, { status: 201, body: JSON.stringify(user.id) }, (b) => `EXISTS (SELECT 1 FROM users WHERE id = ${b.bind(user.id)})`)] : [],
+    idem
+      ? [
+          idempotencyStore(
+            db,
+            sub,
+            idem,
+            { status: 201, body: JSON.stringify(user.id) },
+            (b) => `EXISTS (SELECT 1 FROM users WHERE id = ${b.bind(user.id)})`,
+          ),
+        ]
+      : [],
   );
   const replayed = storedResponse(results[0]?.results[0] as IdempotencyRow | undefined, idem);
   const row = replayed ? (results[1]!.results[0] as UserRow) : created();
@@ -165,15 +236,28 @@ const updateUser = securedRoute(['manage:users'], {
   tags: ['Users'],
   summary: 'Change a user',
   description: `Changes a live user's role, email or name. ${ROLE_RULES} Send \`If-Match\` with the user's ETag to refuse (412) a change to a user edited meanwhile.`,
-  request: { params: UserIdParams, headers: IfMatchHeaders, body: { required: true, content: { 'application/json': { schema: UpdateUserSchema } } } },
-  responses: { 200: jsonResponse(UserSchema, 'The changed user', ETagHeader), ...problemResponses(400, 404, 409, 412, 413, 415, 422) },
+  request: {
+    params: UserIdParams,
+    headers: IfMatchHeaders,
+    body: { required: true, content: { 'application/json': { schema: UpdateUserSchema } } },
+  },
+  responses: {
+    200: jsonResponse(UserSchema, 'The changed user', ETagHeader),
+    ...problemResponses(400, 404, 409, 412, 413, 415, 422),
+  },
 });
 
 users.openapi(updateUser, async (c) => {
   const { id } = c.req.valid('param');
   const patch = c.req.valid('json');
   const versions = acceptedVersions(c.req.valid('header')['If-Match'], id);
-  const row = (await runGuardedWrite(c, updateUserStatements(c.env.DB, c.get('auth').sub, id, patch, versions, requestMeta(c), Date.now()), id)).row();
+  const row = (
+    await runGuardedWrite(
+      c,
+      updateUserStatements(c.env.DB, c.get('auth').sub, id, patch, versions, requestMeta(c), Date.now()),
+      id,
+    )
+  ).row();
   c.header('ETag', userEtag(row));
   return c.json(toUser(row), 200);
 });
@@ -197,7 +281,14 @@ users.openapi(deleteUser, async (c) => {
   const meta = requestMeta(c);
   const now = Date.now();
   // Their live sessions end in the same batch, under the same rule, before the removal itself.
-  (await runGuardedWrite(c, deleteUserStatements(db, sub, id, versions, meta, now), id, removedUserSessionsStatements(db, sub, id, versions, meta, now))).row();
+  (
+    await runGuardedWrite(
+      c,
+      deleteUserStatements(db, sub, id, versions, meta, now),
+      id,
+      removedUserSessionsStatements(db, sub, id, versions, meta, now),
+    )
+  ).row();
   return c.body(null, 204);
 });
 
