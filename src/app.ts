@@ -8,7 +8,7 @@ import type { AppEnv } from './env';
 import { newId } from './lib/ids';
 import { MAX_BODY_BYTES } from './lib/limits';
 import { buildOpenApiDocument, registerSecurity } from './lib/openapi';
-import { ApiError, type FieldError, problemResponse } from './lib/problem';
+import { ApiError, invalidRequest, problemResponse } from './lib/problem';
 import { meterRequest } from './lib/usage-meter';
 import { cors } from './middleware/cors';
 import { securityHeaders } from './middleware/security-headers';
@@ -26,19 +26,11 @@ import { users } from './routes/users';
 /** Validation failures: a bad body is 422, a bad query/path/header 400; each names its field. */
 function validationHook(result: { success: boolean; target?: string; error?: z.ZodError }, _c: Context<AppEnv>) {
   if (result.success || !result.error) return;
-  const errors: FieldError[] = result.error.issues.map((issue) => ({
-    path: [result.target ?? 'request', ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
-  const isBody = result.target === 'json';
-  throw new ApiError(
-    isBody ? 422 : 400,
-    isBody ? 'validation_failed' : 'invalid_parameter',
-    `${isBody ? 'The request body' : 'A request parameter'} is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`.slice(
-      0,
-      1000,
-    ),
-    { errors },
+  throw invalidRequest(
+    result.error.issues.map((issue) => ({
+      path: [result.target ?? 'request', ...issue.path.map(String)].join('.'),
+      message: issue.message,
+    })),
   );
 }
 
@@ -77,7 +69,6 @@ export function createApp() {
       const accepted = ndjson ? /^application\/x-ndjson\s*(?:;|$)/i : /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
       if (hasBody && !accepted.test(type ?? '')) {
         throw new ApiError(
-          415,
           'unsupported_media_type',
           `The request body must be ${ndjson ? 'application/x-ndjson' : 'application/json'}.`,
         );
@@ -90,7 +81,7 @@ export function createApp() {
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
-        throw new ApiError(413, 'payload_too_large', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+        throw new ApiError('payload_too_large', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
       },
     }),
   );
@@ -119,12 +110,12 @@ export function createApp() {
     if (allowed.length > 0) {
       return problemResponse(
         c,
-        new ApiError(405, 'method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}.`, {
+        new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}.`, {
           headers: { Allow: allowed.join(', ') },
         }),
       );
     }
-    return problemResponse(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}.`));
+    return problemResponse(c, new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}.`));
   });
 
   app.onError((err, c) => problemResponse(c, toApiError(err, c.get('requestId'))));
@@ -135,12 +126,11 @@ export function createApp() {
 function toApiError(err: unknown, requestId: string): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof HTTPException) {
-    if (err.status === 400) return new ApiError(400, 'malformed_json', 'The request body is not valid JSON.');
+    if (err.status === 400) return new ApiError('malformed_json', 'The request body is not valid JSON.');
     if (err.status === 413)
-      return new ApiError(413, 'payload_too_large', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
-    if (err.status === 415)
-      return new ApiError(415, 'unsupported_media_type', 'The request body must be application/json.');
-    return new ApiError(err.status, 'http_error', err.message || 'Request failed.');
+      return new ApiError('payload_too_large', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+    if (err.status === 415) return new ApiError('unsupported_media_type', 'The request body must be application/json.');
+    if (err.status < 500) return new ApiError('http_error', err.message || 'Request failed.');
   }
   const message = err instanceof Error ? err.message : String(err);
   console.error(
@@ -152,8 +142,8 @@ function toApiError(err: unknown, requestId: string): ApiError {
     }),
   );
   if (/UNIQUE constraint failed/i.test(message))
-    return new ApiError(409, 'conflict', 'The request conflicts with an existing resource.');
-  return new ApiError(500, 'internal_error', 'An unexpected error occurred. Quote the request id when reporting it.');
+    return new ApiError('conflict', 'The request conflicts with an existing resource.');
+  return new ApiError('internal_error', 'An unexpected error occurred. Quote the request id when reporting it.');
 }
 
 let routeMatchers: { method: string; pattern: RegExp }[] | undefined;

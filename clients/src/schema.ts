@@ -511,24 +511,6 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @example {
-         *       "status": "ok",
-         *       "database": "ok"
-         *     }
-         */
-        Health: {
-            /**
-             * @description `degraded` when a dependency is down.
-             * @enum {string}
-             */
-            status: "ok" | "degraded";
-            /**
-             * @description Whether D1 answered a trivial query.
-             * @enum {string}
-             */
-            database: "ok" | "unreachable";
-        };
-        /**
          * @description An RFC 9457 problem: every error response has this shape, as `application/problem+json`.
          * @example {
          *       "type": "https://memoria.dev/problems/validation_failed",
@@ -560,11 +542,7 @@ export interface components {
             status: number;
             /** @example Memory mem_01J9Z3Q4W5E6R7T8Y9V0A1B2C3 was not found. */
             detail: string;
-            /**
-             * @description Stable snake_case error code.
-             * @example not_found
-             */
-            code: string;
+            code: components["schemas"]["ProblemCode"];
             /**
              * @description Also sent as the `X-Request-Id` header; quote it when reporting a problem.
              * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
@@ -577,6 +555,68 @@ export interface components {
                 /** @example Too small: expected string to have >=1 characters */
                 message: string;
             }[];
+        };
+        /**
+         * @description Every error code the API answers, with its HTTP status. Each problem response of an operation
+         *     lists the codes it can carry.
+         *
+         *     | code | status |
+         *     |---|---|
+         *     | `malformed_json` | 400 Bad Request |
+         *     | `invalid_parameter` | 400 Bad Request |
+         *     | `invalid_cursor` | 400 Bad Request |
+         *     | `invalid_query` | 400 Bad Request |
+         *     | `http_error` | 400 Bad Request |
+         *     | `invalid_token` | 401 Unauthorized |
+         *     | `insufficient_scope` | 403 Forbidden |
+         *     | `insufficient_role` | 403 Forbidden |
+         *     | `quota_exceeded` | 403 Forbidden |
+         *     | `not_found` | 404 Not Found |
+         *     | `method_not_allowed` | 405 Method Not Allowed |
+         *     | `conflict` | 409 Conflict |
+         *     | `already_provisioned` | 409 Conflict |
+         *     | `email_taken` | 409 Conflict |
+         *     | `auth0_id_taken` | 409 Conflict |
+         *     | `last_owner` | 409 Conflict |
+         *     | `memory_deleted` | 409 Conflict |
+         *     | `session_expired` | 409 Conflict |
+         *     | `tenant_not_deleted` | 409 Conflict |
+         *     | `plan_limits_exceeded` | 409 Conflict |
+         *     | `retention_expired` | 410 Gone |
+         *     | `precondition_failed` | 412 Precondition Failed |
+         *     | `payload_too_large` | 413 Content Too Large |
+         *     | `unsupported_media_type` | 415 Unsupported Media Type |
+         *     | `validation_failed` | 422 Unprocessable Content |
+         *     | `idempotency_key_reused` | 422 Unprocessable Content |
+         *     | `import_invalid` | 422 Unprocessable Content |
+         *     | `too_many_tags` | 422 Unprocessable Content |
+         *     | `rate_limited` | 429 Too Many Requests |
+         *     | `internal_error` | 500 Internal Server Error |
+         *     | `auth_unavailable` | 503 Service Unavailable |
+         *     | `auth_not_configured` | 503 Service Unavailable |
+         *     | `database_unavailable` | 503 Service Unavailable |
+         *     | `cursor_not_configured` | 503 Service Unavailable |
+         * @example not_found
+         * @enum {string}
+         */
+        ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "quota_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "retention_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "too_many_tags" | "rate_limited" | "internal_error" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured";
+        /**
+         * @example {
+         *       "status": "ok",
+         *       "database": "ok"
+         *     }
+         */
+        Health: {
+            /**
+             * @description `degraded` when a dependency is down.
+             * @enum {string}
+             */
+            status: "ok" | "degraded";
+            /**
+             * @description Whether D1 answered a trivial query.
+             * @enum {string}
+             */
+            database: "ok" | "unreachable";
         };
         Me: {
             user: {
@@ -1541,10 +1581,593 @@ export interface components {
          */
         ImportChunk: string;
     };
-    responses: never;
+    responses: {
+        /** @description Conflicts with the current state. Codes: `already_provisioned`. */
+        AlreadyProvisioned: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "already_provisioned";
+                };
+            };
+        };
+        /** @description Temporarily unavailable; retry after the Retry-After delay. Codes: `auth_unavailable`, `auth_not_configured`, `database_unavailable`. */
+        AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "auth_unavailable" | "auth_not_configured" | "database_unavailable";
+                };
+            };
+        };
+        /** @description Temporarily unavailable; retry after the Retry-After delay. Codes: `auth_unavailable`, `auth_not_configured`, `database_unavailable`, `cursor_not_configured`. */
+        AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured";
+                };
+            };
+        };
+        /** @description Conflicts with the current state. Codes: `conflict`. */
+        Conflict: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "conflict";
+                };
+            };
+        };
+        /** @description Conflicts with the current state. Codes: `conflict`, `email_taken`, `auth0_id_taken`. */
+        ConflictOrEmailTakenOrAuth0IdTaken: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "conflict" | "email_taken" | "auth0_id_taken";
+                };
+            };
+        };
+        /** @description Conflicts with the current state. Codes: `conflict`, `email_taken`, `last_owner`. */
+        ConflictOrEmailTakenOrLastOwner: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "conflict" | "email_taken" | "last_owner";
+                };
+            };
+        };
+        /** @description Conflicts with the current state. Codes: `conflict`, `last_owner`. */
+        ConflictOrLastOwner: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "conflict" | "last_owner";
+                };
+            };
+        };
+        /** @description Conflicts with the current state. Codes: `conflict`, `memory_deleted`. */
+        ConflictOrMemoryDeleted: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "conflict" | "memory_deleted";
+                };
+            };
+        };
+        /** @description The body failed validation. Codes: `idempotency_key_reused`. */
+        IdempotencyKeyReused: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "idempotency_key_reused";
+                };
+            };
+        };
+        /** @description The token lacks a required scope, or the caller lacks the role. Codes: `insufficient_scope`. */
+        InsufficientScope: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "WWW-Authenticate": components["headers"]["ScopeChallenge"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "insufficient_scope";
+                };
+            };
+        };
+        /** @description The token lacks a required scope, or the caller lacks the role. Codes: `insufficient_scope`, `insufficient_role`. */
+        InsufficientScopeOrInsufficientRole: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "WWW-Authenticate": components["headers"]["ScopeChallenge"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "insufficient_scope" | "insufficient_role";
+                };
+            };
+        };
+        /** @description The token lacks a required scope, or the caller lacks the role. Codes: `insufficient_scope`, `insufficient_role`, `quota_exceeded`. */
+        InsufficientScopeOrInsufficientRoleOrQuotaExceeded: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "WWW-Authenticate": components["headers"]["ScopeChallenge"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "insufficient_scope" | "insufficient_role" | "quota_exceeded";
+                };
+            };
+        };
+        /** @description The token lacks a required scope, or the caller lacks the role. Codes: `insufficient_scope`, `quota_exceeded`. */
+        InsufficientScopeOrQuotaExceeded: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "WWW-Authenticate": components["headers"]["ScopeChallenge"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "insufficient_scope" | "quota_exceeded";
+                };
+            };
+        };
+        /** @description Unexpected server error; quote the request id when reporting it. Codes: `internal_error`. */
+        InternalError: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "internal_error";
+                };
+            };
+        };
+        /** @description Malformed request: invalid JSON, query or path parameter. Codes: `invalid_parameter`. */
+        InvalidParameter: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "invalid_parameter";
+                };
+            };
+        };
+        /** @description Malformed request: invalid JSON, query or path parameter. Codes: `invalid_parameter`, `invalid_cursor`. */
+        InvalidParameterOrInvalidCursor: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "invalid_parameter" | "invalid_cursor";
+                };
+            };
+        };
+        /** @description Malformed request: invalid JSON, query or path parameter. Codes: `invalid_parameter`, `invalid_cursor`, `invalid_query`. */
+        InvalidParameterOrInvalidCursorOrInvalidQuery: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "invalid_parameter" | "invalid_cursor" | "invalid_query";
+                };
+            };
+        };
+        /** @description Missing or invalid access token. Codes: `invalid_token`. */
+        InvalidToken: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "WWW-Authenticate": components["headers"]["BearerChallenge"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "invalid_token";
+                };
+            };
+        };
+        /** @description Malformed request: invalid JSON, query or path parameter. Codes: `malformed_json`. */
+        MalformedJson: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "malformed_json";
+                };
+            };
+        };
+        /** @description Malformed request: invalid JSON, query or path parameter. Codes: `malformed_json`, `invalid_parameter`. */
+        MalformedJsonOrInvalidParameter: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "malformed_json" | "invalid_parameter";
+                };
+            };
+        };
+        /** @description No such resource in the caller's tenant. Codes: `not_found`. */
+        NotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "not_found";
+                };
+            };
+        };
+        /** @description Request body larger than 4194304 bytes. Codes: `payload_too_large`. */
+        PayloadTooLarge: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "payload_too_large";
+                };
+            };
+        };
+        /** @description Conflicts with the current state. Codes: `plan_limits_exceeded`. */
+        PlanLimitsExceeded: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "plan_limits_exceeded";
+                };
+            };
+        };
+        /** @description If-Match did not match the current ETag. Codes: `precondition_failed`. */
+        PreconditionFailed: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "precondition_failed";
+                };
+            };
+        };
+        /** @description Rate limit exceeded; retry after the Retry-After delay. Codes: `rate_limited`. */
+        RateLimited: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "rate_limited";
+                };
+            };
+        };
+        /** @description No longer available. Codes: `retention_expired`. */
+        RetentionExpired: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "retention_expired";
+                };
+            };
+        };
+        /** @description Conflicts with the current state. Codes: `session_expired`. */
+        SessionExpired: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "session_expired";
+                };
+            };
+        };
+        /** @description Conflicts with the current state. Codes: `tenant_not_deleted`. */
+        TenantNotDeleted: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "tenant_not_deleted";
+                };
+            };
+        };
+        /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). Codes: `unsupported_media_type`. */
+        UnsupportedMediaType: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "unsupported_media_type";
+                };
+            };
+        };
+        /** @description The body failed validation. Codes: `validation_failed`. */
+        ValidationFailed: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "validation_failed";
+                };
+            };
+        };
+        /** @description The body failed validation. Codes: `validation_failed`, `idempotency_key_reused`. */
+        ValidationFailedOrIdempotencyKeyReused: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "validation_failed" | "idempotency_key_reused";
+                };
+            };
+        };
+        /** @description The body failed validation. Codes: `validation_failed`, `idempotency_key_reused`, `too_many_tags`. */
+        ValidationFailedOrIdempotencyKeyReusedOrTooManyTags: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "validation_failed" | "idempotency_key_reused" | "too_many_tags";
+                };
+            };
+        };
+        /** @description The body failed validation. Codes: `validation_failed`, `import_invalid`. */
+        ValidationFailedOrImportInvalid: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "validation_failed" | "import_invalid";
+                };
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /**
+         * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+         * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+         */
+        "X-Request-Id": string;
+        /**
+         * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+         * @example https://app.example.com
+         */
+        "Access-Control-Allow-Origin": string;
+        /**
+         * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+         * @example "default";r=59;t=42
+         */
+        RateLimit: string;
+        /**
+         * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+         * @example "default";q=60;w=60
+         */
+        "RateLimit-Policy": string;
+        /**
+         * @description Seconds to wait before retrying.
+         * @example 30
+         */
+        "Retry-After": string;
+        /**
+         * @description The Bearer challenge (RFC 6750): `error` says why.
+         * @example Bearer realm="memoria", error="invalid_token"
+         */
+        BearerChallenge: string;
+        /**
+         * @description The Bearer challenge (RFC 6750) when a scope is missing: `scope` lists the scopes the operation needs.
+         * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
+         */
+        ScopeChallenge: string;
+        /**
+         * @description `true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise).
+         * @example true
+         */
+        "Idempotent-Replayed": string;
+        /**
+         * @description The strong ETag of this version of the resource (`"<id>-v<version>"`): send it in `If-Match` to change only this version, or in `If-None-Match` to get a 304 while it is unchanged.
+         * @example "mem_01J9Z3Q4W5E6R7T8Y9V0A1B2C3-v1"
+         */
+        ETag: string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1561,50 +2184,34 @@ export interface operations {
             /** @description Healthy */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description Unexpected server error; quote the request id when reporting it. */
+            /** @description Unexpected server error; quote the request id when reporting it. Codes: `internal_error`. */
             500: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "internal_error";
+                    };
                 };
             };
             /** @description The database is unreachable; retry after the Retry-After delay */
             503: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
-                    "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait. */
-                    "Retry-After": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1631,197 +2238,21 @@ export interface operations {
             /** @description The caller */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     createTenant: {
@@ -1840,331 +2271,31 @@ export interface operations {
             /** @description The tenant was created; the caller is its owner */
             201: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
-                    "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
-                    RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
-                    "RateLimit-Policy"?: string;
-                    Location: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /**
+                     * @description The tenant's URL.
+                     * @example /v1/tenant
+                     */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state. */
-            409: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
-            415: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body failed validation. */
-            422: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            409: components["responses"]["AlreadyProvisioned"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     getTenant: {
@@ -2179,197 +2310,21 @@ export interface operations {
             /** @description The tenant */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Tenant"];
                 };
             };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     deleteTenant: {
@@ -2384,226 +2339,22 @@ export interface operations {
             /** @description Deleted; restorable until `restorable_until` */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DeletedTenant"];
                 };
             };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     updateTenant: {
@@ -2622,313 +2373,25 @@ export interface operations {
             /** @description The renamed tenant */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Tenant"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
-            415: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body failed validation. */
-            422: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     restoreTenant: {
@@ -2943,313 +2406,25 @@ export interface operations {
             /** @description The restored tenant */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Tenant"];
                 };
             };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state. */
-            409: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No longer available. */
-            410: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
-            415: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            409: components["responses"]["TenantNotDeleted"];
+            410: components["responses"]["RetentionExpired"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     listMemories: {
@@ -3291,226 +2466,22 @@ export interface operations {
             /** @description A page of memories. */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MemoryPage"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameterOrInvalidCursor"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
         };
     };
     createMemory: {
@@ -3532,32 +2503,16 @@ export interface operations {
             /** @description Created (or replayed: header `Idempotent-Replayed: true`). */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    ETag: components["headers"]["ETag"];
                     /**
-                     * @description `true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise).
-                     * @example true
+                     * @description The memory's URL.
+                     * @example /v1/memories/mem_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
                      */
-                    "Idempotent-Replayed"?: string;
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    ETag?: string;
                     Location?: string;
                     [name: string]: unknown;
                 };
@@ -3565,316 +2520,17 @@ export interface operations {
                     "application/json": components["schemas"]["Memory"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource in the caller's tenant. */
-            404: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
-            415: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body failed validation. */
-            422: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["MalformedJsonOrInvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrQuotaExceeded"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedOrIdempotencyKeyReused"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     createMemoriesBatch: {
@@ -3896,318 +2552,27 @@ export interface operations {
             /** @description Created (or replayed: header `Idempotent-Replayed: true`). */
             201: {
                 headers: {
-                    /**
-                     * @description `true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise).
-                     * @example true
-                     */
-                    "Idempotent-Replayed"?: string;
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MemoryList"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
-            415: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body failed validation. */
-            422: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["MalformedJsonOrInvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrQuotaExceeded"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedOrIdempotencyKeyReused"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     searchMemories: {
@@ -4251,226 +2616,23 @@ export interface operations {
             /** @description A page of hits, best first. */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MemorySearchPage"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameterOrInvalidCursorOrInvalidQuery"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
         };
     };
     getMemory: {
@@ -4496,27 +2658,11 @@ export interface operations {
             /** @description The memory. */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4526,254 +2672,22 @@ export interface operations {
             /** @description Unchanged since the ETag in If-None-Match. */
             304: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource in the caller's tenant. */
-            404: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     deleteMemory: {
@@ -4799,311 +2713,24 @@ export interface operations {
             /** @description Deleted. */
             204: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource in the caller's tenant. */
-            404: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match did not match the current ETag. */
-            412: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     updateMemory: {
@@ -5133,401 +2760,29 @@ export interface operations {
             /** @description The updated memory. */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Memory"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource in the caller's tenant. */
-            404: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state. */
-            409: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match did not match the current ETag. */
-            412: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
-            415: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body failed validation. */
-            422: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["MalformedJsonOrInvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrMemoryDeleted"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     restoreMemory: {
@@ -5553,348 +2808,29 @@ export interface operations {
             /** @description The restored memory. */
             200: {
                 headers: {
-                    /**
-                     * @description `true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise).
-                     * @example true
-                     */
-                    "Idempotent-Replayed"?: string;
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Memory"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource in the caller's tenant. */
-            404: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
-            415: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body failed validation. */
-            422: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrQuotaExceeded"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     addMemoryTags: {
@@ -5924,377 +2860,29 @@ export interface operations {
             /** @description The memory with its tags. */
             200: {
                 headers: {
-                    /**
-                     * @description `true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise).
-                     * @example true
-                     */
-                    "Idempotent-Replayed"?: string;
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Memory"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource in the caller's tenant. */
-            404: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state. */
-            409: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
-            415: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body failed validation. */
-            422: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["MalformedJsonOrInvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrMemoryDeleted"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedOrIdempotencyKeyReusedOrTooManyTags"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     removeMemoryTag: {
@@ -6322,343 +2910,27 @@ export interface operations {
             /** @description The memory with its tags. */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Memory"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource in the caller's tenant. */
-            404: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state. */
-            409: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match did not match the current ETag. */
-            412: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrMemoryDeleted"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     listAuditLogs: {
@@ -6690,226 +2962,22 @@ export interface operations {
             /** @description A page of entries. */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditLogPage"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameterOrInvalidCursor"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
         };
     };
     getAuditLog: {
@@ -6927,255 +2995,23 @@ export interface operations {
             /** @description The entry. */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditLog"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource in the caller's tenant. */
-            404: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     listUsers: {
@@ -7201,226 +3037,22 @@ export interface operations {
             /** @description A page of users */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserPage"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameterOrInvalidCursor"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
         };
     };
     createUser: {
@@ -7442,334 +3074,27 @@ export interface operations {
             /** @description The new user (or, with header `Idempotent-Replayed: true`, the one this Idempotency-Key created) */
             201: {
                 headers: {
-                    /** @description `true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise). */
-                    "Idempotent-Replayed"?: string;
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
-                    "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
-                    RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Version of the user, for If-Match. */
-                    ETag: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state. */
-            409: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
-            415: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body failed validation. */
-            422: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["MalformedJsonOrInvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrQuotaExceeded"];
+            409: components["responses"]["ConflictOrEmailTakenOrAuth0IdTaken"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedOrIdempotencyKeyReused"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     getUser: {
@@ -7787,245 +3112,24 @@ export interface operations {
             /** @description The user */
             200: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
-                    "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
-                    RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Version of the user, for If-Match. */
-                    ETag: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource in the caller's tenant. */
-            404: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     deleteUser: {
@@ -8046,340 +3150,24 @@ export interface operations {
             /** @description Removed */
             204: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource in the caller's tenant. */
-            404: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state. */
-            409: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match did not match the current ETag. */
-            412: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrLastOwner"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     updateUser: {
@@ -8404,390 +3192,29 @@ export interface operations {
             /** @description The changed user */
             200: {
                 headers: {
-                    /** @description The request id (echoed when the request sent a valid one); quote it when reporting a problem. */
-                    "X-Request-Id": string;
-                    /** @description Only for browser requests from an allowlisted origin (CORS is off by default). */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Remaining quota and seconds until it resets (IETF draft RateLimit header). */
-                    RateLimit?: string;
-                    /** @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Version of the user, for If-Match. */
-                    ETag: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource in the caller's tenant. */
-            404: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state. */
-            409: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match did not match the current ETag. */
-            412: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
-            415: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body failed validation. */
-            422: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["MalformedJsonOrInvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrEmailTakenOrLastOwner"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     listSessions: {
@@ -8811,226 +3238,22 @@ export interface operations {
             /** @description A page of sessions */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SessionPage"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameterOrInvalidCursor"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
         };
     };
     createSession: {
@@ -9052,31 +3275,11 @@ export interface operations {
             /** @description The new session (or replayed: header `Idempotent-Replayed: true`) */
             201: {
                 headers: {
-                    /**
-                     * @description `true` when this is the stored response of an earlier request with the same Idempotency-Key (absent otherwise).
-                     * @example true
-                     */
-                    "Idempotent-Replayed"?: string;
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description The session's URL */
                     Location?: string;
                     [name: string]: unknown;
@@ -9085,287 +3288,15 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
-            415: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body failed validation. */
-            422: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["MalformedJsonOrInvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrQuotaExceeded"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedOrIdempotencyKeyReused"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     getSession: {
@@ -9383,255 +3314,23 @@ export interface operations {
             /** @description The session */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource in the caller's tenant. */
-            404: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     endSession: {
@@ -9649,311 +3348,23 @@ export interface operations {
             /** @description Ended */
             204: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource in the caller's tenant. */
-            404: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state. */
-            409: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["SessionExpired"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     heartbeatSession: {
@@ -9971,342 +3382,26 @@ export interface operations {
             /** @description The session, refreshed */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource in the caller's tenant. */
-            404: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state. */
-            409: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
-            415: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["SessionExpired"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     getSubscription: {
@@ -10321,197 +3416,21 @@ export interface operations {
             /** @description The subscription */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     changePlan: {
@@ -10530,342 +3449,26 @@ export interface operations {
             /** @description The subscription on its new plan */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state. */
-            409: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
-            415: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body failed validation. */
-            422: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            409: components["responses"]["PlanLimitsExceeded"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     getUsage: {
@@ -10885,226 +3488,22 @@ export interface operations {
             /** @description The daily series */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UsageReport"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     exportTenant: {
@@ -11119,26 +3518,10 @@ export interface operations {
             /** @description The export, one JSON value per line. */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     /** @description attachment; filename=… */
                     "Content-Disposition"?: string;
                     [name: string]: unknown;
@@ -11147,171 +3530,11 @@ export interface operations {
                     "application/x-ndjson": components["schemas"]["ExportLine"];
                 };
             };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     importTenant: {
@@ -11333,342 +3556,26 @@ export interface operations {
             /** @description What was (or, in a dry run, would be) written */
             200: {
                 headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ImportReport"];
                 };
             };
-            /** @description Malformed request: invalid JSON, query or path parameter. */
-            400: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid access token. */
-            401: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="invalid_token"
-                     */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token lacks a required scope, or the caller lacks the role. */
-            403: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.
-                     * @example Bearer realm="memoria", error="insufficient_scope", scope="write:memories"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state. */
-            409: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body larger than 4194304 bytes. */
-            413: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body must be application/json (application/x-ndjson for POST /v1/import). */
-            415: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body failed validation. */
-            422: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded; retry after the Retry-After delay. */
-            429: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected server error; quote the request id when reporting it. */
-            500: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Temporarily unavailable; retry after the Retry-After delay. */
-            503: {
-                headers: {
-                    /**
-                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
-                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
-                     */
-                    "X-Request-Id": string;
-                    /**
-                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
-                     * @example https://app.example.com
-                     */
-                    "Access-Control-Allow-Origin"?: string;
-                    /**
-                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
-                     * @example "default";r=59;t=42
-                     */
-                    RateLimit?: string;
-                    /**
-                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
-                     * @example "default";q=60;w=60
-                     */
-                    "RateLimit-Policy"?: string;
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 30
-                     */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["MalformedJsonOrInvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrQuotaExceeded"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedOrImportInvalid"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
 }

@@ -32,7 +32,6 @@ export function requestMeta(c: Context<AppEnv>) {
 export function requireRole(caller: Pick<CallerRow, 'role'>, ...roles: CallerRow['role'][]): void {
   if (!roles.includes(caller.role)) {
     throw new ApiError(
-      403,
       'insufficient_role',
       `This action needs the ${roles.join(' or ')} role; the caller is ${caller.role}.`,
     );

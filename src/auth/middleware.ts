@@ -20,7 +20,7 @@ const MAX_TOKEN_LENGTH = 16 * 1024;
 /** One body for every authentication failure, so the response is no oracle; the reason is logged. */
 export function invalidToken(reason: string, requestId: string): ApiError {
   console.warn(JSON.stringify({ event: 'auth_failed', reason, request_id: requestId }));
-  return new ApiError(401, 'invalid_token', 'The access token is missing or invalid.', {
+  return new ApiError('invalid_token', 'The access token is missing or invalid.', {
     headers: { 'WWW-Authenticate': 'Bearer realm="memoria", error="invalid_token"' },
   });
 }
@@ -45,7 +45,6 @@ export function requireAuth(required: readonly Scope[]) {
           JSON.stringify({ event: 'jwks_unavailable', message: err.message, request_id: c.get('requestId') }),
         );
         throw new ApiError(
-          503,
           'auth_unavailable',
           'The signing keys of the identity provider cannot be loaded right now; retry shortly.',
           {
@@ -61,16 +60,11 @@ export function requireAuth(required: readonly Scope[]) {
     const scopes = scopesOf(token);
     const missing = required.filter((s) => !scopes.has(s));
     if (missing.length > 0) {
-      throw new ApiError(
-        403,
-        'insufficient_scope',
-        `The access token lacks the required scope(s): ${missing.join(' ')}.`,
-        {
-          headers: {
-            'WWW-Authenticate': `Bearer realm="memoria", error="insufficient_scope", scope="${required.join(' ')}"`,
-          },
+      throw new ApiError('insufficient_scope', `The access token lacks the required scope(s): ${missing.join(' ')}.`, {
+        headers: {
+          'WWW-Authenticate': `Bearer realm="memoria", error="insufficient_scope", scope="${required.join(' ')}"`,
         },
-      );
+      });
     }
     c.set('auth', { sub: token.sub, scopes, claims: token });
     await next();

@@ -27,7 +27,7 @@ const verifiedTokens = new Map<string, { token: VerifiedToken; expiresAtMs: numb
 
 function notConfigured(detail: string): ApiError {
   console.error(JSON.stringify({ event: 'auth_not_configured', detail }));
-  return new ApiError(503, 'auth_not_configured', `Authentication is not configured: ${detail}`, {
+  return new ApiError('auth_not_configured', `Authentication is not configured: ${detail}`, {
     headers: { 'Retry-After': '60' },
   });
 }

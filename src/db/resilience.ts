@@ -41,7 +41,6 @@ function unavailable(kind: Kind, wrote: boolean, err: unknown): ApiError {
   );
   const retryAfter = kind === 'overloaded' ? 5 : 2;
   return new ApiError(
-    503,
     'database_unavailable',
     `The database is temporarily unavailable; retry after ${retryAfter} s.` +
       (wrote ? ' A write may or may not have been applied: retry it with the same Idempotency-Key.' : ''),

@@ -12,7 +12,7 @@ const keys = new Map<string, Promise<CryptoKey>>();
 function hmacKey(env: Env): Promise<CryptoKey> {
   const secret = env.CURSOR_SECRET;
   if (!secret || secret.length < 16) {
-    throw new ApiError(503, 'cursor_not_configured', 'Pagination is not configured (CURSOR_SECRET).', {
+    throw new ApiError('cursor_not_configured', 'Pagination is not configured (CURSOR_SECRET).', {
       headers: { 'Retry-After': '60' },
     });
   }
@@ -55,7 +55,7 @@ export async function encodeCursor(env: Env, binding: string, position: unknown[
 
 /** Returns the position stored in the cursor, or throws 400 invalid_cursor. */
 export async function decodeCursor(env: Env, binding: string, cursor: string): Promise<unknown[]> {
-  const invalid = new ApiError(400, 'invalid_cursor', 'The cursor is invalid, expired, or belongs to another query.', {
+  const invalid = new ApiError('invalid_cursor', 'The cursor is invalid, expired, or belongs to another query.', {
     errors: [{ path: 'query.cursor', message: 'invalid cursor' }],
   });
   const [payloadPart, sigPart, extra] = cursor.split('.');

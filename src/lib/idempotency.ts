@@ -49,7 +49,6 @@ export function storedResponse(row: IdempotencyRow | undefined, k: IdempotencyKe
   if (!k || !row) return null;
   if (row.request_hash !== k.hash) {
     throw new ApiError(
-      422,
       'idempotency_key_reused',
       'This Idempotency-Key was already used for a different request in the last 24 hours; use a new key.',
       {

@@ -1,6 +1,8 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { SCOPES } from '../auth/scopes';
 import type { AppEnv } from '../env';
+import { ProblemSchema } from './problem';
+import { sharedComponents } from './route';
 
 export const API_TITLE = 'Memoria API';
 /** The published contract's version: bump the major for any breaking change (npm run breaking). */
@@ -51,8 +53,12 @@ export const BEARER_DESCRIPTION = [
   'local key the local server trusts; `npm run token -- --scope "read:memories"` mints more.',
 ].join('\n');
 
-/** Registers the bearer scheme; called once when the app is built (cheap: no document is built). */
+/**
+ * Registers the bearer scheme and the Problem schema (problem responses reference it by name);
+ * called once when the app is built (cheap: no document is built).
+ */
 export function registerSecurity(app: OpenAPIHono<AppEnv>) {
+  app.openAPIRegistry.register('Problem', ProblemSchema);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
@@ -82,6 +88,7 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>) {
     ],
     tags: TAGS,
   });
+  doc.components = { ...doc.components, ...sharedComponents() };
   addIntegerFormats(doc);
   return doc;
 }

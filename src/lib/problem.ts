@@ -1,25 +1,50 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { MAX_BODY_BYTES } from './limits';
 
-/** Stable, documented error titles by HTTP status. */
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  410: 'Gone',
-  412: 'Precondition Failed',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  428: 'Precondition Required',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
+/**
+ * Every error the API answers, by its stable `code`: the HTTP status it goes with and its title.
+ * `ApiError` takes its status and title from here, and the spec publishes the codes as the
+ * `ProblemCode` enum, each problem response listing the codes it can carry (lib/route.ts).
+ */
+export const ERRORS = {
+  malformed_json: { status: 400, title: 'Bad Request' },
+  invalid_parameter: { status: 400, title: 'Bad Request' },
+  invalid_cursor: { status: 400, title: 'Bad Request' },
+  invalid_query: { status: 400, title: 'Bad Request' },
+  http_error: { status: 400, title: 'Bad Request' },
+  invalid_token: { status: 401, title: 'Unauthorized' },
+  insufficient_scope: { status: 403, title: 'Forbidden' },
+  insufficient_role: { status: 403, title: 'Forbidden' },
+  quota_exceeded: { status: 403, title: 'Forbidden' },
+  not_found: { status: 404, title: 'Not Found' },
+  method_not_allowed: { status: 405, title: 'Method Not Allowed' },
+  conflict: { status: 409, title: 'Conflict' },
+  already_provisioned: { status: 409, title: 'Conflict' },
+  email_taken: { status: 409, title: 'Conflict' },
+  auth0_id_taken: { status: 409, title: 'Conflict' },
+  last_owner: { status: 409, title: 'Conflict' },
+  memory_deleted: { status: 409, title: 'Conflict' },
+  session_expired: { status: 409, title: 'Conflict' },
+  tenant_not_deleted: { status: 409, title: 'Conflict' },
+  plan_limits_exceeded: { status: 409, title: 'Conflict' },
+  retention_expired: { status: 410, title: 'Gone' },
+  precondition_failed: { status: 412, title: 'Precondition Failed' },
+  payload_too_large: { status: 413, title: 'Content Too Large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported Media Type' },
+  validation_failed: { status: 422, title: 'Unprocessable Content' },
+  idempotency_key_reused: { status: 422, title: 'Unprocessable Content' },
+  import_invalid: { status: 422, title: 'Unprocessable Content' },
+  too_many_tags: { status: 422, title: 'Unprocessable Content' },
+  rate_limited: { status: 429, title: 'Too Many Requests' },
+  internal_error: { status: 500, title: 'Internal Server Error' },
+  auth_unavailable: { status: 503, title: 'Service Unavailable' },
+  auth_not_configured: { status: 503, title: 'Service Unavailable' },
+  database_unavailable: { status: 503, title: 'Service Unavailable' },
+  cursor_not_configured: { status: 503, title: 'Service Unavailable' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemCode = keyof typeof ERRORS;
+export const PROBLEM_CODES = Object.keys(ERRORS) as [ProblemCode, ...ProblemCode[]];
 
 export interface FieldError {
   path: string;
@@ -28,18 +53,45 @@ export interface FieldError {
 
 /** An error the API reports to the client as RFC 9457 problem+json. Throw it from anywhere. */
 export class ApiError extends Error {
+  readonly status: number;
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: ProblemCode,
     readonly detail: string,
     readonly extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
   ) {
     super(detail);
+    this.status = ERRORS[code].status;
   }
+}
+
+/**
+ * The one formatter of validation failures: a body field makes it a 422 `validation_failed`,
+ * anything else (path, query, header) a 400 `invalid_parameter`; the detail names every field.
+ */
+export function invalidRequest(errors: FieldError[]): ApiError {
+  const isBody = errors.some((e) => e.path === 'json' || e.path.startsWith('json.'));
+  const what = isBody ? 'The request body is invalid' : 'A request parameter is invalid';
+  return new ApiError(
+    isBody ? 'validation_failed' : 'invalid_parameter',
+    `${what}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`.slice(0, 1000),
+    { errors },
+  );
 }
 
 /** The bounds the Problem schema documents; problemBody enforces them so no response exceeds them. */
 const LIMITS = { detail: 2000, errors: 100, path: 500, message: 1000 };
+
+export const ProblemCodeSchema = z.enum(PROBLEM_CODES).openapi('ProblemCode', {
+  description: [
+    'Every error code the API answers, with its HTTP status. Each problem response of an operation',
+    'lists the codes it can carry.',
+    '',
+    '| code | status |',
+    '|---|---|',
+    ...PROBLEM_CODES.map((code) => `| \`${code}\` | ${ERRORS[code].status} ${ERRORS[code].title} |`),
+  ].join('\n'),
+  example: 'not_found',
+});
 
 export const ProblemSchema = z
   .object({
@@ -47,11 +99,7 @@ export const ProblemSchema = z
     title: z.string().max(100).openapi({ example: 'Not Found' }),
     status: z.number().int().min(400).max(599).openapi({ example: 404 }),
     detail: z.string().max(LIMITS.detail).openapi({ example: 'Memory mem_01J9Z3Q4W5E6R7T8Y9V0A1B2C3 was not found.' }),
-    code: z
-      .string()
-      .max(64)
-      .regex(/^[a-z][a-z0-9_]*$/)
-      .openapi({ example: 'not_found', description: 'Stable snake_case error code.' }),
+    code: ProblemCodeSchema,
     request_id: z
       .string()
       .max(128)
@@ -89,16 +137,11 @@ export const ProblemSchema = z
 
 export type Problem = z.infer<typeof ProblemSchema>;
 
-export function problemBody(
-  status: number,
-  code: string,
-  detail: string,
-  requestId: string,
-  errors?: FieldError[],
-): Problem {
+export function problemBody(code: ProblemCode, detail: string, requestId: string, errors?: FieldError[]): Problem {
+  const { status, title } = ERRORS[code];
   return {
     type: `https://memoria.dev/problems/${code}`,
-    title: TITLES[status] ?? 'Error',
+    title,
     status,
     detail: detail.slice(0, LIMITS.detail),
     code,
@@ -114,79 +157,9 @@ export function problemBody(
 }
 
 export function problemResponse(c: Context, err: ApiError): Response {
-  const body = problemBody(err.status, err.code, err.detail, c.get('requestId') ?? 'unknown', err.extra.errors);
+  const body = problemBody(err.code, err.detail, c.get('requestId') ?? 'unknown', err.extra.errors);
   return new Response(JSON.stringify(body), {
     status: err.status,
     headers: { 'content-type': 'application/problem+json', ...err.extra.headers },
   });
-}
-
-const DESCRIPTIONS: Record<number, string> = {
-  400: 'Malformed request: invalid JSON, query or path parameter.',
-  401: 'Missing or invalid access token.',
-  403: 'The token lacks a required scope, or the caller lacks the role.',
-  404: "No such resource in the caller's tenant.",
-  409: 'Conflicts with the current state.',
-  410: 'No longer available.',
-  412: 'If-Match did not match the current ETag.',
-  413: `Request body larger than ${MAX_BODY_BYTES} bytes.`,
-  415: 'Request body must be application/json (application/x-ndjson for POST /v1/import).',
-  422: 'The body failed validation.',
-  429: 'Rate limit exceeded; retry after the Retry-After delay.',
-  500: 'Unexpected server error; quote the request id when reporting it.',
-  503: 'Temporarily unavailable; retry after the Retry-After delay.',
-};
-
-/** A response header as a plain OpenAPI header object (merged with the common ones in lib/route.ts). */
-const header = (
-  description: string,
-  example: string,
-  schema: { maxLength: number; pattern?: string },
-  required = true,
-) => ({
-  description,
-  required,
-  schema: { type: 'string' as const, ...schema },
-  example,
-});
-const retryAfter = header('Seconds to wait before retrying.', '30', { maxLength: 10, pattern: '^\\d+$' });
-const challenge = (example: string, required: boolean) =>
-  header(
-    'The Bearer challenge (RFC 6750): `error` says why, `scope` which scopes the operation needs.',
-    example,
-    { maxLength: 300 },
-    required,
-  );
-
-/** Headers a problem of that status carries: when to come back (429, 503), the Bearer challenge (401; 403 for a missing scope). */
-const PROBLEM_HEADERS: Record<number, Record<string, ReturnType<typeof header>>> = {
-  401: { 'WWW-Authenticate': challenge('Bearer realm="memoria", error="invalid_token"', true) },
-  403: {
-    'WWW-Authenticate': challenge('Bearer realm="memoria", error="insufficient_scope", scope="write:memories"', false),
-  },
-  429: { 'Retry-After': retryAfter },
-  503: { 'Retry-After': retryAfter },
-};
-
-/**
- * OpenAPI `responses` entries for the problem statuses a route can return
- * (429 and 503 declare `Retry-After`, 401 and 403 `WWW-Authenticate`).
- */
-export function problemResponses(...statuses: number[]) {
-  const out: Record<
-    number,
-    {
-      description: string;
-      headers?: (typeof PROBLEM_HEADERS)[number];
-      content: { 'application/problem+json': { schema: typeof ProblemSchema } };
-    }
-  > = {};
-  for (const s of statuses) {
-    out[s] = {
-      description: DESCRIPTIONS[s] ?? TITLES[s] ?? 'Error',
-      ...(PROBLEM_HEADERS[s] ? { headers: PROBLEM_HEADERS[s] } : {}),
-      content: { 'application/problem+json': { schema: ProblemSchema } },
-    };
-  }
-  return out;
 }

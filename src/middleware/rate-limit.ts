@@ -54,7 +54,6 @@ export function rateLimitHeaders(d: RateDecision): Record<string, string> {
 
 function tooMany(d: RateDecision): ApiError {
   return new ApiError(
-    429,
     'rate_limited',
     `The tenant's plan allows ${d.limit} requests per ${RATE_LIMIT_WINDOW_SECONDS} s; retry after the Retry-After delay.`,
     {

@@ -30,7 +30,7 @@ app.openapi(
   (c) => c.json({ sub: c.get('auth').sub, scopes: [...c.get('auth').scopes].sort() }, 200),
 );
 app.onError((err, c) =>
-  problemResponse(c, err instanceof ApiError ? err : new ApiError(500, 'internal_error', String(err))),
+  problemResponse(c, err instanceof ApiError ? err : new ApiError('internal_error', String(err))),
 );
 
 const post = async (token: string | undefined, body: unknown = { n: 1 }) =>

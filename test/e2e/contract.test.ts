@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolve } from '../../scripts/breaking-changes';
 import { MAX_BODY_BYTES } from '../../src/lib/limits';
 import { startWorker, type Worker } from './harness';
 
@@ -38,7 +39,8 @@ const TRANSPORT = new Set([
   'server-timing', // diagnostics (README: one D1 round trip per request), not for programs
 ]);
 function undeclaredHeaders(op: Json, res: Response): string[] {
-  const declared = new Set(Object.keys(op.responses?.[String(res.status)]?.headers ?? {}).map((h) => h.toLowerCase()));
+  const response = resolve(spec, op.responses?.[String(res.status)]);
+  const declared = new Set(Object.keys(response?.headers ?? {}).map((h) => h.toLowerCase()));
   return [...res.headers.keys()].filter((h) => !TRANSPORT.has(h) && !declared.has(h));
 }
 

@@ -44,6 +44,15 @@ export function operationsOf(doc: Schema): Operation[] {
   return out;
 }
 
+/** Follows a local `$ref` (`#/components/responses/...`) to what it names. */
+export function deref(doc: Schema, node: Schema | undefined): Schema | undefined {
+  if (typeof node?.$ref !== 'string') return node;
+  return node.$ref
+    .replace(/^#\//, '')
+    .split('/')
+    .reduce((n: Schema | undefined, k: string) => n?.[k], doc);
+}
+
 /**
  * Validates response bodies against the document's schemas (OpenAPI 3.1 = JSON Schema 2020-12).
  * Component refs are rewritten to point into one registered schema.
@@ -56,7 +65,7 @@ export function responseValidator(doc: Schema) {
   ajv.addSchema({ $id: 'spec', $defs: rewrite(doc.components?.schemas ?? {}) });
   const cache = new Map<string, ReturnType<typeof ajv.compile>>();
   return (op: Operation, status: number, contentType: string | null, body: unknown): string | null => {
-    const declared = op.spec.responses?.[String(status)];
+    const declared = deref(doc, op.spec.responses?.[String(status)]);
     if (!declared)
       return `status ${status} is not declared (declared: ${Object.keys(op.spec.responses ?? {}).join(', ')})`;
     const content = declared.content as Record<string, { schema?: Schema }> | undefined;

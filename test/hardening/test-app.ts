@@ -5,7 +5,6 @@ import { auditStatement } from '../../src/db/audit';
 import { withCaller } from '../../src/db/caller';
 import { cursorBinding, decodeCursor, encodeCursor } from '../../src/lib/cursor';
 import { PageQuerySchema, pageSchema } from '../../src/lib/pagination';
-import { problemResponses } from '../../src/lib/problem';
 import { securedRoute } from '../../src/lib/route';
 
 /**
@@ -28,7 +27,6 @@ export function appWithTestRoutes() {
       },
       responses: {
         200: { description: 'Renamed', content: { 'application/json': { schema: z.object({ name: z.string() }) } } },
-        ...problemResponses(400, 413, 415, 422),
       },
     }),
     async (c) => {
@@ -67,7 +65,6 @@ export function appWithTestRoutes() {
           description: 'Audit ids',
           content: { 'application/json': { schema: pageSchema(z.object({ id: z.string() }), 'TestAuditPage') } },
         },
-        ...problemResponses(400),
       },
     }),
     async (c) => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SPEC_PATH } from '../../scripts/spec';
+import { ERRORS } from '../../src/lib/problem';
 import { operations, specProblems } from './spec-rules';
 
 const spec = () => JSON.parse(readFileSync(SPEC_PATH, 'utf8'));
@@ -68,7 +69,7 @@ describe('spec quality (the house rules over api/openapi.json)', () => {
     const restore = doc.paths['/v1/memories/{id}/restore'].post;
     delete restore.responses['413'];
     delete restore.responses['415'];
-    delete restore.responses['401'].headers['WWW-Authenticate'];
+    delete doc.components.responses.InvalidToken.headers['WWW-Authenticate'];
     delete restore.responses['200'].headers['Idempotent-Replayed'];
     delete doc.paths['/v1/memories/{id}'].delete.responses['413'];
     delete doc.paths['/v1/memories/{id}'].delete.parameters.find((p: { name: string }) => p.name === 'permanent')
@@ -91,5 +92,37 @@ describe('spec quality (the house rules over api/openapi.json)', () => {
     expect(specProblems(doc)).toContain(
       'GET /v1/memories: a paginated list must take the `cursor` query parameter (PageQuerySchema)',
     );
+  });
+
+  it('catches a problem response whose codes are unknown, of another status, or missing', () => {
+    const doc = spec();
+    const responses = doc.paths['/v1/memories/{id}'].get.responses;
+    const narrowed = (codes: string[]) => ({
+      description: 'x',
+      content: {
+        'application/problem+json': {
+          schema: {
+            allOf: [
+              { $ref: '#/components/schemas/Problem' },
+              { type: 'object', properties: { code: { type: 'string', enum: codes } } },
+            ],
+          },
+        },
+      },
+    });
+    responses['404'] = narrowed(['not_found', 'no_such_code']);
+    responses['409'] = narrowed(['not_found']);
+    responses['412'] = narrowed([]);
+    responses['410'] = { description: 'x', content: { 'application/problem+json': { schema: { type: 'object' } } } };
+    const problems = specProblems(doc);
+    expect(problems).toContain('GET /v1/memories/{id} → 404: code "no_such_code" is not in ProblemCode');
+    expect(problems).toContain('GET /v1/memories/{id} → 409: code "not_found" is a 404, not a 409');
+    expect(problems).toContain('GET /v1/memories/{id} → 412: must list the codes it can carry (problemResponses)');
+    expect(problems).toContain('GET /v1/memories/{id} → 410: errors must use the Problem schema');
+  });
+
+  it('publishes the ERRORS table as the ProblemCode enum', () => {
+    expect(spec().components.schemas.ProblemCode.enum).toEqual(Object.keys(ERRORS));
+    expect(spec().components.schemas.Problem.properties.code).toEqual({ $ref: '#/components/schemas/ProblemCode' });
   });
 });

@@ -2,6 +2,7 @@
 // problem names the operation and what to fix, so a route that breaks a rule fails CI clearly.
 import { METHODS, resolve } from '../../scripts/breaking-changes';
 import { ALL_SCOPES } from '../../src/auth/scopes';
+import { ERRORS, type ProblemCode } from '../../src/lib/problem';
 
 type Json = Record<string, any>;
 /** Operations anyone may call without a token (everything else needs bearerAuth). */
@@ -155,12 +156,12 @@ export function specProblems(doc: Json): string[] {
       if (!isPublic && /^[24]/.test(status) && !res.headers?.RateLimit)
         add(at, 'must declare the RateLimit headers (securedRoute adds them)');
       const content: Json = res.content ?? {};
-      if (/^[45]/.test(status) && !isPublic) {
-        const problem = content['application/problem+json'];
-        if (!problem) add(at, 'errors must be application/problem+json (use problemResponses)');
-        else if (problem.schema?.$ref !== '#/components/schemas/Problem') add(at, 'errors must use the Problem schema');
-      }
+      const problem = content['application/problem+json'];
+      if (/^[45]/.test(status) && !isPublic && !problem)
+        add(at, 'errors must be application/problem+json (use problemResponses)');
+      if (problem) for (const p of problemCodeProblems(doc, status, problem.schema)) add(at, p);
       for (const [type, media] of Object.entries<Json>(content)) {
+        if (type === 'application/problem+json') continue;
         if (!isComponentRef(media.schema)) add(at, `${type} schema must be a named component (.openapi('Name'))`);
         else if (media.example === undefined && !media.examples && !hasExample(doc, media.schema)) {
           add(at, `${type} needs an example (on the schema, or on every property)`);
@@ -169,4 +170,21 @@ export function specProblems(doc: Json): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * A problem response is the Problem schema narrowed to the codes it can carry: each one a
+ * ProblemCode whose status in the ERRORS table is the response's status.
+ */
+function problemCodeProblems(doc: Json, status: string, schema: Json | undefined): string[] {
+  const [base, narrowed] = schema?.allOf ?? [];
+  if (base?.$ref !== '#/components/schemas/Problem') return ['errors must use the Problem schema'];
+  const codes: unknown = narrowed?.properties?.code?.enum;
+  if (!Array.isArray(codes) || codes.length === 0) return ['must list the codes it can carry (problemResponses)'];
+  const known = new Set<string>(resolve(doc, { $ref: '#/components/schemas/ProblemCode' })?.enum ?? []);
+  return codes.flatMap((code: string) => {
+    if (!known.has(code)) return [`code "${code}" is not in ProblemCode`];
+    const expected = ERRORS[code as ProblemCode].status;
+    return String(expected) === status ? [] : [`code "${code}" is a ${expected}, not a ${status}`];
+  });
 }

@@ -1,5 +1,9 @@
 import type { RouteConfig, z } from '@hono/zod-openapi';
 import { expect } from 'vitest';
+import { ProblemSchema } from '../../src/lib/problem';
+import { sharedComponents } from '../../src/lib/route';
+
+type ProblemNarrowing = { allOf: [unknown, { properties: { code: { enum: string[] } } }] };
 
 /**
  * Asserts the response has `status`, that the route declares that status, and that the body
@@ -12,8 +16,18 @@ export async function checked<T = Record<string, unknown>>(
 ): Promise<T> {
   const text = await res.text();
   expect(res.status, `${route.method.toUpperCase()} ${route.path} → ${res.status}: ${text}`).toBe(status);
-  const declared = route.responses[status] as { content?: Record<string, { schema: z.ZodType }> } | undefined;
+  const declared = route.responses[status] as
+    | { $ref?: string; content?: Record<string, { schema: z.ZodType }> }
+    | undefined;
   expect(declared, `${route.operationId} does not declare ${status}`).toBeDefined();
+  if (declared?.$ref) {
+    // A problem response: the Problem schema, with one of the codes the response lists.
+    const shared = sharedComponents().responses[declared.$ref.split('/').pop()!];
+    const codes = (shared?.content['application/problem+json'].schema as ProblemNarrowing).allOf[1].properties.code.enum;
+    const body = ProblemSchema.parse(JSON.parse(text));
+    expect(codes, `${route.operationId} ${status} does not list the code ${body.code}`).toContain(body.code);
+    return body as T;
+  }
   if (!declared!.content) {
     expect(text).toBe('');
     return undefined as T;

@@ -7,8 +7,8 @@ import type { AppEnv } from '../../env';
 import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
 import { idPattern } from '../../lib/ids';
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
-import { ApiError, problemResponses } from '../../lib/problem';
-import { securedRoute } from '../../lib/route';
+import { ApiError } from '../../lib/problem';
+import { problemResponses, securedRoute } from '../../lib/route';
 import { fromIso } from '../../lib/time';
 import { DateTimeParam } from '../memories/schemas';
 
@@ -102,7 +102,7 @@ auditLogs.openapi(
         description: 'A page of entries.',
         content: { 'application/json': { schema: pageSchema(AuditLogSchema, 'AuditLogPage') } },
       },
-      ...problemResponses(400),
+      ...problemResponses('insufficient_role'),
     },
   }),
   async (c) => {
@@ -113,7 +113,7 @@ auditLogs.openapi(
     if (q.cursor) {
       const p = await decodeCursor(c.env, binding, q.cursor);
       if (typeof p[0] !== 'number' || typeof p[1] !== 'string')
-        throw new ApiError(400, 'invalid_cursor', 'The cursor is invalid.', {
+        throw new ApiError('invalid_cursor', 'The cursor is invalid.', {
           errors: [{ path: 'query.cursor', message: 'invalid cursor' }],
         });
       after = [p[0], p[1]];
@@ -157,7 +157,7 @@ auditLogs.openapi(
     },
     responses: {
       200: { description: 'The entry.', content: { 'application/json': { schema: AuditLogSchema } } },
-      ...problemResponses(400, 404),
+      ...problemResponses('insufficient_role', 'not_found'),
     },
   }),
   async (c) => {
@@ -165,7 +165,7 @@ auditLogs.openapi(
     const { caller, results } = await runAsCaller(c, [getAuditLogStatement(c.env.DB, c.get('auth').sub, id)]);
     requireRole(caller, 'owner', 'admin');
     const row = results[0]!.results[0] as AuditRow | undefined;
-    if (!row) throw new ApiError(404, 'not_found', `Audit log entry ${id} was not found.`);
+    if (!row) throw new ApiError('not_found', `Audit log entry ${id} was not found.`);
     return c.json(toAuditLog(row), 200);
   },
 );

@@ -22,8 +22,8 @@ import {
 import type { AppEnv } from '../../env';
 import { EXPORT_PAGE_BYTES, EXPORT_PAGE_ROWS, IMPORT_MAX_LINES, MAX_BODY_BYTES } from '../../lib/limits';
 import { PLANS } from '../../lib/plans';
-import { ApiError, problemResponses } from '../../lib/problem';
-import { securedRoute } from '../../lib/route';
+import { ApiError } from '../../lib/problem';
+import { problemResponses, securedRoute } from '../../lib/route';
 import { mappedId, parseChunk, planImport, referencedIds } from './import-plan';
 import { ExportLineSchema, ImportChunkSchema, type ImportReport, ImportReportSchema } from './schemas';
 
@@ -58,6 +58,7 @@ data.openapi(
         },
         content: { [NDJSON]: { schema: ExportLineSchema } },
       },
+      ...problemResponses('insufficient_role'),
     },
   }),
   async (c) => {
@@ -196,13 +197,13 @@ data.openapi(
         description: 'What was (or, in a dry run, would be) written',
         content: { 'application/json': { schema: ImportReportSchema } },
       },
-      ...problemResponses(400, 409, 413, 415, 422),
+      ...problemResponses('insufficient_role', 'conflict', 'quota_exceeded', 'import_invalid'),
     },
   }),
   async (c) => {
     const type = c.req.header('content-type') ?? '';
     if (!/^application\/x-ndjson\s*(?:;|$)/i.test(type))
-      throw new ApiError(415, 'unsupported_media_type', `The request body must be ${NDJSON}.`);
+      throw new ApiError('unsupported_media_type', `The request body must be ${NDJSON}.`);
     const dryRun = c.req.valid('query').dry_run === 'true';
     const chunk = parseChunk(await c.req.text(), IMPORT_MAX_LINES);
     return c.json(await importChunk(c, chunk, dryRun), 200);
@@ -234,7 +235,7 @@ async function importChunk(
   for (const id of referencedIds(chunk.lines)) ids.set(id, await mappedId(caller.tenant_id, id));
   const second = await runAsCaller(c, [existingIdsStatement(db, sub, [...ids.values()])]);
   if (second.caller.tenant_id !== caller.tenant_id)
-    throw new ApiError(409, 'conflict', "The caller's tenant changed during the import; retry.");
+    throw new ApiError('conflict', "The caller's tenant changed during the import; retry.");
   const existing = new Set((second.results[0]!.results as { id: string }[]).map((r) => r.id));
   const now = Date.now();
   const plan = planImport(
@@ -267,14 +268,11 @@ async function importChunk(
   };
   if (dryRun) return report;
   const quota = errors.find((e) => e.path === 'quota');
-  if (quota) throw new ApiError(403, 'quota_exceeded', quota.message);
+  if (quota) throw new ApiError('quota_exceeded', quota.message);
   if (errors.length > 0) {
-    throw new ApiError(
-      422,
-      'import_invalid',
-      `${errors.length} line(s) of the chunk are invalid; nothing was written.`,
-      { errors: report.errors },
-    );
+    throw new ApiError('import_invalid', `${errors.length} line(s) of the chunk are invalid; nothing was written.`, {
+      errors: report.errors,
+    });
   }
   // 3. the chunk, all-or-nothing, with its audit row (nothing new: nothing to write or audit)
   const tables: ImportTable[] = ['users', 'sessions', 'memories', 'audit_logs'];
@@ -306,7 +304,6 @@ async function importChunk(
     // Only a concurrent change (e.g. a user created meanwhile) can trip a constraint; nothing was written.
     if (!(err instanceof ApiError) && /constraint/i.test(err instanceof Error ? err.message : '')) {
       throw new ApiError(
-        409,
         'conflict',
         'The chunk conflicts with a change made meanwhile; nothing was written. Retry it.',
       );

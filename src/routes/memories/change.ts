@@ -23,8 +23,8 @@ import { acceptedVersions, etagOf } from '../../lib/etag';
 import { idempotencyKeyOf, REPLAYED_HEADER, storedResponse } from '../../lib/idempotency';
 import { MEMORY_TAGS_MAX } from '../../lib/limits';
 import { PLANS } from '../../lib/plans';
-import { ApiError, problemResponses } from '../../lib/problem';
-import { securedRoute } from '../../lib/route';
+import { ApiError, invalidRequest } from '../../lib/problem';
+import { ETAG_HEADERS, problemResponses, securedRoute } from '../../lib/route';
 import { contentPart, searchDoc, tagPart, tagSegment } from '../../lib/search-text';
 import { dedupe, memoryDeleted, notFound, preconditionFailed } from './helpers';
 import {
@@ -45,7 +45,7 @@ export const changeRoutes = new OpenAPIHono<AppEnv>();
 
 const MemoryResponse = (description: string) => ({
   description,
-  headers: { ETag: { schema: { type: 'string' as const, maxLength: 100 } } },
+  headers: ETAG_HEADERS,
   content: { 'application/json': { schema: MemorySchema } },
 });
 
@@ -105,7 +105,10 @@ changeRoutes.openapi(
       headers: IfMatchHeaders,
       body: { required: true, content: { 'application/json': { schema: PatchMemorySchema } } },
     },
-    responses: { 200: MemoryResponse('The updated memory.'), ...problemResponses(400, 404, 409, 412, 413, 415, 422) },
+    responses: {
+      200: MemoryResponse('The updated memory.'),
+      ...problemResponses('not_found', 'memory_deleted', 'precondition_failed', 'conflict'),
+    },
   }),
   async (c) => {
     const { id } = c.req.valid('param');
@@ -142,14 +145,9 @@ changeRoutes.openapi(
     if (out.before.deleted_at !== null) throw memoryDeleted(id);
     if (t.versions && !t.versions.includes(out.before.version)) throw preconditionFailed(id);
     if (patch.access_scope === 'session' && out.before.session_id === null) {
-      throw new ApiError(
-        422,
-        'validation_failed',
-        'The request body is invalid: json.access_scope: a memory without a session cannot become session-scoped',
-        {
-          errors: [{ path: 'json.access_scope', message: 'a memory without a session cannot become session-scoped' }],
-        },
-      );
+      throw invalidRequest([
+        { path: 'json.access_scope', message: 'a memory without a session cannot become session-scoped' },
+      ]);
     }
     throw new Error('memory update refused without a known reason');
   },
@@ -166,7 +164,10 @@ changeRoutes.openapi(
       'Soft delete: the memory leaves lists and search and stops counting against the quota, until restored. Deleting a deleted memory is a no-op (204). ' +
       '`permanent=true` (owner or admin) deletes it for good. With `If-Match`, only at that version (412 otherwise).',
     request: { params: MemoryPathSchema, query: DeleteQuerySchema, headers: IfMatchHeaders },
-    responses: { 204: { description: 'Deleted.' }, ...problemResponses(400, 404, 412) },
+    responses: {
+      204: { description: 'Deleted.' },
+      ...problemResponses('insufficient_role', 'not_found', 'precondition_failed', 'conflict'),
+    },
   }),
   async (c) => {
     const { id } = c.req.valid('param');
@@ -199,7 +200,10 @@ changeRoutes.openapi(
     description:
       'Brings a soft-deleted memory back (it counts against the quota again: 403 `quota_exceeded`). Restoring a live memory is a no-op (200).',
     request: { params: MemoryPathSchema, query: ReadQuerySchema, headers: IdempotencyHeaders },
-    responses: { 200: MemoryResponse('The restored memory.'), ...problemResponses(400, 404, 422) },
+    responses: {
+      200: MemoryResponse('The restored memory.'),
+      ...problemResponses('not_found', 'quota_exceeded', 'conflict'),
+    },
   }),
   async (c) => {
     const { id } = c.req.valid('param');
@@ -247,7 +251,10 @@ changeRoutes.openapi(
       headers: IdempotencyHeaders,
       body: { required: true, content: { 'application/json': { schema: AddTagsSchema } } },
     },
-    responses: { 200: MemoryResponse('The memory with its tags.'), ...problemResponses(400, 404, 409, 413, 415, 422) },
+    responses: {
+      200: MemoryResponse('The memory with its tags.'),
+      ...problemResponses('not_found', 'memory_deleted', 'too_many_tags', 'conflict'),
+    },
   }),
   async (c) => {
     const { id } = c.req.valid('param');
@@ -295,7 +302,6 @@ changeRoutes.openapi(
     const added = tags.filter((tag) => !current.includes(tag));
     if (added.length === 0) return respond(c, out.before, embedding);
     throw new ApiError(
-      422,
       'too_many_tags',
       `A memory has at most ${MEMORY_TAGS_MAX} tags; it has ${current.length} and this adds ${added.length}.`,
       {
@@ -315,7 +321,10 @@ changeRoutes.openapi(
     description:
       'Removes one tag (exact match; URL-encode it). Removing a tag the memory does not have is a no-op (200). With `If-Match`, only at that version.',
     request: { params: TagPathSchema, query: ReadQuerySchema, headers: IfMatchHeaders },
-    responses: { 200: MemoryResponse('The memory with its tags.'), ...problemResponses(400, 404, 409, 412) },
+    responses: {
+      200: MemoryResponse('The memory with its tags.'),
+      ...problemResponses('not_found', 'memory_deleted', 'precondition_failed', 'conflict'),
+    },
   }),
   async (c) => {
     const { id, tag } = c.req.valid('param');

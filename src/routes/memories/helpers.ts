@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { MemoryFilters } from '../../db/memories';
 import type { AppEnv } from '../../env';
 import { FILTER_VALUES_MAX } from '../../lib/limits';
-import { ApiError } from '../../lib/problem';
+import { ApiError, invalidRequest } from '../../lib/problem';
 import { fromIso } from '../../lib/time';
 
 /** Tags de-duplicated, first occurrence and order kept. */
@@ -16,10 +16,7 @@ export function metadataFilters(c: Context<AppEnv>): [string, string][] {
   for (const [name, values] of Object.entries(c.req.queries())) {
     if (!name.startsWith('metadata.')) continue;
     const key = name.slice('metadata.'.length);
-    const bad = (message: string) =>
-      new ApiError(400, 'invalid_parameter', `A request parameter is invalid: query.${name}: ${message}`, {
-        errors: [{ path: `query.${name}`, message }],
-      });
+    const bad = (message: string) => invalidRequest([{ path: `query.${name}`, message }]);
     if (!METADATA_KEY.test(key)) throw bad('metadata keys are 1–64 characters of A–Z a–z 0–9 _ -');
     for (const value of values) {
       if (value.length > 1024) throw bad('the value is longer than 1024 characters');
@@ -27,7 +24,7 @@ export function metadataFilters(c: Context<AppEnv>): [string, string][] {
     }
   }
   if (out.length > FILTER_VALUES_MAX) {
-    throw new ApiError(400, 'invalid_parameter', `At most ${FILTER_VALUES_MAX} metadata filters.`, {
+    throw new ApiError('invalid_parameter', `At most ${FILTER_VALUES_MAX} metadata filters.`, {
       errors: [{ path: 'query.metadata', message: `at most ${FILTER_VALUES_MAX}` }],
     });
   }
@@ -63,12 +60,11 @@ export function filtersOf(
   };
 }
 
-export const notFound = (id: string) => new ApiError(404, 'not_found', `Memory ${id} was not found.`);
+export const notFound = (id: string) => new ApiError('not_found', `Memory ${id} was not found.`);
 export const preconditionFailed = (id: string) =>
   new ApiError(
-    412,
     'precondition_failed',
     `Memory ${id} has changed: If-Match does not match its current ETag. GET it again and retry.`,
   );
 export const memoryDeleted = (id: string) =>
-  new ApiError(409, 'memory_deleted', `Memory ${id} is deleted; restore it first.`);
+  new ApiError('memory_deleted', `Memory ${id} is deleted; restore it first.`);

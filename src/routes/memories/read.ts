@@ -11,8 +11,8 @@ import {
 import type { AppEnv } from '../../env';
 import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
 import { etagOf } from '../../lib/etag';
-import { ApiError, problemResponses } from '../../lib/problem';
-import { securedRoute } from '../../lib/route';
+import { ApiError } from '../../lib/problem';
+import { ETAG_HEADERS, problemResponses, securedRoute } from '../../lib/route';
 import { ftsSyntaxQuery, SearchSyntaxError, snippet } from '../../lib/search-query';
 import { plainFtsQuery, tokenize } from '../../lib/search-text';
 import { filtersOf, metadataFilters, notFound } from './helpers';
@@ -31,7 +31,7 @@ import { rememberCaller, withCallerTenant } from './tenant';
 export const readRoutes = new OpenAPIHono<AppEnv>();
 
 const badCursor = () =>
-  new ApiError(400, 'invalid_cursor', 'The cursor is invalid, expired, or belongs to another query.', {
+  new ApiError('invalid_cursor', 'The cursor is invalid, expired, or belongs to another query.', {
     errors: [{ path: 'query.cursor', message: 'invalid cursor' }],
   });
 
@@ -49,7 +49,6 @@ readRoutes.openapi(
     request: { query: ListQuerySchema },
     responses: {
       200: { description: 'A page of memories.', content: { 'application/json': { schema: MemoryPageSchema } } },
-      ...problemResponses(400),
     },
   }),
   async (c) => {
@@ -101,7 +100,7 @@ readRoutes.openapi(
         description: 'A page of hits, best first.',
         content: { 'application/json': { schema: SearchPageSchema } },
       },
-      ...problemResponses(400),
+      ...problemResponses('invalid_query', 'conflict'),
     },
   }),
   async (c) => {
@@ -124,7 +123,7 @@ readRoutes.openapi(
         return ftsSyntaxQuery(tenantId, q.q);
       } catch (err) {
         if (err instanceof SearchSyntaxError)
-          throw new ApiError(400, 'invalid_query', `The search query is not valid fts syntax: ${err.message}`, {
+          throw new ApiError('invalid_query', `The search query is not valid fts syntax: ${err.message}`, {
             errors: [{ path: 'query.q', message: err.message }],
           });
         throw err;
@@ -148,7 +147,7 @@ readRoutes.openapi(
       } catch (err) {
         // Defence in depth: the query builders only emit valid FTS5, but never answer bad input with a 500.
         if (err instanceof Error && /fts5|MATCH/i.test(err.message))
-          throw new ApiError(400, 'invalid_query', 'The search query could not be run.', {
+          throw new ApiError('invalid_query', 'The search query could not be run.', {
             errors: [{ path: 'query.q', message: 'unsupported query' }],
           });
         throw err;
@@ -197,14 +196,14 @@ readRoutes.openapi(
     responses: {
       200: {
         description: 'The memory.',
-        headers: { ETag: { schema: { type: 'string' as const, maxLength: 100 } } },
+        headers: ETAG_HEADERS,
         content: { 'application/json': { schema: MemorySchema } },
       },
       304: {
         description: 'Unchanged since the ETag in If-None-Match.',
-        headers: { ETag: { schema: { type: 'string' as const, maxLength: 100 } } },
+        headers: ETAG_HEADERS,
       },
-      ...problemResponses(400, 404),
+      ...problemResponses('not_found'),
     },
   }),
   async (c) => {

@@ -41,7 +41,7 @@ export async function withCallerTenant<T extends { caller: CallerRow }>(
     tenantId = out.caller.tenant_id;
     remember(sub, tenantId);
   }
-  throw new ApiError(409, 'conflict', "The caller's tenant changed during the request; retry it.");
+  throw new ApiError('conflict', "The caller's tenant changed during the request; retry it.");
 }
 
 /** Any batch's caller row keeps the cache warm (a read today makes tomorrow's write one trip). */

@@ -19,8 +19,8 @@ import { etagOf } from '../../lib/etag';
 import { idempotencyKeyOf, REPLAYED_HEADER, storedResponse } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
 import { PLANS } from '../../lib/plans';
-import { ApiError, problemResponses } from '../../lib/problem';
-import { securedRoute } from '../../lib/route';
+import { ApiError, invalidRequest } from '../../lib/problem';
+import { ETAG_HEADERS, problemResponses, securedRoute } from '../../lib/route';
 import { searchDoc } from '../../lib/search-text';
 import { dedupe, notFound } from './helpers';
 import { BatchCreateSchema, CreateMemorySchema, IdempotencyHeaders, MemoryListSchema, MemorySchema } from './schemas';
@@ -33,7 +33,6 @@ type CreateInput = z.infer<typeof CreateMemorySchema>;
 export function quotaExceeded(caller: CallerRow, adding: number): ApiError {
   const limit = PLANS[caller.tenant_plan].memories;
   return new ApiError(
-    403,
     'quota_exceeded',
     `The ${caller.tenant_plan} plan allows ${limit} live memories; the tenant has ${caller.tenant_memory_count} and this request adds ${adding}. Delete memories or upgrade the plan.`,
   );
@@ -109,12 +108,7 @@ async function createMemories(
           ? [{ path: pathOf(i), message: 'is not a live session of the caller' }]
           : [],
       );
-      throw new ApiError(
-        422,
-        'validation_failed',
-        `The request body is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`.slice(0, 1000),
-        { errors },
-      );
+      throw invalidRequest(errors);
     }
   }
   if (caller.tenant_memory_count + inputs.length > PLANS[caller.tenant_plan].memories)
@@ -140,12 +134,16 @@ writeRoutes.openapi(
       201: {
         description: 'Created (or replayed: header `Idempotent-Replayed: true`).',
         headers: {
-          ETag: { schema: { type: 'string' as const, maxLength: 100 } },
-          Location: { schema: { type: 'string' as const, maxLength: 100 } },
+          ...ETAG_HEADERS,
+          Location: {
+            description: "The memory's URL.",
+            schema: { type: 'string', maxLength: 100 },
+            example: '/v1/memories/mem_01J9Z3Q4W5E6R7T8Y9V0A1B2C3',
+          },
         },
         content: { 'application/json': { schema: MemorySchema } },
       },
-      ...problemResponses(400, 404, 413, 415, 422),
+      ...problemResponses('quota_exceeded', 'not_found', 'conflict'),
     },
   }),
   async (c) => {
@@ -181,7 +179,7 @@ writeRoutes.openapi(
         description: 'Created (or replayed: header `Idempotent-Replayed: true`).',
         content: { 'application/json': { schema: MemoryListSchema } },
       },
-      ...problemResponses(400, 413, 415, 422),
+      ...problemResponses('quota_exceeded', 'conflict'),
     },
   }),
   async (c) => {

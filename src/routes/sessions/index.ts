@@ -16,8 +16,8 @@ import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
 import { idempotencyKeyOf, REPLAYED_HEADER, storedResponse } from '../../lib/idempotency';
 import { sessionIdleTimeoutMs } from '../../lib/limits';
 import { PLANS } from '../../lib/plans';
-import { ApiError, problemResponses } from '../../lib/problem';
-import { securedRoute } from '../../lib/route';
+import { ApiError } from '../../lib/problem';
+import { problemResponses, securedRoute } from '../../lib/route';
 import { IdempotencyHeaders } from '../memories/schemas';
 import {
   CreateSessionSchema,
@@ -33,8 +33,8 @@ const json = (schema: z.ZodTypeAny, description: string) => ({
   description,
   content: { 'application/json': { schema } },
 });
-const notFound = (id: string) => new ApiError(404, 'not_found', `Session ${id} was not found.`);
-const expired = (id: string) => new ApiError(409, 'session_expired', `Session ${id} has expired; open a new one.`);
+const notFound = (id: string) => new ApiError('not_found', `Session ${id} was not found.`);
+const expired = (id: string) => new ApiError('session_expired', `Session ${id} has expired; open a new one.`);
 const VISIBILITY =
   "Members see their own sessions; owners and admins see every session of the tenant. Another user's session is a 404 for a member.";
 
@@ -62,7 +62,7 @@ sessions.openapi(
           },
         },
       },
-      ...problemResponses(400, 413, 415, 422),
+      ...problemResponses('quota_exceeded'),
     },
   }),
   async (c) => {
@@ -84,7 +84,6 @@ sessions.openapi(
     if (!row) {
       const limit = PLANS[caller.tenant_plan].sessions;
       throw new ApiError(
-        403,
         'quota_exceeded',
         `The ${caller.tenant_plan} plan allows ${limit} live sessions; end one or upgrade the plan.`,
       );
@@ -102,7 +101,7 @@ sessions.openapi(
     summary: 'List sessions',
     description: `Newest first. Live sessions by default; \`status=expired\` or \`all\` for the others. ${VISIBILITY}`,
     request: { query: ListSessionsQuerySchema },
-    responses: { 200: json(SessionPageSchema, 'A page of sessions'), ...problemResponses(400) },
+    responses: { 200: json(SessionPageSchema, 'A page of sessions') },
   }),
   async (c) => {
     const q = c.req.valid('query');
@@ -130,7 +129,7 @@ sessions.openapi(
     summary: 'Get a session',
     description: VISIBILITY,
     request: { params: SessionIdParamSchema },
-    responses: { 200: json(SessionSchema, 'The session'), ...problemResponses(400, 404) },
+    responses: { 200: json(SessionSchema, 'The session'), ...problemResponses('not_found') },
   }),
   async (c) => {
     const { id } = c.req.valid('param');
@@ -152,7 +151,10 @@ sessions.openapi(
       "Sets `last_activity_at` to now. Only the session's own user can heartbeat it: anyone else's session is a 404 (owners and admins included). " +
       'A session that has ended, or has been idle longer than the timeout, is expired: 409 `session_expired`.',
     request: { params: SessionIdParamSchema },
-    responses: { 200: json(SessionSchema, 'The session, refreshed'), ...problemResponses(400, 404, 409) },
+    responses: {
+      200: json(SessionSchema, 'The session, refreshed'),
+      ...problemResponses('not_found', 'session_expired'),
+    },
   }),
   async (c) => {
     const { id } = c.req.valid('param');
@@ -182,7 +184,7 @@ sessions.openapi(
     summary: 'End a session',
     description: `Ends the session (sets \`expired_at\`); its session-scoped memories stop being visible. ${VISIBILITY} Owners and admins can end any session of the tenant. An already ended session is 409 \`session_expired\`.`,
     request: { params: SessionIdParamSchema },
-    responses: { 204: { description: 'Ended' }, ...problemResponses(400, 404, 409) },
+    responses: { 204: { description: 'Ended' }, ...problemResponses('not_found', 'session_expired') },
   }),
   async (c) => {
     const { id } = c.req.valid('param');

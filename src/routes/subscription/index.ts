@@ -10,8 +10,8 @@ import {
 } from '../../db/subscriptions';
 import type { AppEnv } from '../../env';
 import { PLANS } from '../../lib/plans';
-import { ApiError, problemResponses } from '../../lib/problem';
-import { jsonResponse, securedRoute } from '../../lib/route';
+import { ApiError } from '../../lib/problem';
+import { jsonResponse, problemResponses, securedRoute } from '../../lib/route';
 import { countSchema, timestampSchema } from '../../lib/schemas';
 
 export const subscription = new OpenAPIHono<AppEnv>();
@@ -56,7 +56,7 @@ const getSubscription = securedRoute(['manage:tenant'], {
   tags: ['Subscription'],
   summary: 'Plan, limits and usage',
   description: `Owner only. The tenant's plan, its limits and the current usage against them. Plans: ${PLAN_TABLE}.`,
-  responses: { 200: jsonResponse(SubscriptionSchema, 'The subscription') },
+  responses: { 200: jsonResponse(SubscriptionSchema, 'The subscription'), ...problemResponses('insufficient_role') },
 });
 
 subscription.openapi(getSubscription, async (c) => {
@@ -77,7 +77,7 @@ const changePlan = securedRoute(['manage:tenant'], {
   request: { body: { required: true, content: { 'application/json': { schema: ChangePlanSchema } } } },
   responses: {
     200: jsonResponse(SubscriptionSchema, 'The subscription on its new plan'),
-    ...problemResponses(400, 409, 413, 415, 422),
+    ...problemResponses('insufficient_role', 'plan_limits_exceeded'),
   },
 });
 
@@ -96,7 +96,6 @@ subscription.openapi(changePlan, async (c) => {
       .filter((k) => row[k] > target[k])
       .map((k) => `${k} ${row[k]} > ${target[k]}`);
     throw new ApiError(
-      409,
       'plan_limits_exceeded',
       `The tenant's usage exceeds the ${plan} plan's limits (${over.join(', ')}); reduce it first.`,
     );

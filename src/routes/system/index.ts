@@ -2,8 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import type { AppEnv } from '../../env';
 import { API_DESCRIPTION, API_TITLE } from '../../lib/openapi';
-import { problemResponses } from '../../lib/problem';
-import { PublicResponseHeaders, withCommonHeaders } from '../../lib/route';
+import { headerRef, PublicResponseHeaders, problemResponses, withCommonHeaders } from '../../lib/route';
 
 export const system = new OpenAPIHono<AppEnv>();
 
@@ -28,18 +27,12 @@ system.openapi(
         200: { description: 'Healthy', content: { 'application/json': { schema: HealthSchema } } },
         503: {
           description: 'The database is unreachable; retry after the Retry-After delay',
-          headers: z.object({
-            'Retry-After': z
-              .string()
-              .max(10)
-              .regex(/^\d+$/)
-              .openapi({ description: 'Seconds to wait.', example: '30' }),
-          }),
+          headers: { 'Retry-After': headerRef('Retry-After') },
           content: {
             'application/json': { schema: HealthSchema, example: { status: 'degraded', database: 'unreachable' } },
           },
         },
-        ...problemResponses(500),
+        ...problemResponses('internal_error'),
       },
       PublicResponseHeaders,
     ),

@@ -11,8 +11,8 @@ import {
 } from '../../db/tenants';
 import type { AppEnv } from '../../env';
 import { TENANT_RETENTION_MS } from '../../lib/limits';
-import { ApiError, problemResponses } from '../../lib/problem';
-import { jsonResponse, securedRoute } from '../../lib/route';
+import { ApiError } from '../../lib/problem';
+import { jsonResponse, problemResponses, securedRoute } from '../../lib/route';
 import { countSchema, prefixedIdSchema, timestampSchema } from '../../lib/schemas';
 import { toIso } from '../../lib/time';
 
@@ -83,7 +83,7 @@ const updateTenant = securedRoute(['manage:tenant'], {
   summary: 'Rename the tenant',
   description: 'Owner or admin.',
   request: { body: { required: true, content: { 'application/json': { schema: UpdateTenantSchema } } } },
-  responses: { 200: jsonResponse(TenantSchema, 'The renamed tenant'), ...problemResponses(400, 413, 415, 422) },
+  responses: { 200: jsonResponse(TenantSchema, 'The renamed tenant'), ...problemResponses('insufficient_role') },
 });
 
 lifecycle.openapi(updateTenant, async (c) => {
@@ -105,7 +105,10 @@ const deleteTenant = securedRoute(['manage:tenant'], {
   description:
     `Owner only. Soft-deletes the tenant: from this response on, every token of every user of the tenant is refused (401). ` +
     `An owner can restore it within ${RETENTION_DAYS} days with POST /v1/tenant/restore; after that the tenant and all its data are purged.`,
-  responses: { 200: jsonResponse(DeletedTenantSchema, 'Deleted; restorable until `restorable_until`') },
+  responses: {
+    200: jsonResponse(DeletedTenantSchema, 'Deleted; restorable until `restorable_until`'),
+    ...problemResponses('insufficient_role'),
+  },
 });
 
 lifecycle.openapi(deleteTenant, async (c) => {
@@ -130,7 +133,10 @@ const restoreTenant = securedRoute(['manage:tenant'], {
   description:
     `An owner of a deleted tenant restores it (and so every user's access) within ${RETENTION_DAYS} days of its deletion. ` +
     '409 `tenant_not_deleted` if it is not deleted; 410 `retention_expired` once the restore period is over.',
-  responses: { 200: jsonResponse(TenantSchema, 'The restored tenant'), ...problemResponses(409, 410, 413, 415) },
+  responses: {
+    200: jsonResponse(TenantSchema, 'The restored tenant'),
+    ...problemResponses('insufficient_role', 'tenant_not_deleted', 'retention_expired'),
+  },
 });
 
 lifecycle.openapi(restoreTenant, async (c) => {
@@ -146,9 +152,8 @@ lifecycle.openapi(restoreTenant, async (c) => {
   if (row) return c.json(toTenant(row), 200);
   requireRole(probe, 'owner');
   if (probe.deleted_at === null)
-    throw new ApiError(409, 'tenant_not_deleted', 'The tenant is not deleted; there is nothing to restore.');
+    throw new ApiError('tenant_not_deleted', 'The tenant is not deleted; there is nothing to restore.');
   throw new ApiError(
-    410,
     'retention_expired',
     `The tenant was deleted more than ${RETENTION_DAYS} days ago and can no longer be restored.`,
   );

@@ -3,8 +3,8 @@ import { requestMeta } from '../../auth/caller';
 import type { CallerRow } from '../../db/caller';
 import { createTenantWithOwner } from '../../db/tenants';
 import type { AppEnv } from '../../env';
-import { ApiError, problemResponses } from '../../lib/problem';
-import { securedRoute } from '../../lib/route';
+import { ApiError, invalidRequest } from '../../lib/problem';
+import { problemResponses, securedRoute } from '../../lib/route';
 import { MeSchema, toMe } from '../me/schema';
 
 export const provisioning = new OpenAPIHono<AppEnv>();
@@ -38,10 +38,16 @@ provisioning.openapi(
     responses: {
       201: {
         description: 'The tenant was created; the caller is its owner',
-        headers: z.object({ Location: z.string().max(100).openapi({ example: '/v1/tenant' }) }),
+        headers: {
+          Location: {
+            description: "The tenant's URL.",
+            schema: { type: 'string', maxLength: 100 },
+            example: '/v1/tenant',
+          },
+        },
         content: { 'application/json': { schema: MeSchema } },
       },
-      ...problemResponses(400, 409, 413, 415, 422),
+      ...problemResponses('already_provisioned'),
     },
   }),
   async (c) => {
@@ -50,14 +56,7 @@ provisioning.openapi(
     const claimed = EmailSchema.safeParse(claims.email);
     const email = claimed.success ? claimed.data : body.email;
     if (!email) {
-      throw new ApiError(
-        422,
-        'validation_failed',
-        "The access token carries no email claim, so the request body must include the owner's email.",
-        {
-          errors: [{ path: 'json.email', message: 'Required when the access token has no email claim' }],
-        },
-      );
+      throw invalidRequest([{ path: 'json.email', message: 'Required when the access token has no email claim' }]);
     }
     const kind = sub.endsWith('@clients') ? 'service' : 'person';
     let created: Awaited<ReturnType<typeof createTenantWithOwner>>;
@@ -71,7 +70,6 @@ provisioning.openapi(
       // users_auth0_id_live: one live user per identity. The batch is one transaction, so nothing was written.
       if (/UNIQUE constraint failed: users\.auth0_id/.test(String(err))) {
         throw new ApiError(
-          409,
           'already_provisioned',
           'This identity already has a user in a tenant, so it cannot provision another: GET /v1/me shows it, or, if that tenant was deleted, its owner can restore it (POST /v1/tenant/restore) until it is purged.',
         );

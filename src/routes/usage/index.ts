@@ -3,8 +3,8 @@ import { requireRole, runAsCaller } from '../../auth/caller';
 import { USAGE_COUNTERS, type UsageDay, usageSeriesStatement } from '../../db/usage';
 import type { AppEnv } from '../../env';
 import { USAGE_FLUSH_INTERVAL_MS, USAGE_MAX_DAYS } from '../../lib/limits';
-import { ApiError, problemResponses } from '../../lib/problem';
-import { jsonResponse, securedRoute } from '../../lib/route';
+import { invalidRequest } from '../../lib/problem';
+import { jsonResponse, problemResponses, securedRoute } from '../../lib/route';
 import { countSchema } from '../../lib/schemas';
 import { utcDay } from '../../lib/time';
 
@@ -78,7 +78,7 @@ const getUsage = securedRoute(['manage:tenant'], {
       to: Day.optional().openapi({ description: 'Last day (YYYY-MM-DD); default today (UTC).', example: '2026-01-31' }),
     }),
   },
-  responses: { 200: jsonResponse(UsageReportSchema, 'The daily series'), ...problemResponses(400) },
+  responses: { 200: jsonResponse(UsageReportSchema, 'The daily series'), ...problemResponses('insufficient_role') },
 });
 
 usage.openapi(getUsage, async (c) => {
@@ -88,9 +88,7 @@ usage.openapi(getUsage, async (c) => {
   const days = (msOf(to) - msOf(from)) / DAY_MS + 1;
   if (days < 1 || days > USAGE_MAX_DAYS) {
     const message = days < 1 ? '`from` is after `to`' : `the range spans ${days} days; at most ${USAGE_MAX_DAYS}`;
-    throw new ApiError(400, 'invalid_parameter', `A request parameter is invalid: query.from: ${message}`, {
-      errors: [{ path: 'query.from', message }],
-    });
+    throw invalidRequest([{ path: 'query.from', message }]);
   }
   const { caller, results } = await runAsCaller(c, [usageSeriesStatement(c.env.DB, c.get('auth').sub, from, to)]);
   requireRole(caller, 'owner', 'admin');

@@ -21,12 +21,11 @@ import { acceptedVersions, etagOf } from '../../lib/etag';
 import { idempotencyKeyOf, REPLAYED_HEADER, storedResponse } from '../../lib/idempotency';
 import { newId } from '../../lib/ids';
 import { PLANS } from '../../lib/plans';
-import { ApiError, problemResponses } from '../../lib/problem';
-import { jsonResponse, securedRoute } from '../../lib/route';
+import { ApiError } from '../../lib/problem';
+import { ETAG_HEADERS, jsonResponse, problemResponses, securedRoute } from '../../lib/route';
 import {
   CreateUserHeaders,
   CreateUserSchema,
-  ETagHeader,
   IfMatchHeaders,
   UpdateUserSchema,
   UserIdParams,
@@ -45,41 +44,33 @@ const ROLE_RULES =
 function refusal(verdict: UserVerdict, role: Role, id?: string): ApiError {
   switch (verdict) {
     case 'insufficient_role':
-      return new ApiError(
-        403,
-        'insufficient_role',
-        `A caller with the ${role} role cannot make this change. ${ROLE_RULES}`,
-      );
+      return new ApiError('insufficient_role', `A caller with the ${role} role cannot make this change. ${ROLE_RULES}`);
     case 'not_found':
-      return new ApiError(404, 'not_found', `User ${id} was not found.`);
+      return new ApiError('not_found', `User ${id} was not found.`);
     case 'precondition_failed':
       return new ApiError(
-        412,
         'precondition_failed',
         `User ${id} has changed since the ETag given in If-Match; read it again.`,
       );
     case 'last_owner':
       return new ApiError(
-        409,
         'last_owner',
         "The tenant's last owner can be neither demoted nor removed; make another user owner first.",
       );
     case 'email_taken':
-      return new ApiError(409, 'email_taken', 'Another user of this tenant already has this email.');
+      return new ApiError('email_taken', 'Another user of this tenant already has this email.');
     case 'auth0_id_taken':
       return new ApiError(
-        409,
         'auth0_id_taken',
         'This auth0_id already belongs to a user (one identity is one user in one tenant).',
       );
     case 'quota_exceeded':
       return new ApiError(
-        403,
         'quota_exceeded',
         'The tenant has as many users as its plan allows; upgrade the plan or remove a user.',
       );
     default:
-      return new ApiError(409, 'conflict', 'The change could not be applied; retry.');
+      return new ApiError('conflict', 'The change could not be applied; retry.');
   }
 }
 
@@ -117,7 +108,7 @@ const listUsers = securedRoute(['manage:users'], {
   summary: 'List users',
   description: `The tenant's users and service clients, oldest first (keyset pagination). Owner or admin. ${ROLE_RULES}`,
   request: { query: UserListQuerySchema },
-  responses: { 200: jsonResponse(UserPageSchema, 'A page of users'), ...problemResponses(400) },
+  responses: { 200: jsonResponse(UserPageSchema, 'A page of users'), ...problemResponses('insufficient_role') },
 });
 
 users.openapi(listUsers, async (c) => {
@@ -163,9 +154,8 @@ const createUser = securedRoute(['manage:users'], {
     201: jsonResponse(
       UserSchema,
       'The new user (or, with header `Idempotent-Replayed: true`, the one this Idempotency-Key created)',
-      ETagHeader,
     ),
-    ...problemResponses(400, 409, 413, 415, 422),
+    ...problemResponses('insufficient_role', 'email_taken', 'auth0_id_taken', 'quota_exceeded', 'conflict'),
   },
 });
 
@@ -216,7 +206,10 @@ const getUser = securedRoute(['manage:users'], {
   summary: 'Get a user',
   description: 'A user of the tenant, removed ones included (with `deleted_at`). Owner or admin.',
   request: { params: UserIdParams },
-  responses: { 200: jsonResponse(UserSchema, 'The user', ETagHeader), ...problemResponses(400, 404) },
+  responses: {
+    200: jsonResponse(UserSchema, 'The user', ETAG_HEADERS),
+    ...problemResponses('insufficient_role', 'not_found'),
+  },
 });
 
 users.openapi(getUser, async (c) => {
@@ -242,8 +235,15 @@ const updateUser = securedRoute(['manage:users'], {
     body: { required: true, content: { 'application/json': { schema: UpdateUserSchema } } },
   },
   responses: {
-    200: jsonResponse(UserSchema, 'The changed user', ETagHeader),
-    ...problemResponses(400, 404, 409, 412, 413, 415, 422),
+    200: jsonResponse(UserSchema, 'The changed user', ETAG_HEADERS),
+    ...problemResponses(
+      'insufficient_role',
+      'not_found',
+      'precondition_failed',
+      'last_owner',
+      'email_taken',
+      'conflict',
+    ),
   },
 });
 
@@ -270,7 +270,10 @@ const deleteUser = securedRoute(['manage:users'], {
   summary: 'Remove a user',
   description: `Removes (soft-deletes) a user: their tokens stop working at once and their live sessions end (audit \`session.end\`, reason \`user_removed\`); the row stays for the audit trail. ${ROLE_RULES}`,
   request: { params: UserIdParams, headers: IfMatchHeaders },
-  responses: { 204: { description: 'Removed' }, ...problemResponses(400, 404, 409, 412) },
+  responses: {
+    204: { description: 'Removed' },
+    ...problemResponses('insufficient_role', 'not_found', 'precondition_failed', 'last_owner', 'conflict'),
+  },
 });
 
 users.openapi(deleteUser, async (c) => {

@@ -105,10 +105,3 @@ export const IfMatchHeaders = z.object({
 });
 
 export const CreateUserHeaders = z.object({ 'Idempotency-Key': idempotencyKeyHeader });
-
-export const ETagHeader = z.object({
-  ETag: z.string().max(60).openapi({
-    description: 'Version of the user, for If-Match.',
-    example: '"usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3-v1767607200000"',
-  }),
-});
