@@ -174,7 +174,7 @@ export function createMemoriaClient(options: MemoriaClientOptions) {
             path: { id },
             query: {
               ...(o.session_id ? { session_id: o.session_id } : {}),
-              ...(o.permanent ? { permanent: 'true' as const } : {}),
+              ...(o.permanent ? { permanent: true } : {}),
             },
             header: o.ifMatch ? { 'If-Match': o.ifMatch } : {},
           },

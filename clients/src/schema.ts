@@ -601,6 +601,146 @@ export interface components {
          */
         ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "quota_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "retention_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "too_many_tags" | "rate_limited" | "internal_error" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured";
         /**
+         * @description One line of the NDJSON export (the first is the header).
+         * @example {
+         *       "type": "session",
+         *       "data": {
+         *         "id": "ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
+         *         "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
+         *         "mcp_client_id": "claude-desktop",
+         *         "metadata": {},
+         *         "created_at": "2026-01-05T09:30:00.000Z",
+         *         "last_activity_at": "2026-01-05T09:42:10.512Z",
+         *         "expired_at": null
+         *       }
+         *     }
+         */
+        ExportLine: components["schemas"]["ExportHeader"] | components["schemas"]["ExportTenantLine"] | components["schemas"]["ExportUserLine"] | components["schemas"]["ExportSessionLine"] | components["schemas"]["ExportMemoryLine"] | components["schemas"]["ExportAuditLogLine"];
+        /**
+         * @description The first line: format, version and row counts at the start of the export.
+         * @example {
+         *       "format": "memoria.export",
+         *       "version": 1,
+         *       "tenant_id": "ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
+         *       "exported_at": "2026-01-05T09:30:00.000Z",
+         *       "counts": {
+         *         "users": 3,
+         *         "memories": 1200,
+         *         "sessions": 14,
+         *         "audit_logs": 2400
+         *       }
+         *     }
+         */
+        ExportHeader: {
+            /** @enum {string} */
+            format: "memoria.export";
+            /** @enum {number} */
+            version: 1;
+            tenant_id: string;
+            exported_at: string;
+            counts: {
+                /** Format: int64 */
+                users: number;
+                /** Format: int64 */
+                memories: number;
+                /** Format: int64 */
+                sessions: number;
+                /** Format: int64 */
+                audit_logs: number;
+            };
+        };
+        ExportTenantLine: {
+            /** @enum {string} */
+            type: "tenant";
+            data: {
+                id: string;
+                name: string;
+                plan: string;
+                settings: {
+                    [key: string]: unknown;
+                };
+                /** Format: int64 */
+                memory_count: number;
+                created_at: string;
+                updated_at: string;
+                deleted_at: string | null;
+            };
+        };
+        ExportUserLine: {
+            /** @enum {string} */
+            type: "user";
+            data: {
+                id: string;
+                auth0_id: string;
+                email: string;
+                name: string | null;
+                /** @enum {string} */
+                role: "owner" | "admin" | "member";
+                /** @enum {string} */
+                kind: "person" | "service";
+                created_at: string;
+                updated_at: string;
+                deleted_at: string | null;
+            };
+        };
+        ExportSessionLine: {
+            /** @enum {string} */
+            type: "session";
+            data: {
+                id: string;
+                user_id: string;
+                mcp_client_id: string;
+                metadata: {
+                    [key: string]: unknown;
+                };
+                created_at: string;
+                last_activity_at: string;
+                expired_at: string | null;
+            };
+        };
+        ExportMemoryLine: {
+            /** @enum {string} */
+            type: "memory";
+            data: {
+                id: string;
+                user_id: string | null;
+                session_id: string | null;
+                content: string;
+                tags: string[];
+                metadata: {
+                    [key: string]: unknown;
+                };
+                /** Format: int32 */
+                importance: number;
+                /** @enum {string} */
+                access_scope: "private" | "session" | "global";
+                source: string | null;
+                embedding: number[] | null;
+                /** Format: int32 */
+                version: number;
+                created_at: string;
+                updated_at: string;
+                deleted_at: string | null;
+            };
+        };
+        ExportAuditLogLine: {
+            /** @enum {string} */
+            type: "audit_log";
+            data: {
+                id: string;
+                user_id: string | null;
+                action: string;
+                resource_type: string;
+                resource_id: string | null;
+                old_values?: unknown;
+                new_values?: unknown;
+                ip: string | null;
+                user_agent: string | null;
+                request_id: string | null;
+                created_at: string;
+            };
+        };
+        /**
          * @example {
          *       "status": "ok",
          *       "database": "ok"
@@ -664,6 +804,12 @@ export interface components {
              */
             scopes: ("read:memories" | "write:memories" | "read:sessions" | "write:sessions" | "read:audit_logs" | "manage:users" | "manage:tenant")[];
         };
+        /**
+         * @example {
+         *       "name": "Acme",
+         *       "email": "ada@example.com"
+         *     }
+         */
         ProvisionTenant: {
             /**
              * @description The new tenant's display name.
@@ -791,6 +937,21 @@ export interface components {
              */
             deleted_at: string | null;
         };
+        /**
+         * @example {
+         *       "content": "Prefers dark mode in every app.",
+         *       "tags": [
+         *         "preferences",
+         *         "ui"
+         *       ],
+         *       "metadata": {
+         *         "project": "memoria"
+         *       },
+         *       "importance": 7,
+         *       "access_scope": "private",
+         *       "source": "chat"
+         *     }
+         */
         CreateMemory: {
             /**
              * @description 1–32768 characters.
@@ -856,6 +1017,28 @@ export interface components {
         MemoryList: {
             data: components["schemas"]["Memory"][];
         };
+        /**
+         * @example {
+         *       "memories": [
+         *         {
+         *           "content": "Prefers dark mode in every app.",
+         *           "tags": [
+         *             "preferences"
+         *           ],
+         *           "importance": 7
+         *         },
+         *         {
+         *           "content": "Lives in Lisbon.",
+         *           "tags": [
+         *             "profile"
+         *           ],
+         *           "metadata": {
+         *             "project": "memoria"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
         BatchCreateMemories: {
             /** @description 1–100 memories, created all-or-nothing. */
             memories: components["schemas"]["CreateMemory"][];
@@ -913,6 +1096,15 @@ export interface components {
              */
             snippet: string;
         };
+        /**
+         * @example {
+         *       "importance": 8,
+         *       "tags": [
+         *         "preferences",
+         *         "ui"
+         *       ]
+         *     }
+         */
         PatchMemory: {
             /**
              * @description 1–32768 characters.
@@ -949,6 +1141,14 @@ export interface components {
              */
             access_scope?: "private" | "session" | "global";
         };
+        /**
+         * @example {
+         *       "tags": [
+         *         "travel",
+         *         "family"
+         *       ]
+         *     }
+         */
         AddTags: {
             /**
              * @example [
@@ -1000,19 +1200,23 @@ export interface components {
             /** @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
             resource_id: string | null;
             /**
-             * @description The changed fields before the change (JSON), or null.
+             * @description The changed fields before the change, or null.
              * @example {
              *       "importance": 3
              *     }
              */
-            old_values?: unknown;
+            old_values: {
+                [key: string]: unknown;
+            } | null;
             /**
-             * @description The changed fields after the change (JSON), or null.
+             * @description The changed fields after the change, or null.
              * @example {
              *       "importance": 8
              *     }
              */
-            new_values?: unknown;
+            new_values: {
+                [key: string]: unknown;
+            } | null;
             /** @description CF-Connecting-IP of the request. */
             ip: string | null;
             user_agent: string | null;
@@ -1181,6 +1385,14 @@ export interface components {
              */
             expired_at: string | null;
         };
+        /**
+         * @example {
+         *       "mcp_client_id": "claude-desktop",
+         *       "metadata": {
+         *         "client_version": "1.4.2"
+         *       }
+         *     }
+         */
         CreateSession: {
             /**
              * @description Identifies the MCP client (1–200 characters).
@@ -1367,145 +1579,12 @@ export interface components {
             rows_read: number;
         };
         /**
-         * @description One line of the NDJSON export (the first is the header).
-         * @example {
-         *       "type": "session",
-         *       "data": {
-         *         "id": "ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
-         *         "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
-         *         "mcp_client_id": "claude-desktop",
-         *         "metadata": {},
-         *         "created_at": "2026-01-05T09:30:00.000Z",
-         *         "last_activity_at": "2026-01-05T09:42:10.512Z",
-         *         "expired_at": null
-         *       }
-         *     }
+         * Format: binary
+         * @description The whole export as newline-delimited JSON: read it as text or a stream and parse each line. Each line is one `ExportLine`: the `ExportHeader` first, then `ExportTenantLine`, `ExportUserLine`, `ExportSessionLine`, `ExportMemoryLine` and `ExportAuditLogLine` lines (the schemas of the same names).
+         * @example {"format":"memoria.export","version":1,"tenant_id":"ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3","exported_at":"2026-01-05T09:30:00.000Z","counts":{"users":1,"sessions":0,"memories":0,"audit_logs":0}}
+         *     {"type":"user","data":{"id":"usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3","auth0_id":"auth0|abc","email":"ann@example.com","name":null,"role":"owner","kind":"person","created_at":"2026-01-05T09:30:00.000Z","updated_at":"2026-01-05T09:30:00.000Z","deleted_at":null}}
          */
-        ExportLine: components["schemas"]["ExportHeader"] | components["schemas"]["ExportTenantLine"] | components["schemas"]["ExportUserLine"] | components["schemas"]["ExportSessionLine"] | components["schemas"]["ExportMemoryLine"] | components["schemas"]["ExportAuditLogLine"];
-        /**
-         * @description The first line: format, version and row counts at the start of the export.
-         * @example {
-         *       "format": "memoria.export",
-         *       "version": 1,
-         *       "tenant_id": "ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3",
-         *       "exported_at": "2026-01-05T09:30:00.000Z",
-         *       "counts": {
-         *         "users": 3,
-         *         "memories": 1200,
-         *         "sessions": 14,
-         *         "audit_logs": 2400
-         *       }
-         *     }
-         */
-        ExportHeader: {
-            /** @enum {string} */
-            format: "memoria.export";
-            /** @enum {number} */
-            version: 1;
-            tenant_id: string;
-            exported_at: string;
-            counts: {
-                /** Format: int64 */
-                users: number;
-                /** Format: int64 */
-                memories: number;
-                /** Format: int64 */
-                sessions: number;
-                /** Format: int64 */
-                audit_logs: number;
-            };
-        };
-        ExportTenantLine: {
-            /** @enum {string} */
-            type: "tenant";
-            data: {
-                id: string;
-                name: string;
-                plan: string;
-                settings: {
-                    [key: string]: unknown;
-                };
-                /** Format: int64 */
-                memory_count: number;
-                created_at: string;
-                updated_at: string;
-                deleted_at: string | null;
-            };
-        };
-        ExportUserLine: {
-            /** @enum {string} */
-            type: "user";
-            data: {
-                id: string;
-                auth0_id: string;
-                email: string;
-                name: string | null;
-                /** @enum {string} */
-                role: "owner" | "admin" | "member";
-                /** @enum {string} */
-                kind: "person" | "service";
-                created_at: string;
-                updated_at: string;
-                deleted_at: string | null;
-            };
-        };
-        ExportSessionLine: {
-            /** @enum {string} */
-            type: "session";
-            data: {
-                id: string;
-                user_id: string;
-                mcp_client_id: string;
-                metadata: {
-                    [key: string]: unknown;
-                };
-                created_at: string;
-                last_activity_at: string;
-                expired_at: string | null;
-            };
-        };
-        ExportMemoryLine: {
-            /** @enum {string} */
-            type: "memory";
-            data: {
-                id: string;
-                user_id: string | null;
-                session_id: string | null;
-                content: string;
-                tags: string[];
-                metadata: {
-                    [key: string]: unknown;
-                };
-                /** Format: int32 */
-                importance: number;
-                /** @enum {string} */
-                access_scope: "private" | "session" | "global";
-                source: string | null;
-                embedding: number[] | null;
-                /** Format: int32 */
-                version: number;
-                created_at: string;
-                updated_at: string;
-                deleted_at: string | null;
-            };
-        };
-        ExportAuditLogLine: {
-            /** @enum {string} */
-            type: "audit_log";
-            data: {
-                id: string;
-                user_id: string | null;
-                action: string;
-                resource_type: string;
-                resource_id: string | null;
-                old_values?: unknown;
-                new_values?: unknown;
-                ip: string | null;
-                user_agent: string | null;
-                request_id: string | null;
-                created_at: string;
-            };
-        };
+        ExportFile: string;
         /**
          * @example {
          *       "dry_run": false,
@@ -1576,7 +1655,8 @@ export interface components {
             }[];
         };
         /**
-         * @description NDJSON lines of the export format (at most 10000 lines, 4194304 bytes).
+         * Format: binary
+         * @description NDJSON lines of the export format (at most 10000 lines, 4194304 bytes). Each line is one `ExportLine`: the `ExportHeader` first, then `ExportTenantLine`, `ExportUserLine`, `ExportSessionLine`, `ExportMemoryLine` and `ExportAuditLogLine` lines (the schemas of the same names).
          * @example {"type":"user","data":{"id":"usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3","auth0_id":"auth0|abc","email":"ann@example.com","name":null,"role":"member","kind":"person","created_at":"2026-01-05T09:30:00.000Z","updated_at":"2026-01-05T09:30:00.000Z","deleted_at":null}}
          */
         ImportChunk: string;
@@ -2430,31 +2510,75 @@ export interface operations {
     listMemories: {
         parameters: {
             query?: {
-                /** @description Page size, 1–100. */
+                /**
+                 * @description Page size, 1–100.
+                 * @example 20
+                 */
                 limit?: number;
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: string;
-                /** @description Only memories that have ALL these tags. Repeatable, up to 20 times. */
+                /**
+                 * @description Only memories that have ALL these tags. Repeatable, up to 20 times.
+                 * @example [
+                 *       "preferences"
+                 *     ]
+                 */
                 tag?: string[];
-                /** @description Only memories that have AT LEAST ONE of these tags. Repeatable, up to 20 times. */
+                /**
+                 * @description Only memories that have AT LEAST ONE of these tags. Repeatable, up to 20 times.
+                 * @example [
+                 *       "ui",
+                 *       "travel"
+                 *     ]
+                 */
                 any_tag?: string[];
-                /** @description Only memories with importance ≥ this. */
+                /**
+                 * @description Only memories with importance ≥ this.
+                 * @example 5
+                 */
                 min_importance?: number;
-                /** @description `private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant. */
+                /**
+                 * @description `private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant.
+                 * @example private
+                 */
                 access_scope?: "private" | "session" | "global";
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
                 session_id?: string;
                 /** @description Only memories by this author (still only those visible to the caller). */
                 user_id?: string;
-                /** @description RFC 3339; only memories created strictly after. */
+                /**
+                 * @description RFC 3339; only memories created strictly after.
+                 * @example 2026-01-01T00:00:00Z
+                 */
                 created_after?: string;
-                /** @description RFC 3339; only memories created strictly before. */
+                /**
+                 * @description RFC 3339; only memories created strictly before.
+                 * @example 2100-01-01T00:00:00Z
+                 */
                 created_before?: string;
-                /** @description `embedding`: also return each memory's embedding. */
+                /**
+                 * @description `embedding`: also return each memory's embedding.
+                 * @example embedding
+                 */
                 include?: "embedding";
-                /** @description Soft-deleted memories: left out (default), only them, or both. */
+                /**
+                 * @description Equality on top-level metadata keys, sent as `metadata[<key>]=<value>` (deepObject; up to 20; key 1–64 of `A–Z a–z 0–9 _ -`): text values compare as text, numbers numerically, `true`/`false` as booleans. The form `metadata.<key>=<value>` is accepted too.
+                 * @example {
+                 *       "project": "memoria"
+                 *     }
+                 */
+                metadata?: {
+                    [key: string]: string;
+                };
+                /**
+                 * @description Soft-deleted memories: left out (default), only them, or both.
+                 * @example exclude
+                 */
                 deleted?: "exclude" | "only" | "include";
-                /** @description By creation time: newest first (default) or oldest first. */
+                /**
+                 * @description By creation time: newest first (default) or oldest first.
+                 * @example desc
+                 */
                 order?: "desc" | "asc";
             };
             header?: never;
@@ -2578,34 +2702,81 @@ export interface operations {
     searchMemories: {
         parameters: {
             query: {
-                /** @description Page size, 1–100. */
+                /**
+                 * @description Page size, 1–100.
+                 * @example 20
+                 */
                 limit?: number;
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: string;
-                /** @description The search text, 1–1000 characters. */
+                /**
+                 * @description The search text, 1–1000 characters.
+                 * @example dark mode
+                 */
                 q: string;
-                /** @description `plain` (default): the words are searched, any punctuation or operator is just text. `fts`: a validated subset of FTS5 syntax — terms, "quoted phrases", `prefix*`, upper-case `AND` / `OR` / `NOT` and parentheses (no column filters, NEAR or ^); invalid syntax is a 400 `invalid_query`. */
+                /**
+                 * @description `plain` (default): the words are searched, any punctuation or operator is just text. `fts`: a validated subset of FTS5 syntax — terms, "quoted phrases", `prefix*`, upper-case `AND` / `OR` / `NOT` and parentheses (no column filters, NEAR or ^); invalid syntax is a 400 `invalid_query`.
+                 * @example plain
+                 */
                 syntax?: "plain" | "fts";
-                /** @description Plain syntax only: require every word (default) or any word (ranked by how many match). */
+                /**
+                 * @description Plain syntax only: require every word (default) or any word (ranked by how many match).
+                 * @example all
+                 */
                 match?: "all" | "any";
-                /** @description Only memories that have ALL these tags. Repeatable, up to 20 times. */
+                /**
+                 * @description Only memories that have ALL these tags. Repeatable, up to 20 times.
+                 * @example [
+                 *       "preferences"
+                 *     ]
+                 */
                 tag?: string[];
-                /** @description Only memories that have AT LEAST ONE of these tags. Repeatable, up to 20 times. */
+                /**
+                 * @description Only memories that have AT LEAST ONE of these tags. Repeatable, up to 20 times.
+                 * @example [
+                 *       "ui",
+                 *       "travel"
+                 *     ]
+                 */
                 any_tag?: string[];
-                /** @description Only memories with importance ≥ this. */
+                /**
+                 * @description Only memories with importance ≥ this.
+                 * @example 5
+                 */
                 min_importance?: number;
-                /** @description `private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant. */
+                /**
+                 * @description `private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant.
+                 * @example private
+                 */
                 access_scope?: "private" | "session" | "global";
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
                 session_id?: string;
                 /** @description Only memories by this author (still only those visible to the caller). */
                 user_id?: string;
-                /** @description RFC 3339; only memories created strictly after. */
+                /**
+                 * @description RFC 3339; only memories created strictly after.
+                 * @example 2026-01-01T00:00:00Z
+                 */
                 created_after?: string;
-                /** @description RFC 3339; only memories created strictly before. */
+                /**
+                 * @description RFC 3339; only memories created strictly before.
+                 * @example 2100-01-01T00:00:00Z
+                 */
                 created_before?: string;
-                /** @description `embedding`: also return each memory's embedding. */
+                /**
+                 * @description `embedding`: also return each memory's embedding.
+                 * @example embedding
+                 */
                 include?: "embedding";
+                /**
+                 * @description Equality on top-level metadata keys, sent as `metadata[<key>]=<value>` (deepObject; up to 20; key 1–64 of `A–Z a–z 0–9 _ -`): text values compare as text, numbers numerically, `true`/`false` as booleans. The form `metadata.<key>=<value>` is accepted too.
+                 * @example {
+                 *       "project": "memoria"
+                 *     }
+                 */
+                metadata?: {
+                    [key: string]: string;
+                };
             };
             header?: never;
             path?: never;
@@ -2640,7 +2811,10 @@ export interface operations {
             query?: {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
                 session_id?: string;
-                /** @description `embedding`: also return each memory's embedding. */
+                /**
+                 * @description `embedding`: also return each memory's embedding.
+                 * @example embedding
+                 */
                 include?: "embedding";
             };
             header?: {
@@ -2648,7 +2822,10 @@ export interface operations {
                 "If-None-Match"?: string;
             };
             path: {
-                /** @description The memory id (`mem_…`). */
+                /**
+                 * @description The memory id (`mem_…`).
+                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2695,15 +2872,21 @@ export interface operations {
             query?: {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
                 session_id?: string;
-                /** @description `true`: delete for good (owner or admin only); the audit row keeps the last content. */
-                permanent?: "true" | "false";
+                /**
+                 * @description `true`: delete for good (owner or admin only); the audit row keeps the last content. Sent as the literal `true` or `false` (`?flag=true`); default `false`.
+                 * @example false
+                 */
+                permanent?: boolean;
             };
             header?: {
                 /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
                 "If-Match"?: string;
             };
             path: {
-                /** @description The memory id (`mem_…`). */
+                /**
+                 * @description The memory id (`mem_…`).
+                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2738,7 +2921,10 @@ export interface operations {
             query?: {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
                 session_id?: string;
-                /** @description `embedding`: also return each memory's embedding. */
+                /**
+                 * @description `embedding`: also return each memory's embedding.
+                 * @example embedding
+                 */
                 include?: "embedding";
             };
             header?: {
@@ -2746,7 +2932,10 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description The memory id (`mem_…`). */
+                /**
+                 * @description The memory id (`mem_…`).
+                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2790,7 +2979,10 @@ export interface operations {
             query?: {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
                 session_id?: string;
-                /** @description `embedding`: also return each memory's embedding. */
+                /**
+                 * @description `embedding`: also return each memory's embedding.
+                 * @example embedding
+                 */
                 include?: "embedding";
             };
             header?: {
@@ -2798,7 +2990,10 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
-                /** @description The memory id (`mem_…`). */
+                /**
+                 * @description The memory id (`mem_…`).
+                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2838,7 +3033,10 @@ export interface operations {
             query?: {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
                 session_id?: string;
-                /** @description `embedding`: also return each memory's embedding. */
+                /**
+                 * @description `embedding`: also return each memory's embedding.
+                 * @example embedding
+                 */
                 include?: "embedding";
             };
             header?: {
@@ -2846,7 +3044,10 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
-                /** @description The memory id (`mem_…`). */
+                /**
+                 * @description The memory id (`mem_…`).
+                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2890,7 +3091,10 @@ export interface operations {
             query?: {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
                 session_id?: string;
-                /** @description `embedding`: also return each memory's embedding. */
+                /**
+                 * @description `embedding`: also return each memory's embedding.
+                 * @example embedding
+                 */
                 include?: "embedding";
             };
             header?: {
@@ -2898,9 +3102,15 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description The memory id (`mem_…`). */
+                /**
+                 * @description The memory id (`mem_…`).
+                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
                 id: string;
-                /** @description The tag, URL-encoded. */
+                /**
+                 * @description The tag, URL-encoded.
+                 * @example preferences
+                 */
                 tag: string;
             };
             cookie?: never;
@@ -2936,21 +3146,36 @@ export interface operations {
     listAuditLogs: {
         parameters: {
             query?: {
-                /** @description Page size, 1–100. */
+                /**
+                 * @description Page size, 1–100.
+                 * @example 20
+                 */
                 limit?: number;
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: string;
-                /** @description Only entries about this kind of resource: `memory`, `session`, `user`, `tenant` or `subscription`. */
+                /**
+                 * @description Only entries about this kind of resource: `memory`, `session`, `user`, `tenant` or `subscription`.
+                 * @example memory
+                 */
                 resource_type?: string;
                 /** @description Only entries about this resource (its id, e.g. `mem_…`). */
                 resource_id?: string;
                 /** @description Only entries made by this user (`usr_…`). */
                 user_id?: string;
-                /** @description Only entries of this action: `memory.create`, `memory.batch_create`, `memory.update`, `memory.tags_add`, `memory.tag_remove`, `memory.delete`, `memory.restore`, `memory.purge`, `session.create`, `session.heartbeat`, `session.end`, `session.expire`, `user.create`, `user.update`, `user.delete`, `tenant.create`, `tenant.update`, `tenant.delete`, `tenant.restore`, `tenant.import`, `subscription.update`. */
+                /**
+                 * @description Only entries of this action: `memory.create`, `memory.batch_create`, `memory.update`, `memory.tags_add`, `memory.tag_remove`, `memory.delete`, `memory.restore`, `memory.purge`, `session.create`, `session.heartbeat`, `session.end`, `session.expire`, `user.create`, `user.update`, `user.delete`, `tenant.create`, `tenant.update`, `tenant.delete`, `tenant.restore`, `tenant.import`, `subscription.update`.
+                 * @example memory.delete
+                 */
                 action?: string;
-                /** @description RFC 3339; entries at or after. */
+                /**
+                 * @description RFC 3339; entries at or after.
+                 * @example 2026-01-01T00:00:00Z
+                 */
                 since?: string;
-                /** @description RFC 3339; entries strictly before. */
+                /**
+                 * @description RFC 3339; entries strictly before.
+                 * @example 2100-01-01T00:00:00Z
+                 */
                 until?: string;
             };
             header?: never;
@@ -2985,7 +3210,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The audit log entry id (`aud_…`). */
+                /**
+                 * @description The audit log entry id (`aud_…`).
+                 * @example aud_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3017,16 +3245,28 @@ export interface operations {
     listUsers: {
         parameters: {
             query?: {
-                /** @description Page size, 1–100. */
+                /**
+                 * @description Page size, 1–100.
+                 * @example 20
+                 */
                 limit?: number;
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: string;
-                /** @description Role in the tenant. */
+                /**
+                 * @description Role in the tenant.
+                 * @example member
+                 */
                 role?: "owner" | "admin" | "member";
-                /** @description `person`: an Auth0 user; `service`: an Auth0 machine-to-machine client (`sub` = `<client_id>@clients`). */
+                /**
+                 * @description `person`: an Auth0 user; `service`: an Auth0 machine-to-machine client (`sub` = `<client_id>@clients`).
+                 * @example person
+                 */
                 kind?: "person" | "service";
-                /** @description Also list removed users (default false). */
-                include_deleted?: "true" | "false";
+                /**
+                 * @description `true`: also list removed users. Sent as the literal `true` or `false` (`?flag=true`); default `false`.
+                 * @example true
+                 */
+                include_deleted?: boolean;
             };
             header?: never;
             path?: never;
@@ -3102,7 +3342,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The user id (`usr_…`). */
+                /**
+                 * @description The user id (`usr_…`).
+                 * @example usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3140,7 +3383,10 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description The user id (`usr_…`). */
+                /**
+                 * @description The user id (`usr_…`).
+                 * @example usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3178,7 +3424,10 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description The user id (`usr_…`). */
+                /**
+                 * @description The user id (`usr_…`).
+                 * @example usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3220,11 +3469,17 @@ export interface operations {
     listSessions: {
         parameters: {
             query?: {
-                /** @description Page size, 1–100. */
+                /**
+                 * @description Page size, 1–100.
+                 * @example 20
+                 */
                 limit?: number;
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: string;
-                /** @description Which sessions: live ones (default), ended ones, or both. */
+                /**
+                 * @description Which sessions: live ones (default), ended ones, or both.
+                 * @example active
+                 */
                 status?: "active" | "expired" | "all";
                 /** @description Only this user's sessions (owners and admins see every user's; members only their own). */
                 user_id?: string;
@@ -3304,7 +3559,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The session id (`ses_…`). */
+                /**
+                 * @description The session id (`ses_…`).
+                 * @example ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3338,7 +3596,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The session id (`ses_…`). */
+                /**
+                 * @description The session id (`ses_…`).
+                 * @example ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3372,7 +3633,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The session id (`ses_…`). */
+                /**
+                 * @description The session id (`ses_…`).
+                 * @example ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3474,9 +3738,15 @@ export interface operations {
     getUsage: {
         parameters: {
             query?: {
-                /** @description First day (YYYY-MM-DD); default `to` minus 29 days. */
+                /**
+                 * @description First day (YYYY-MM-DD); default `to` minus 29 days.
+                 * @example 2026-01-01
+                 */
                 from?: string;
-                /** @description Last day (YYYY-MM-DD); default today (UTC). */
+                /**
+                 * @description Last day (YYYY-MM-DD); default today (UTC).
+                 * @example 2026-01-31
+                 */
                 to?: string;
             };
             header?: never;
@@ -3527,7 +3797,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/x-ndjson": components["schemas"]["ExportLine"];
+                    "application/x-ndjson": components["schemas"]["ExportFile"];
                 };
             };
             401: components["responses"]["InvalidToken"];
@@ -3540,8 +3810,11 @@ export interface operations {
     importTenant: {
         parameters: {
             query?: {
-                /** @description `true`: validate the chunk and report what would be written, per-line errors included, writing nothing. */
-                dry_run?: "true" | "false";
+                /**
+                 * @description `true`: validate the chunk and report what would be written, per-line errors included, writing nothing. Sent as the literal `true` or `false` (`?flag=true`); default `false`.
+                 * @example true
+                 */
+                dry_run?: boolean;
             };
             header?: never;
             path?: never;

@@ -106,8 +106,9 @@ export function toAuditLog(row: AuditRow) {
     action: row.action,
     resource_type: row.resource_type,
     resource_id: row.resource_id,
-    old_values: row.old_values === null ? null : (JSON.parse(row.old_values) as unknown),
-    new_values: row.new_values === null ? null : (JSON.parse(row.new_values) as unknown),
+    // Every writer stores a JSON object (the changed fields) or NULL.
+    old_values: row.old_values === null ? null : (JSON.parse(row.old_values) as Record<string, unknown>),
+    new_values: row.new_values === null ? null : (JSON.parse(row.new_values) as Record<string, unknown>),
     ip: row.ip,
     user_agent: row.user_agent,
     request_id: row.request_id,

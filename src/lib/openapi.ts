@@ -78,19 +78,53 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>) {
       contact: { name: 'Memoria API support', email: 'api@memoria.example', url: 'https://memoria.example/support' },
       license: { name: 'Proprietary', url: 'https://memoria.example/terms' },
     },
+    // Production first, so generated SDKs default to it; deployers fill in their host. The docs
+    // page lists only the server it is served from (routes/system).
     servers: [
-      { url: 'http://127.0.0.1:8787', description: 'Local development server (npm start)', 'x-internal': true },
       {
-        url: 'https://api.memoria.example',
-        description: "Production (placeholder: your deployment's URL)",
+        url: 'https://{host}',
+        description: "Production: your deployment's host",
+        variables: {
+          host: { default: 'api.memoria.example', description: 'The host name the Worker is deployed under.' },
+        },
         'x-internal': false,
       },
+      { url: 'http://127.0.0.1:8787', description: 'Local development server (npm start)', 'x-internal': true },
     ],
     tags: TAGS,
   });
   doc.components = { ...doc.components, ...sharedComponents() };
+  if (doc.webhooks && Object.keys(doc.webhooks).length === 0) delete doc.webhooks;
+  for (const item of Object.values(doc.paths ?? {}))
+    for (const op of Object.values(item)) if (op && typeof op === 'object' && 'parameters' in op) publishExamples(op);
   addIntegerFormats(doc);
   return doc;
+}
+
+/** Examples that name one resource (a prefixed id, or the ETag of one): none can exist on the reader's server. */
+const NAMES_A_RESOURCE = /^"?(?:mem|usr|ses|aud|ten)_[0-9A-Z]{26}/;
+/** A value valid for one request only (a cursor from the previous page, a fresh Idempotency-Key): no fixed example. */
+const PER_REQUEST = new Set(['cursor', 'Idempotency-Key']);
+
+/**
+ * Parameter examples, as generators, Dredd and the docs page read them: zod puts them in the
+ * schema (`schema.example`, deprecated in OpenAPI 3.1), so publish them on the parameter, falling
+ * back to the default or the first allowed value. An optional parameter whose example names a
+ * resource keeps it as an `examples` entry the docs page leaves unchecked (`x-disabled`), so
+ * "Try it" never sends an id that cannot exist on the reader's server.
+ */
+function publishExamples(op: { parameters?: unknown[] }) {
+  for (const param of op.parameters ?? []) {
+    const p = param as Record<string, unknown> & { name: string; required?: boolean; schema?: Record<string, unknown> };
+    const schema = p.schema ?? {};
+    const example = p.example ?? schema.example ?? schema.default ?? (schema.enum as unknown[] | undefined)?.[0];
+    delete schema.example;
+    delete p.example;
+    if (PER_REQUEST.has(p.name) || example === undefined) continue;
+    if (!p.required && typeof example === 'string' && NAMES_A_RESOURCE.test(example))
+      p.examples = { yours: { summary: 'One from your own data', value: example, 'x-disabled': true } };
+    else p.example = example;
+  }
 }
 
 const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };

@@ -41,3 +41,19 @@ export const metadataSchema = (maxBytes: number) =>
       (m) => new TextEncoder().encode(JSON.stringify(m)).length <= maxBytes,
       `must be at most ${maxBytes} bytes as JSON`,
     );
+
+/**
+ * A boolean query flag, published as `type: boolean`: sent as the literal `true` or `false`
+ * (form style, `?flag=true`); any other value is a 400 `invalid_parameter`.
+ */
+export const queryFlag = (description: string, example: boolean) =>
+  z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true')
+    .openapi({
+      type: 'boolean',
+      default: false,
+      example,
+      description: `${description} Sent as the literal \`true\` or \`false\` (\`?flag=true\`); default \`false\`.`,
+    });

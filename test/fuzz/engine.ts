@@ -316,7 +316,10 @@ export async function fuzzContract({
           v = pool.length ? pick(pool, v) : undefined;
           if (v === undefined) continue;
         }
-        if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) for (const x of v) qs.append(k, String(x));
+        const style = op.params.find((p) => p.name === k && p.in === 'query')?.style;
+        if (style === 'deepObject' && v && typeof v === 'object' && !Array.isArray(v))
+          for (const [key, x] of Object.entries(v)) qs.append(`${k}[${key}]`, serialize(x));
+        else if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) for (const x of v) qs.append(k, String(x));
         else qs.append(k, serialize(v));
       }
       const headers: Record<string, string> = { 'x-request-id': requestId };

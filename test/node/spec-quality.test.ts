@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SPEC_PATH } from '../../scripts/spec';
 import { ERRORS } from '../../src/lib/problem';
@@ -124,5 +124,43 @@ describe('spec quality (the house rules over api/openapi.json)', () => {
   it('publishes the ERRORS table as the ProblemCode enum', () => {
     expect(spec().components.schemas.ProblemCode.enum).toEqual(Object.keys(ERRORS));
     expect(spec().components.schemas.Problem.properties.code).toEqual({ $ref: '#/components/schemas/ProblemCode' });
+  });
+
+  it('stays under 300 KB: headers, shared responses and the ETag are declared once and referenced', () => {
+    // Inlined, the ~1,400 response headers made the document 824 KB (most of it repetition).
+    expect(statSync(SPEC_PATH).size).toBeLessThan(300 * 1024);
+    const doc = spec();
+    expect(Object.keys(doc.components.headers)).toEqual(expect.arrayContaining(['X-Request-Id', 'RateLimit', 'ETag']));
+    expect(doc.paths['/v1/me'].get.responses['401']).toEqual({ $ref: '#/components/responses/InvalidToken' });
+  });
+
+  it('catches a local server listed first, an empty webhooks, NDJSON as JSON and parameters without examples', () => {
+    const doc = spec();
+    doc.servers.reverse();
+    doc.webhooks = {};
+    doc.paths['/v1/export'].get.responses['200'].content['application/x-ndjson'].schema = {
+      $ref: '#/components/schemas/ExportLine',
+    };
+    const list = doc.paths['/v1/memories'].get;
+    const limit = list.parameters.find((p: { name: string }) => p.name === 'limit');
+    limit.schema.example = limit.example;
+    delete limit.example;
+    list.parameters.find((p: { name: string }) => p.name === 'cursor').example = 'abc';
+    delete doc.components.schemas.CreateMemory.example;
+    const problems = specProblems(doc);
+    expect(problems).toContain(
+      'servers: the first server must be production, templated: https://{host} with a default host',
+    );
+    expect(problems).toContain('servers: the local development server must come last');
+    expect(problems).toContain('webhooks: empty: leave it out');
+    expect(problems).toContain(
+      'GET /v1/export → 200: application/x-ndjson is text: a string (format binary) naming its line schema ExportLine',
+    );
+    expect(problems).toContain(
+      'GET /v1/memories: parameter limit: the example belongs on the parameter, not in its schema',
+    );
+    expect(problems).toContain('GET /v1/memories: parameter limit has no example (parameter-level `example`)');
+    expect(problems).toContain('GET /v1/memories: parameter cursor is per request: no fixed example');
+    expect(problems).toContain('POST /v1/memories: requestBody needs a whole example (the docs page sends it as is)');
   });
 });

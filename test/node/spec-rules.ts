@@ -40,6 +40,15 @@ function hasExample(doc: Json, schema: Json | undefined, depth = 0): boolean {
   return false;
 }
 
+/** A cursor comes from the previous page and an Idempotency-Key is new per request: no fixed value is valid. */
+export const PER_REQUEST_PARAMETERS = new Set(['cursor', 'Idempotency-Key']);
+const NDJSON = 'application/x-ndjson';
+/** NDJSON is a stream of lines, not one JSON value: generators must send and read it as text. */
+const isNdjsonText = (doc: Json, schema: Json | undefined) => {
+  const s = resolve(doc, schema);
+  return s?.type === 'string' && s.format === 'binary' && /ExportLine/.test(s.description ?? '');
+};
+
 const isComponentRef = (schema: Json | undefined) =>
   typeof schema?.$ref === 'string' && schema.$ref.startsWith('#/components/schemas/');
 
@@ -50,11 +59,20 @@ export function specProblems(doc: Json): string[] {
   // Document level.
   if (!doc.openapi?.startsWith('3.1')) add('openapi', 'must be 3.1.x');
   for (const key of ['title', 'version', 'description']) if (!doc.info?.[key]) add('info', `missing ${key}`);
+  // Generated SDKs default to the first server: production (templated, deployers fill in the
+  // host); the local development server, if listed, comes last.
   const servers: Json[] = doc.servers ?? [];
-  if (!servers.some((s) => /^http:\/\/(127\.0\.0\.1|localhost)/.test(s.url)))
-    add('servers', 'needs the local development server');
-  if (!servers.some((s) => /^https:\/\//.test(s.url) && /production/i.test(s.description ?? '')))
-    add('servers', 'needs a production (https) server');
+  const [first] = servers;
+  if (
+    !first ||
+    first.url !== 'https://{host}' ||
+    !first.variables?.host?.default ||
+    !/production/i.test(first.description)
+  )
+    add('servers', 'the first server must be production, templated: https://{host} with a default host');
+  const local = servers.findIndex((s) => /^http:\/\/(127\.0\.0\.1|localhost)/.test(s.url));
+  if (local !== -1 && local !== servers.length - 1) add('servers', 'the local development server must come last');
+  if (doc.webhooks && Object.keys(doc.webhooks).length === 0) add('webhooks', 'empty: leave it out');
   const bearer = doc.components?.securitySchemes?.bearerAuth;
   if (bearer?.type !== 'http' || bearer?.scheme !== 'bearer' || bearer?.bearerFormat !== 'JWT')
     add('bearerAuth', 'must be an http bearer JWT scheme');
@@ -104,11 +122,23 @@ export function specProblems(doc: Json): string[] {
       if (!json) add(where, 'requestBody must be application/json (or application/x-ndjson)');
       else if (!isComponentRef(json.schema))
         add(where, "requestBody schema must be a named component (.openapi('Name'))");
+      else if (body.content?.[NDJSON] && !isNdjsonText(doc, json.schema))
+        add(where, `${NDJSON} is text: a string (format binary) naming its line schema ExportLine`);
+      else if (json.example === undefined && resolve(doc, json.schema)?.example === undefined)
+        add(where, 'requestBody needs a whole example (the docs page sends it as is)');
     }
     for (const p of op.parameters ?? []) {
       const param = resolve(doc, p)!;
       if (!param.schema) add(where, `parameter ${param.name} has no schema`);
       if (!param.description) add(where, `parameter ${param.name} has no description`);
+      if (param.schema?.example !== undefined)
+        add(where, `parameter ${param.name}: the example belongs on the parameter, not in its schema`);
+      const unchecked = Object.values<Json>(param.examples ?? {}).every((e) => e['x-disabled'] === true);
+      if (PER_REQUEST_PARAMETERS.has(param.name)) {
+        if (param.example !== undefined || param.examples)
+          add(where, `parameter ${param.name} is per request: no fixed example`);
+      } else if (param.example === undefined && !(param.examples && !param.required && unchecked))
+        add(where, `parameter ${param.name} has no example (parameter-level \`example\`)`);
     }
 
     // Lists: a `{ data, next_cursor }` page takes `limit` and `cursor` (the client's iterator relies on it).
@@ -162,6 +192,8 @@ export function specProblems(doc: Json): string[] {
       if (problem) for (const p of problemCodeProblems(doc, status, problem.schema)) add(at, p);
       for (const [type, media] of Object.entries<Json>(content)) {
         if (type === 'application/problem+json') continue;
+        if (type === NDJSON && !isNdjsonText(doc, media.schema))
+          add(at, `${NDJSON} is text: a string (format binary) naming its line schema ExportLine`);
         if (!isComponentRef(media.schema)) add(at, `${type} schema must be a named component (.openapi('Name'))`);
         else if (media.example === undefined && !media.examples && !hasExample(doc, media.schema)) {
           add(at, `${type} needs an example (on the schema, or on every property)`);

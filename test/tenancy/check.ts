@@ -23,7 +23,8 @@ export async function checked<T = Record<string, unknown>>(
   if (declared?.$ref) {
     // A problem response: the Problem schema, with one of the codes the response lists.
     const shared = sharedComponents().responses[declared.$ref.split('/').pop()!];
-    const codes = (shared?.content['application/problem+json'].schema as ProblemNarrowing).allOf[1].properties.code.enum;
+    const codes = (shared?.content['application/problem+json'].schema as ProblemNarrowing).allOf[1].properties.code
+      .enum;
     const body = ProblemSchema.parse(JSON.parse(text));
     expect(codes, `${route.operationId} ${status} does not list the code ${body.code}`).toContain(body.code);
     return body as T;

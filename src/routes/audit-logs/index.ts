@@ -30,11 +30,13 @@ const AuditLogSchema = z
     resource_type: z.string().max(64).openapi({ example: 'memory' }),
     resource_id: z.string().max(64).nullable().openapi({ example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
     old_values: z
-      .unknown()
-      .openapi({ description: 'The changed fields before the change (JSON), or null.', example: { importance: 3 } }),
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: 'The changed fields before the change, or null.', example: { importance: 3 } }),
     new_values: z
-      .unknown()
-      .openapi({ description: 'The changed fields after the change (JSON), or null.', example: { importance: 8 } }),
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: 'The changed fields after the change, or null.', example: { importance: 8 } }),
     ip: z.string().max(512).nullable().openapi({ description: 'CF-Connecting-IP of the request.' }),
     user_agent: z.string().max(512).nullable(),
     request_id: z.string().max(128).nullable(),
@@ -84,7 +86,10 @@ const ListQuery = PageQuerySchema.extend({
     description: 'RFC 3339; entries at or after.',
     example: '2026-01-01T00:00:00Z',
   }),
-  until: DateTimeParam.optional().openapi({ description: 'RFC 3339; entries strictly before.' }),
+  until: DateTimeParam.optional().openapi({
+    description: 'RFC 3339; entries strictly before.',
+    example: '2100-01-01T00:00:00Z',
+  }),
 });
 
 auditLogs.openapi(

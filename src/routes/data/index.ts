@@ -24,12 +24,22 @@ import { EXPORT_PAGE_BYTES, EXPORT_PAGE_ROWS, IMPORT_MAX_LINES, MAX_BODY_BYTES }
 import { PLANS } from '../../lib/plans';
 import { ApiError } from '../../lib/problem';
 import { problemResponses, securedRoute } from '../../lib/route';
+import { queryFlag } from '../../lib/schemas';
 import { mappedId, parseChunk, planImport, referencedIds } from './import-plan';
-import { ExportLineSchema, ImportChunkSchema, type ImportReport, ImportReportSchema } from './schemas';
+import {
+  ExportFileSchema,
+  ExportLineSchema,
+  ImportChunkSchema,
+  type ImportReport,
+  ImportReportSchema,
+} from './schemas';
 
 export const data = new OpenAPIHono<AppEnv>();
 
 export const NDJSON = 'application/x-ndjson';
+
+// The line schemas are published for readers of ExportFile and ImportChunk (which name them).
+data.openAPIRegistry.register('ExportLine', ExportLineSchema);
 
 data.openapi(
   securedRoute(['manage:tenant'], {
@@ -56,7 +66,7 @@ data.openapi(
             },
           },
         },
-        content: { [NDJSON]: { schema: ExportLineSchema } },
+        content: { [NDJSON]: { schema: ExportFileSchema } },
       },
       ...problemResponses('insufficient_role'),
     },
@@ -168,10 +178,10 @@ function exportStream(
 }
 
 const ImportQuerySchema = z.object({
-  dry_run: z.enum(['true', 'false']).default('false').openapi({
-    description:
-      '`true`: validate the chunk and report what would be written, per-line errors included, writing nothing.',
-  }),
+  dry_run: queryFlag(
+    '`true`: validate the chunk and report what would be written, per-line errors included, writing nothing.',
+    true,
+  ),
 });
 
 data.openapi(
@@ -204,7 +214,7 @@ data.openapi(
     const type = c.req.header('content-type') ?? '';
     if (!/^application\/x-ndjson\s*(?:;|$)/i.test(type))
       throw new ApiError('unsupported_media_type', `The request body must be ${NDJSON}.`);
-    const dryRun = c.req.valid('query').dry_run === 'true';
+    const dryRun = c.req.valid('query').dry_run;
     const chunk = parseChunk(await c.req.text(), IMPORT_MAX_LINES);
     return c.json(await importChunk(c, chunk, dryRun), 200);
   },

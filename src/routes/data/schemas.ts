@@ -237,12 +237,33 @@ export const ImportReportSchema = z
     },
   });
 
+const LINE_SCHEMAS =
+  'Each line is one `ExportLine`: the `ExportHeader` first, then `ExportTenantLine`, `ExportUserLine`, ' +
+  '`ExportSessionLine`, `ExportMemoryLine` and `ExportAuditLogLine` lines (the schemas of the same names).';
+/** NDJSON is text, not one JSON value: a generated client sends and reads it as is (a string, Blob or stream). */
+const ndjson = { format: 'binary', contentMediaType: 'application/x-ndjson' } as const;
+
 export const ImportChunkSchema = z
   .string()
   .max(MAX_BODY_BYTES)
   .openapi('ImportChunk', {
-    description: `NDJSON lines of the export format (at most ${IMPORT_MAX_LINES} lines, ${MAX_BODY_BYTES} bytes).`,
+    ...ndjson,
+    description: `NDJSON lines of the export format (at most ${IMPORT_MAX_LINES} lines, ${MAX_BODY_BYTES} bytes). ${LINE_SCHEMAS}`,
     example:
       '{"type":"user","data":{"id":"usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3","auth0_id":"auth0|abc","email":"ann@example.com","name":null,"role":"member","kind":"person","created_at":"2026-01-05T09:30:00.000Z","updated_at":"2026-01-05T09:30:00.000Z","deleted_at":null}}\n',
+  });
+
+/** A D1 database holds at most 10 GB, so no tenant's export is longer. */
+const EXPORT_MAX_BYTES = 10 * 1024 ** 3;
+
+export const ExportFileSchema = z
+  .string()
+  .max(EXPORT_MAX_BYTES)
+  .openapi('ExportFile', {
+    ...ndjson,
+    description: `The whole export as newline-delimited JSON: read it as text or a stream and parse each line. ${LINE_SCHEMAS}`,
+    example:
+      `{"format":"${EXPORT_FORMAT}","version":${EXPORT_VERSION},"tenant_id":"ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3","exported_at":"2026-01-05T09:30:00.000Z","counts":{"users":1,"sessions":0,"memories":0,"audit_logs":0}}\n` +
+      '{"type":"user","data":{"id":"usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3","auth0_id":"auth0|abc","email":"ann@example.com","name":null,"role":"owner","kind":"person","created_at":"2026-01-05T09:30:00.000Z","updated_at":"2026-01-05T09:30:00.000Z","deleted_at":null}}\n',
   });
 export type ImportReport = z.infer<typeof ImportReportSchema>;

@@ -174,7 +174,7 @@ changeRoutes.openapi(
     const q = c.req.valid('query');
     const t = { id, sessionId: q.session_id, versions: acceptedVersions(c.req.valid('header')['If-Match'], id) };
     const w = { sub: c.get('auth').sub, now: Date.now(), meta: requestMeta(c), idempotency: null };
-    const permanent = q.permanent === 'true';
+    const permanent = q.permanent;
     const out = await runChange(
       c,
       permanent ? purgeStatements(c.env.DB, t, w) : softDeleteStatements(c.env.DB, t, w),

@@ -10,12 +10,13 @@ export const dedupe = (tags: readonly string[]) => [...new Set(tags)];
 
 const METADATA_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** `metadata.<key>=<value>` query parameters (the route schema cannot name dynamic keys). */
+/** `metadata[<key>]=<value>` (or `metadata.<key>=<value>`) query parameters: the route schema cannot name dynamic keys. */
 export function metadataFilters(c: Context<AppEnv>): [string, string][] {
   const out: [string, string][] = [];
   for (const [name, values] of Object.entries(c.req.queries())) {
-    if (!name.startsWith('metadata.')) continue;
-    const key = name.slice('metadata.'.length);
+    // metadata[<key>] (deepObject, as the spec declares it) or the older metadata.<key>.
+    const key = /^metadata\[(.*)\]$/.exec(name)?.[1] ?? (name.startsWith('metadata.') ? name.slice(9) : undefined);
+    if (key === undefined) continue;
     const bad = (message: string) => invalidRequest([{ path: `query.${name}`, message }]);
     if (!METADATA_KEY.test(key)) throw bad('metadata keys are 1–64 characters of A–Z a–z 0–9 _ -');
     for (const value of values) {

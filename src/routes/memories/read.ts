@@ -186,11 +186,10 @@ readRoutes.openapi(
       params: MemoryPathSchema,
       query: ReadQuerySchema,
       headers: z.object({
-        'If-None-Match': z
-          .string()
-          .max(1024)
-          .optional()
-          .openapi({ description: 'An ETag you hold: 304 without a body if the memory is unchanged.' }),
+        'If-None-Match': z.string().max(1024).optional().openapi({
+          description: 'An ETag you hold: 304 without a body if the memory is unchanged.',
+          example: '"mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3-v3"',
+        }),
       }),
     },
     responses: {

@@ -6,6 +6,7 @@ import {
   MEMORY_BATCH_MAX,
   MEMORY_CONTENT_MAX,
   MEMORY_EMBEDDING_MAX_DIMENSIONS,
+  MEMORY_METADATA_KEY_MAX,
   MEMORY_METADATA_MAX_BYTES,
   MEMORY_SOURCE_MAX,
   MEMORY_TAG_MAX_CHARS,
@@ -14,7 +15,7 @@ import {
   SEARCH_QUERY_MAX,
 } from '../../lib/limits';
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
-import { metadataSchema } from '../../lib/schemas';
+import { metadataSchema, queryFlag } from '../../lib/schemas';
 import { fromIso } from '../../lib/time';
 
 export const MemoryIdSchema = z
@@ -109,7 +110,17 @@ export const CreateMemorySchema = z
     if (m.access_scope === 'session' && !m.session_id)
       ctx.addIssue({ code: 'custom', path: ['session_id'], message: 'is required when access_scope is session' });
   })
-  .openapi('CreateMemory');
+  // The example names no session: one that exists on the reader's server cannot be known here.
+  .openapi('CreateMemory', {
+    example: {
+      content: 'Prefers dark mode in every app.',
+      tags: ['preferences', 'ui'],
+      metadata: { project: 'memoria' },
+      importance: 7,
+      access_scope: 'private',
+      source: 'chat',
+    },
+  });
 
 export const BatchCreateSchema = z
   .object({
@@ -119,7 +130,14 @@ export const BatchCreateSchema = z
       .max(MEMORY_BATCH_MAX)
       .openapi({ description: `1–${MEMORY_BATCH_MAX} memories, created all-or-nothing.` }),
   })
-  .openapi('BatchCreateMemories');
+  .openapi('BatchCreateMemories', {
+    example: {
+      memories: [
+        { content: 'Prefers dark mode in every app.', tags: ['preferences'], importance: 7 },
+        { content: 'Lives in Lisbon.', tags: ['profile'], metadata: { project: 'memoria' } },
+      ],
+    },
+  });
 
 export const PatchMemorySchema = z
   .object({
@@ -133,7 +151,7 @@ export const PatchMemorySchema = z
   })
   .strict()
   .refine((p) => Object.keys(p).length > 0, 'must change at least one field')
-  .openapi('PatchMemory');
+  .openapi('PatchMemory', { example: { importance: 8, tags: ['preferences', 'ui'] } });
 
 export const AddTagsSchema = z
   .object({
@@ -143,7 +161,7 @@ export const AddTagsSchema = z
       .max(MEMORY_TAGS_MAX)
       .openapi({ example: ['travel', 'family'] }),
   })
-  .openapi('AddTags');
+  .openapi('AddTags', { example: { tags: ['travel', 'family'] } });
 
 const MEMORY_EXAMPLE = {
   id: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
@@ -217,11 +235,11 @@ export const SearchPageSchema = pageSchema(SearchHitSchema, 'MemorySearchPage');
 export const MemoryListSchema = z.object({ data: z.array(MemorySchema).max(MEMORY_BATCH_MAX) }).openapi('MemoryList');
 
 /** A query parameter that may repeat (`?tag=a&tag=b`). */
-const repeatable = <T extends z.ZodTypeAny>(item: T, description: string) =>
+const repeatable = <T extends z.ZodTypeAny>(item: T, description: string, example: string[]) =>
   z
     .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(item).max(FILTER_VALUES_MAX))
     .optional()
-    .openapi({ description: `${description} Repeatable, up to ${FILTER_VALUES_MAX} times.` });
+    .openapi({ description: `${description} Repeatable, up to ${FILTER_VALUES_MAX} times.`, example });
 
 /** An RFC 3339 date-time query parameter (also used by the audit-log filters). */
 export const DateTimeParam = z
@@ -242,26 +260,43 @@ const SessionParam = SessionIdSchema.optional().openapi({
 
 export const ReadQuerySchema = z.object({ session_id: SessionParam, include: IncludeSchema });
 
+// The examples select what the CreateMemory example creates, so the docs page's "Try it" on a
+// list or search finds the memory its "Try it" on create made.
 const FilterFields = {
-  tag: repeatable(TagSchema, 'Only memories that have ALL these tags.'),
-  any_tag: repeatable(TagSchema, 'Only memories that have AT LEAST ONE of these tags.'),
+  tag: repeatable(TagSchema, 'Only memories that have ALL these tags.', ['preferences']),
+  any_tag: repeatable(TagSchema, 'Only memories that have AT LEAST ONE of these tags.', ['ui', 'travel']),
   min_importance: z.coerce
     .number()
     .int()
     .min(1)
     .max(10)
     .optional()
-    .openapi({ description: 'Only memories with importance ≥ this.' }),
+    .openapi({ description: 'Only memories with importance ≥ this.', example: 5 }),
   access_scope: ScopeSchema.optional(),
   session_id: SessionParam,
   user_id: UserIdSchema.optional().openapi({
     description: 'Only memories by this author (still only those visible to the caller).',
+    example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
   }),
   created_after: rfc3339
     .optional()
     .openapi({ description: 'RFC 3339; only memories created strictly after.', example: '2026-01-01T00:00:00Z' }),
-  created_before: rfc3339.optional().openapi({ description: 'RFC 3339; only memories created strictly before.' }),
+  created_before: rfc3339
+    .optional()
+    .openapi({ description: 'RFC 3339; only memories created strictly before.', example: '2100-01-01T00:00:00Z' }),
   include: IncludeSchema,
+  // Read from the raw query by metadataFilters (routes/memories/helpers.ts); declared for the spec.
+  metadata: z
+    .record(z.string().max(MEMORY_METADATA_KEY_MAX), z.string().max(1024))
+    .optional()
+    .openapi({
+      param: { style: 'deepObject', explode: true },
+      maxProperties: FILTER_VALUES_MAX,
+      description:
+        'Equality on top-level metadata keys, sent as `metadata[<key>]=<value>` (deepObject; up to 20; key 1–64 of `A–Z a–z 0–9 _ -`): ' +
+        'text values compare as text, numbers numerically, `true`/`false` as booleans. The form `metadata.<key>=<value>` is accepted too.',
+      example: { project: 'memoria' },
+    }),
 };
 export const METADATA_FILTER_DOC =
   ' Also accepts `metadata.<key>=<value>` (up to 20; key 1–64 of `A–Z a–z 0–9 _ -`): equality on a top-level metadata key — ' +
@@ -318,8 +353,5 @@ export const IfMatchHeaders = z.object({
 
 export const DeleteQuerySchema = z.object({
   session_id: SessionParam,
-  permanent: z
-    .enum(['true', 'false'])
-    .default('false')
-    .openapi({ description: '`true`: delete for good (owner or admin only); the audit row keeps the last content.' }),
+  permanent: queryFlag('`true`: delete for good (owner or admin only); the audit row keeps the last content.', false),
 });

@@ -51,7 +51,7 @@ export const CreateSessionSchema = z
       }),
   })
   .strict()
-  .openapi('CreateSession');
+  .openapi('CreateSession', { example: { mcp_client_id: 'claude-desktop', metadata: { client_version: '1.4.2' } } });
 
 export const SessionIdParamSchema = z.object({
   id: z
@@ -68,5 +68,6 @@ export const ListSessionsQuerySchema = PageQuerySchema.extend({
     .openapi({ description: 'Which sessions: live ones (default), ended ones, or both.' }),
   user_id: z.string().max(30).regex(idPattern('usr'), 'must be a user id (usr_…)').optional().openapi({
     description: "Only this user's sessions (owners and admins see every user's; members only their own).",
+    example: 'usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3',
   }),
 });

@@ -20,7 +20,7 @@ const ProvisionTenantSchema = z
       example: 'ada@example.com',
     }),
   })
-  .openapi('ProvisionTenant');
+  .openapi('ProvisionTenant', { example: { name: 'Acme', email: 'ada@example.com' } });
 
 provisioning.openapi(
   securedRoute([], {

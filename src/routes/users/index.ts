@@ -122,7 +122,7 @@ users.openapi(listUsers, async (c) => {
       after,
       role: q.role,
       kind: q.kind,
-      includeDeleted: q.include_deleted === 'true',
+      includeDeleted: q.include_deleted,
     }),
   ]);
   requireRole(caller, 'owner', 'admin');

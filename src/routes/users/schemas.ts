@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { idempotencyKeyHeader } from '../../lib/idempotency';
 import { idPattern } from '../../lib/ids';
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
-import { prefixedIdSchema, timestampSchema } from '../../lib/schemas';
+import { prefixedIdSchema, queryFlag, timestampSchema } from '../../lib/schemas';
 
 const Role = z.enum(['owner', 'admin', 'member']).openapi({ description: 'Role in the tenant.', example: 'member' });
 const Kind = z.enum(['person', 'service']).openapi({
@@ -37,10 +37,7 @@ export const UserPageSchema = pageSchema(UserSchema, 'UserPage');
 export const UserListQuerySchema = PageQuerySchema.extend({
   role: Role.optional(),
   kind: Kind.optional(),
-  include_deleted: z
-    .enum(['true', 'false'])
-    .optional()
-    .openapi({ description: 'Also list removed users (default false).' }),
+  include_deleted: queryFlag('`true`: also list removed users.', true),
 });
 
 const SERVICE_SUB = /^[A-Za-z0-9_-]{1,200}@clients$/;
