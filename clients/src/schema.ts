@@ -1654,12 +1654,6 @@ export interface components {
                 message: string;
             }[];
         };
-        /**
-         * Format: binary
-         * @description NDJSON lines of the export format (at most 10000 lines, 4194304 bytes). Each line is one `ExportLine`: the `ExportHeader` first, then `ExportTenantLine`, `ExportUserLine`, `ExportSessionLine`, `ExportMemoryLine` and `ExportAuditLogLine` lines (the schemas of the same names).
-         * @example {"type":"user","data":{"id":"usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3","auth0_id":"auth0|abc","email":"ann@example.com","name":null,"role":"member","kind":"person","created_at":"2026-01-05T09:30:00.000Z","updated_at":"2026-01-05T09:30:00.000Z","deleted_at":null}}
-         */
-        ImportChunk: string;
     };
     responses: {
         /** @description Conflicts with the current state. Codes: `already_provisioned`. */
@@ -3822,7 +3816,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/x-ndjson": components["schemas"]["ImportChunk"];
+                "application/x-ndjson": string;
             };
         };
         responses: {

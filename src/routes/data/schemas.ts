@@ -243,10 +243,11 @@ const LINE_SCHEMAS =
 /** NDJSON is text, not one JSON value: a generated client sends and reads it as is (a string, Blob or stream). */
 const ndjson = { format: 'binary', contentMediaType: 'application/x-ndjson' } as const;
 
+/** Inline, not a named component: generators send a body as is only when they see `format: binary` on it directly. */
 export const ImportChunkSchema = z
   .string()
   .max(MAX_BODY_BYTES)
-  .openapi('ImportChunk', {
+  .openapi({
     ...ndjson,
     description: `NDJSON lines of the export format (at most ${IMPORT_MAX_LINES} lines, ${MAX_BODY_BYTES} bytes). ${LINE_SCHEMAS}`,
     example:
