@@ -1280,10 +1280,10 @@ export interface components {
         /**
          * @example {
          *       "auth0_id": "auth0|64f1c2d3e4f5a6b7c8d9e0f1",
-         *       "email": "ada@example.com",
+         *       "email": "grace@example.com",
          *       "role": "member",
          *       "kind": "person",
-         *       "name": "Ada Lovelace"
+         *       "name": "Grace Hopper"
          *     }
          */
         CreateUser: {

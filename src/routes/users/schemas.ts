@@ -67,11 +67,12 @@ export const CreateUserSchema = z
   })
   .openapi('CreateUser', {
     example: {
+      // Not the ProvisionTenant example's owner, so both examples work on one server.
       auth0_id: 'auth0|64f1c2d3e4f5a6b7c8d9e0f1',
-      email: 'ada@example.com',
+      email: 'grace@example.com',
       role: 'member',
       kind: 'person',
-      name: 'Ada Lovelace',
+      name: 'Grace Hopper',
     },
   });
 
