@@ -58,8 +58,10 @@ function responseFields(doc: Json, op: Json): Map<string, Set<string>> {
   for (const [status, r] of Object.entries<Json>(op.responses ?? {})) {
     if (!/^2/.test(status)) continue;
     for (const [type, media] of Object.entries<Json>(resolve(doc, r)?.content ?? {})) {
+      // NDJSON is published as text; its fields are those of each line (x-item-schema).
+      const schema = resolve(doc, media.schema)?.['x-item-schema'] ?? media.schema;
       const fields = new Set<string>();
-      walk(doc, media.schema, '', (path) => fields.add(path));
+      walk(doc, schema, '', (path) => fields.add(path));
       out.set(`${status} ${type}`, fields);
     }
   }

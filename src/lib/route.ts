@@ -59,7 +59,7 @@ export const HEADERS = {
     4,
   ),
   ETag: header(
-    'The strong ETag of this version of the resource (`"<id>-v<version>"`): send it in `If-Match` to change only this version, or in `If-None-Match` to get a 304 while it is unchanged.',
+    'The strong ETag of this version of the resource (`"<id>-v<version>"`): send it in `If-Match` to change only this version (and, where an operation takes `If-None-Match`, there for a 304 while it is unchanged).',
     '"mem_01J9Z3Q4W5E6R7T8Y9V0A1B2C3-v1"',
     100,
     true,

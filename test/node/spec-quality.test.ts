@@ -147,7 +147,9 @@ describe('spec quality (the house rules over api/openapi.json)', () => {
     delete limit.example;
     list.parameters.find((p: { name: string }) => p.name === 'cursor').example = 'abc';
     delete doc.components.schemas.CreateMemory.example;
+    delete doc.paths['/v1/memories/{id}'].get.responses['304'];
     const problems = specProblems(doc);
+    expect(problems).toContain('GET /v1/memories/{id}: takes If-None-Match: must declare 304');
     expect(problems).toContain(
       'servers: the first server must be production, templated: https://{host} with a default host',
     );

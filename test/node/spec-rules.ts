@@ -164,6 +164,8 @@ export function specProblems(doc: Json): string[] {
     );
     const statuses = Object.keys(responses);
     if (!statuses.some((s) => /^2/.test(s))) add(where, 'no 2xx response');
+    const conditional = (op.parameters ?? []).some((p: Json) => resolve(doc, p)?.name === 'If-None-Match');
+    if (conditional && !responses['304']) add(where, 'takes If-None-Match: must declare 304');
     // The body rules (src/app.ts) apply to every /v1 request: a body over the limit is a 413 on any
     // method that can carry one, a non-JSON body a 415 on any POST/PUT/PATCH, body declared or not.
     const expected = [
@@ -196,6 +198,8 @@ export function specProblems(doc: Json): string[] {
         if (type === 'application/problem+json') continue;
         if (type === NDJSON && !isNdjsonText(doc, media.schema))
           add(at, `${NDJSON} is text: a string (format binary) naming its line schema ExportLine`);
+        else if (type === NDJSON && !resolve(doc, media.schema)?.['x-item-schema'])
+          add(at, `${NDJSON} needs x-item-schema: each line's schema (the breaking-change check reads it)`);
         if (!isComponentRef(media.schema)) add(at, `${type} schema must be a named component (.openapi('Name'))`);
         else if (media.example === undefined && !media.examples && !hasExample(doc, media.schema)) {
           add(at, `${type} needs an example (on the schema, or on every property)`);

@@ -262,6 +262,8 @@ export const ExportFileSchema = z
   .max(EXPORT_MAX_BYTES)
   .openapi('ExportFile', {
     ...ndjson,
+    // The schema of each line, for tools that read it (OpenAPI 3.2 calls this itemSchema).
+    'x-item-schema': { $ref: '#/components/schemas/ExportLine' },
     description: `The whole export as newline-delimited JSON: read it as text or a stream and parse each line. ${LINE_SCHEMAS}`,
     example:
       `{"format":"${EXPORT_FORMAT}","version":${EXPORT_VERSION},"tenant_id":"ten_01J9Z3Q4W5E6R7T8Y9V0A1B2C3","exported_at":"2026-01-05T09:30:00.000Z","counts":{"users":1,"sessions":0,"memories":0,"audit_logs":0}}\n` +
