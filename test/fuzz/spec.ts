@@ -75,8 +75,8 @@ export function responseValidator(doc: Schema) {
     if (!media)
       return `content-type ${type} is not declared for ${status} (declared: ${Object.keys(content).join(', ')})`;
     if (!media.schema) return null;
-    // NDJSON is published as text (ExportFile); each of its lines is an ExportLine.
-    const schema = type === 'application/x-ndjson' ? { $ref: '#/components/schemas/ExportLine' } : media.schema;
+    // NDJSON is published as text (ExportFile); each of its lines is one value of its x-item-schema.
+    const schema = (type === 'application/x-ndjson' && deref(doc, media.schema)?.['x-item-schema']) || media.schema;
     const key = `${op.operationId} ${status} ${type}`;
     let validate = cache.get(key);
     if (!validate) cache.set(key, (validate = ajv.compile(rewrite(schema))));
