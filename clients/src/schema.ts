@@ -2193,7 +2193,68 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /** @description Makes the POST safe to retry: the first successful response is stored for 24 hours and replayed (with header `Idempotent-Replayed: true`) for a repeat with the same key and the same request; the same key with a different request is a 422 `idempotency_key_reused`. Keys are per tenant, 1–255 visible ASCII characters (a UUID is a good choice). Failed requests are not stored. */
+        IdempotencyKey: string;
+        /**
+         * @description `private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant.
+         * @example private
+         */
+        AccessScope: "private" | "session" | "global";
+        /**
+         * @description Only memories that have AT LEAST ONE of these tags. Repeatable, up to 20 times.
+         * @example [
+         *       "ui",
+         *       "travel"
+         *     ]
+         */
+        AnyTag: string[];
+        /**
+         * @description RFC 3339; only memories created strictly after.
+         * @example 2026-01-01T00:00:00Z
+         */
+        CreatedAfter: string;
+        /**
+         * @description RFC 3339; only memories created strictly before.
+         * @example 2100-01-01T00:00:00Z
+         */
+        CreatedBefore: string;
+        /** @description Opaque cursor from a previous page's `next_cursor`. */
+        Cursor: string;
+        /**
+         * @description `embedding`: also return each memory's embedding.
+         * @example embedding
+         */
+        Include: "embedding";
+        /**
+         * @description Page size, 1–100.
+         * @example 20
+         */
+        Limit: number;
+        /**
+         * @description Equality on top-level metadata keys, sent as `metadata[<key>]=<value>` (deepObject; up to 20; key 1–64 of `A–Z a–z 0–9 _ -`): text values compare as text, numbers numerically, `true`/`false` as booleans. The form `metadata.<key>=<value>` is accepted too.
+         * @example {
+         *       "project": "memoria"
+         *     }
+         */
+        Metadata: {
+            [key: string]: string;
+        };
+        /**
+         * @description Only memories with importance ≥ this.
+         * @example 5
+         */
+        MinImportance: number;
+        /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
+        SessionId: string;
+        /**
+         * @description Only memories that have ALL these tags. Repeatable, up to 20 times.
+         * @example [
+         *       "preferences"
+         *     ]
+         */
+        Tag: string[];
+    };
     requestBodies: never;
     headers: {
         /**
@@ -2508,16 +2569,16 @@ export interface operations {
                  * @description Page size, 1–100.
                  * @example 20
                  */
-                limit?: number;
+                limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
-                cursor?: string;
+                cursor?: components["parameters"]["Cursor"];
                 /**
                  * @description Only memories that have ALL these tags. Repeatable, up to 20 times.
                  * @example [
                  *       "preferences"
                  *     ]
                  */
-                tag?: string[];
+                tag?: components["parameters"]["Tag"];
                 /**
                  * @description Only memories that have AT LEAST ONE of these tags. Repeatable, up to 20 times.
                  * @example [
@@ -2525,45 +2586,43 @@ export interface operations {
                  *       "travel"
                  *     ]
                  */
-                any_tag?: string[];
+                any_tag?: components["parameters"]["AnyTag"];
                 /**
                  * @description Only memories with importance ≥ this.
                  * @example 5
                  */
-                min_importance?: number;
+                min_importance?: components["parameters"]["MinImportance"];
                 /**
                  * @description `private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant.
                  * @example private
                  */
-                access_scope?: "private" | "session" | "global";
+                access_scope?: components["parameters"]["AccessScope"];
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
-                session_id?: string;
+                session_id?: components["parameters"]["SessionId"];
                 /** @description Only memories by this author (still only those visible to the caller). */
                 user_id?: string;
                 /**
                  * @description RFC 3339; only memories created strictly after.
                  * @example 2026-01-01T00:00:00Z
                  */
-                created_after?: string;
+                created_after?: components["parameters"]["CreatedAfter"];
                 /**
                  * @description RFC 3339; only memories created strictly before.
                  * @example 2100-01-01T00:00:00Z
                  */
-                created_before?: string;
+                created_before?: components["parameters"]["CreatedBefore"];
                 /**
                  * @description `embedding`: also return each memory's embedding.
                  * @example embedding
                  */
-                include?: "embedding";
+                include?: components["parameters"]["Include"];
                 /**
                  * @description Equality on top-level metadata keys, sent as `metadata[<key>]=<value>` (deepObject; up to 20; key 1–64 of `A–Z a–z 0–9 _ -`): text values compare as text, numbers numerically, `true`/`false` as booleans. The form `metadata.<key>=<value>` is accepted too.
                  * @example {
                  *       "project": "memoria"
                  *     }
                  */
-                metadata?: {
-                    [key: string]: string;
-                };
+                metadata?: components["parameters"]["Metadata"];
                 /**
                  * @description Soft-deleted memories: left out (default), only them, or both.
                  * @example exclude
@@ -2607,7 +2666,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Makes the POST safe to retry: the first successful response is stored for 24 hours and replayed (with header `Idempotent-Replayed: true`) for a repeat with the same key and the same request; the same key with a different request is a 422 `idempotency_key_reused`. Keys are per tenant, 1–255 visible ASCII characters (a UUID is a good choice). Failed requests are not stored. */
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
             cookie?: never;
@@ -2656,7 +2715,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Makes the POST safe to retry: the first successful response is stored for 24 hours and replayed (with header `Idempotent-Replayed: true`) for a repeat with the same key and the same request; the same key with a different request is a 422 `idempotency_key_reused`. Keys are per tenant, 1–255 visible ASCII characters (a UUID is a good choice). Failed requests are not stored. */
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
             cookie?: never;
@@ -2700,9 +2759,9 @@ export interface operations {
                  * @description Page size, 1–100.
                  * @example 20
                  */
-                limit?: number;
+                limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
-                cursor?: string;
+                cursor?: components["parameters"]["Cursor"];
                 /**
                  * @description The search text, 1–1000 characters.
                  * @example dark mode
@@ -2724,7 +2783,7 @@ export interface operations {
                  *       "preferences"
                  *     ]
                  */
-                tag?: string[];
+                tag?: components["parameters"]["Tag"];
                 /**
                  * @description Only memories that have AT LEAST ONE of these tags. Repeatable, up to 20 times.
                  * @example [
@@ -2732,45 +2791,43 @@ export interface operations {
                  *       "travel"
                  *     ]
                  */
-                any_tag?: string[];
+                any_tag?: components["parameters"]["AnyTag"];
                 /**
                  * @description Only memories with importance ≥ this.
                  * @example 5
                  */
-                min_importance?: number;
+                min_importance?: components["parameters"]["MinImportance"];
                 /**
                  * @description `private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant.
                  * @example private
                  */
-                access_scope?: "private" | "session" | "global";
+                access_scope?: components["parameters"]["AccessScope"];
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
-                session_id?: string;
+                session_id?: components["parameters"]["SessionId"];
                 /** @description Only memories by this author (still only those visible to the caller). */
                 user_id?: string;
                 /**
                  * @description RFC 3339; only memories created strictly after.
                  * @example 2026-01-01T00:00:00Z
                  */
-                created_after?: string;
+                created_after?: components["parameters"]["CreatedAfter"];
                 /**
                  * @description RFC 3339; only memories created strictly before.
                  * @example 2100-01-01T00:00:00Z
                  */
-                created_before?: string;
+                created_before?: components["parameters"]["CreatedBefore"];
                 /**
                  * @description `embedding`: also return each memory's embedding.
                  * @example embedding
                  */
-                include?: "embedding";
+                include?: components["parameters"]["Include"];
                 /**
                  * @description Equality on top-level metadata keys, sent as `metadata[<key>]=<value>` (deepObject; up to 20; key 1–64 of `A–Z a–z 0–9 _ -`): text values compare as text, numbers numerically, `true`/`false` as booleans. The form `metadata.<key>=<value>` is accepted too.
                  * @example {
                  *       "project": "memoria"
                  *     }
                  */
-                metadata?: {
-                    [key: string]: string;
-                };
+                metadata?: components["parameters"]["Metadata"];
             };
             header?: never;
             path?: never;
@@ -2804,12 +2861,12 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
-                session_id?: string;
+                session_id?: components["parameters"]["SessionId"];
                 /**
                  * @description `embedding`: also return each memory's embedding.
                  * @example embedding
                  */
-                include?: "embedding";
+                include?: components["parameters"]["Include"];
             };
             header?: {
                 /** @description An ETag you hold: 304 without a body if the memory is unchanged. */
@@ -2865,7 +2922,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
-                session_id?: string;
+                session_id?: components["parameters"]["SessionId"];
                 /**
                  * @description `true`: delete for good (owner or admin only); the audit row keeps the last content. Sent as the literal `true` or `false` (`?flag=true`); default `false`.
                  * @example false
@@ -2914,12 +2971,12 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
-                session_id?: string;
+                session_id?: components["parameters"]["SessionId"];
                 /**
                  * @description `embedding`: also return each memory's embedding.
                  * @example embedding
                  */
-                include?: "embedding";
+                include?: components["parameters"]["Include"];
             };
             header?: {
                 /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
@@ -2972,16 +3029,16 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
-                session_id?: string;
+                session_id?: components["parameters"]["SessionId"];
                 /**
                  * @description `embedding`: also return each memory's embedding.
                  * @example embedding
                  */
-                include?: "embedding";
+                include?: components["parameters"]["Include"];
             };
             header?: {
                 /** @description Makes the POST safe to retry: the first successful response is stored for 24 hours and replayed (with header `Idempotent-Replayed: true`) for a repeat with the same key and the same request; the same key with a different request is a 422 `idempotency_key_reused`. Keys are per tenant, 1–255 visible ASCII characters (a UUID is a good choice). Failed requests are not stored. */
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 /**
@@ -3026,16 +3083,16 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
-                session_id?: string;
+                session_id?: components["parameters"]["SessionId"];
                 /**
                  * @description `embedding`: also return each memory's embedding.
                  * @example embedding
                  */
-                include?: "embedding";
+                include?: components["parameters"]["Include"];
             };
             header?: {
                 /** @description Makes the POST safe to retry: the first successful response is stored for 24 hours and replayed (with header `Idempotent-Replayed: true`) for a repeat with the same key and the same request; the same key with a different request is a 422 `idempotency_key_reused`. Keys are per tenant, 1–255 visible ASCII characters (a UUID is a good choice). Failed requests are not stored. */
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 /**
@@ -3084,12 +3141,12 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
-                session_id?: string;
+                session_id?: components["parameters"]["SessionId"];
                 /**
                  * @description `embedding`: also return each memory's embedding.
                  * @example embedding
                  */
-                include?: "embedding";
+                include?: components["parameters"]["Include"];
             };
             header?: {
                 /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
@@ -3144,9 +3201,9 @@ export interface operations {
                  * @description Page size, 1–100.
                  * @example 20
                  */
-                limit?: number;
+                limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
-                cursor?: string;
+                cursor?: components["parameters"]["Cursor"];
                 /**
                  * @description Only entries about this kind of resource: `memory`, `session`, `user`, `tenant` or `subscription`.
                  * @example memory
@@ -3243,9 +3300,9 @@ export interface operations {
                  * @description Page size, 1–100.
                  * @example 20
                  */
-                limit?: number;
+                limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
-                cursor?: string;
+                cursor?: components["parameters"]["Cursor"];
                 /**
                  * @description Role in the tenant.
                  * @example member
@@ -3294,7 +3351,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Makes the POST safe to retry: the first successful response is stored for 24 hours and replayed (with header `Idempotent-Replayed: true`) for a repeat with the same key and the same request; the same key with a different request is a 422 `idempotency_key_reused`. Keys are per tenant, 1–255 visible ASCII characters (a UUID is a good choice). Failed requests are not stored. */
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
             cookie?: never;
@@ -3467,9 +3524,9 @@ export interface operations {
                  * @description Page size, 1–100.
                  * @example 20
                  */
-                limit?: number;
+                limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
-                cursor?: string;
+                cursor?: components["parameters"]["Cursor"];
                 /**
                  * @description Which sessions: live ones (default), ended ones, or both.
                  * @example active
@@ -3510,7 +3567,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Makes the POST safe to retry: the first successful response is stored for 24 hours and replayed (with header `Idempotent-Replayed: true`) for a repeat with the same key and the same request; the same key with a different request is a 422 `idempotency_key_reused`. Keys are per tenant, 1–255 visible ASCII characters (a UUID is a good choice). Failed requests are not stored. */
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
             cookie?: never;

@@ -95,8 +95,13 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>) {
   });
   doc.components = { ...doc.components, ...sharedComponents() };
   if (doc.webhooks && Object.keys(doc.webhooks).length === 0) delete doc.webhooks;
-  for (const item of Object.values(doc.paths ?? {}))
-    for (const op of Object.values(item)) if (op && typeof op === 'object' && 'parameters' in op) publishExamples(op);
+  const operations = Object.values(doc.paths ?? {}).flatMap((item) =>
+    Object.values(item).filter(
+      (op): op is { parameters?: unknown[] } => !!op && typeof op === 'object' && 'parameters' in op,
+    ),
+  );
+  for (const op of operations) publishExamples(op);
+  doc.components.parameters = shareParameters(operations) as NonNullable<typeof doc.components.parameters>;
   addIntegerFormats(doc);
   return doc;
 }
@@ -125,6 +130,39 @@ function publishExamples(op: { parameters?: unknown[] }) {
       p.examples = { yours: { summary: 'One from your own data', value: example, 'x-disabled': true } };
     else p.example = example;
   }
+}
+
+/**
+ * A query or header parameter that several operations declare identically (limit, cursor,
+ * Idempotency-Key, session_id, include, ...) is published once under `components.parameters`
+ * and referenced; one declared differently somewhere (If-Match of a memory or of a user) stays inline.
+ */
+function shareParameters(operations: { parameters?: unknown[] }[]) {
+  type Param = { name: string; in: string };
+  const seen = new Map<string, { json: string; count: number; same: boolean; param: Param }>();
+  const key = (p: Param) => `${p.in} ${p.name}`;
+  for (const op of operations)
+    for (const param of (op.parameters ?? []) as Param[]) {
+      if (param.in === 'path' || '$ref' in param) continue;
+      const json = JSON.stringify(param);
+      const entry = seen.get(key(param));
+      if (!entry) seen.set(key(param), { json, count: 1, same: true, param });
+      else Object.assign(entry, { count: entry.count + 1, same: entry.same && entry.json === json });
+    }
+  const shared: Record<string, unknown> = {};
+  const names = new Map<string, string>();
+  for (const [k, { count, same, param }] of [...seen].sort(([a], [b]) => a.localeCompare(b))) {
+    if (count < 2 || !same) continue;
+    const name = param.name.replace(/(^|[-_])([a-zA-Z0-9])/g, (_, __, ch: string) => ch.toUpperCase());
+    shared[name] = param;
+    names.set(k, name);
+  }
+  for (const op of operations)
+    op.parameters = (op.parameters as Param[] | undefined)?.map((p) => {
+      const name = names.get(key(p));
+      return name ? { $ref: `#/components/parameters/${name}` } : p;
+    });
+  return shared;
 }
 
 const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };

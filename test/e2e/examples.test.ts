@@ -20,7 +20,7 @@ const rank = (id: string) => ({ createTenant: -1, deleteTenant: 1, restoreTenant
 operations.sort((a, b) => rank(a.op.operationId) - rank(b.op.operationId));
 
 /** The request "Try it" sends: every parameter with an `example` (those with only unchecked `examples` stay out). */
-export function exampleRequest(baseUrl: string, path: string, op: Json) {
+function exampleRequest(baseUrl: string, path: string, op: Json) {
   const params = (op.parameters ?? []).map((p: Json) => resolve(spec, p)!).filter((p: Json) => p.example !== undefined);
   let url = path;
   const query = new URLSearchParams();

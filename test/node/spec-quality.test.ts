@@ -88,7 +88,7 @@ describe('spec quality (the house rules over api/openapi.json)', () => {
   it('catches a paginated list without limit/cursor', () => {
     const doc = spec();
     const list = doc.paths['/v1/memories'].get;
-    list.parameters = list.parameters.filter((p: { name: string }) => p.name !== 'cursor');
+    list.parameters = list.parameters.filter((p: { $ref?: string }) => p.$ref !== '#/components/parameters/Cursor');
     expect(specProblems(doc)).toContain(
       'GET /v1/memories: a paginated list must take the `cursor` query parameter (PageQuerySchema)',
     );
@@ -141,11 +141,10 @@ describe('spec quality (the house rules over api/openapi.json)', () => {
     doc.paths['/v1/export'].get.responses['200'].content['application/x-ndjson'].schema = {
       $ref: '#/components/schemas/ExportLine',
     };
-    const list = doc.paths['/v1/memories'].get;
-    const limit = list.parameters.find((p: { name: string }) => p.name === 'limit');
+    const limit = doc.components.parameters.Limit;
     limit.schema.example = limit.example;
     delete limit.example;
-    list.parameters.find((p: { name: string }) => p.name === 'cursor').example = 'abc';
+    doc.components.parameters.Cursor.example = 'abc';
     delete doc.components.schemas.CreateMemory.example;
     delete doc.paths['/v1/memories/{id}'].get.responses['304'];
     const problems = specProblems(doc);

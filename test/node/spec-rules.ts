@@ -62,13 +62,8 @@ export function specProblems(doc: Json): string[] {
   // Generated SDKs default to the first server: production (templated, deployers fill in the
   // host); the local development server, if listed, comes last.
   const servers: Json[] = doc.servers ?? [];
-  const [first] = servers;
-  if (
-    !first ||
-    first.url !== 'https://{host}' ||
-    !first.variables?.host?.default ||
-    !/production/i.test(first.description)
-  )
+  const first: Json = servers[0] ?? {};
+  if (first.url !== 'https://{host}' || !first.variables?.host?.default || !/production/i.test(first.description))
     add('servers', 'the first server must be production, templated: https://{host} with a default host');
   const local = servers.findIndex((s) => /^http:\/\/(127\.0\.0\.1|localhost)/.test(s.url));
   if (local !== -1 && local !== servers.length - 1) add('servers', 'the local development server must come last');

@@ -23,8 +23,9 @@ export async function checked<T = Record<string, unknown>>(
   if (declared?.$ref) {
     // A problem response: the Problem schema, with one of the codes the response lists.
     const shared = sharedComponents().responses[declared.$ref.split('/').pop()!];
-    const codes = (shared?.content['application/problem+json'].schema as ProblemNarrowing).allOf[1].properties.code
-      .enum;
+    expect(shared, `${declared.$ref} is not a shared response`).toBeDefined();
+    const narrowing = shared!.content['application/problem+json'].schema as ProblemNarrowing;
+    const codes = narrowing.allOf[1].properties.code.enum;
     const body = ProblemSchema.parse(JSON.parse(text));
     expect(codes, `${route.operationId} ${status} does not list the code ${body.code}`).toContain(body.code);
     return body as T;
