@@ -11,7 +11,8 @@ type Param = {
   name: string;
   in: string;
   required?: boolean;
-  schema: { type?: string; maxLength?: number; example?: unknown };
+  example?: unknown;
+  schema: { type?: string; maxLength?: number };
 };
 interface ListOp {
   path: string;
@@ -27,7 +28,7 @@ let tokenB: string;
 const base = (op: ListOp) => {
   const qs = new URLSearchParams();
   for (const p of op.params.filter((p) => p.in === 'query' && p.required))
-    qs.set(p.name, String(p.schema.example ?? 'dark mode'));
+    qs.set(p.name, String(p.example ?? 'dark mode'));
   return qs;
 };
 const url = (op: ListOp, extra: Record<string, string>) => {
@@ -38,13 +39,18 @@ const url = (op: ListOp, extra: Record<string, string>) => {
 
 beforeAll(async () => {
   const doc = await (await call('/openapi.json')).json<{
-    paths: Record<string, Record<string, { operationId: string; parameters?: Param[] }>>;
+    paths: Record<string, Record<string, { operationId: string; parameters?: (Param | { $ref: string })[] }>>;
+    components: { parameters?: Record<string, Param> };
   }>();
+  // Shared parameters are `$ref`s to components.parameters.
+  const resolved = (p: Param | { $ref: string }) =>
+    '$ref' in p ? doc.components.parameters![p.$ref.split('/').pop()!]! : p;
   lists = Object.entries(doc.paths).flatMap(([path, item]) => {
     const op = item.get;
-    const names = (op?.parameters ?? []).map((p) => p.name);
+    const params = (op?.parameters ?? []).map(resolved);
+    const names = params.map((p) => p.name);
     return op && !path.includes('{') && names.includes('limit') && names.includes('cursor')
-      ? [{ path, operationId: op.operationId, params: op.parameters! }]
+      ? [{ path, operationId: op.operationId, params }]
       : [];
   });
   const a = await createTenant();
