@@ -3,6 +3,7 @@
 // 'memoria.export', version 1), independent of the API shapes, so it carries every stored field.
 import { toIso } from '../lib/time';
 import { withCaller } from './caller';
+import { liveMemoryCountSql, unexpiredSql } from './expiry';
 
 export const EXPORT_FORMAT = 'memoria.export';
 export const EXPORT_VERSION = 1;
@@ -16,7 +17,10 @@ type Row = Record<string, unknown>;
 const iso = (v: unknown) => toIso(v as number | null);
 
 /** Per kind: table, columns, an estimate of a row's size in bytes, and the row → line data mapping. */
-const KINDS: Record<ExportKind, { table: string; columns: string[]; size: string; toData: (r: Row) => Row }> = {
+const KINDS: Record<
+  ExportKind,
+  { table: string; columns: string[]; size: string; toData: (r: Row) => Row; live?: string }
+> = {
   user: {
     table: 'users',
     columns: ['id', 'auth0_id', 'email', 'name', 'role', 'kind', 'created_at', 'updated_at', 'deleted_at'],
@@ -42,6 +46,8 @@ const KINDS: Record<ExportKind, { table: string; columns: string[]; size: string
   },
   memory: {
     table: 'memories',
+    // An expired memory is gone for every reader, the export included (the cron deletes it).
+    live: unexpiredSql('memories'),
     columns: [
       'id',
       'user_id',
@@ -52,6 +58,9 @@ const KINDS: Record<ExportKind, { table: string; columns: string[]; size: string
       'importance',
       'access_scope',
       'source',
+      'subject_id',
+      'agent_id',
+      'expires_at',
       'embedding',
       'version',
       'created_at',
@@ -67,6 +76,7 @@ const KINDS: Record<ExportKind, { table: string; columns: string[]; size: string
       created_at: iso(r.created_at),
       updated_at: iso(r.updated_at),
       deleted_at: iso(r.deleted_at),
+      expires_at: iso(r.expires_at),
     }),
   },
   audit_log: {
@@ -111,10 +121,11 @@ export interface TenantExportRow {
 
 /** The export's first query (with the caller lookup): the tenant and its counts, for an owner only. */
 export function exportStartStatement(db: D1Database, sub: string) {
-  const n = (table: string) => `(SELECT count(*) FROM ${table} WHERE tenant_id = t.id) AS ${table}`;
+  const n = (table: string) =>
+    `(SELECT count(*) FROM ${table} WHERE tenant_id = t.id${table === 'memories' ? ` AND ${unexpiredSql(table)}` : ''}) AS ${table}`;
   return db
     .prepare(
-      withCaller(`SELECT t.id, t.name, t.plan, t.settings, t.memory_count, t.created_at, t.updated_at, t.deleted_at,
+      withCaller(`SELECT t.id, t.name, t.plan, t.settings, ${liveMemoryCountSql('t')} AS memory_count, t.created_at, t.updated_at, t.deleted_at,
         ${n('users')}, ${n('memories')}, ${n('sessions')}, ${n('audit_logs')}
       FROM caller c JOIN tenants t ON t.id = c.tenant_id WHERE c.role = 'owner'`),
     )
@@ -159,7 +170,7 @@ export function exportPageStatement(
       `SELECT ${k.columns.join(', ')} FROM (
          SELECT p.*, sum(${k.size}) OVER w AS _bytes, row_number() OVER w AS _n FROM (
            SELECT ${k.columns.join(', ')} FROM ${k.table}
-           WHERE tenant_id = ?1 AND (created_at, id) > (?2, ?3) ORDER BY created_at, id LIMIT ?4
+           WHERE tenant_id = ?1 AND (created_at, id) > (?2, ?3)${k.live ? ` AND ${k.live}` : ''} ORDER BY created_at, id LIMIT ?4
          ) p WINDOW w AS (ORDER BY created_at, id ROWS UNBOUNDED PRECEDING)
        ) WHERE _bytes <= ?5 OR _n = 1 ORDER BY created_at, id`,
     )
@@ -213,6 +224,9 @@ export const IMPORT_COLUMNS = {
     'importance',
     'access_scope',
     'source',
+    'subject_id',
+    'agent_id',
+    'expires_at',
     'embedding',
     'search_doc',
     'version',

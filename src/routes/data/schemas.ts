@@ -9,6 +9,7 @@ import {
   MAX_BODY_BYTES,
   MEMORY_CONTENT_MAX,
   MEMORY_EMBEDDING_MAX_DIMENSIONS,
+  MEMORY_LABEL_MAX,
   MEMORY_METADATA_MAX_BYTES,
   MEMORY_SOURCE_MAX,
   MEMORY_TAG_MAX_CHARS,
@@ -114,6 +115,16 @@ export const ExportMemoryLineSchema = z
         importance: z.number().int().min(1).max(10),
         access_scope: z.enum(['private', 'session', 'global']),
         source: text(1, MEMORY_SOURCE_MAX).nullable(),
+        // Absent in exports made before subjects, agents and expiry existed.
+        subject_id: text(1, MEMORY_LABEL_MAX)
+          .regex(/^[^\x00-\x1f\x7f-\x9f]+$/, 'must not contain control characters')
+          .nullable()
+          .default(null),
+        agent_id: text(1, MEMORY_LABEL_MAX)
+          .regex(/^[^\x00-\x1f\x7f-\x9f]+$/, 'must not contain control characters')
+          .nullable()
+          .default(null),
+        expires_at: time.nullable().default(null),
         embedding: z.array(z.number()).min(1).max(MEMORY_EMBEDDING_MAX_DIMENSIONS).nullable(),
         version: z
           .number()
