@@ -234,10 +234,11 @@ export function searchMemoriesStatement(
   // Filtered by subject or agent: walk that subject's rows by index and probe the FTS index per row
   // (rowid + MATCH), so the cost follows the subject's data, not every match in the tenant.
   const tenant = b.bind(o.tenantId);
-  const from =
-    f.subject_id?.length || f.agent_id?.length
-      ? `caller c CROSS JOIN memories m CROSS JOIN memories_fts ON memories_fts.rowid = m.seq`
-      : `memories_fts JOIN memories m ON m.seq = memories_fts.rowid JOIN caller c`;
+  // INDEXED BY: without a sort to save, SQLite otherwise prefers the tenant's live-rows index.
+  const label = f.subject_id?.length ? 'subject' : f.agent_id?.length ? 'agent' : null;
+  const from = label
+    ? `caller c CROSS JOIN memories m INDEXED BY memories_tenant_${label}_created CROSS JOIN memories_fts ON memories_fts.rowid = m.seq`
+    : `memories_fts JOIN memories m ON m.seq = memories_fts.rowid JOIN caller c`;
   const sql = `SELECT * FROM (
       SELECT ${cols(!!o.embedding)}, bm25(memories_fts) AS rank
       FROM ${from}

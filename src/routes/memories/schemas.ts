@@ -493,13 +493,10 @@ export const BulkDeleteFilterSchema = z
         description: 'Equality on top-level metadata keys (as `metadata.<key>=<value>` on the list).',
         example: { app: 'support-bot' },
       }),
-    deleted: z
-      .enum(['exclude', 'only', 'include'])
-      .optional()
-      .openapi({
-        description:
-          'Purge mode only: soft-deleted memories left out, only them, or both (default). Soft mode always takes live memories.',
-      }),
+    deleted: z.enum(['exclude', 'only', 'include']).optional().openapi({
+      description:
+        'Purge mode only: soft-deleted memories left out, only them, or both (default). Soft mode always takes live memories.',
+    }),
   })
   .strict()
   .openapi('BulkDeleteFilter');
