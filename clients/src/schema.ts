@@ -165,7 +165,7 @@ export interface paths {
         put?: never;
         /**
          * Delete memories by filter
-         * @description Deletes the memories the `filter` selects (the list filters), oldest first, at most 1000 per call, all-or-nothing, each with its audit row. Repeat the call while `remaining` is true. `mode: "soft"` soft-deletes live memories the caller may delete one by one; `mode: "purge"` deletes for good (owner or admin; soft-deleted ones included unless `filter.deleted` says otherwise). `dry_run: true` only counts. An empty filter (the whole tenant) needs `all: true` and the owner or admin role. To forget an end user: `{"filter": {"subject_id": ["alice"]}, "mode": "purge"}` until `remaining` is false.
+         * @description Deletes the memories the `filter` selects (the list filters), oldest first, at most 1000 per call, all-or-nothing, each with its audit row. Repeat the call while `remaining` is true. `mode: "soft"` soft-deletes live memories the caller may delete one by one; `mode: "purge"` deletes for good (owner or admin) every matching memory of the tenant, private and session memories of other users included, soft-deleted ones too unless `filter.deleted` says otherwise. `dry_run: true` only counts. An empty filter (the whole tenant) needs `all: true` and the owner or admin role. To forget an end user: `{"filter": {"subject_id": ["alice"]}, "mode": "purge"}` until `remaining` is false.
          */
         post: operations["bulkDeleteMemories"];
         delete?: never;
@@ -1532,6 +1532,7 @@ export interface components {
          *           "requests": 120,
          *           "memories_created": 14,
          *           "memories_deleted": 2,
+         *           "memories_expired": 0,
          *           "searches": 31,
          *           "rows_read": 2480
          *         },
@@ -1540,6 +1541,7 @@ export interface components {
          *           "requests": 0,
          *           "memories_created": 0,
          *           "memories_deleted": 0,
+         *           "memories_expired": 0,
          *           "searches": 0,
          *           "rows_read": 0
          *         }
@@ -1548,6 +1550,7 @@ export interface components {
          *         "requests": 120,
          *         "memories_created": 14,
          *         "memories_deleted": 2,
+         *         "memories_expired": 0,
          *         "searches": 31,
          *         "rows_read": 2480
          *       }
@@ -1574,6 +1577,11 @@ export interface components {
             memories_deleted: number;
             /**
              * Format: int64
+             * @description Memories the maintenance cron removed because their `expires_at` passed.
+             */
+            memories_expired: number;
+            /**
+             * Format: int64
              * @description Full-text searches.
              */
             searches: number;
@@ -1595,6 +1603,11 @@ export interface components {
             memories_created: number;
             /** Format: int64 */
             memories_deleted: number;
+            /**
+             * Format: int64
+             * @description Memories the maintenance cron removed because their `expires_at` passed.
+             */
+            memories_expired: number;
             /**
              * Format: int64
              * @description Full-text searches.

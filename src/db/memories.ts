@@ -697,8 +697,8 @@ export interface BulkDeleteOutcome {
 
 /**
  * POST /v1/memories/bulk-delete: [count of matches, (audit rows, version rows, the change)].
- * The rows a caller may delete one by one and the filter selects: soft mode takes live memories
- * the caller sees (DELETE /v1/memories/{id}); purge mode needs owner or admin (permanent=true).
+ * Soft mode takes the live memories the filter selects that the caller may soft-delete one by one
+ * (those it sees: DELETE /v1/memories/{id}); purge mode needs owner or admin.
  * Every statement re-selects the same first `limit` rows in (created_at, id) order inside the one
  * transaction, so the audit rows, version rows and deletions cover exactly the same memories.
  */
@@ -709,9 +709,13 @@ export function bulkDeleteStatements(
   w: Omit<WriteContext, 'tenantId'>,
 ) {
   const filters: MemoryFilters = { ...f, deleted: o.mode === 'soft' ? 'exclude' : (f.deleted ?? 'include') };
-  const role = o.mode === 'purge' || o.all ? ` AND c.role IN ('owner', 'admin')` : '';
-  const matching = (b: Binder) =>
-    `FROM memories m, caller c WHERE ${visibleSql(b, f.session_id)}${filterSql(b, filters)}${role}`;
+  // Purge is the erasure tool (owner/admin): it reaches every memory of the tenant, others' private
+  // and session memories included, so "forget alice" leaves nothing behind.
+  const scope = (b: Binder) =>
+    o.mode === 'purge'
+      ? `m.tenant_id = c.tenant_id AND c.role IN ('owner', 'admin')`
+      : `${visibleSql(b, f.session_id)}${o.all ? ` AND c.role IN ('owner', 'admin')` : ''}`;
+  const matching = (b: Binder) => `FROM memories m, caller c WHERE ${scope(b)}${filterSql(b, filters)}`;
   const chunk = (b: Binder) => `SELECT m.seq ${matching(b)} ORDER BY m.created_at, m.id LIMIT ${b.bind(o.limit)}`;
   const cb = new Binder(w.sub);
   const statements = [prepared(db, cb, withCaller(`SELECT count(*) AS matched ${matching(cb)}`))];

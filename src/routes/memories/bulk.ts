@@ -23,7 +23,8 @@ bulkRoutes.openapi(
     description:
       `Deletes the memories the \`filter\` selects (the list filters), oldest first, at most ${BULK_DELETE_MAX} per call, all-or-nothing, ` +
       'each with its audit row. Repeat the call while `remaining` is true. `mode: "soft"` soft-deletes live memories the caller may delete one by one; ' +
-      '`mode: "purge"` deletes for good (owner or admin; soft-deleted ones included unless `filter.deleted` says otherwise). ' +
+      '`mode: "purge"` deletes for good (owner or admin) every matching memory of the tenant, private and session memories of other users included, ' +
+      'soft-deleted ones too unless `filter.deleted` says otherwise. ' +
       '`dry_run: true` only counts. An empty filter (the whole tenant) needs `all: true` and the owner or admin role. ' +
       'To forget an end user: `{"filter": {"subject_id": ["alice"]}, "mode": "purge"}` until `remaining` is false.',
     request: { body: { required: true, content: { 'application/json': { schema: BulkDeleteSchema } } } },
