@@ -153,6 +153,7 @@ export const CreateMemorySchema = z
     expires_at: ExpiresAtSchema.nullable().optional(),
     ttl_seconds: TtlSecondsSchema.optional(),
   })
+  .strict()
   .superRefine((m, ctx) => {
     if (m.access_scope === 'session' && !m.session_id)
       ctx.addIssue({ code: 'custom', path: ['session_id'], message: 'is required when access_scope is session' });
@@ -168,6 +169,7 @@ export const BatchCreateSchema = z
       .max(MEMORY_BATCH_MAX)
       .openapi({ description: `1–${MEMORY_BATCH_MAX} memories, created all-or-nothing.` }),
   })
+  .strict()
   .openapi('BatchCreateMemories');
 
 export const PatchMemorySchema = z
@@ -199,6 +201,7 @@ export const AddTagsSchema = z
       .max(MEMORY_TAGS_MAX)
       .openapi({ example: ['travel', 'family'] }),
   })
+  .strict()
   .openapi('AddTags');
 
 const MEMORY_EXAMPLE = {
