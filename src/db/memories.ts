@@ -184,6 +184,17 @@ function filterSql(b: Binder, f: MemoryFilters): string {
   return where.length ? ` AND ${where.join(' AND ')}` : '';
 }
 
+/**
+ * INDEXED BY the subject (or agent) index when the filter names subjects (agents): the cost then
+ * follows those subjects' rows. Left alone, SQLite walks the tenant's keyset index to save a sort
+ * when there are several values, or for search where there is no sort to save (bench/RESULTS.md).
+ */
+function labelIndexSql(f: MemoryFilters): string {
+  if (f.subject_id?.length) return ' INDEXED BY memories_tenant_subject_created';
+  if (f.agent_id?.length) return ' INDEXED BY memories_tenant_agent_created';
+  return '';
+}
+
 export interface ListOptions extends ReadOptions {
   order: 'asc' | 'desc';
   limit: number;
@@ -203,7 +214,7 @@ export function listMemoriesStatement(
   const keyset = o.after
     ? ` AND (m.created_at, m.id) ${o.order === 'asc' ? '>' : '<'} (${b.bind(o.after[0])}, ${b.bind(o.after[1])})`
     : '';
-  const sql = `SELECT ${cols(!!o.embedding)} FROM memories m, caller c
+  const sql = `SELECT ${cols(!!o.embedding)} FROM memories m${labelIndexSql(f)}, caller c
     WHERE ${visibleSql(b, f.session_id)}${filterSql(b, f)}${keyset}
     ORDER BY m.created_at ${dir}, m.id ${dir} LIMIT ${b.bind(o.limit + 1)}`;
   return prepared(db, b, withCaller(sql));
@@ -234,10 +245,8 @@ export function searchMemoriesStatement(
   // Filtered by subject or agent: walk that subject's rows by index and probe the FTS index per row
   // (rowid + MATCH), so the cost follows the subject's data, not every match in the tenant.
   const tenant = b.bind(o.tenantId);
-  // INDEXED BY: without a sort to save, SQLite otherwise prefers the tenant's live-rows index.
-  const label = f.subject_id?.length ? 'subject' : f.agent_id?.length ? 'agent' : null;
-  const from = label
-    ? `caller c CROSS JOIN memories m INDEXED BY memories_tenant_${label}_created CROSS JOIN memories_fts ON memories_fts.rowid = m.seq`
+  const from = labelIndexSql(f)
+    ? `caller c CROSS JOIN memories m${labelIndexSql(f)} CROSS JOIN memories_fts ON memories_fts.rowid = m.seq`
     : `memories_fts JOIN memories m ON m.seq = memories_fts.rowid JOIN caller c`;
   const sql = `SELECT * FROM (
       SELECT ${cols(!!o.embedding)}, bm25(memories_fts) AS rank
@@ -715,7 +724,8 @@ export function bulkDeleteStatements(
     o.mode === 'purge'
       ? `m.tenant_id = c.tenant_id AND c.role IN ('owner', 'admin')`
       : `${visibleSql(b, f.session_id)}${o.all ? ` AND c.role IN ('owner', 'admin')` : ''}`;
-  const matching = (b: Binder) => `FROM memories m, caller c WHERE ${scope(b)}${filterSql(b, filters)}`;
+  const matching = (b: Binder) =>
+    `FROM memories m${labelIndexSql(f)}, caller c WHERE ${scope(b)}${filterSql(b, filters)}`;
   const chunk = (b: Binder) => `SELECT m.seq ${matching(b)} ORDER BY m.created_at, m.id LIMIT ${b.bind(o.limit)}`;
   const cb = new Binder(w.sub);
   const statements = [prepared(db, cb, withCaller(`SELECT count(*) AS matched ${matching(cb)}`))];
