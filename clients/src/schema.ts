@@ -535,7 +535,7 @@ export interface paths {
         };
         /**
          * Export the tenant (NDJSON)
-         * @description Owner only. Streams the whole tenant as newline-delimited JSON: first a header line `{format: 'memoria.export', version: 1, tenant_id, exported_at, counts}`, then the tenant, its users, sessions, memories (soft-deleted ones and embeddings included) and audit log, one `{type, data}` line per row, read page by page (never whole in memory). Counts are taken when the export starts; rows written while it streams may or may not appear. Re-import it with `POST /v1/import`.
+         * @description Owner only. Streams the whole tenant as newline-delimited JSON: first a header line `{format: 'memoria.export', version: 1, tenant_id, exported_at, counts}`, then the tenant, its users, sessions, memories (soft-deleted ones and embeddings included) and audit log, one `{type, data}` line per row, read page by page (never whole in memory). Counts are taken when the export starts; rows written while it streams may or may not appear. Re-import it with `POST /v1/import`. With `subject_id` and/or `agent_id`, only the memories of those subjects/agents are exported (after the header and tenant lines; no users, sessions or audit rows): the answer to a data-subject access request. Expired memories are never exported.
          */
         get: operations["exportTenant"];
         put?: never;
@@ -12436,7 +12436,12 @@ export interface operations {
     };
     exportTenant: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Export only the memories about one of these end users (`subject_id`). Repeatable, up to 20 times. */
+                subject_id?: string[];
+                /** @description Export only the memories of one of these agents (`agent_id`). Repeatable, up to 20 times. */
+                agent_id?: string[];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -12472,6 +12477,35 @@ export interface operations {
                 };
                 content: {
                     "application/x-ndjson": components["schemas"]["ExportLine"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, query or path parameter. */
+            400: {
+                headers: {
+                    /**
+                     * @description The request id (echoed when the request sent a valid one); quote it when reporting a problem.
+                     * @example req_01J9Z3Q4W5E6R7T8Y9V0A1B2C3
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Only for browser requests from an allowlisted origin (CORS is off by default).
+                     * @example https://app.example.com
+                     */
+                    "Access-Control-Allow-Origin"?: string;
+                    /**
+                     * @description Remaining quota and seconds until it resets (IETF draft RateLimit header).
+                     * @example "default";r=59;t=42
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The tenant plan's request quota per window (IETF draft RateLimit-Policy header).
+                     * @example "default";q=60;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid access token. */

@@ -153,6 +153,18 @@ describe('subject_id and agent_id', () => {
     const line = lines.find((l) => l.type === 'memory' && l.data.id === m.id);
     expect(line?.data).toMatchObject({ subject_id: 'alice', agent_id: 'bot', expires_at: null });
 
+    // a data-subject export: only that subject's memories after the header and tenant lines
+    await createMemory(token, { content: 'about bob', subject_id: 'bob' });
+    const only = await call('/v1/export?subject_id=alice', { token });
+    expect(only.status).toBe(200);
+    const [header, ...rest] = (await only.text()).trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(header.counts).toEqual({ users: 0, memories: 1, sessions: 0, audit_logs: 0 });
+    expect(rest.map((l) => [l.type, l.data.id])).toEqual([
+      ['tenant', source.tenant.id],
+      ['memory', m.id],
+    ]);
+    await expectProblem(await call('/v1/export?agent_id=%0A', { token }), 400, 'invalid_parameter');
+
     const target = await createTenant('Target');
     const targetToken = await target.owner.token();
     const body = `${lines

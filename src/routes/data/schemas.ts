@@ -18,6 +18,7 @@ import {
 } from '../../lib/limits';
 import { metadataSchema } from '../../lib/schemas';
 import { fromIso } from '../../lib/time';
+import { labelFilter } from '../memories/schemas';
 
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 const count = z.number().int().min(0).max(MAX_INT);
@@ -257,3 +258,8 @@ export const ImportChunkSchema = z
       '{"type":"user","data":{"id":"usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3","auth0_id":"auth0|abc","email":"ann@example.com","name":null,"role":"member","kind":"person","created_at":"2026-01-05T09:30:00.000Z","updated_at":"2026-01-05T09:30:00.000Z","deleted_at":null}}\n',
   });
 export type ImportReport = z.infer<typeof ImportReportSchema>;
+
+export const ExportQuerySchema = z.object({
+  subject_id: labelFilter('Export only the memories about one of these end users (`subject_id`).'),
+  agent_id: labelFilter('Export only the memories of one of these agents (`agent_id`).'),
+});

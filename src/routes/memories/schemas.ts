@@ -300,6 +300,9 @@ const repeatable = <T extends z.ZodTypeAny>(item: T, description: string) =>
     .optional()
     .openapi({ description: `${description} Repeatable, up to ${FILTER_VALUES_MAX} times.` });
 
+/** A repeatable subject_id / agent_id query filter. */
+export const labelFilter = (description: string) => repeatable(LabelSchema, description);
+
 /** An RFC 3339 date-time query parameter (also used by the audit-log filters). */
 export const DateTimeParam = z
   .string()
@@ -334,8 +337,8 @@ const FilterFields = {
   user_id: UserIdSchema.optional().openapi({
     description: 'Only memories by this author (still only those visible to the caller).',
   }),
-  subject_id: repeatable(LabelSchema, 'Only memories about one of these end users (`subject_id`).'),
-  agent_id: repeatable(LabelSchema, 'Only memories of one of these agents (`agent_id`).'),
+  subject_id: labelFilter('Only memories about one of these end users (`subject_id`).'),
+  agent_id: labelFilter('Only memories of one of these agents (`agent_id`).'),
   created_after: rfc3339
     .optional()
     .openapi({ description: 'RFC 3339; only memories created strictly after.', example: '2026-01-01T00:00:00Z' }),
