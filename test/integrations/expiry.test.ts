@@ -108,6 +108,8 @@ describe('expiry', () => {
     expect(exported.filter((l) => l.type === 'memory').map((l) => l.data.id)).toEqual([keep.id]);
     // quotas and memory_count count live, unexpired memories before the cron runs
     expect(await tenantCount(w.tokens.owner)).toBe(1);
+    const renamed = await call('/v1/tenant', { method: 'PATCH', token: w.tokens.owner, json: { name: 'Renamed' } });
+    expect(((await renamed.json()) as { memory_count: number }).memory_count).toBe(1);
     expect(
       ((await (await call('/v1/me', { token: w.tokens.owner })).json()) as { tenant: { memory_count: number } }).tenant
         .memory_count,
