@@ -157,7 +157,10 @@ describe('subject_id and agent_id', () => {
     await createMemory(token, { content: 'about bob', subject_id: 'bob' });
     const only = await call('/v1/export?subject_id=alice', { token });
     expect(only.status).toBe(200);
-    const [header, ...rest] = (await only.text()).trimEnd().split('\n').map((l) => JSON.parse(l));
+    const [header, ...rest] = (await only.text())
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(header.counts).toEqual({ users: 0, memories: 1, sessions: 0, audit_logs: 0 });
     expect(rest.map((l) => [l.type, l.data.id])).toEqual([
       ['tenant', source.tenant.id],

@@ -1,6 +1,6 @@
 // GET /v1/memories/{id}/versions, POST /v1/memories/{id}/versions/{version}/restore.
 // Versions are the rows each change saves in its own batch (db/memories.ts versionInsertSql).
-import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestMeta, runAsCaller } from '../../auth/caller';
 import {
   listVersionsStatements,
@@ -19,6 +19,7 @@ import { securedRoute } from '../../lib/route';
 import { memoryDeleted, notFound, preconditionFailed } from './helpers';
 import {
   IfMatchHeaders,
+  MemoryPathSchema,
   MemorySchema,
   MemoryVersionPageSchema,
   ReadQuerySchema,
@@ -39,7 +40,7 @@ versionRoutes.openapi(
     description:
       'The states the memory had before each change, newest first: each with the `action` that made it, `changed_at` and `changed_by`. ' +
       'The current state is the memory itself. Visible exactly when the memory is; a permanently deleted or expired memory has no versions left.',
-    request: { params: z.object({ id: VersionPathSchema.shape.id }), query: VersionsQuerySchema },
+    request: { params: MemoryPathSchema, query: VersionsQuerySchema },
     responses: {
       200: { description: 'A page of versions.', content: { 'application/json': { schema: MemoryVersionPageSchema } } },
       ...problemResponses(400, 404),
