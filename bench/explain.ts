@@ -95,6 +95,25 @@ const cases: [string, D1PreparedStatement][] = [
   ),
   ['audit-logs list', listAuditLogsStatement(capture, sub, {}, 20)],
 ];
+// subjects-* datasets: the subject filters must walk the subject's index, never the tenant's rows.
+const subject = manifest.measured.probe_subject as string | undefined;
+if (subject)
+  cases.push(
+    ['list, one subject', listMemoriesStatement(capture, sub, { subject_id: [subject] }, { order: 'desc', limit: 20 })],
+    [
+      'list, two subjects',
+      listMemoriesStatement(capture, sub, { subject_id: [subject, 'subject-1'] }, { order: 'desc', limit: 20 }),
+    ],
+    [
+      'search, one subject',
+      searchMemoriesStatement(
+        capture,
+        sub,
+        { subject_id: [subject] },
+        { tenantId, match: plainFtsQuery(tenantId, common)!, limit: 20 },
+      ),
+    ],
+  );
 for (const [name, stmt] of cases) {
   const sql = inline(stmt as unknown as Captured);
   // Without --sql: the statement after the caller CTE, shortened.

@@ -18,10 +18,13 @@ import { ulid } from '../src/lib/ids';
 import { searchDoc } from '../src/lib/search-text';
 import { BENCH, d1File, root } from './common';
 
-const DATASETS: Record<string, { tenants: number; perTenant: number }> = {
+const DATASETS: Record<string, { tenants: number; perTenant: number; measured?: number; subjects?: number }> = {
   // The measured tenant's 1,000 memories plus the others: 10,000 and 1,000,000 in total.
   '10k': { tenants: 18, perTenant: 500 },
   '1m': { tenants: 1_998, perTenant: 500 },
+  // One big tenant whose memories are spread over end users (subject_id), 100 per subject.
+  'subjects-100k': { tenants: 0, perTenant: 0, measured: 100_000, subjects: 1_000 },
+  'subjects-1m': { tenants: 0, perTenant: 0, measured: 1_000_000, subjects: 10_000 },
 };
 
 const { values: args } = parseArgs({
@@ -31,12 +34,17 @@ const { values: args } = parseArgs({
     'per-tenant': { type: 'string' },
     dir: { type: 'string' },
     audit: { type: 'boolean', default: true },
+    measured: { type: 'string' },
+    subjects: { type: 'string' },
   },
 });
 const preset = args.dataset ? DATASETS[args.dataset] : undefined;
 if (args.dataset && !preset) throw new Error(`unknown --dataset ${args.dataset} (${Object.keys(DATASETS).join(', ')})`);
 const OTHER_TENANTS = Number(args.tenants ?? preset?.tenants ?? 18);
 const PER_TENANT = Number(args['per-tenant'] ?? preset?.perTenant ?? 500);
+/** The measured tenant's memories, and over how many subjects they are spread (0: no subject_id). */
+const MEASURED = Number(args.measured ?? preset?.measured ?? BENCH.measuredMemories);
+const SUBJECTS = Number(args.subjects ?? preset?.subjects ?? 0);
 const name = args.dataset ?? `${OTHER_TENANTS}x${PER_TENANT}`;
 const dir = args.dir ?? join(root, '.bench', name);
 
@@ -161,12 +169,14 @@ function tenantSql(t: Tenant, label: string, r: Rand | null): string {
 }
 
 const MEMORY_COLS =
-  'id, tenant_id, user_id, session_id, content, tags, metadata, importance, access_scope, source, embedding, search_doc, version, created_at, updated_at, deleted_at';
+  'id, tenant_id, user_id, session_id, content, tags, metadata, importance, access_scope, source, subject_id, embedding, search_doc, version, created_at, updated_at, deleted_at';
+/** The k-th measured memory's end user: round-robin over SUBJECTS. */
+const subjectOf = (k: number) => (SUBJECTS > 0 ? `subject-${k % SUBJECTS}` : null);
 const AUDIT_COLS =
   'id, tenant_id, user_id, action, resource_type, resource_id, old_values, new_values, ip, user_agent, request_id, created_at';
 
 /** One memory (and its create audit row) as SQL value tuples. */
-function memoryRows(t: Tenant, r: Rand, createdAt: number, seeded: boolean, n: number) {
+function memoryRows(t: Tenant, r: Rand, createdAt: number, seeded: boolean, n: number, subject: string | null = null) {
   const author = r() < 0.8 ? t.users[0]! : t.users[1]!;
   const text = content(r);
   const tags = [...new Set(Array.from({ length: int(r, 0, 3) }, () => pick(r, TAGS)))];
@@ -188,6 +198,7 @@ function memoryRows(t: Tenant, r: Rand, createdAt: number, seeded: boolean, n: n
     importance,
     q(scope),
     q(source),
+    q(subject),
     'NULL',
     q(searchDoc(t.id, text, tags)),
     1,
@@ -285,7 +296,6 @@ async function main() {
   }
 
   // Interleave: the measured tenant's k-th memory lands at position k·total/M, the others round-robin.
-  const MEASURED = BENCH.measuredMemories;
   const total = MEASURED + OTHER_TENANTS * PER_TENANT;
   const memBuf: string[] = [];
   const audBuf: string[] = [];
@@ -303,7 +313,7 @@ async function main() {
   for (let i = 0; i < total; i++) {
     let row: ReturnType<typeof memoryRows>;
     if (k < MEASURED && i >= Math.floor((k * total) / MEASURED)) {
-      row = memoryRows(measured, mr, BASE + Math.floor((k * SPAN) / MEASURED), true, i);
+      row = memoryRows(measured, mr, BASE + Math.floor((k * SPAN) / MEASURED), true, i, subjectOf(k));
       measuredIds.push(row.id);
       if (row.ownerSees) visibleIds.push(row.id);
       k++;
@@ -361,6 +371,8 @@ async function main() {
       visible_ids: visibleIds,
       common_word: COMMON,
       rare_word: RARE,
+      subjects: SUBJECTS,
+      probe_subject: subjectOf(0),
     },
   };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));

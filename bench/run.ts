@@ -55,6 +55,9 @@ interface Manifest {
     visible_ids: string[];
     common_word: string;
     rare_word: string;
+    /** subjects-* datasets: the measured tenant's memories are spread over this many subject_ids. */
+    subjects?: number;
+    probe_subject?: string | null;
   };
 }
 
@@ -344,6 +347,18 @@ async function scenarios(m: Manifest, token: string): Promise<Scenario[]> {
         ]
       : []),
     get(`GET /v1/memories/search?q=${m.measured.rare_word} (rare word)`, () => search(m.measured.rare_word)),
+    ...(m.measured.probe_subject
+      ? [
+          get(
+            'GET /v1/memories?subject_id=… (one subject, page 1)',
+            () => `/v1/memories?limit=20&subject_id=${encodeURIComponent(m.measured.probe_subject!)}`,
+          ),
+          get(
+            `GET /v1/memories/search?q=${m.measured.common_word}&subject_id=… (one subject)`,
+            () => `${search(m.measured.common_word)}&subject_id=${encodeURIComponent(m.measured.probe_subject!)}`,
+          ),
+        ]
+      : []),
     get('GET /v1/audit-logs', () => '/v1/audit-logs?limit=20'),
     ...(auditIds.length
       ? [get('GET /v1/audit-logs/{id}', (i) => `/v1/audit-logs/${auditIds[i % auditIds.length]}`)]

@@ -1,8 +1,10 @@
 // npm run breaking [-- --base <git ref | file.json>] [--head <file.json>]
 // Compares the spec the code generates (or --head) with the published one at the previous release:
 // the latest git tag matching v*, else HEAD~ (or --base: a git ref or a JSON file). Reports removed
-// operations, removed response fields and new required request fields, and exits 1 when there are
-// any unless the major version changed (a declared breaking release).
+// operations, removed response fields, new required request fields and request bodies that newly
+// refuse unknown fields, and exits 1 when there are any unless the major version changed (a
+// declared breaking release) or each one is listed, with its reason, in
+// api/accepted-breaking-changes.json (an intended contract change, reviewed like code).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +89,40 @@ function requiredRequestFields(doc: Json, op: Json): Set<string> {
   return out;
 }
 
+/** Request body objects (by path: `body`, `body.filter`, `body.memories[]`) declared with additionalProperties: false. */
+function strictRequestObjects(doc: Json, op: Json): Set<string> {
+  const out = new Set<string>();
+  const visit = (schema: Json | undefined, path: string, seen: Set<Json>) => {
+    const s = resolve(doc, schema);
+    if (!s || seen.has(s)) return;
+    const next = new Set(seen).add(s);
+    for (const key of ['allOf', 'anyOf', 'oneOf']) for (const sub of s[key] ?? []) visit(sub, path, next);
+    if (s.additionalProperties === false) out.add(path);
+    if (s.items) visit(s.items, `${path}[]`, next);
+    for (const [name, prop] of Object.entries<Json>(s.properties ?? {})) visit(prop, `${path}.${name}`, next);
+  };
+  const body = resolve(doc, op.requestBody);
+  for (const media of Object.values<Json>(body?.content ?? {})) visit(media.schema, 'body', new Set());
+  return out;
+}
+
+/** Every object of a request body (same paths as strictRequestObjects). */
+function requestObjects(doc: Json, op: Json): Set<string> {
+  const out = new Set<string>();
+  const visit = (schema: Json | undefined, path: string, seen: Set<Json>) => {
+    const s = resolve(doc, schema);
+    if (!s || seen.has(s)) return;
+    const next = new Set(seen).add(s);
+    for (const key of ['allOf', 'anyOf', 'oneOf']) for (const sub of s[key] ?? []) visit(sub, path, next);
+    if (s.properties) out.add(path);
+    if (s.items) visit(s.items, `${path}[]`, next);
+    for (const [name, prop] of Object.entries<Json>(s.properties ?? {})) visit(prop, `${path}.${name}`, next);
+  };
+  const body = resolve(doc, op.requestBody);
+  for (const media of Object.values<Json>(body?.content ?? {})) visit(media.schema, 'body', new Set());
+  return out;
+}
+
 export function breakingChanges(base: Json, head: Json): string[] {
   const changes: string[] = [];
   const headOps = operationsOf(head);
@@ -108,9 +144,33 @@ export function breakingChanges(base: Json, head: Json): string[] {
     const before = requiredRequestFields(base, baseOp);
     for (const f of requiredRequestFields(head, headOp))
       if (!before.has(f)) changes.push(`${key}: new required request field ${f}`);
+    // An object that accepted (and ignored) unknown fields now refuses them: old clients sending extras break.
+    const wasStrict = strictRequestObjects(base, baseOp);
+    const existed = requestObjects(base, baseOp);
+    for (const path of strictRequestObjects(head, headOp))
+      if (existed.has(path) && !wasStrict.has(path)) changes.push(`${key}: ${path} now refuses unknown fields`);
   }
   return changes;
 }
+
+export interface AcceptedChange {
+  change: string;
+  reason: string;
+}
+
+/** Splits `changes` into those accepted (listed with a non-empty reason) and the rest. */
+export function applyAccepted(changes: string[], accepted: AcceptedChange[]) {
+  for (const a of accepted)
+    if (typeof a.change !== 'string' || typeof a.reason !== 'string' || a.reason.trim() === '')
+      throw new Error(`accepted breaking change without a reason: ${JSON.stringify(a)}`);
+  const reasons = new Map(accepted.map((a) => [a.change, a.reason]));
+  return {
+    accepted: changes.filter((c) => reasons.has(c)).map((c) => ({ change: c, reason: reasons.get(c)! })),
+    rest: changes.filter((c) => !reasons.has(c)),
+  };
+}
+
+export const ACCEPTED_FILE = 'api/accepted-breaking-changes.json';
 
 const major = (version: unknown) => Number(String(version ?? '0').split('.')[0]);
 
@@ -151,8 +211,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     );
     process.exit(values.base ? 2 : 0);
   }
-  const changes = breakingChanges(base.doc, headDoc);
+  const acceptedPath = `${cwd}${ACCEPTED_FILE}`;
+  const { accepted, rest: changes } = applyAccepted(
+    breakingChanges(base.doc, headDoc),
+    existsSync(acceptedPath) ? (JSON.parse(readFileSync(acceptedPath, 'utf8')).accepted ?? []) : [],
+  );
   const versions = `${base.doc.info?.version} → ${headDoc.info?.version}`;
+  for (const a of accepted) console.log(`breaking-changes: accepted (${ACCEPTED_FILE}): ${a.change} — ${a.reason}`);
   if (changes.length === 0) {
     console.log(`breaking-changes: none against ${base.label} (${versions})`);
   } else {

@@ -27,10 +27,13 @@ import { users } from './routes/users';
 function validationHook(result: { success: boolean; target?: string; error?: z.ZodError }, _c: Context<AppEnv>) {
   if (result.success || !result.error) return;
   throw invalidRequest(
-    result.error.issues.map((issue) => ({
-      path: [result.target ?? 'request', ...issue.path.map(String)].join('.'),
-      message: issue.message,
-    })),
+    result.error.issues.flatMap((issue) => {
+      const path = [result.target ?? 'request', ...issue.path.map(String)];
+      // A strict body names each field it does not know, at that field's own path.
+      if (issue.code === 'unrecognized_keys')
+        return issue.keys.map((key) => ({ path: [...path, key].join('.'), message: 'is not a known field' }));
+      return [{ path: path.join('.'), message: issue.message }];
+    }),
   );
 }
 

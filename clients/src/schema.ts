@@ -154,6 +154,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/memories/bulk-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete memories by filter
+         * @description Deletes the memories the `filter` selects (the list filters), oldest first, at most 1000 per call, all-or-nothing, each with its audit row. Repeat the call while `remaining` is true. `mode: "soft"` soft-deletes live memories the caller may delete one by one; `mode: "purge"` deletes for good (owner or admin) every matching memory of the tenant, private and session memories of other users included, soft-deleted ones too unless `filter.deleted` says otherwise. `dry_run: true` only counts. An empty filter (the whole tenant) needs `all: true` and the owner or admin role. To forget an end user: `{"filter": {"subject_id": ["alice"]}, "mode": "purge"}` until `remaining` is false.
+         */
+        post: operations["bulkDeleteMemories"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/memories/search": {
         parameters: {
             query?: never;
@@ -200,6 +220,46 @@ export interface paths {
          * @description Partial update of content, tags, metadata, importance and access scope; bumps `version`. With `If-Match`, only at that version (412 otherwise).
          */
         patch: operations["updateMemory"];
+        trace?: never;
+    };
+    "/v1/memories/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List earlier versions of a memory
+         * @description The states the memory had before each change, newest first: each with the `action` that made it, `changed_at` and `changed_by`. The current state is the memory itself. Visible exactly when the memory is; a permanently deleted or expired memory has no versions left.
+         */
+        get: operations["listMemoryVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memories/{id}/versions/{version}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore an earlier version
+         * @description Writes an earlier version's content, tags, metadata, importance, access scope, `subject_id`, `agent_id` and `expires_at` back as a new version (the state it replaces becomes a version in turn). Send `If-Match` with the ETag you read: a concurrent change makes it a 412. A deleted memory must be restored first (409). A version whose expiry has passed, or whose scope no longer fits the memory, is a 422.
+         */
+        post: operations["restoreMemoryVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/memories/{id}/restore": {
@@ -475,7 +535,7 @@ export interface paths {
         };
         /**
          * Export the tenant (NDJSON)
-         * @description Owner only. Streams the whole tenant as newline-delimited JSON: first a header line `{format: 'memoria.export', version: 1, tenant_id, exported_at, counts}`, then the tenant, its users, sessions, memories (soft-deleted ones and embeddings included) and audit log, one `{type, data}` line per row, read page by page (never whole in memory). Counts are taken when the export starts; rows written while it streams may or may not appear. Re-import it with `POST /v1/import`.
+         * @description Owner only. Streams the whole tenant as newline-delimited JSON: first a header line `{format: 'memoria.export', version: 1, tenant_id, exported_at, counts}`, then the tenant, its users, sessions, memories (soft-deleted ones and embeddings included) and audit log, one `{type, data}` line per row, read page by page (never whole in memory). Counts are taken when the export starts; rows written while it streams may or may not appear. Re-import it with `POST /v1/import`. With `subject_id` and/or `agent_id`, only the memories of those subjects/agents are exported (after the header and tenant lines; no users, sessions or audit rows): the answer to a data-subject access request. Expired memories are never exported.
          */
         get: operations["exportTenant"];
         put?: never;
@@ -590,6 +650,7 @@ export interface components {
          *     | `idempotency_key_reused` | 422 Unprocessable Content |
          *     | `import_invalid` | 422 Unprocessable Content |
          *     | `too_many_tags` | 422 Unprocessable Content |
+         *     | `version_not_restorable` | 422 Unprocessable Content |
          *     | `rate_limited` | 429 Too Many Requests |
          *     | `internal_error` | 500 Internal Server Error |
          *     | `auth_unavailable` | 503 Service Unavailable |
@@ -599,7 +660,7 @@ export interface components {
          * @example not_found
          * @enum {string}
          */
-        ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "quota_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "retention_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "too_many_tags" | "rate_limited" | "internal_error" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured";
+        ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "quota_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "retention_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "too_many_tags" | "version_not_restorable" | "rate_limited" | "internal_error" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured";
         /**
          * @description One line of the NDJSON export (the first is the header).
          * @example {
@@ -715,6 +776,12 @@ export interface components {
                 /** @enum {string} */
                 access_scope: "private" | "session" | "global";
                 source: string | null;
+                /** @default null */
+                subject_id?: string | null;
+                /** @default null */
+                agent_id?: string | null;
+                /** @default null */
+                expires_at?: string | null;
                 embedding: number[] | null;
                 /** Format: int32 */
                 version: number;
@@ -888,6 +955,9 @@ export interface components {
          *       "importance": 7,
          *       "access_scope": "private",
          *       "source": "chat",
+         *       "subject_id": "alice",
+         *       "agent_id": "support-bot",
+         *       "expires_at": null,
          *       "version": 1,
          *       "created_at": "2026-01-01T12:00:00.000Z",
          *       "updated_at": "2026-01-01T12:00:00.000Z",
@@ -913,6 +983,21 @@ export interface components {
             /** @enum {string} */
             access_scope: "private" | "session" | "global";
             source: string | null;
+            /**
+             * @description Your end-user label (not an identity).
+             * @example alice
+             */
+            subject_id: string | null;
+            /**
+             * @description Your agent label.
+             * @example support-bot
+             */
+            agent_id: string | null;
+            /**
+             * Format: date-time
+             * @description When the memory expires (null: never).
+             */
+            expires_at: string | null;
             /** @description Present only with `include=embedding`. */
             embedding?: number[] | null;
             /**
@@ -1013,6 +1098,30 @@ export interface components {
              *     ]
              */
             embedding?: number[] | null;
+            /**
+             * @description Your own id for the end user this memory is about (1–128 printable characters). A label for filtering and bulk deletion, not an identity: it grants and restricts no access.
+             * @default null
+             * @example alice
+             */
+            subject_id?: string | null;
+            /**
+             * @description Your own id for the agent that wrote or uses this memory (1–128 printable characters). A label, like `subject_id`.
+             * @default null
+             * @example support-bot
+             */
+            agent_id?: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339, in the future, at most 10 years ahead. From then on the memory is gone: not listed, searched, exported or readable (404); the maintenance cron then deletes it.
+             * @example 2027-01-01T00:00:00Z
+             */
+            expires_at?: string | null;
+            /**
+             * Format: int32
+             * @description Instead of `expires_at`: expire this many seconds from now.
+             * @example 86400
+             */
+            ttl_seconds?: number;
         };
         MemoryList: {
             data: components["schemas"]["Memory"][];
@@ -1042,6 +1151,107 @@ export interface components {
         BatchCreateMemories: {
             /** @description 1–100 memories, created all-or-nothing. */
             memories: components["schemas"]["CreateMemory"][];
+        };
+        /**
+         * @example {
+         *       "matched": 1200,
+         *       "deleted": 1000,
+         *       "remaining": true
+         *     }
+         */
+        BulkDeleteResult: {
+            /**
+             * Format: int64
+             * @description Memories the filter selected before this call.
+             */
+            matched: number;
+            /**
+             * Format: int32
+             * @description Deleted by this call (at most 1000; 0 on a dry run).
+             */
+            deleted: number;
+            /** @description More matching memories are left: call again. */
+            remaining: boolean;
+        };
+        /**
+         * @example {
+         *       "filter": {
+         *         "subject_id": [
+         *           "alice"
+         *         ]
+         *       },
+         *       "mode": "purge"
+         *     }
+         */
+        BulkDelete: {
+            filter: components["schemas"]["BulkDeleteFilter"];
+            /**
+             * @description `soft`: soft delete (restorable). `purge`: for good (owner or admin).
+             * @enum {string}
+             */
+            mode: "soft" | "purge";
+            /**
+             * @description Only count what would be deleted.
+             * @default false
+             */
+            dry_run?: boolean;
+            /**
+             * @description Required (true) with an empty filter: the whole tenant. Owner or admin only.
+             * @default false
+             */
+            all?: boolean;
+        };
+        BulkDeleteFilter: {
+            /** @description Only memories that have ALL these tags. Up to 20. */
+            tag?: string[];
+            /** @description Only memories that have AT LEAST ONE of these tags. Up to 20. */
+            any_tag?: string[];
+            /**
+             * Format: int32
+             * @description Only memories with importance ≥ this.
+             * @example 7
+             */
+            min_importance?: number;
+            /**
+             * @description `private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant.
+             * @enum {string}
+             */
+            access_scope?: "private" | "session" | "global";
+            /**
+             * @description One of the caller's live sessions: its `session`-scoped memories become visible, and only memories of that session match.
+             * @example ses_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+             */
+            session_id?: string;
+            /** @description Only memories by this author. */
+            user_id?: string;
+            /** @description Only memories about one of these end users. Up to 20. */
+            subject_id?: string[];
+            /** @description Only memories of one of these agents. Up to 20. */
+            agent_id?: string[];
+            /**
+             * Format: date-time
+             * @description RFC 3339; only memories created strictly after.
+             */
+            created_after?: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339; only memories created strictly before.
+             */
+            created_before?: string;
+            /**
+             * @description Equality on top-level metadata keys (as `metadata.<key>=<value>` on the list).
+             * @example {
+             *       "app": "support-bot"
+             *     }
+             */
+            metadata?: {
+                [key: string]: string | number | boolean;
+            };
+            /**
+             * @description Purge mode only: soft-deleted memories left out, only them, or both (default). Soft mode always takes live memories.
+             * @enum {string}
+             */
+            deleted?: "exclude" | "only" | "include";
         };
         MemoryPage: {
             data: components["schemas"]["Memory"][];
@@ -1076,6 +1286,9 @@ export interface components {
          *       "importance": 7,
          *       "access_scope": "private",
          *       "source": "chat",
+         *       "subject_id": "alice",
+         *       "agent_id": "support-bot",
+         *       "expires_at": null,
          *       "version": 1,
          *       "created_at": "2026-01-01T12:00:00.000Z",
          *       "updated_at": "2026-01-01T12:00:00.000Z",
@@ -1095,6 +1308,58 @@ export interface components {
              * @example The user prefers <mark>dark</mark> mode and metric units.
              */
             snippet: string;
+        };
+        MemoryVersionPage: {
+            data: components["schemas"]["MemoryVersion"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJrIjpbMTc2NzI2OTYwMDAwMCwibWVtXzAxIl19.c2ln
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "version": 2,
+         *       "content": "The user prefers dark mode.",
+         *       "tags": [
+         *         "preferences"
+         *       ],
+         *       "metadata": {},
+         *       "importance": 5,
+         *       "access_scope": "private",
+         *       "subject_id": "alice",
+         *       "agent_id": null,
+         *       "expires_at": null,
+         *       "changed_at": "2026-01-01T12:00:00.000Z",
+         *       "changed_by": "usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *       "action": "memory.update"
+         *     }
+         */
+        MemoryVersion: {
+            /** Format: int32 */
+            version: number;
+            content: string;
+            tags: string[];
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Format: int32 */
+            importance: number;
+            /** @enum {string} */
+            access_scope: "private" | "session" | "global";
+            subject_id: string | null;
+            agent_id: string | null;
+            /** Format: date-time */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description When this version was written.
+             */
+            changed_at: string;
+            /** @description The user who wrote this version (`usr_…`). */
+            changed_by: string | null;
+            /** @description The audit action that wrote this version, e.g. `memory.create`, `memory.update`. */
+            action: string;
         };
         /**
          * @example {
@@ -1140,6 +1405,28 @@ export interface components {
              * @enum {string}
              */
             access_scope?: "private" | "session" | "global";
+            /**
+             * @description `null` clears it.
+             * @example alice
+             */
+            subject_id?: string | null;
+            /**
+             * @description `null` clears it.
+             * @example support-bot
+             */
+            agent_id?: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 (future, ≤ 10 years); `null`: never expires.
+             * @example 2027-01-01T00:00:00Z
+             */
+            expires_at?: string | null;
+            /**
+             * Format: int32
+             * @description Instead of `expires_at`: expire this many seconds from now.
+             * @example 86400
+             */
+            ttl_seconds?: number;
         };
         /**
          * @example {
@@ -1504,6 +1791,7 @@ export interface components {
          *           "requests": 120,
          *           "memories_created": 14,
          *           "memories_deleted": 2,
+         *           "memories_expired": 0,
          *           "searches": 31,
          *           "rows_read": 2480
          *         },
@@ -1512,6 +1800,7 @@ export interface components {
          *           "requests": 0,
          *           "memories_created": 0,
          *           "memories_deleted": 0,
+         *           "memories_expired": 0,
          *           "searches": 0,
          *           "rows_read": 0
          *         }
@@ -1520,6 +1809,7 @@ export interface components {
          *         "requests": 120,
          *         "memories_created": 14,
          *         "memories_deleted": 2,
+         *         "memories_expired": 0,
          *         "searches": 31,
          *         "rows_read": 2480
          *       }
@@ -1546,6 +1836,11 @@ export interface components {
             memories_deleted: number;
             /**
              * Format: int64
+             * @description Memories the maintenance cron removed because their `expires_at` passed.
+             */
+            memories_expired: number;
+            /**
+             * Format: int64
              * @description Full-text searches.
              */
             searches: number;
@@ -1567,6 +1862,11 @@ export interface components {
             memories_created: number;
             /** Format: int64 */
             memories_deleted: number;
+            /**
+             * Format: int64
+             * @description Memories the maintenance cron removed because their `expires_at` passed.
+             */
+            memories_expired: number;
             /**
              * Format: int64
              * @description Full-text searches.
@@ -2192,6 +2492,22 @@ export interface components {
                 };
             };
         };
+        /** @description The body failed validation. Codes: `version_not_restorable`. */
+        VersionNotRestorable: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "version_not_restorable";
+                };
+            };
+        };
     };
     parameters: {
         /** @description Makes the POST safe to retry: the first successful response is stored for 24 hours and replayed (with header `Idempotent-Replayed: true`) for a repeat with the same key and the same request; the same key with a different request is a 422 `idempotency_key_reused`. Keys are per tenant, 1–255 visible ASCII characters (a UUID is a good choice). Failed requests are not stored. */
@@ -2602,6 +2918,20 @@ export interface operations {
                 /** @description Only memories by this author (still only those visible to the caller). */
                 user_id?: string;
                 /**
+                 * @description Only memories about one of these end users (`subject_id`). Repeatable, up to 20 times.
+                 * @example [
+                 *       "alice"
+                 *     ]
+                 */
+                subject_id?: string[];
+                /**
+                 * @description Only memories of one of these agents (`agent_id`). Repeatable, up to 20 times.
+                 * @example [
+                 *       "alice"
+                 *     ]
+                 */
+                agent_id?: string[];
+                /**
                  * @description RFC 3339; only memories created strictly after.
                  * @example 2026-01-01T00:00:00Z
                  */
@@ -2752,6 +3082,44 @@ export interface operations {
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
+    bulkDeleteMemories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkDelete"];
+            };
+        };
+        responses: {
+            /** @description What matched and what was deleted. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkDeleteResult"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
     searchMemories: {
         parameters: {
             query: {
@@ -2806,6 +3174,20 @@ export interface operations {
                 session_id?: components["parameters"]["SessionId"];
                 /** @description Only memories by this author (still only those visible to the caller). */
                 user_id?: string;
+                /**
+                 * @description Only memories about one of these end users (`subject_id`). Repeatable, up to 20 times.
+                 * @example [
+                 *       "alice"
+                 *     ]
+                 */
+                subject_id?: string[];
+                /**
+                 * @description Only memories of one of these agents (`agent_id`). Repeatable, up to 20 times.
+                 * @example [
+                 *       "alice"
+                 *     ]
+                 */
+                agent_id?: string[];
                 /**
                  * @description RFC 3339; only memories created strictly after.
                  * @example 2026-01-01T00:00:00Z
@@ -3020,6 +3402,112 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    listMemoryVersions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size, 1–100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
+                session_id?: components["parameters"]["SessionId"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The memory id (`mem_…`).
+                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of versions. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemoryVersionPage"];
+                };
+            };
+            400: components["responses"]["InvalidParameterOrInvalidCursor"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
+        };
+    };
+    restoreMemoryVersion: {
+        parameters: {
+            query?: {
+                /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
+                session_id?: components["parameters"]["SessionId"];
+                /**
+                 * @description `embedding`: also return each memory's embedding.
+                 * @example embedding
+                 */
+                include?: components["parameters"]["Include"];
+            };
+            header?: {
+                /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The memory id (`mem_…`).
+                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+                /**
+                 * @description A version number from the versions list.
+                 * @example 2
+                 */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The memory, now at a new version. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Memory"];
+                };
+            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrMemoryDeleted"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["VersionNotRestorable"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
@@ -3829,7 +4317,22 @@ export interface operations {
     };
     exportTenant: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Export only the memories about one of these end users (`subject_id`). Repeatable, up to 20 times.
+                 * @example [
+                 *       "alice"
+                 *     ]
+                 */
+                subject_id?: string[];
+                /**
+                 * @description Export only the memories of one of these agents (`agent_id`). Repeatable, up to 20 times.
+                 * @example [
+                 *       "alice"
+                 *     ]
+                 */
+                agent_id?: string[];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3851,6 +4354,7 @@ export interface operations {
                     "application/x-ndjson": components["schemas"]["ExportFile"];
                 };
             };
+            400: components["responses"]["InvalidParameter"];
             401: components["responses"]["InvalidToken"];
             403: components["responses"]["InsufficientScopeOrInsufficientRole"];
             429: components["responses"]["RateLimited"];

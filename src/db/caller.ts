@@ -6,6 +6,7 @@
 // withCaller(); the CTE `caller(user_id, tenant_id, role)` is then the tenant scope. A statement
 // run for an unknown or deleted subject sees an empty `caller` and so reads and writes nothing.
 
+import { liveMemoryCountSql } from './expiry';
 import type { UserRow } from './users';
 
 export const CALLER_CTE = `caller AS (
@@ -32,7 +33,7 @@ export function callerStatement(db: D1Database, sub: string): D1PreparedStatemen
   return db
     .prepare(
       `SELECT u.id AS user_id, u.tenant_id, u.auth0_id, u.email, u.name, u.role, u.kind, u.created_at, u.updated_at,
-              t.name AS tenant_name, t.plan AS tenant_plan, t.memory_count AS tenant_memory_count,
+              t.name AS tenant_name, t.plan AS tenant_plan, ${liveMemoryCountSql('t')} AS tenant_memory_count,
               t.created_at AS tenant_created_at, t.updated_at AS tenant_updated_at
        FROM users u JOIN tenants t ON t.id = u.tenant_id
        WHERE u.auth0_id = ?1 AND u.deleted_at IS NULL AND t.deleted_at IS NULL`,

@@ -3,6 +3,7 @@
 // 'memoria.export', version 1), independent of the API shapes, so it carries every stored field.
 import { toIso } from '../lib/time';
 import { withCaller } from './caller';
+import { liveMemoryCountSql, unexpiredSql } from './expiry';
 
 export const EXPORT_FORMAT = 'memoria.export';
 export const EXPORT_VERSION = 1;
@@ -16,7 +17,10 @@ type Row = Record<string, unknown>;
 const iso = (v: unknown) => toIso(v as number | null);
 
 /** Per kind: table, columns, an estimate of a row's size in bytes, and the row → line data mapping. */
-const KINDS: Record<ExportKind, { table: string; columns: string[]; size: string; toData: (r: Row) => Row }> = {
+const KINDS: Record<
+  ExportKind,
+  { table: string; columns: string[]; size: string; toData: (r: Row) => Row; live?: string }
+> = {
   user: {
     table: 'users',
     columns: ['id', 'auth0_id', 'email', 'name', 'role', 'kind', 'created_at', 'updated_at', 'deleted_at'],
@@ -42,6 +46,8 @@ const KINDS: Record<ExportKind, { table: string; columns: string[]; size: string
   },
   memory: {
     table: 'memories',
+    // An expired memory is gone for every reader, the export included (the cron deletes it).
+    live: unexpiredSql('memories'),
     columns: [
       'id',
       'user_id',
@@ -52,6 +58,9 @@ const KINDS: Record<ExportKind, { table: string; columns: string[]; size: string
       'importance',
       'access_scope',
       'source',
+      'subject_id',
+      'agent_id',
+      'expires_at',
       'embedding',
       'version',
       'created_at',
@@ -67,6 +76,7 @@ const KINDS: Record<ExportKind, { table: string; columns: string[]; size: string
       created_at: iso(r.created_at),
       updated_at: iso(r.updated_at),
       deleted_at: iso(r.deleted_at),
+      expires_at: iso(r.expires_at),
     }),
   },
   audit_log: {
@@ -109,16 +119,39 @@ export interface TenantExportRow {
   audit_logs: number;
 }
 
-/** The export's first query (with the caller lookup): the tenant and its counts, for an owner only. */
-export function exportStartStatement(db: D1Database, sub: string) {
-  const n = (table: string) => `(SELECT count(*) FROM ${table} WHERE tenant_id = t.id) AS ${table}`;
+/** An export limited to the memories of some subjects and/or agents (null: no limit of that kind). */
+export interface ExportLabels {
+  subject_id: string[] | null;
+  agent_id: string[] | null;
+}
+export const NO_LABELS: ExportLabels = { subject_id: null, agent_id: null };
+const labelled = (l: ExportLabels) => ({
+  subject: l.subject_id && JSON.stringify(l.subject_id),
+  agent: l.agent_id && JSON.stringify(l.agent_id),
+});
+/** SQL over `memories` with the subject list bound at `s`, the agent list at `a` (either may be NULL). */
+const labelSql = (s: string, a: string) =>
+  `(${s} IS NULL OR subject_id IN (SELECT value FROM json_each(${s}))) AND (${a} IS NULL OR agent_id IN (SELECT value FROM json_each(${a})))`;
+
+/**
+ * The export's first query (with the caller lookup): the tenant and its counts, for an owner only.
+ * With labels, only memories are exported (the other kinds count 0).
+ */
+export function exportStartStatement(db: D1Database, sub: string, labels: ExportLabels = NO_LABELS) {
+  const only = labels.subject_id !== null || labels.agent_id !== null;
+  const n = (table: string) =>
+    table === 'memories'
+      ? `(SELECT count(*) FROM memories WHERE tenant_id = t.id AND ${unexpiredSql(table)} AND ${labelSql('?2', '?3')}) AS ${table}`
+      : only
+        ? `0 AS ${table}`
+        : `(SELECT count(*) FROM ${table} WHERE tenant_id = t.id) AS ${table}`;
   return db
     .prepare(
-      withCaller(`SELECT t.id, t.name, t.plan, t.settings, t.memory_count, t.created_at, t.updated_at, t.deleted_at,
+      withCaller(`SELECT t.id, t.name, t.plan, t.settings, ${liveMemoryCountSql('t')} AS memory_count, t.created_at, t.updated_at, t.deleted_at,
         ${n('users')}, ${n('memories')}, ${n('sessions')}, ${n('audit_logs')}
       FROM caller c JOIN tenants t ON t.id = c.tenant_id WHERE c.role = 'owner'`),
     )
-    .bind(sub);
+    .bind(sub, labelled(labels).subject, labelled(labels).agent);
 }
 
 export function tenantLine(t: TenantExportRow) {
@@ -152,18 +185,27 @@ export function exportPageStatement(
   after: [number, string],
   maxRows: number,
   maxBytes: number,
+  labels: ExportLabels = NO_LABELS,
 ) {
   const k = KINDS[kind];
+  const live = [k.live, kind === 'memory' ? labelSql('?6', '?7') : undefined].filter(Boolean).join(' AND ');
   return db
     .prepare(
       `SELECT ${k.columns.join(', ')} FROM (
          SELECT p.*, sum(${k.size}) OVER w AS _bytes, row_number() OVER w AS _n FROM (
            SELECT ${k.columns.join(', ')} FROM ${k.table}
-           WHERE tenant_id = ?1 AND (created_at, id) > (?2, ?3) ORDER BY created_at, id LIMIT ?4
+           WHERE tenant_id = ?1 AND (created_at, id) > (?2, ?3)${live ? ` AND ${live}` : ''} ORDER BY created_at, id LIMIT ?4
          ) p WINDOW w AS (ORDER BY created_at, id ROWS UNBOUNDED PRECEDING)
        ) WHERE _bytes <= ?5 OR _n = 1 ORDER BY created_at, id`,
     )
-    .bind(tenantId, after[0], after[1], maxRows, maxBytes);
+    .bind(
+      tenantId,
+      after[0],
+      after[1],
+      maxRows,
+      maxBytes,
+      ...(kind === 'memory' ? [labelled(labels).subject, labelled(labels).agent] : []),
+    );
 }
 
 export const exportLine = (kind: ExportKind, row: Row) => ({ type: kind, data: KINDS[kind].toData(row) });
@@ -213,6 +255,9 @@ export const IMPORT_COLUMNS = {
     'importance',
     'access_scope',
     'source',
+    'subject_id',
+    'agent_id',
+    'expires_at',
     'embedding',
     'search_doc',
     'version',

@@ -8,9 +8,10 @@
 import { newId } from '../lib/ids';
 import { planLimitSql } from '../lib/plans';
 import { toIso } from '../lib/time';
-import { auditInsertSql, type RequestMeta } from './audit';
+import { auditIdTimePart, auditInsertSql, perRowAuditIdSql, type RequestMeta } from './audit';
 import { Binder, prepared } from './binder';
 import { withCaller } from './caller';
+import { liveMemoryCountSql, NOW_MS_SQL, unexpiredSql } from './expiry';
 import { type IdempotencyKey, keyIsFreshSql } from './idempotency';
 
 export type AccessScope = 'private' | 'session' | 'global';
@@ -27,6 +28,9 @@ export interface MemoryRow {
   importance: number;
   access_scope: AccessScope;
   source: string | null;
+  subject_id: string | null;
+  agent_id: string | null;
+  expires_at: number | null;
   embedding?: string | null;
   version: number;
   created_at: number;
@@ -45,6 +49,9 @@ export function toMemory(row: MemoryRow, includeEmbedding = false) {
     importance: row.importance,
     access_scope: row.access_scope,
     source: row.source,
+    subject_id: row.subject_id,
+    agent_id: row.agent_id,
+    expires_at: toIso(row.expires_at),
     ...(includeEmbedding ? { embedding: row.embedding ? (JSON.parse(row.embedding) as number[]) : null } : {}),
     version: row.version,
     created_at: toIso(row.created_at),
@@ -67,6 +74,9 @@ const BASE_COLS = [
   'importance',
   'access_scope',
   'source',
+  'subject_id',
+  'agent_id',
+  'expires_at',
   'version',
   'created_at',
   'updated_at',
@@ -76,11 +86,19 @@ const BASE_COLS = [
 const cols = (embedding: boolean, alias = 'm.') =>
   [...BASE_COLS, ...(embedding ? ['embedding'] : [])].map((c) => alias + c).join(', ');
 
+/** SQL: epoch ms column as RFC 3339 (NULL stays NULL), the API's format. */
+const isoSql = (col: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${col} / 1000.0, 'unixepoch')`;
+
 /** The row's fields as audit JSON (no embedding: it is large and not human-readable). */
 const SNAPSHOT_SQL = `json_object('content', m.content, 'tags', json(m.tags), 'metadata', json(m.metadata), 'importance', m.importance,
-  'access_scope', m.access_scope, 'session_id', m.session_id, 'source', m.source)`;
+  'access_scope', m.access_scope, 'session_id', m.session_id, 'source', m.source, 'subject_id', m.subject_id, 'agent_id', m.agent_id,
+  'expires_at', ${isoSql('m.expires_at')})`;
 
-/** Visibility of memory `m` to caller `c`; `sessionId` is the session the request names. */
+/**
+ * Visibility of memory `m` to caller `c`; `sessionId` is the session the request names. The one
+ * visibility predicate: every read, change and search re-check goes through it, so an expired
+ * memory disappears everywhere at once, before the cron removes it.
+ */
 function visibleSql(b: Binder, sessionId: string | undefined): string {
   let session = '';
   if (sessionId) {
@@ -88,7 +106,7 @@ function visibleSql(b: Binder, sessionId: string | undefined): string {
     session = ` OR (m.access_scope = 'session' AND m.user_id = c.user_id AND m.session_id = ${s}
       AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = ${s} AND s.tenant_id = c.tenant_id AND s.user_id = c.user_id AND s.expired_at IS NULL))`;
   }
-  return `m.tenant_id = c.tenant_id AND (m.access_scope = 'global' OR (m.access_scope = 'private' AND m.user_id = c.user_id)${session})`;
+  return `m.tenant_id = c.tenant_id AND ${unexpiredSql()} AND (m.access_scope = 'global' OR (m.access_scope = 'private' AND m.user_id = c.user_id)${session})`;
 }
 
 // ---------------------------------------------------------------- reads
@@ -116,6 +134,8 @@ export interface MemoryFilters {
   access_scope?: AccessScope;
   session_id?: string;
   user_id?: string;
+  subject_id?: string[];
+  agent_id?: string[];
   created_after?: number;
   created_before?: number;
   metadata?: [key: string, value: string][];
@@ -139,6 +159,13 @@ function filterSql(b: Binder, f: MemoryFilters): string {
   if (f.access_scope) where.push(`m.access_scope = ${b.bind(f.access_scope)}`);
   if (f.session_id) where.push(`m.session_id = ${b.bind(f.session_id)}`);
   if (f.user_id) where.push(`m.user_id = ${b.bind(f.user_id)}`);
+  for (const col of ['subject_id', 'agent_id'] as const) {
+    const values = [...new Set(f[col] ?? [])];
+    // One value is an equality, so the (tenant_id, <col>, created_at, id) index also gives the order.
+    if (values.length === 1) where.push(`m.${col} = ${b.bind(values[0])}`);
+    else if (values.length > 1)
+      where.push(`m.${col} IN (SELECT value FROM json_each(${b.bind(JSON.stringify(values))}))`);
+  }
   if (f.created_after !== undefined) where.push(`m.created_at > ${b.bind(f.created_after)}`);
   if (f.created_before !== undefined) where.push(`m.created_at < ${b.bind(f.created_before)}`);
   for (const [key, value] of f.metadata ?? []) {
@@ -155,6 +182,17 @@ function filterSql(b: Binder, f: MemoryFilters): string {
       ELSE 0 END)`);
   }
   return where.length ? ` AND ${where.join(' AND ')}` : '';
+}
+
+/**
+ * INDEXED BY the subject (or agent) index when the filter names subjects (agents): the cost then
+ * follows those subjects' rows. Left alone, SQLite walks the tenant's keyset index to save a sort
+ * when there are several values, or for search where there is no sort to save (bench/RESULTS.md).
+ */
+function labelIndexSql(f: MemoryFilters): string {
+  if (f.subject_id?.length) return ' INDEXED BY memories_tenant_subject_created';
+  if (f.agent_id?.length) return ' INDEXED BY memories_tenant_agent_created';
+  return '';
 }
 
 export interface ListOptions extends ReadOptions {
@@ -176,7 +214,7 @@ export function listMemoriesStatement(
   const keyset = o.after
     ? ` AND (m.created_at, m.id) ${o.order === 'asc' ? '>' : '<'} (${b.bind(o.after[0])}, ${b.bind(o.after[1])})`
     : '';
-  const sql = `SELECT ${cols(!!o.embedding)} FROM memories m, caller c
+  const sql = `SELECT ${cols(!!o.embedding)} FROM memories m${labelIndexSql(f)}, caller c
     WHERE ${visibleSql(b, f.session_id)}${filterSql(b, f)}${keyset}
     ORDER BY m.created_at ${dir}, m.id ${dir} LIMIT ${b.bind(o.limit + 1)}`;
   return prepared(db, b, withCaller(sql));
@@ -204,10 +242,16 @@ export function searchMemoriesStatement(
   const keyset = o.after
     ? ` WHERE rank > ${b.bind(o.after[0])} OR (rank = ${b.bind(o.after[0])} AND seq > ${b.bind(o.after[1])})`
     : '';
+  // Filtered by subject or agent: walk that subject's rows by index and probe the FTS index per row
+  // (rowid + MATCH), so the cost follows the subject's data, not every match in the tenant.
+  const tenant = b.bind(o.tenantId);
+  const from = labelIndexSql(f)
+    ? `caller c CROSS JOIN memories m${labelIndexSql(f)} CROSS JOIN memories_fts ON memories_fts.rowid = m.seq`
+    : `memories_fts JOIN memories m ON m.seq = memories_fts.rowid JOIN caller c`;
   const sql = `SELECT * FROM (
       SELECT ${cols(!!o.embedding)}, bm25(memories_fts) AS rank
-      FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid JOIN caller c
-      WHERE memories_fts MATCH ${b.bind(o.match)} AND c.tenant_id = ${b.bind(o.tenantId)}
+      FROM ${from}
+      WHERE memories_fts MATCH ${b.bind(o.match)} AND c.tenant_id = ${tenant} AND m.tenant_id = ${tenant}
         AND ${visibleSql(b, f.session_id)}${filterSql(b, { ...f, deleted: 'exclude' })}
     )${keyset}
     ORDER BY rank, seq LIMIT ${b.bind(o.limit + 1)}`;
@@ -225,14 +269,18 @@ export interface NewMemory {
   importance: number;
   access_scope: AccessScope;
   source: string | null;
+  subject_id: string | null;
+  agent_id: string | null;
+  /** Epoch ms. */
+  expires_at: number | null;
   embedding: number[] | null;
   search_doc: string;
 }
 
 /** What a new memory looks like in its audit row. */
 export function auditValuesOf(m: Omit<NewMemory, 'id' | 'search_doc'>) {
-  const { embedding, ...rest } = m;
-  return { ...rest, embedding_dimensions: embedding?.length ?? null };
+  const { embedding, expires_at, ...rest } = m;
+  return { ...rest, expires_at: toIso(expires_at), embedding_dimensions: embedding?.length ?? null };
 }
 
 /** Items per INSERT: each chunk is ONE bound JSON parameter, kept under D1's 2 MB value limit. */
@@ -301,12 +349,13 @@ export function insertMemoriesStatements(
         ? `c.tenant_id = ${b.bind(w.tenantId)} AND ${keyIsFreshSql(b, w.idempotency)}
            AND NOT EXISTS (SELECT 1 FROM json_each(${b.bind(JSON.stringify(sessionIds))}) x WHERE NOT EXISTS (
              SELECT 1 FROM sessions s WHERE s.id = x.value AND s.tenant_id = c.tenant_id AND s.user_id = c.user_id AND s.expired_at IS NULL))
-           AND (SELECT t.memory_count + ${b.bind(items.length)} <= ${planLimitSql('memories', 't.plan')} FROM tenants t WHERE t.id = c.tenant_id)`
+           AND (SELECT ${liveMemoryCountSql('t')} + ${b.bind(items.length)} <= ${planLimitSql('memories', 't.plan')} FROM tenants t WHERE t.id = c.tenant_id)`
         : `EXISTS (SELECT 1 FROM memories WHERE id = ${b.bind(firstId)})`;
     const f = (k: string) => `json_extract(j.value, '$.${k}')`;
-    const sql = `INSERT INTO memories (id, tenant_id, user_id, session_id, content, tags, metadata, importance, access_scope, source, embedding, search_doc, version, created_at, updated_at)
+    const sql = `INSERT INTO memories (id, tenant_id, user_id, session_id, content, tags, metadata, importance, access_scope, source, subject_id, agent_id, expires_at,
+        embedding, search_doc, version, created_at, updated_at, changed_by, last_action)
       SELECT ${f('id')}, c.tenant_id, c.user_id, ${f('session_id')}, ${f('content')}, ${f('tags')}, ${f('metadata')}, ${f('importance')}, ${f('access_scope')},
-             ${f('source')}, ${f('embedding')}, ${f('search_doc')}, 1, ${now}, ${now}
+             ${f('source')}, ${f('subject_id')}, ${f('agent_id')}, ${f('expires_at')}, ${f('embedding')}, ${f('search_doc')}, 1, ${now}, ${now}, c.user_id, ${b.bind(action)}
       FROM caller c, json_each(${b.bind(JSON.stringify(chunk))}) j WHERE ${guard} ORDER BY j.key
       RETURNING ${cols(false, '')}`;
     statements.push(prepared(db, b, withCaller(sql)));
@@ -392,7 +441,18 @@ interface Change {
   newValues: (b: Binder) => string;
 }
 
-/** [current row (pre-read), audit insert, the change (UPDATE … RETURNING or DELETE)]. */
+/** The replaced version of `m` as a memory_versions row (who made it and how came with the row). */
+const versionInsertSql = (from: string) =>
+  `INSERT INTO memory_versions (memory_id, tenant_id, version, content, tags, metadata, importance, access_scope, subject_id, agent_id, expires_at,
+     search_doc, changed_at, changed_by, action)
+   SELECT m.id, m.tenant_id, m.version, m.content, m.tags, m.metadata, m.importance, m.access_scope, m.subject_id, m.agent_id, m.expires_at,
+     m.search_doc, m.updated_at, coalesce(m.changed_by, m.user_id), coalesce(m.last_action, 'memory.create')
+   FROM ${from} ON CONFLICT DO NOTHING`;
+
+/**
+ * [current row (pre-read), audit insert, (version row,) the change (UPDATE … RETURNING or DELETE)]:
+ * the change is always last. An UPDATE first saves the version it replaces, with the same guard.
+ */
 function changeStatements(
   db: D1Database,
   t: TargetOptions,
@@ -426,14 +486,19 @@ function changeStatements(
       ),
     ),
   );
+  const vb = new Binder(w.sub);
+  const version = ch.set
+    ? [prepared(db, vb, withCaller(versionInsertSql(`memories m, caller c WHERE ${guard(vb)}`)))]
+    : [];
   const cb = new Binder(w.sub);
   // The id test stays outside the correlated EXISTS so SQLite looks the row up by its index
   // (inside it, every change scanned the whole memories table: bench/RESULTS.md).
   const where = `m.id = ${cb.bind(t.id)} AND EXISTS (SELECT 1 FROM caller c WHERE ${guard(cb)})`;
   const change = ch.set
-    ? `UPDATE memories AS m SET ${ch.set(cb)}, version = m.version + 1, updated_at = ${cb.bind(w.now)} WHERE ${where} RETURNING ${cols(!!t.embedding, '')}`
+    ? `UPDATE memories AS m SET ${ch.set(cb)}, version = m.version + 1, updated_at = ${cb.bind(w.now)},
+         changed_by = (SELECT user_id FROM caller), last_action = ${cb.bind(ch.action)} WHERE ${where} RETURNING ${cols(!!t.embedding, '')}`
     : `DELETE FROM memories AS m WHERE ${where} RETURNING id`;
-  return [pre, audit, prepared(db, cb, withCaller(change))];
+  return [pre, audit, ...version, prepared(db, cb, withCaller(change))];
 }
 
 export interface MemoryPatch {
@@ -442,6 +507,10 @@ export interface MemoryPatch {
   metadata?: Record<string, unknown>;
   importance?: number;
   access_scope?: AccessScope;
+  subject_id?: string | null;
+  agent_id?: string | null;
+  /** Epoch ms; null clears it. */
+  expires_at?: number | null;
 }
 
 /**
@@ -472,8 +541,13 @@ export function patchMemoryStatements(
       return sets.join(', ');
     },
     oldValues: () =>
-      `json_object(${keys.map((k) => `'${k}', ${jsonCols.has(k) ? `json(m.${k})` : `m.${k}`}`).join(', ')})`,
-    newValues: (b) => b.bind(JSON.stringify(patch)),
+      `json_object(${keys.map((k) => `'${k}', ${jsonCols.has(k) ? `json(m.${k})` : k === 'expires_at' ? isoSql('m.expires_at') : `m.${k}`}`).join(', ')})`,
+    newValues: (b) =>
+      b.bind(
+        JSON.stringify(
+          patch.expires_at === undefined ? patch : { ...patch, expires_at: toIso(patch.expires_at as number | null) },
+        ),
+      ),
   });
 }
 
@@ -561,7 +635,7 @@ export function restoreStatements(
   return changeStatements(db, t, w, {
     action: 'memory.restore',
     when: () =>
-      `m.deleted_at IS NOT NULL AND (SELECT tn.memory_count + 1 <= ${planLimitSql('memories', 'tn.plan')} FROM tenants tn WHERE tn.id = c.tenant_id)`,
+      `m.deleted_at IS NOT NULL AND (SELECT ${liveMemoryCountSql('tn')} + 1 <= ${planLimitSql('memories', 'tn.plan')} FROM tenants tn WHERE tn.id = c.tenant_id)`,
     set: () => 'deleted_at = NULL',
     oldValues: () => `json_object('deleted_at', strftime('%Y-%m-%dT%H:%M:%fZ', m.deleted_at / 1000.0, 'unixepoch'))`,
     newValues: () => `json_object('deleted_at', NULL)`,
@@ -580,4 +654,212 @@ export function purgeStatements(
     oldValues: () => SNAPSHOT_SQL,
     newValues: () => 'NULL',
   });
+}
+
+// ---------------------------------------------------------------- expiry (cron)
+
+/**
+ * Cron: deletes up to `limit` expired memories (oldest expiry first, any tenant), each with a
+ * system `memory.expire` audit row and counted in usage_daily.memories_expired. The three
+ * statements select the same rows (same order, same limit) in one transaction. Deleting the row
+ * drops it from the FTS index and tenants.memory_count (triggers) and its versions (cascade).
+ * Results: [usage, audit, delete … RETURNING id].
+ */
+export function expireMemoriesStatements(db: D1Database, now: number, limit: number): D1PreparedStatement[] {
+  const chunk = `SELECT seq FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ?1 ORDER BY expires_at, seq LIMIT ?2`;
+  return [
+    db
+      .prepare(
+        `INSERT INTO usage_daily (tenant_id, day, memories_expired)
+         SELECT m.tenant_id, strftime('%Y-%m-%d', ?1 / 1000, 'unixepoch'), count(*) FROM memories m
+         WHERE m.seq IN (${chunk}) AND EXISTS (SELECT 1 FROM tenants t WHERE t.id = m.tenant_id) GROUP BY m.tenant_id
+         ON CONFLICT (tenant_id, day) DO UPDATE SET memories_expired = memories_expired + excluded.memories_expired`,
+      )
+      .bind(now, limit),
+    db
+      .prepare(
+        `INSERT INTO audit_logs (id, tenant_id, user_id, action, resource_type, resource_id, old_values, new_values, created_at)
+         SELECT ${perRowAuditIdSql('?3')}, m.tenant_id, NULL, 'memory.expire', 'memory', m.id,
+                json_object('expires_at', ${isoSql('m.expires_at')}, 'subject_id', m.subject_id, 'agent_id', m.agent_id), NULL, ?1
+         FROM memories m WHERE m.seq IN (${chunk})`,
+      )
+      .bind(now, limit, auditIdTimePart(now)),
+    db.prepare(`DELETE FROM memories WHERE seq IN (${chunk}) RETURNING id`).bind(now, limit),
+  ];
+}
+
+// ---------------------------------------------------------------- bulk delete
+
+export interface BulkDeleteOptions {
+  mode: 'soft' | 'purge';
+  dryRun: boolean;
+  /** Memories deleted per call at most. */
+  limit: number;
+  /** The whole tenant (an empty filter): owner or admin only. */
+  all: boolean;
+}
+
+export interface BulkDeleteOutcome {
+  matched: number;
+  deleted: number;
+}
+
+/**
+ * POST /v1/memories/bulk-delete: [count of matches, (audit rows, version rows, the change)].
+ * Soft mode takes the live memories the filter selects that the caller may soft-delete one by one
+ * (those it sees: DELETE /v1/memories/{id}); purge mode needs owner or admin.
+ * Every statement re-selects the same first `limit` rows in (created_at, id) order inside the one
+ * transaction, so the audit rows, version rows and deletions cover exactly the same memories.
+ */
+export function bulkDeleteStatements(
+  db: D1Database,
+  f: MemoryFilters,
+  o: BulkDeleteOptions,
+  w: Omit<WriteContext, 'tenantId'>,
+) {
+  const filters: MemoryFilters = { ...f, deleted: o.mode === 'soft' ? 'exclude' : (f.deleted ?? 'include') };
+  // Purge is the erasure tool (owner/admin): it reaches every memory of the tenant, others' private
+  // and session memories included, so "forget alice" leaves nothing behind.
+  const scope = (b: Binder) =>
+    o.mode === 'purge'
+      ? `m.tenant_id = c.tenant_id AND c.role IN ('owner', 'admin')`
+      : `${visibleSql(b, f.session_id)}${o.all ? ` AND c.role IN ('owner', 'admin')` : ''}`;
+  const matching = (b: Binder) =>
+    `FROM memories m${labelIndexSql(f)}, caller c WHERE ${scope(b)}${filterSql(b, filters)}`;
+  const chunk = (b: Binder) => `SELECT m.seq ${matching(b)} ORDER BY m.created_at, m.id LIMIT ${b.bind(o.limit)}`;
+  const cb = new Binder(w.sub);
+  const statements = [prepared(db, cb, withCaller(`SELECT count(*) AS matched ${matching(cb)}`))];
+  if (!o.dryRun) {
+    const ab = new Binder(w.sub);
+    const soft = o.mode === 'soft';
+    const audit = auditInsertSql(
+      ab,
+      {
+        action: soft ? 'memory.delete' : 'memory.purge',
+        resourceType: 'memory',
+        resourceIdSql: 'm.id',
+        oldSql: soft ? `json_object('deleted_at', NULL)` : SNAPSHOT_SQL,
+        newSql: soft ? `json_object('deleted_at', ${ab.bind(toIso(w.now))})` : 'NULL',
+        idSql: perRowAuditIdSql(ab.bind(auditIdTimePart(w.now))),
+      },
+      w.meta,
+      w.now,
+      `memories m, caller c WHERE m.seq IN (${chunk(ab)})`,
+    );
+    statements.push(prepared(db, ab, withCaller(audit)));
+    const db2 = new Binder(w.sub);
+    if (soft) {
+      const vb = new Binder(w.sub);
+      statements.push(prepared(db, vb, withCaller(versionInsertSql(`memories m WHERE m.seq IN (${chunk(vb)})`))));
+      statements.push(
+        prepared(
+          db,
+          db2,
+          withCaller(`UPDATE memories AS m SET deleted_at = ${db2.bind(w.now)}, version = m.version + 1, updated_at = ${db2.bind(w.now)},
+            changed_by = (SELECT user_id FROM caller), last_action = 'memory.delete' WHERE m.seq IN (${chunk(db2)}) RETURNING id`),
+        ),
+      );
+    } else {
+      statements.push(prepared(db, db2, withCaller(`DELETE FROM memories WHERE seq IN (${chunk(db2)}) RETURNING id`)));
+    }
+  }
+  return {
+    statements,
+    decode(results: D1Result[]): BulkDeleteOutcome {
+      const matched = (results[0]!.results[0] as { matched: number }).matched;
+      return { matched, deleted: o.dryRun ? 0 : results.at(-1)!.results.length };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- versions
+
+export interface VersionRow {
+  version: number;
+  content: string;
+  tags: string;
+  metadata: string;
+  importance: number;
+  access_scope: AccessScope;
+  subject_id: string | null;
+  agent_id: string | null;
+  expires_at: number | null;
+  changed_at: number;
+  changed_by: string | null;
+  action: string | null;
+}
+
+export function toVersion(row: VersionRow) {
+  return {
+    version: row.version,
+    content: row.content,
+    tags: JSON.parse(row.tags) as string[],
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    importance: row.importance,
+    access_scope: row.access_scope,
+    subject_id: row.subject_id,
+    agent_id: row.agent_id,
+    expires_at: toIso(row.expires_at),
+    changed_at: toIso(row.changed_at),
+    changed_by: row.changed_by,
+    action: row.action ?? 'memory.create',
+  };
+}
+
+/**
+ * [the memory (visible to the caller?), one page of its earlier versions newest first (limit + 1)].
+ * Visibility is the memory's own.
+ */
+export function listVersionsStatements(
+  db: D1Database,
+  sub: string,
+  id: string,
+  o: { sessionId?: string; limit: number; before?: number },
+): D1PreparedStatement[] {
+  const b = new Binder(sub);
+  const before = o.before === undefined ? '' : ` AND v.version < ${b.bind(o.before)}`;
+  const sql = `SELECT v.version, v.content, v.tags, v.metadata, v.importance, v.access_scope, v.subject_id, v.agent_id, v.expires_at,
+      v.changed_at, v.changed_by, v.action
+    FROM memories m, caller c JOIN memory_versions v ON v.memory_id = m.id
+    WHERE m.id = ${b.bind(id)} AND ${visibleSql(b, o.sessionId)}${before}
+    ORDER BY v.version DESC LIMIT ${b.bind(o.limit + 1)}`;
+  return [getMemoryStatement(db, sub, id, { sessionId: o.sessionId }), prepared(db, b, withCaller(sql))];
+}
+
+/**
+ * POST …/versions/{version}/restore: [pre-read, audit, version row, update]. Writes version
+ * `version`'s content, tags, metadata, importance, scope, labels and expiry (and its search text)
+ * back as a new version. Refused (nothing written) when that version is missing, its scope no
+ * longer fits the memory, or its expiry has passed.
+ */
+export function restoreVersionStatements(
+  db: D1Database,
+  t: TargetOptions,
+  w: Omit<WriteContext, 'tenantId'>,
+  version: number,
+): D1PreparedStatement[] {
+  const restorable = (
+    b: Binder,
+  ) => `EXISTS (SELECT 1 FROM memory_versions v WHERE v.memory_id = m.id AND v.version = ${b.bind(version)}
+      AND (v.access_scope <> 'session' OR m.session_id IS NOT NULL) AND (v.access_scope <> 'private' OR m.user_id IS NOT NULL)
+      AND (v.expires_at IS NULL OR v.expires_at > ${NOW_MS_SQL}))`;
+  return changeStatements(db, t, w, {
+    action: 'memory.version_restore',
+    when: (b) => `m.deleted_at IS NULL AND ${restorable(b)}`,
+    set: (b) => `(content, tags, metadata, importance, access_scope, subject_id, agent_id, expires_at, search_doc) =
+      (SELECT v.content, v.tags, v.metadata, v.importance, v.access_scope, v.subject_id, v.agent_id, v.expires_at, v.search_doc
+       FROM memory_versions v WHERE v.memory_id = m.id AND v.version = ${b.bind(version)})`,
+    oldValues: () => SNAPSHOT_SQL,
+    newValues: (b) => `json_object('restored_version', ${b.bind(version)})`,
+  });
+}
+
+/** Version `version` of memory `id` as stored (diagnoses a refused version restore); no visibility check. */
+export function versionStatement(db: D1Database, sub: string, id: string, version: number): D1PreparedStatement {
+  return db
+    .prepare(
+      withCaller(`SELECT v.version, v.content, v.tags, v.metadata, v.importance, v.access_scope, v.subject_id, v.agent_id, v.expires_at,
+        v.changed_at, v.changed_by, v.action FROM memory_versions v, caller c WHERE v.memory_id = ?2 AND v.version = ?3 AND v.tenant_id = c.tenant_id`),
+    )
+    .bind(sub, id, version);
 }

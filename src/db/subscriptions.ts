@@ -3,6 +3,7 @@ import { toIso } from '../lib/time';
 import { auditInsertSql, type RequestMeta } from './audit';
 import { Binder, prepared } from './binder';
 import { withCaller } from './caller';
+import { liveMemoryCountSql } from './expiry';
 import type { Plan } from './tenants';
 
 // One subscription per tenant; tenants.plan mirrors subscriptions.plan and both change in one
@@ -40,7 +41,7 @@ export function toSubscription(row: SubscriptionRow) {
 // Usage measured against plan limits: live memories (kept exact by triggers), live users, and
 // sessions not yet ended or expired.
 const USAGE = {
-  memories: 't.memory_count',
+  memories: liveMemoryCountSql('t'),
   users: '(SELECT COUNT(*) FROM users WHERE tenant_id = t.id AND deleted_at IS NULL)',
   sessions: '(SELECT COUNT(*) FROM sessions WHERE tenant_id = t.id AND expired_at IS NULL)',
 } satisfies Partial<Record<PlanLimit, string>>;

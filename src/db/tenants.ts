@@ -3,6 +3,7 @@ import { toIso } from '../lib/time';
 import { auditInsertSql, type RequestMeta } from './audit';
 import { Binder, prepared } from './binder';
 import { type Role, withCaller } from './caller';
+import { liveMemoryCountSql } from './expiry';
 
 export type Plan = 'free' | 'pro' | 'team';
 
@@ -99,7 +100,7 @@ export async function createTenantWithOwner(db: D1Database, input: NewTenant, me
 // tenant at once (the caller CTE requires tenants.deleted_at IS NULL); an owner can restore it
 // within TENANT_RETENTION_MS, after which the cron purges it.
 
-const TENANT_RETURNING = 'RETURNING id, name, plan, memory_count, created_at, updated_at, deleted_at';
+const TENANT_RETURNING = `RETURNING id, name, plan, ${liveMemoryCountSql('tenants')} AS memory_count, created_at, updated_at, deleted_at`;
 
 /** An audit row about the caller's tenant, written iff `where` (SQL over `caller c`) holds. */
 function tenantAudit(

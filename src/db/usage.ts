@@ -6,11 +6,19 @@ export interface UsageDay {
   requests: number;
   memories_created: number;
   memories_deleted: number;
+  memories_expired: number;
   searches: number;
   rows_read: number;
 }
 
-export const USAGE_COUNTERS = ['requests', 'memories_created', 'memories_deleted', 'searches', 'rows_read'] as const;
+export const USAGE_COUNTERS = [
+  'requests',
+  'memories_created',
+  'memories_deleted',
+  'memories_expired',
+  'searches',
+  'rows_read',
+] as const;
 
 /** Counters the Worker gathers in memory (memories_created/deleted come from triggers, 006). */
 export interface MeteredUsage {
@@ -44,7 +52,7 @@ export function usageSeriesStatement(db: D1Database, sub: string, from: string, 
   return db
     .prepare(
       withCaller(
-        `SELECT u.day, u.requests, u.memories_created, u.memories_deleted, u.searches, u.rows_read
+        `SELECT u.day, u.requests, u.memories_created, u.memories_deleted, u.memories_expired, u.searches, u.rows_read
          FROM caller c JOIN usage_daily u ON u.tenant_id = c.tenant_id
          WHERE c.role IN ('owner', 'admin') AND u.day BETWEEN ?2 AND ?3 ORDER BY u.day`,
       ),

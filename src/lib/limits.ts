@@ -13,6 +13,12 @@ export const MEMORY_METADATA_KEY_MAX = 64;
 export const MEMORY_EMBEDDING_MAX_DIMENSIONS = 4096;
 export const MEMORY_SOURCE_MAX = 200;
 export const MEMORY_BATCH_MAX = 100;
+/** subject_id and agent_id: 1–128 printable characters. */
+export const MEMORY_LABEL_MAX = 128;
+/** expires_at / ttl_seconds: at most this far ahead (10 years). */
+export const MEMORY_TTL_MAX_SECONDS = 10 * 366 * 24 * 3600;
+/** Bulk delete: memories per call (the caller repeats while `remaining`). */
+export const BULK_DELETE_MAX = 1_000;
 /** Search text (`q`), in characters; longer is a 400. */
 export const SEARCH_QUERY_MAX = 1_000;
 /** Filters that take several values (`tag`, `any_tag`, `metadata.<key>`): at most this many each. */

@@ -35,6 +35,7 @@ export const ERRORS = {
   idempotency_key_reused: { status: 422, title: 'Unprocessable Content' },
   import_invalid: { status: 422, title: 'Unprocessable Content' },
   too_many_tags: { status: 422, title: 'Unprocessable Content' },
+  version_not_restorable: { status: 422, title: 'Unprocessable Content' },
   rate_limited: { status: 429, title: 'Too Many Requests' },
   internal_error: { status: 500, title: 'Internal Server Error' },
   auth_unavailable: { status: 503, title: 'Service Unavailable' },

@@ -432,6 +432,15 @@ export async function fuzzContract({
         if (typeof parsed === 'object' && parsed && (parsed as { version?: unknown }).version === MASS_VERSION)
           fail('mass assignment: version from the body was applied');
       }
+      // Strict bodies: a body with fields its schema does not declare is never accepted, and the 422
+      // names them (so the effect checks above only matter if that ever regresses).
+      if (g.mass && sentJson && typeof sentJson === 'object' && !Array.isArray(sentJson)) {
+        const declared = Object.keys(schemas.resolve(op.body).properties ?? {});
+        const undeclared = Object.keys(sentJson).filter((k) => !declared.includes(k));
+        if (undeclared.length > 0 && ok) fail(`undeclared body fields were accepted: ${undeclared.join(', ')}`);
+        if (undeclared.length > 0 && res.status === 422 && !undeclared.some((k) => text.includes(`"json.${k}"`)))
+          fail(`the 422 does not name an undeclared field (${undeclared.join(', ')})`);
+      }
       if (ok && parsed !== undefined) {
         for (const id of text.match(/"[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}"/g) ?? []) {
           const raw = id.slice(1, -1);

@@ -98,12 +98,19 @@ describe('memories and audit logs: security', () => {
     expect(await memoryCount(w.owner.tenantId)).toEqual({ n: 0, live: 0 });
   });
 
-  it('the tenant comes from the token only: a body/query/header tenant or user is ignored', async () => {
+  it('the tenant comes from the token only: a body tenant or user is refused, a query or header one ignored', async () => {
     const w = await world();
-    const res = await call('/v1/memories', {
+    const refused = await call('/v1/memories', {
       method: 'POST',
       token: w.tokens.other,
       json: { content: 'mine', tenant_id: w.owner.tenantId, user_id: w.owner.id },
+    });
+    const problem = await expectProblem(refused, 422, 'validation_failed');
+    expect(problem.errors?.map((e) => e.path).sort()).toEqual(['json.tenant_id', 'json.user_id']);
+    const res = await call(`/v1/memories?tenant_id=${w.owner.tenantId}`, {
+      method: 'POST',
+      token: w.tokens.other,
+      json: { content: 'mine' },
       headers: { 'x-tenant-id': w.owner.tenantId },
     });
     expect(res.status).toBe(201);

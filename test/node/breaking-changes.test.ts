@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { breakingChanges, defaultBaseRef, loadBase, majorChanged } from '../../scripts/breaking-changes';
+import { applyAccepted, breakingChanges, defaultBaseRef, loadBase, majorChanged } from '../../scripts/breaking-changes';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'memoria-breaking-'));
@@ -118,6 +118,39 @@ describe('breaking-change check', { timeout: 60_000 }, () => {
     // did not have to before, so it is not reported; a new required top-level field would be.
     expect(breakingChanges(baseSpec(), head)).toEqual([]);
     expect(breakingChanges(baseSpec(), baseSpec())).toEqual([]);
+  });
+
+  it('reports a request body object that newly refuses unknown fields, and accepts only listed changes with a reason', () => {
+    const head = baseSpec();
+    head.components.schemas.NoteInput.additionalProperties = false;
+    const changes = breakingChanges(baseSpec(), head);
+    expect(changes).toEqual(['POST /v1/notes: body now refuses unknown fields']);
+    // a new strict object (a new operation or field) breaks nobody
+    const added = baseSpec();
+    added.paths['/v1/extra'] = {
+      post: {
+        operationId: 'postExtra',
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: { type: 'object', additionalProperties: false, properties: { a: { type: 'string' } } },
+            },
+          },
+        },
+        responses: { 200: { description: 'ok' } },
+      },
+    };
+    expect(breakingChanges(baseSpec(), added)).toEqual([]);
+
+    const reason = 'unknown fields were silently dropped';
+    expect(applyAccepted(changes, [{ change: changes[0]!, reason }])).toEqual({
+      accepted: [{ change: changes[0], reason }],
+      rest: [],
+    });
+    expect(
+      applyAccepted(changes, [{ change: 'POST /v1/other: body now refuses unknown fields', reason }]).rest,
+    ).toEqual(changes);
+    expect(() => applyAccepted(changes, [{ change: changes[0]!, reason: ' ' }])).toThrow(/without a reason/);
   });
 
   it('fails (exit 1) on a breaking change unless the major version changed', async () => {

@@ -114,6 +114,18 @@ const memory = async (world: TenantWorld) => ({
   }),
 });
 
+/** A memory changed once, so that its version 1 can be restored. */
+const memoryWithVersion = async (world: TenantWorld) => {
+  const { id } = await memory(world);
+  const res = await call(`/v1/memories/${id}`, {
+    method: 'PATCH',
+    token: await world.owner.token(),
+    json: { importance: 6 },
+  });
+  if (res.status !== 200) throw new Error(`fixture PATCH answered ${res.status}`);
+  return { id, version: '1' };
+};
+
 /** A live session of the world's owner. */
 const session = async (world: TenantWorld) => ({
   id: await created(world, '/v1/sessions', { mcp_client_id: 'fixture-client' }),
@@ -170,6 +182,13 @@ export const OPERATIONS: Record<string, OperationFixture> = {
   restoreMemory: { roles: ANY_ROLE, params: memory },
   addMemoryTags: { roles: ANY_ROLE, params: memory, body: () => ({ tags: ['added'] }) },
   removeMemoryTag: { roles: ANY_ROLE, params: async (world) => ({ ...(await memory(world)), tag: 'fixture' }) },
+  // A filtered soft delete is for everyone; purge (the role-gated mode) is what we check, as a dry run.
+  bulkDeleteMemories: {
+    roles: ['owner', 'admin'],
+    body: () => ({ filter: { subject_id: ['fixture'] }, mode: 'purge', dry_run: true }),
+  },
+  listMemoryVersions: { roles: ANY_ROLE, params: memory },
+  restoreMemoryVersion: { roles: ANY_ROLE, params: memoryWithVersion },
 
   // Sessions: members see their own, owners/admins every one of the tenant (another member's → 404);
   // a heartbeat is for the session's own user only (anyone else → 404).

@@ -99,12 +99,21 @@ describe('usage counters', () => {
     const res = await call(`/v1/usage?from=${today()}&to=${today()}`, { token: ownerToken });
     const report = await checked<Report>(getUsage, res, 200);
     expect(report.data).toEqual([
-      { day: today(), requests, memories_created: 4, memories_deleted: 2, searches: 2, rows_read: rowsRead },
+      {
+        day: today(),
+        requests,
+        memories_created: 4,
+        memories_deleted: 2,
+        memories_expired: 0,
+        searches: 2,
+        rows_read: rowsRead,
+      },
     ]);
     expect(report.totals).toEqual({
       requests,
       memories_created: 4,
       memories_deleted: 2,
+      memories_expired: 0,
       searches: 2,
       rows_read: rowsRead,
     });

@@ -242,6 +242,7 @@ export function planImport(
           created_at: ms(m.created_at),
           updated_at: ms(m.updated_at),
           deleted_at: ms(m.deleted_at),
+          expires_at: ms(m.expires_at),
         });
         break;
       }

@@ -9,6 +9,7 @@ import {
   EXPORT_KINDS,
   EXPORT_START,
   EXPORT_VERSION,
+  type ExportLabels,
   existingIdsStatement,
   exportLine,
   exportPageStatement,
@@ -29,6 +30,7 @@ import { mappedId, parseChunk, planImport, referencedIds } from './import-plan';
 import {
   ExportFileSchema,
   ExportLineSchema,
+  ExportQuerySchema,
   ImportChunkSchema,
   type ImportReport,
   ImportReportSchema,
@@ -52,7 +54,10 @@ data.openapi(
       `Owner only. Streams the whole tenant as newline-delimited JSON: first a header line \`{format: '${EXPORT_FORMAT}', version: ${EXPORT_VERSION}, tenant_id, exported_at, counts}\`, ` +
       'then the tenant, its users, sessions, memories (soft-deleted ones and embeddings included) and audit log, one `{type, data}` line per row, ' +
       'read page by page (never whole in memory). Counts are taken when the export starts; rows written while it streams may or may not appear. ' +
-      'Re-import it with `POST /v1/import`.',
+      'Re-import it with `POST /v1/import`. With `subject_id` and/or `agent_id`, only the memories of those subjects/agents are exported ' +
+      '(after the header and tenant lines; no users, sessions or audit rows): the answer to a data-subject access request. ' +
+      'Expired memories are never exported.',
+    request: { query: ExportQuerySchema },
     responses: {
       200: {
         description: 'The export, one JSON value per line.',
@@ -72,12 +77,14 @@ data.openapi(
     },
   }),
   async (c) => {
-    const { caller, results } = await runAsCaller(c, [exportStartStatement(c.env.DB, c.get('auth').sub)]);
+    const q = c.req.valid('query');
+    const labels: ExportLabels = { subject_id: q.subject_id ?? null, agent_id: q.agent_id ?? null };
+    const { caller, results } = await runAsCaller(c, [exportStartStatement(c.env.DB, c.get('auth').sub, labels)]);
     requireRole(caller, 'owner');
     const tenant = results[0]!.results[0] as unknown as TenantExportRow;
     const now = new Date();
     const filename = `memoria-${tenant.id}-${now.toISOString().slice(0, 10)}.ndjson`;
-    return new Response(exportStream(c.env.DB, tenant, now, c.get('requestId')), {
+    return new Response(exportStream(c.env.DB, tenant, now, c.get('requestId'), labels), {
       status: 200,
       headers: {
         'content-type': NDJSON,
@@ -94,7 +101,9 @@ function exportStream(
   tenant: TenantExportRow,
   now: Date,
   requestId: string,
+  labels: ExportLabels,
 ): ReadableStream<Uint8Array> {
+  const kinds = labels.subject_id || labels.agent_id ? (['memory'] as const) : EXPORT_KINDS;
   const encoder = new TextEncoder();
   const started = Date.now();
   const stats = { queries: 1, rows: 0, bytes: 0 };
@@ -128,7 +137,7 @@ function exportStream(
       async pull(controller) {
         try {
           for (;;) {
-            const current = EXPORT_KINDS[kind];
+            const current = kinds[kind];
             if (!current) {
               console.log(
                 JSON.stringify({
@@ -144,7 +153,15 @@ function exportStream(
             }
             stats.queries++;
             const rows = (
-              await exportPageStatement(db, current, tenant.id, after, EXPORT_PAGE_ROWS, EXPORT_PAGE_BYTES).all()
+              await exportPageStatement(
+                db,
+                current,
+                tenant.id,
+                after,
+                EXPORT_PAGE_ROWS,
+                EXPORT_PAGE_BYTES,
+                labels,
+              ).all()
             ).results as Record<string, unknown>[];
             const last = rows.at(-1);
             if (!last) {

@@ -9,6 +9,7 @@ import {
   MAX_BODY_BYTES,
   MEMORY_CONTENT_MAX,
   MEMORY_EMBEDDING_MAX_DIMENSIONS,
+  MEMORY_LABEL_MAX,
   MEMORY_METADATA_MAX_BYTES,
   MEMORY_SOURCE_MAX,
   MEMORY_TAG_MAX_CHARS,
@@ -17,6 +18,7 @@ import {
 } from '../../lib/limits';
 import { metadataSchema } from '../../lib/schemas';
 import { fromIso } from '../../lib/time';
+import { labelFilter } from '../memories/schemas';
 
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 const count = z.number().int().min(0).max(MAX_INT);
@@ -114,6 +116,16 @@ export const ExportMemoryLineSchema = z
         importance: z.number().int().min(1).max(10),
         access_scope: z.enum(['private', 'session', 'global']),
         source: text(1, MEMORY_SOURCE_MAX).nullable(),
+        // Absent in exports made before subjects, agents and expiry existed.
+        subject_id: text(1, MEMORY_LABEL_MAX)
+          .regex(/^[^\x00-\x1f\x7f-\x9f]+$/, 'must not contain control characters')
+          .nullable()
+          .default(null),
+        agent_id: text(1, MEMORY_LABEL_MAX)
+          .regex(/^[^\x00-\x1f\x7f-\x9f]+$/, 'must not contain control characters')
+          .nullable()
+          .default(null),
+        expires_at: time.nullable().default(null),
         embedding: z.array(z.number()).min(1).max(MEMORY_EMBEDDING_MAX_DIMENSIONS).nullable(),
         version: z
           .number()
@@ -270,3 +282,8 @@ export const ExportFileSchema = z
       '{"type":"user","data":{"id":"usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3","auth0_id":"auth0|abc","email":"ann@example.com","name":null,"role":"owner","kind":"person","created_at":"2026-01-05T09:30:00.000Z","updated_at":"2026-01-05T09:30:00.000Z","deleted_at":null}}\n',
   });
 export type ImportReport = z.infer<typeof ImportReportSchema>;
+
+export const ExportQuerySchema = z.object({
+  subject_id: labelFilter('Export only the memories about one of these end users (`subject_id`).'),
+  agent_id: labelFilter('Export only the memories of one of these agents (`agent_id`).'),
+});

@@ -8,6 +8,7 @@ import type { CallerRow } from '../../db/caller';
 import { type IdempotencyKey, type IdempotencyRow, idempotencyLookup, idempotencyStore } from '../../db/idempotency';
 import {
   addTagsStatements,
+  type MemoryPatch,
   type MemoryRow,
   patchMemoryStatements,
   purgeStatements,
@@ -26,7 +27,7 @@ import { PLANS } from '../../lib/plans';
 import { ApiError, invalidRequest } from '../../lib/problem';
 import { ETAG_HEADERS, problemResponses, securedRoute } from '../../lib/route';
 import { contentPart, searchDoc, tagPart, tagSegment } from '../../lib/search-text';
-import { dedupe, memoryDeleted, notFound, preconditionFailed } from './helpers';
+import { dedupe, expiryOf, memoryDeleted, notFound, preconditionFailed } from './helpers';
 import {
   AddTagsSchema,
   DeleteQuerySchema,
@@ -79,7 +80,7 @@ async function runChange(
   return {
     caller,
     before: (results[off]!.results[0] as MemoryRow | undefined) ?? null,
-    after: (results[off + 2]!.results[0] as MemoryRow | undefined) ?? null,
+    after: (results[off + statements.length - 1]!.results[0] as MemoryRow | undefined) ?? null,
     replay,
   };
 }
@@ -113,7 +114,10 @@ changeRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
-    const patch = c.req.valid('json');
+    const { expires_at, ttl_seconds, ...fields } = c.req.valid('json');
+    const now = Date.now();
+    const expiry = expiryOf({ expires_at, ttl_seconds }, now);
+    const patch: MemoryPatch = { ...fields, ...(expiry === undefined ? {} : { expires_at: expiry }) };
     if (patch.tags) patch.tags = dedupe(patch.tags);
     const embedding = q.include === 'embedding';
     const t = {
@@ -122,7 +126,6 @@ changeRoutes.openapi(
       versions: acceptedVersions(c.req.valid('header')['If-Match'], id),
       embedding,
     };
-    const now = Date.now();
     const w = { sub: c.get('auth').sub, now, meta: requestMeta(c), idempotency: null };
     const run = (tenantId: string) => {
       const doc =

@@ -41,6 +41,8 @@ export function filtersOf(
     access_scope?: 'private' | 'session' | 'global';
     session_id?: string;
     user_id?: string;
+    subject_id?: string[];
+    agent_id?: string[];
     created_after?: string;
     created_before?: string;
     deleted?: 'exclude' | 'only' | 'include';
@@ -54,6 +56,8 @@ export function filtersOf(
     access_scope: q.access_scope,
     session_id: q.session_id,
     user_id: q.user_id,
+    subject_id: q.subject_id,
+    agent_id: q.agent_id,
     created_after: q.created_after === undefined ? undefined : fromIso(q.created_after),
     created_before: q.created_before === undefined ? undefined : fromIso(q.created_before),
     metadata,
@@ -69,3 +73,13 @@ export const preconditionFailed = (id: string) =>
   );
 export const memoryDeleted = (id: string) =>
   new ApiError('memory_deleted', `Memory ${id} is deleted; restore it first.`);
+
+/** expires_at (RFC 3339) or ttl_seconds as epoch ms; null clears; undefined when neither was sent. */
+export function expiryOf(
+  input: { expires_at?: string | null; ttl_seconds?: number },
+  now: number,
+): number | null | undefined {
+  if (input.ttl_seconds !== undefined) return now + input.ttl_seconds * 1000;
+  if (input.expires_at === null) return null;
+  return input.expires_at === undefined ? undefined : fromIso(input.expires_at);
+}

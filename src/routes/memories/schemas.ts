@@ -2,15 +2,18 @@ import { z } from '@hono/zod-openapi';
 import { idempotencyKeyHeader } from '../../lib/idempotency';
 import { idPattern } from '../../lib/ids';
 import {
+  BULK_DELETE_MAX,
   FILTER_VALUES_MAX,
   MEMORY_BATCH_MAX,
   MEMORY_CONTENT_MAX,
   MEMORY_EMBEDDING_MAX_DIMENSIONS,
+  MEMORY_LABEL_MAX,
   MEMORY_METADATA_KEY_MAX,
   MEMORY_METADATA_MAX_BYTES,
   MEMORY_SOURCE_MAX,
   MEMORY_TAG_MAX_CHARS,
   MEMORY_TAGS_MAX,
+  MEMORY_TTL_MAX_SECONDS,
   METADATA_MAX_DEPTH,
   SEARCH_QUERY_MAX,
 } from '../../lib/limits';
@@ -64,6 +67,47 @@ const MetadataSchema = metadataSchema(MEMORY_METADATA_MAX_BYTES).openapi({
   example: { app: 'support-bot', priority: 2 },
 });
 
+/** subject_id / agent_id: labels the integrator chooses; printable (no C0/C1 control characters). */
+const LabelSchema = storable(
+  z
+    .string()
+    .min(1)
+    .max(MEMORY_LABEL_MAX)
+    .regex(/^[^\x00-\x1f\x7f-\x9f]+$/, 'must not contain control characters'),
+);
+const SubjectIdSchema = LabelSchema.openapi({
+  description: `Your own id for the end user this memory is about (1–${MEMORY_LABEL_MAX} printable characters). A label for filtering and bulk deletion, not an identity: it grants and restricts no access.`,
+  example: 'alice',
+});
+const AgentIdSchema = LabelSchema.openapi({
+  description: `Your own id for the agent that wrote or uses this memory (1–${MEMORY_LABEL_MAX} printable characters). A label, like \`subject_id\`.`,
+  example: 'support-bot',
+});
+const ExpiresAtSchema = z
+  .string()
+  .max(40)
+  .refine((v) => fromIso(v) !== undefined, 'must be an RFC 3339 date-time')
+  .refine((v) => (fromIso(v) ?? 0) > Date.now(), 'must be in the future')
+  .refine((v) => (fromIso(v) ?? 0) <= Date.now() + MEMORY_TTL_MAX_SECONDS * 1000, 'must be at most 10 years ahead')
+  .openapi({
+    format: 'date-time',
+    description:
+      'RFC 3339, in the future, at most 10 years ahead. From then on the memory is gone: not listed, searched, exported or readable (404); the maintenance cron then deletes it.',
+    example: '2027-01-01T00:00:00Z',
+  });
+const TtlSecondsSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(MEMORY_TTL_MAX_SECONDS)
+  .openapi({ description: 'Instead of `expires_at`: expire this many seconds from now.', example: 86400 });
+
+/** expires_at and ttl_seconds are alternatives. */
+const oneExpiry = (m: { expires_at?: unknown; ttl_seconds?: unknown }, ctx: z.RefinementCtx) => {
+  if (m.expires_at !== undefined && m.expires_at !== null && m.ttl_seconds !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['ttl_seconds'], message: 'send either expires_at or ttl_seconds, not both' });
+};
+
 const ContentSchema = storable(z.string().min(1).max(MEMORY_CONTENT_MAX)).openapi({
   description: `1–${MEMORY_CONTENT_MAX} characters.`,
   example: 'The user prefers dark mode and metric units.',
@@ -105,10 +149,16 @@ export const CreateMemorySchema = z
         description: `Optional vector (1–${MEMORY_EMBEDDING_MAX_DIMENSIONS} numbers), stored as given and returned only with \`include=embedding\`.`,
         example: [0.12, -0.5, 0.33],
       }),
+    subject_id: SubjectIdSchema.nullable().default(null),
+    agent_id: AgentIdSchema.nullable().default(null),
+    expires_at: ExpiresAtSchema.nullable().optional(),
+    ttl_seconds: TtlSecondsSchema.optional(),
   })
+  .strict()
   .superRefine((m, ctx) => {
     if (m.access_scope === 'session' && !m.session_id)
       ctx.addIssue({ code: 'custom', path: ['session_id'], message: 'is required when access_scope is session' });
+    oneExpiry(m, ctx);
   })
   // The example names no session: one that exists on the reader's server cannot be known here.
   .openapi('CreateMemory', {
@@ -130,6 +180,7 @@ export const BatchCreateSchema = z
       .max(MEMORY_BATCH_MAX)
       .openapi({ description: `1–${MEMORY_BATCH_MAX} memories, created all-or-nothing.` }),
   })
+  .strict()
   .openapi('BatchCreateMemories', {
     example: {
       memories: [
@@ -148,8 +199,15 @@ export const PatchMemorySchema = z
     access_scope: ScopeSchema.optional().openapi({
       description: 'A memory can become `session`-scoped only if it belongs to a session.',
     }),
+    subject_id: SubjectIdSchema.nullable().optional().openapi({ description: '`null` clears it.' }),
+    agent_id: AgentIdSchema.nullable().optional().openapi({ description: '`null` clears it.' }),
+    expires_at: ExpiresAtSchema.nullable()
+      .optional()
+      .openapi({ description: 'RFC 3339 (future, ≤ 10 years); `null`: never expires.' }),
+    ttl_seconds: TtlSecondsSchema.optional(),
   })
   .strict()
+  .superRefine(oneExpiry)
   .refine((p) => Object.keys(p).length > 0, 'must change at least one field')
   .openapi('PatchMemory', { example: { importance: 8, tags: ['preferences', 'ui'] } });
 
@@ -161,6 +219,7 @@ export const AddTagsSchema = z
       .max(MEMORY_TAGS_MAX)
       .openapi({ example: ['travel', 'family'] }),
   })
+  .strict()
   .openapi('AddTags', { example: { tags: ['travel', 'family'] } });
 
 const MEMORY_EXAMPLE = {
@@ -173,6 +232,9 @@ const MEMORY_EXAMPLE = {
   importance: 7,
   access_scope: 'private',
   source: 'chat',
+  subject_id: 'alice',
+  agent_id: 'support-bot',
+  expires_at: null,
   version: 1,
   created_at: '2026-01-01T12:00:00.000Z',
   updated_at: '2026-01-01T12:00:00.000Z',
@@ -194,6 +256,21 @@ export const MemorySchema = z
     importance: z.number().int().min(1).max(10),
     access_scope: z.enum(['private', 'session', 'global']),
     source: z.string().max(MEMORY_SOURCE_MAX).nullable(),
+    subject_id: z
+      .string()
+      .max(MEMORY_LABEL_MAX)
+      .nullable()
+      .openapi({ description: 'Your end-user label (not an identity).', example: 'alice' }),
+    agent_id: z
+      .string()
+      .max(MEMORY_LABEL_MAX)
+      .nullable()
+      .openapi({ description: 'Your agent label.', example: 'support-bot' }),
+    expires_at: z
+      .string()
+      .max(40)
+      .nullable()
+      .openapi({ format: 'date-time', description: 'When the memory expires (null: never).' }),
     embedding: z
       .array(z.number())
       .max(MEMORY_EMBEDDING_MAX_DIMENSIONS)
@@ -241,6 +318,9 @@ const repeatable = <T extends z.ZodTypeAny>(item: T, description: string, exampl
     .optional()
     .openapi({ description: `${description} Repeatable, up to ${FILTER_VALUES_MAX} times.`, example });
 
+/** A repeatable subject_id / agent_id query filter. */
+export const labelFilter = (description: string) => repeatable(LabelSchema, description, ['alice']);
+
 /** An RFC 3339 date-time query parameter (also used by the audit-log filters). */
 export const DateTimeParam = z
   .string()
@@ -278,6 +358,8 @@ const FilterFields = {
     description: 'Only memories by this author (still only those visible to the caller).',
     example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
   }),
+  subject_id: labelFilter('Only memories about one of these end users (`subject_id`).'),
+  agent_id: labelFilter('Only memories of one of these agents (`agent_id`).'),
   created_after: rfc3339
     .optional()
     .openapi({ description: 'RFC 3339; only memories created strictly after.', example: '2026-01-01T00:00:00Z' }),
@@ -355,3 +437,141 @@ export const DeleteQuerySchema = z.object({
   session_id: SessionParam,
   permanent: queryFlag('`true`: delete for good (owner or admin only); the audit row keeps the last content.', false),
 });
+
+export const VersionPathSchema = z.object({
+  id: MemoryIdSchema.openapi({ param: { name: 'id', in: 'path' }, description: 'The memory id (`mem_…`).' }),
+  version: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .openapi({
+      param: { name: 'version', in: 'path' },
+      description: 'A version number from the versions list.',
+      example: 2,
+    }),
+});
+
+export const VersionsQuerySchema = PageQuerySchema.extend({ session_id: SessionParam });
+
+export const MemoryVersionSchema = z
+  .object({
+    version: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 31 - 1),
+    content: z.string().max(MEMORY_CONTENT_MAX),
+    tags: z.array(z.string().max(MEMORY_TAG_MAX_CHARS)).max(MEMORY_TAGS_MAX),
+    metadata: z.record(z.string(), z.unknown()),
+    importance: z.number().int().min(1).max(10),
+    access_scope: z.enum(['private', 'session', 'global']),
+    subject_id: z.string().max(MEMORY_LABEL_MAX).nullable(),
+    agent_id: z.string().max(MEMORY_LABEL_MAX).nullable(),
+    expires_at: z.string().max(40).nullable().openapi({ format: 'date-time' }),
+    changed_at: z.string().max(40).openapi({ format: 'date-time', description: 'When this version was written.' }),
+    changed_by: z.string().max(30).nullable().openapi({ description: 'The user who wrote this version (`usr_…`).' }),
+    action: z
+      .string()
+      .max(64)
+      .openapi({ description: 'The audit action that wrote this version, e.g. `memory.create`, `memory.update`.' }),
+  })
+  .openapi('MemoryVersion', {
+    example: {
+      version: 2,
+      content: 'The user prefers dark mode.',
+      tags: ['preferences'],
+      metadata: {},
+      importance: 5,
+      access_scope: 'private',
+      subject_id: 'alice',
+      agent_id: null,
+      expires_at: null,
+      changed_at: '2026-01-01T12:00:00.000Z',
+      changed_by: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
+      action: 'memory.update',
+    },
+  });
+export const MemoryVersionPageSchema = pageSchema(MemoryVersionSchema, 'MemoryVersionPage');
+
+const filterValues = <T extends z.ZodTypeAny>(item: T, description: string) =>
+  z
+    .array(item)
+    .min(1)
+    .max(FILTER_VALUES_MAX)
+    .optional()
+    .openapi({ description: `${description} Up to ${FILTER_VALUES_MAX}.` });
+
+/** The list filters as a JSON object (bulk delete). */
+export const BulkDeleteFilterSchema = z
+  .object({
+    tag: filterValues(TagSchema, 'Only memories that have ALL these tags.'),
+    any_tag: filterValues(TagSchema, 'Only memories that have AT LEAST ONE of these tags.'),
+    min_importance: ImportanceSchema.optional().openapi({ description: 'Only memories with importance ≥ this.' }),
+    access_scope: ScopeSchema.optional(),
+    session_id: SessionIdSchema.optional().openapi({
+      description:
+        "One of the caller's live sessions: its `session`-scoped memories become visible, and only memories of that session match.",
+    }),
+    user_id: UserIdSchema.optional().openapi({ description: 'Only memories by this author.' }),
+    subject_id: filterValues(LabelSchema, 'Only memories about one of these end users.'),
+    agent_id: filterValues(LabelSchema, 'Only memories of one of these agents.'),
+    created_after: DateTimeParam.optional().openapi({ description: 'RFC 3339; only memories created strictly after.' }),
+    created_before: DateTimeParam.optional().openapi({
+      description: 'RFC 3339; only memories created strictly before.',
+    }),
+    metadata: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'metadata keys are 1–64 characters of A–Z a–z 0–9 _ -'),
+        z.union([z.string().max(1024), z.number(), z.boolean()]),
+      )
+      .refine((m) => Object.keys(m).length <= FILTER_VALUES_MAX, `at most ${FILTER_VALUES_MAX} keys`)
+      .optional()
+      .openapi({
+        description: 'Equality on top-level metadata keys (as `metadata.<key>=<value>` on the list).',
+        example: { app: 'support-bot' },
+      }),
+    deleted: z.enum(['exclude', 'only', 'include']).optional().openapi({
+      description:
+        'Purge mode only: soft-deleted memories left out, only them, or both (default). Soft mode always takes live memories.',
+    }),
+  })
+  .strict()
+  .openapi('BulkDeleteFilter');
+
+export const BulkDeleteSchema = z
+  .object({
+    filter: BulkDeleteFilterSchema,
+    mode: z
+      .enum(['soft', 'purge'])
+      .openapi({ description: '`soft`: soft delete (restorable). `purge`: for good (owner or admin).' }),
+    dry_run: z.boolean().default(false).openapi({ description: 'Only count what would be deleted.' }),
+    all: z
+      .boolean()
+      .default(false)
+      .openapi({ description: 'Required (true) with an empty filter: the whole tenant. Owner or admin only.' }),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.mode === 'soft' && b.filter.deleted !== undefined && b.filter.deleted !== 'exclude')
+      ctx.addIssue({ code: 'custom', path: ['filter', 'deleted'], message: 'soft mode only deletes live memories' });
+  })
+  .openapi('BulkDelete', { example: { filter: { subject_id: ['alice'] }, mode: 'purge' } });
+
+export const BulkDeleteResultSchema = z
+  .object({
+    matched: z
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .openapi({ description: 'Memories the filter selected before this call.' }),
+    deleted: z
+      .number()
+      .int()
+      .min(0)
+      .max(BULK_DELETE_MAX)
+      .openapi({ description: `Deleted by this call (at most ${BULK_DELETE_MAX}; 0 on a dry run).` }),
+    remaining: z.boolean().openapi({ description: 'More matching memories are left: call again.' }),
+  })
+  .openapi('BulkDeleteResult', { example: { matched: 1200, deleted: 1000, remaining: true } });

@@ -22,7 +22,7 @@ import { PLANS } from '../../lib/plans';
 import { ApiError, invalidRequest } from '../../lib/problem';
 import { ETAG_HEADERS, problemResponses, securedRoute } from '../../lib/route';
 import { searchDoc } from '../../lib/search-text';
-import { dedupe, notFound } from './helpers';
+import { dedupe, expiryOf, notFound } from './helpers';
 import { BatchCreateSchema, CreateMemorySchema, IdempotencyHeaders, MemoryListSchema, MemorySchema } from './schemas';
 import { withCallerTenant } from './tenant';
 
@@ -59,10 +59,18 @@ async function createMemories(
     const items: NewMemory[] = inputs.map((i, n) => {
       const tags = dedupe(i.tags);
       return {
-        ...i,
         id: ids[n]!,
-        tags,
         session_id: i.session_id ?? null,
+        content: i.content,
+        tags,
+        metadata: i.metadata,
+        importance: i.importance,
+        access_scope: i.access_scope,
+        source: i.source,
+        subject_id: i.subject_id,
+        agent_id: i.agent_id,
+        expires_at: expiryOf(i, now) ?? null,
+        embedding: i.embedding,
         search_doc: searchDoc(tenantId, i.content, tags),
       };
     });

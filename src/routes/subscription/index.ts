@@ -40,7 +40,10 @@ export const SubscriptionSchema = z
   })
   .openapi('Subscription');
 
-const ChangePlanSchema = z.object({ plan: Plan }).openapi('ChangePlan', { example: { plan: 'pro' } });
+const ChangePlanSchema = z
+  .object({ plan: Plan })
+  .strict()
+  .openapi('ChangePlan', { example: { plan: 'pro' } });
 
 const PLAN_TABLE = Object.entries(PLANS)
   .map(

@@ -46,6 +46,7 @@ const DeletedTenantSchema = z
 
 const UpdateTenantSchema = z
   .object({ name: z.string().trim().min(1).max(200).openapi({ example: 'Acme Inc.' }) })
+  .strict()
   .openapi('UpdateTenant', { example: { name: 'Acme Inc.' } });
 
 const getTenant = securedRoute([], {

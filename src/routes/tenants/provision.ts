@@ -20,6 +20,7 @@ const ProvisionTenantSchema = z
       example: 'ada@example.com',
     }),
   })
+  .strict()
   .openapi('ProvisionTenant', { example: { name: 'Acme', email: 'ada@example.com' } });
 
 provisioning.openapi(

@@ -27,6 +27,9 @@ const CountersSchema = z.object({
   requests: countSchema.openapi({ description: "Authenticated API requests made with the tenant's tokens." }),
   memories_created: countSchema,
   memories_deleted: countSchema,
+  memories_expired: countSchema.openapi({
+    description: 'Memories the maintenance cron removed because their `expires_at` passed.',
+  }),
   searches: countSchema.openapi({ description: 'Full-text searches.' }),
   rows_read: countSchema.openapi({ description: "Database rows read on the tenant's behalf." }),
 });
@@ -50,10 +53,33 @@ export const UsageReportSchema = z
       from: '2026-01-01',
       to: '2026-01-02',
       data: [
-        { day: '2026-01-01', requests: 120, memories_created: 14, memories_deleted: 2, searches: 31, rows_read: 2480 },
-        { day: '2026-01-02', requests: 0, memories_created: 0, memories_deleted: 0, searches: 0, rows_read: 0 },
+        {
+          day: '2026-01-01',
+          requests: 120,
+          memories_created: 14,
+          memories_deleted: 2,
+          memories_expired: 0,
+          searches: 31,
+          rows_read: 2480,
+        },
+        {
+          day: '2026-01-02',
+          requests: 0,
+          memories_created: 0,
+          memories_deleted: 0,
+          memories_expired: 0,
+          searches: 0,
+          rows_read: 0,
+        },
       ],
-      totals: { requests: 120, memories_created: 14, memories_deleted: 2, searches: 31, rows_read: 2480 },
+      totals: {
+        requests: 120,
+        memories_created: 14,
+        memories_deleted: 2,
+        memories_expired: 0,
+        searches: 31,
+        rows_read: 2480,
+      },
     },
   });
 
@@ -93,12 +119,27 @@ usage.openapi(getUsage, async (c) => {
   const { caller, results } = await runAsCaller(c, [usageSeriesStatement(c.env.DB, c.get('auth').sub, from, to)]);
   requireRole(caller, 'owner', 'admin');
   const stored = new Map((results[0]!.results as unknown as UsageDay[]).map((r) => [r.day, r]));
-  const totals = { requests: 0, memories_created: 0, memories_deleted: 0, searches: 0, rows_read: 0 };
+  const totals = {
+    requests: 0,
+    memories_created: 0,
+    memories_deleted: 0,
+    memories_expired: 0,
+    searches: 0,
+    rows_read: 0,
+  };
   const data: UsageDay[] = [];
   for (let i = 0; i < days; i++) {
     const day = utcDay(msOf(from) + i * DAY_MS);
     const row = stored.get(day);
-    const entry = { day, requests: 0, memories_created: 0, memories_deleted: 0, searches: 0, rows_read: 0 };
+    const entry = {
+      day,
+      requests: 0,
+      memories_created: 0,
+      memories_deleted: 0,
+      memories_expired: 0,
+      searches: 0,
+      rows_read: 0,
+    };
     for (const k of USAGE_COUNTERS) totals[k] += entry[k] = row?.[k] ?? 0;
     data.push(entry);
   }

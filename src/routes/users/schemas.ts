@@ -53,6 +53,7 @@ export const CreateUserSchema = z
     kind: Kind.default('person'),
     name: Name.optional(),
   })
+  .strict()
   .superRefine((v, ctx) => {
     if ((v.kind === 'service') !== SERVICE_SUB.test(v.auth0_id)) {
       ctx.addIssue({
@@ -78,6 +79,7 @@ export const CreateUserSchema = z
 
 export const UpdateUserSchema = z
   .object({ role: Role.optional(), email: Email.optional(), name: Name.optional() })
+  .strict()
   .refine((v) => v.role !== undefined || v.email !== undefined || v.name !== undefined, {
     message: 'give at least one of role, email, name',
   })
