@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { memories } from './memories';
 import { questions } from './questions';
-import { MODEL, type RecallVectors, VECTORS_FILE } from './vectors';
+import { datasetHash, MODEL, type RecallVectors, VECTORS_FILE } from './vectors';
 
 interface WinkEmbeddings {
   dimensions: number;
@@ -37,7 +37,7 @@ function embed(text: string): { vector: number[]; known: number; tokens: number 
   return { vector: sum.map((x) => Math.round((x / norm) * 1e4) / 1e4), known, tokens: tokens.length };
 }
 
-const out: RecallVectors = { model: MODEL, dimensions: dims, memories: {}, questions: {} };
+const out: RecallVectors = { model: MODEL, dimensions: dims, texts_sha256: datasetHash(), memories: {}, questions: {} };
 let known = 0;
 let total = 0;
 for (const m of memories) {
@@ -59,7 +59,7 @@ const lines = (rec: Record<string, number[]>) =>
     .join(',\n');
 writeFileSync(
   VECTORS_FILE,
-  `{\n  "model": ${JSON.stringify(out.model)},\n  "dimensions": ${dims},\n  "memories": {\n${lines(out.memories)}\n  },\n  "questions": {\n${lines(out.questions)}\n  }\n}\n`,
+  `{\n  "model": ${JSON.stringify(out.model)},\n  "dimensions": ${dims},\n  "texts_sha256": "${out.texts_sha256}",\n  "memories": {\n${lines(out.memories)}\n  },\n  "questions": {\n${lines(out.questions)}\n  }\n}\n`,
 );
 console.log(
   `${memories.length} memories + ${questions.length} questions embedded (${dims} dimensions); ${known}/${total} tokens had a vector → ${VECTORS_FILE}`,

@@ -54,7 +54,7 @@ export const questions: RecallQuestion[] = [
   {
     id: 'q-gringotts-send',
     question: 'Can I send the staff list to the London bank as a normal attachment?',
-    relevant: { 'gringotts-channel': 2 },
+    relevant: { 'gringotts-channel': 2, 'note-encrypted-email': 1 },
   },
   {
     id: 'q-stark-report',
@@ -105,7 +105,7 @@ export const questions: RecallQuestion[] = [
   {
     id: 'q-umbrella-invoice',
     question: 'What do I need to put on an invoice for Umbrella Health?',
-    relevant: { 'umbrella-contract': 2 },
+    relevant: { 'umbrella-contract': 2, 'note-po-process': 1 },
   },
   {
     id: 'q-initech-champion',
@@ -126,7 +126,7 @@ export const questions: RecallQuestion[] = [
   {
     id: 'q-dark-theme',
     question: 'Which customer wants a dark mode in the product?',
-    relevant: { 'initech-usage': 2, 'mtg-product-sync': 1 },
+    relevant: { 'initech-usage': 2, 'mtg-product-sync': 1, 'note-dark-theme-plan': 1 },
   },
   {
     id: 'q-offline',
@@ -141,12 +141,12 @@ export const questions: RecallQuestion[] = [
   {
     id: 'q-eu-data',
     question: 'Which clients need their data stored in Europe?',
-    relevant: { 'gringotts-usage': 2, 'mtg-gringotts-dpa': 2, 'data-residency': 1 },
+    relevant: { 'gringotts-usage': 2, 'mtg-gringotts-dpa': 2, 'data-residency': 1, 'note-bank-prospect': 1 },
   },
   {
     id: 'q-equipment',
     question: 'Can customers reserve machines and rooms, not only staff?',
-    relevant: { 'sup-cyberdyne-booking': 2, 'cyberdyne-usage': 2 },
+    relevant: { 'sup-cyberdyne-booking': 2, 'cyberdyne-usage': 2, 'note-resource-roadmap': 2 },
   },
   {
     id: 'q-swaps',
@@ -182,7 +182,7 @@ export const questions: RecallQuestion[] = [
   {
     id: 'q-refund',
     question: 'Can a customer get money back for seats they did not use?',
-    relevant: { 'sup-refund-policy': 2 },
+    relevant: { 'sup-refund-policy': 2, 'note-seat-true-up': 1 },
   },
   {
     id: 'q-double-charge',
@@ -233,7 +233,7 @@ export const questions: RecallQuestion[] = [
   {
     id: 'q-hooli-throttled',
     question: 'Why was Hooli being throttled?',
-    relevant: { 'sup-hooli-ratelimit': 2, 'hooli-usage': 1 },
+    relevant: { 'sup-hooli-ratelimit': 2, 'hooli-usage': 1, 'note-rate-limits': 1 },
   },
   // Projects
   {
@@ -305,7 +305,7 @@ export const questions: RecallQuestion[] = [
   {
     id: 'q-flight',
     question: 'What seat should I book on her flight to Barcelona?',
-    relevant: { 'pref-flight-seat': 2, 'pref-airline': 1, 'misc-travel-policy': 1 },
+    relevant: { 'pref-flight-seat': 2, 'pref-airline': 1, 'misc-travel-policy': 1, 'note-flight-booking': 1 },
   },
   {
     id: 'q-renewal-reminder',
@@ -326,7 +326,7 @@ export const questions: RecallQuestion[] = [
   {
     id: 'q-feature-request-owner',
     question: 'Who should I pass a product idea to?',
-    relevant: { 'team-pm': 2 },
+    relevant: { 'team-pm': 2, 'note-feedback-board': 1 },
   },
   {
     id: 'q-tomas-away',
@@ -341,7 +341,7 @@ export const questions: RecallQuestion[] = [
   {
     id: 'q-security-questionnaire',
     question: 'A prospect sent a security questionnaire, who fills it in?',
-    relevant: { 'team-security': 2 },
+    relevant: { 'team-security': 2, 'note-security-page': 1 },
   },
   {
     id: 'q-grace',
