@@ -192,7 +192,10 @@ async function main() {
 function sourceOf(): string {
   if (args.source) return args.source;
   const git = (...a: string[]) => execFileSync('git', a, { cwd: root, encoding: 'utf8' }).trim();
-  const dirty = git('status', '--porcelain', '--untracked-files=no') ? ' plus uncommitted changes' : '';
+  // RESULTS.md itself is what --write changes: it does not make the measured code dirty.
+  const dirty = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/RESULTS.md')
+    ? ' plus uncommitted changes'
+    : '';
   return `${git('rev-parse', '--abbrev-ref', 'HEAD')} ${git('rev-parse', '--short', 'HEAD')}${dirty}`;
 }
 
