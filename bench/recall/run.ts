@@ -203,15 +203,17 @@ const pct = (x: number) => x.toFixed(3);
 
 function render(outcomes: Outcome[], notes: string[]): string {
   const rows = outcomes.map(({ mode, unavailable, perQuestion }) => {
-    if (unavailable) return `| ${mode.name} | ${mode.what} | not available (${unavailable.replaceAll('|', '/')}) | | |`;
+    if (unavailable)
+      return `| ${mode.name} | ${mode.what} | not available (${unavailable.replaceAll('|', '/')}) | | | |`;
     const zero = perQuestion.filter((p) => p.recall === 0).length;
-    return `| ${mode.name} | ${mode.what} | ${pct(mean(perQuestion.map((p) => p.recall)))} | ${pct(mean(perQuestion.map((p) => p.ndcg)))} | ${zero} |`;
+    const first = perQuestion.filter((p) => p.firstRelevant === 1).length;
+    return `| ${mode.name} | ${mode.what} | ${pct(mean(perQuestion.map((p) => p.recall)))} | ${pct(mean(perQuestion.map((p) => p.ndcg)))} | ${first} | ${zero} |`;
   });
   return [
     `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${sourceOf()}: ${memories.length} memories, ${questions.length} questions, ${vectors.model} vectors (${vectors.dimensions} dimensions). ${notes.join('; ')}.`,
     '',
-    `| request | measures | recall@${K} | nDCG@${K} | questions with no relevant hit |`,
-    '| --- | --- | --- | --- | --- |',
+    `| request | measures | recall@${K} | nDCG@${K} | questions answered at rank 1 | questions with no relevant hit |`,
+    '| --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }
