@@ -212,7 +212,7 @@ function render(outcomes: Outcome[], notes: string[]): string {
   return [
     `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${sourceOf()}: ${memories.length} memories, ${questions.length} questions, ${vectors.model} vectors (${vectors.dimensions} dimensions). ${notes.join('; ')}.`,
     '',
-    `| request | measures | recall@${K} | nDCG@${K} | questions answered at rank 1 | questions with no relevant hit |`,
+    `| request | measures | recall@${K} | nDCG@${K} | questions whose first hit is relevant | questions with no relevant hit |`,
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
