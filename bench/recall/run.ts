@@ -19,6 +19,7 @@ import { root, startWorker } from '../../test/e2e/harness';
 import { memories } from './memories';
 import { mean, ndcgAt, recallAt } from './metrics';
 import { questions, type RecallQuestion } from './questions';
+import { cosineRanking, reciprocalRankFusion } from './rank';
 import { loadVectors } from './vectors';
 
 const K = 10;
@@ -114,14 +115,16 @@ async function main() {
       });
     const missing = (r: { status: number; json: Record<string, unknown> }) =>
       r.status === 404 || r.status === 405 || r.status === 422 ? { unavailable: problem(r) } : null;
-    const get = (params: Record<string, string>) => async (q: RecallQuestion) => {
-      const r = await call(
-        'GET',
-        `/v1/memories/search?${new URLSearchParams({ q: q.question, ...params, limit: String(K) })}`,
-      );
-      if (r.status !== 200) return missing(r) ?? Promise.reject(new Error(`GET search → ${problem(r)}`));
-      return idsOf(r.json);
-    };
+    const get =
+      (params: Record<string, string>, limit = K) =>
+      async (q: RecallQuestion) => {
+        const r = await call(
+          'GET',
+          `/v1/memories/search?${new URLSearchParams({ q: q.question, ...params, limit: String(limit) })}`,
+        );
+        if (r.status !== 200) return missing(r) ?? Promise.reject(new Error(`GET search → ${problem(r)}`));
+        return idsOf(r.json);
+      };
     const post = (mode: string) => async (q: RecallQuestion) => {
       const r = await call('POST', '/v1/memories/search', {
         query: q.question,
@@ -132,7 +135,6 @@ async function main() {
       if (r.status !== 200) return missing(r) ?? Promise.reject(new Error(`POST search ${mode} → ${problem(r)}`));
       return idsOf(r.json);
     };
-    const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
     const modes: Mode[] = [
       {
         name: 'GET match=all',
@@ -147,12 +149,17 @@ async function main() {
       {
         name: 'cosine in the harness',
         what: 'reference: exact cosine ranking of the same vectors, computed here without the server',
-        ask: async (q) =>
-          memories
-            .map((m) => ({ id: m.id, score: dot(vectors.questions[q.id]!, vectors.memories[m.id]!) }))
-            .sort((a, b) => b.score - a.score)
-            .slice(0, K)
-            .map((h) => h.id),
+        ask: async (q) => cosineRanking(vectors.questions[q.id]!, vectors.memories).slice(0, K),
+      },
+      {
+        name: 'RRF in the harness',
+        what: 'reference: Reciprocal Rank Fusion (k = 60) of `GET match=any` (top 100) and the cosine ranking (top 100), fused here',
+        ask: async (q) => {
+          const keyword = await get({ match: 'any' }, 100)(q);
+          if (!Array.isArray(keyword)) return keyword;
+          const semantic = cosineRanking(vectors.questions[q.id]!, vectors.memories).slice(0, 100);
+          return reciprocalRankFusion([keyword, semantic]).slice(0, K);
+        },
       },
     ];
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { memories } from '../../bench/recall/memories';
 import { mean, ndcgAt, recallAt } from '../../bench/recall/metrics';
 import { questions } from '../../bench/recall/questions';
+import { cosineRanking, reciprocalRankFusion } from '../../bench/recall/rank';
 import { datasetHash, loadVectors } from '../../bench/recall/vectors';
 
 describe('recall@k', () => {
@@ -55,6 +56,45 @@ describe('nDCG@k (linear gain, log2 discount)', () => {
 
   it('averages', () => {
     expect(mean([1, 0, 0.5])).toBe(0.5);
+  });
+});
+
+describe('reference rankings computed by the harness', () => {
+  it('ranks by cosine of unit vectors', () => {
+    const vectors = { a: [1, 0], b: [0.6, 0.8], c: [0, 1], d: [-1, 0] };
+    expect(cosineRanking([0.8, 0.6], vectors)).toEqual(['b', 'a', 'c', 'd']); // 0.96, 0.8, 0.6, -0.8
+    expect(cosineRanking([0, 1], vectors)).toEqual(['c', 'b', 'a', 'd']);
+  });
+
+  it('fuses rankings with RRF (k = 60)', () => {
+    // x: 1/61 + 1/63 = 0.032266; y: 1/62 + 1/62 = 0.032258; z: 1/63 + 1/61 ties x and comes after it
+    // (first seen later); w is in one ranking only: 1/64.
+    expect(
+      reciprocalRankFusion([
+        ['x', 'y', 'z', 'w'],
+        ['z', 'y', 'x'],
+      ]),
+    ).toEqual(['x', 'z', 'y', 'w']);
+    // k sets the weight of the head: with k = 0 a single first place (1/1) beats 1/2 + 1/3; with
+    // k = 60, 1/62 + 1/63 beats 1/61.
+    expect(
+      reciprocalRankFusion(
+        [
+          ['a', 'b'],
+          ['c', 'd', 'b'],
+        ],
+        0,
+      ),
+    ).toEqual(['a', 'c', 'b', 'd']);
+    expect(
+      reciprocalRankFusion(
+        [
+          ['a', 'b'],
+          ['c', 'd', 'b'],
+        ],
+        60,
+      ),
+    ).toEqual(['b', 'a', 'c', 'd']);
   });
 });
 
