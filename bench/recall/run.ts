@@ -138,22 +138,42 @@ async function main() {
     const modes: Mode[] = [
       {
         name: 'GET match=all',
-        what: 'keyword before: every word required (main’s default)',
+        what: '`GET /v1/memories/search?q=…&match=all&limit=10`, every word required: keyword search before this change (main’s default until then)',
         ask: get({ match: 'all' }),
       },
-      { name: 'GET match=any', what: 'any word, BM25', ask: get({ match: 'any' }) },
-      { name: 'GET (defaults)', what: 'whatever GET search does without options', ask: get({}) },
-      { name: 'POST keyword', what: 'keyword after', ask: post('keyword') },
-      { name: 'POST semantic', what: 'semantic (vector k-NN)', ask: post('semantic') },
-      { name: 'POST hybrid', what: 'hybrid (RRF of keyword and vector)', ask: post('hybrid') },
+      {
+        name: 'GET match=any',
+        what: '`GET /v1/memories/search?q=…&match=any&limit=10`: any word, ranked by BM25',
+        ask: get({ match: 'any' }),
+      },
+      {
+        name: 'GET (defaults)',
+        what: '`GET /v1/memories/search?q=…&limit=10`: whatever `match` defaults to',
+        ask: get({}),
+      },
+      {
+        name: 'POST keyword',
+        what: '`POST /v1/memories/search {query, vector, mode: "keyword", top_k: 10}`: keyword search after this change',
+        ask: post('keyword'),
+      },
+      {
+        name: 'POST semantic',
+        what: '`POST /v1/memories/search` with `mode: "semantic"`: the server’s vector search over the stored vectors',
+        ask: post('semantic'),
+      },
+      {
+        name: 'POST hybrid',
+        what: '`POST /v1/memories/search` with `mode: "hybrid"`: the server’s fusion of the keyword and vector rankings',
+        ask: post('hybrid'),
+      },
       {
         name: 'cosine in the harness',
-        what: 'reference: exact cosine ranking of the same vectors, computed here without the server',
+        what: 'exact cosine ranking of the same vectors, computed by the harness without the server: the most semantic search can get from them',
         ask: async (q) => cosineRanking(vectors.questions[q.id]!, vectors.memories).slice(0, K),
       },
       {
         name: 'RRF in the harness',
-        what: 'reference: Reciprocal Rank Fusion (k = 60) of `GET match=any` (top 100) and the cosine ranking (top 100), fused here',
+        what: 'Reciprocal Rank Fusion (k = 60), computed by the harness, of `GET match=any` (top 100) and the cosine ranking (top 100)',
         ask: async (q) => {
           const keyword = await get({ match: 'any' }, 100)(q);
           if (!Array.isArray(keyword)) return keyword;
@@ -210,18 +230,19 @@ const pct = (x: number) => x.toFixed(3);
 
 function render(outcomes: Outcome[], notes: string[]): string {
   const rows = outcomes.map(({ mode, unavailable, perQuestion }) => {
-    if (unavailable)
-      return `| ${mode.name} | ${mode.what} | not available (${unavailable.replaceAll('|', '/')}) | | | |`;
+    if (unavailable) return `| ${mode.name} | not available: ${unavailable.replaceAll('|', '/')} | | | |`;
     const zero = perQuestion.filter((p) => p.recall === 0).length;
     const first = perQuestion.filter((p) => p.firstRelevant === 1).length;
-    return `| ${mode.name} | ${mode.what} | ${pct(mean(perQuestion.map((p) => p.recall)))} | ${pct(mean(perQuestion.map((p) => p.ndcg)))} | ${first} | ${zero} |`;
+    return `| ${mode.name} | ${pct(mean(perQuestion.map((p) => p.recall)))} | ${pct(mean(perQuestion.map((p) => p.ndcg)))} | ${first} | ${zero} |`;
   });
   return [
     `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${sourceOf()}: ${memories.length} memories, ${questions.length} questions, ${vectors.model} vectors (${vectors.dimensions} dimensions). ${notes.join('; ')}.`,
     '',
-    `| request | measures | recall@${K} | nDCG@${K} | questions whose first hit is relevant | questions with no relevant hit |`,
-    '| --- | --- | --- | --- | --- | --- |',
+    `| request | recall@${K} | nDCG@${K} | questions whose first hit is relevant | questions with no relevant hit |`,
+    '| --- | --- | --- | --- | --- |',
     ...rows,
+    '',
+    ...outcomes.map(({ mode }) => `- ${mode.name}: ${mode.what}.`),
   ].join('\n');
 }
 
@@ -246,6 +267,11 @@ function writeResults(report: string) {
   const [from, to] = [text.indexOf(START), text.indexOf(END)];
   if (from < 0 || to < from) throw new Error(`${file} has no ${START} … ${END} block`);
   writeFileSync(file, `${text.slice(0, from + START.length)}\n${report}\n${text.slice(to)}`);
+  // The repository's formatter pads markdown tables; `npm run lint` checks it.
+  execFileSync(join(root, 'node_modules', '.bin', 'biome'), ['format', '--write', file], {
+    cwd: root,
+    stdio: 'ignore',
+  });
   console.error(`wrote ${file}`);
 }
 
