@@ -1,6 +1,8 @@
 // The questions of the recall benchmark, phrased the way an agent asks before acting, with the
-// memories (memories.ts) that answer them: 2 = answers it, 1 = useful context. Written by hand,
-// in other words than the memories'.
+// memories (memories.ts) that answer them: 2 = answers it, 1 = useful context (including a memory
+// that tells who a description means: "the airline" → Oceanic Airlines' profile). Written by
+// hand, in other words than the memories', and checked against the top hits of a keyword and a
+// vector ranking for memories that answer but were not labelled.
 
 export interface RecallQuestion {
   id: string;
@@ -29,7 +31,7 @@ export const questions: RecallQuestion[] = [
   {
     id: 'q-umbrella-reach',
     question: 'Can I email the hospital group directly about their rota problem?',
-    relevant: { 'umbrella-channel': 2, 'umbrella-contact': 1 },
+    relevant: { 'umbrella-channel': 2, 'umbrella-contact': 1, 'umbrella-profile': 1 },
   },
   {
     id: 'q-tyrell-call',
@@ -49,12 +51,12 @@ export const questions: RecallQuestion[] = [
   {
     id: 'q-nakatomi-etiquette',
     question: 'Anything I should know before writing to our sponsor at the Tokyo trading company?',
-    relevant: { 'nakatomi-channel': 2, 'mtg-nakatomi-intro': 1, 'nakatomi-contact': 1 },
+    relevant: { 'nakatomi-channel': 2, 'mtg-nakatomi-intro': 1, 'nakatomi-contact': 1, 'nakatomi-profile': 1 },
   },
   {
     id: 'q-gringotts-send',
     question: 'Can I send the staff list to the London bank as a normal attachment?',
-    relevant: { 'gringotts-channel': 2, 'note-encrypted-email': 1 },
+    relevant: { 'gringotts-channel': 2, 'note-encrypted-email': 1, 'gringotts-profile': 1 },
   },
   {
     id: 'q-stark-report',
@@ -223,12 +225,12 @@ export const questions: RecallQuestion[] = [
   {
     id: 'q-oceanic-dst',
     question: 'Did the airline have problems when the clocks changed?',
-    relevant: { 'sup-oceanic-timezone': 2 },
+    relevant: { 'sup-oceanic-timezone': 2, 'oceanic-profile': 1 },
   },
   {
     id: 'q-umbrella-privacy',
     question: 'Was there ever a privacy problem at the hospitals?',
-    relevant: { 'sup-umbrella-ticket': 2 },
+    relevant: { 'sup-umbrella-ticket': 2, 'umbrella-profile': 1 },
   },
   {
     id: 'q-hooli-throttled',
@@ -274,13 +276,13 @@ export const questions: RecallQuestion[] = [
   {
     id: 'q-api-deadline',
     question: 'When do the legacy bulk API endpoints go away?',
-    relevant: { 'api-v2': 2 },
+    relevant: { 'api-v2': 2, 'note-api-docs': 1 },
   },
   // Dana's preferences
   {
     id: 'q-coffee',
     question: 'How does Dana take her coffee?',
-    relevant: { 'pref-coffee': 2 },
+    relevant: { 'pref-coffee': 2, 'pref-tea': 1 },
   },
   {
     id: 'q-dinner',
@@ -290,7 +292,7 @@ export const questions: RecallQuestion[] = [
   {
     id: 'q-meeting-slot',
     question: 'When should I schedule a customer call for Dana?',
-    relevant: { 'pref-meetings-morning': 2, 'pref-focus': 1, 'pref-timezone': 1 },
+    relevant: { 'pref-meetings-morning': 2, 'pref-focus': 1, 'pref-timezone': 1, 'pref-bike': 1 },
   },
   {
     id: 'q-friday',
@@ -321,7 +323,7 @@ export const questions: RecallQuestion[] = [
   {
     id: 'q-boss',
     question: 'Who does Dana report to?',
-    relevant: { 'team-manager': 2 },
+    relevant: { 'team-manager': 2, 'note-weekly-report': 1 },
   },
   {
     id: 'q-feature-request-owner',
