@@ -1,13 +1,18 @@
 // Rankings the harness computes itself, as references for the server's semantic and hybrid modes.
 
-/** Ids by descending dot product with `query` (the vectors are unit length: the cosine). */
+/**
+ * Ids by descending cosine with `query`. The committed vectors are unit length only up to their
+ * 4-decimal rounding, so the norms are divided out: a plain dot product can swap near-ties.
+ */
 export function cosineRanking(
   query: readonly number[],
   vectors: Readonly<Record<string, readonly number[]>>,
 ): string[] {
-  const dot = (v: readonly number[]) => v.reduce((s, x, i) => s + x * (query[i] ?? 0), 0);
+  const norm = (v: readonly number[]) => Math.hypot(...v);
+  const q = norm(query);
+  const cosine = (v: readonly number[]) => v.reduce((s, x, i) => s + x * (query[i] ?? 0), 0) / (q * norm(v));
   return Object.entries(vectors)
-    .map(([id, v]) => ({ id, score: dot(v) }))
+    .map(([id, v]) => ({ id, score: cosine(v) }))
     .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
     .map((h) => h.id);
 }

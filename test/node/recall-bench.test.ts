@@ -60,10 +60,15 @@ describe('nDCG@k (linear gain, log2 discount)', () => {
 });
 
 describe('reference rankings computed by the harness', () => {
-  it('ranks by cosine of unit vectors', () => {
+  it('ranks by cosine', () => {
     const vectors = { a: [1, 0], b: [0.6, 0.8], c: [0, 1], d: [-1, 0] };
     expect(cosineRanking([0.8, 0.6], vectors)).toEqual(['b', 'a', 'c', 'd']); // 0.96, 0.8, 0.6, -0.8
     expect(cosineRanking([0, 1], vectors)).toEqual(['c', 'b', 'a', 'd']);
+  });
+
+  it('divides out the norms (a longer vector does not win on length)', () => {
+    // Dot products with [1, 0]: long 2, short 0.99; cosines: long 0.99875, short 1.
+    expect(cosineRanking([1, 0], { long: [2, 0.1], short: [0.99, 0] })).toEqual(['short', 'long']);
   });
 
   it('fuses rankings with RRF (k = 60)', () => {
