@@ -45,7 +45,7 @@ interface Mode {
 interface Outcome {
   mode: Mode;
   unavailable?: string;
-  perQuestion: { id: string; recall: number; ndcg: number; firstRelevant: number | null }[];
+  perQuestion: { id: string; recall: number; ndcg: number; firstRelevant: number | null; ranked: string[] }[];
 }
 
 async function main() {
@@ -201,12 +201,25 @@ async function main() {
           recall: recallAt(ranked, q.relevant, K),
           ndcg: ndcgAt(ranked, q.relevant, K),
           firstRelevant: first < 0 ? null : first + 1,
+          ranked,
         });
       }
       outcomes.push(outcome);
       console.error(`${mode.name}: ${outcome.unavailable ? `not available (${outcome.unavailable})` : 'done'}`);
     }
 
+    // The server against the harness's own computation of the same ranking.
+    for (const [server, reference] of [
+      ['POST semantic', 'cosine in the harness'],
+      ['POST hybrid', 'RRF in the harness'],
+    ] as const) {
+      const [a, b] = [server, reference].map((name) => outcomes.find((o) => o.mode.name === name));
+      if (!a || !b || a.unavailable || b.unavailable) continue;
+      const same = a.perQuestion.filter((p, i) => p.ranked.join() === b.perQuestion[i]!.ranked.join()).length;
+      notes.push(
+        `${server} returned exactly the top ${K} of the ${reference} for ${same} of ${questions.length} questions`,
+      );
+    }
     const report = render(outcomes, notes);
     console.log(report);
     if (args.details) console.log(details(outcomes));
