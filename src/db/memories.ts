@@ -6,9 +6,10 @@
 // Writes that carry Worker-computed search text (search_doc is tenant-prefixed) are guarded by
 // `c.tenant_id = <the tenant the Worker assumed>` (see routes/memories/tenant.ts).
 import { newId } from '../lib/ids';
+import { MEMORY_VERSION_MAX } from '../lib/limits';
 import { planLimitSql } from '../lib/plans';
 import { toIso } from '../lib/time';
-import { auditInsertSql, type RequestMeta } from './audit';
+import { auditIdTimePart, auditInsertSql, perRowAuditIdSql, type RequestMeta } from './audit';
 import { Binder, prepared } from './binder';
 import { withCaller } from './caller';
 import { type IdempotencyKey, keyIsFreshSql } from './idempotency';
@@ -80,6 +81,9 @@ const cols = (embedding: boolean, alias = 'm.') =>
 const SNAPSHOT_SQL = `json_object('content', m.content, 'tags', json(m.tags), 'metadata', json(m.metadata), 'importance', m.importance,
   'access_scope', m.access_scope, 'session_id', m.session_id, 'source', m.source)`;
 
+/** SQL condition: caller `c` may change memory `m`'s scope or delete it (its author, an owner or an admin). */
+export const MAY_RESCOPE_SQL = `(m.user_id = c.user_id OR c.role IN ('owner', 'admin'))`;
+
 /** Visibility of memory `m` to caller `c`; `sessionId` is the session the request names. */
 function visibleSql(b: Binder, sessionId: string | undefined): string {
   let session = '';
@@ -88,7 +92,19 @@ function visibleSql(b: Binder, sessionId: string | undefined): string {
     session = ` OR (m.access_scope = 'session' AND m.user_id = c.user_id AND m.session_id = ${s}
       AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = ${s} AND s.tenant_id = c.tenant_id AND s.user_id = c.user_id AND s.expired_at IS NULL))`;
   }
-  return `m.tenant_id = c.tenant_id AND (m.access_scope = 'global' OR (m.access_scope = 'private' AND m.user_id = c.user_id)${session})`;
+  // Owners also see the private and session memories of removed users (soft-deleted with them:
+  // removedUserMemoriesStatements), so someone can restore or purge them.
+  return `m.tenant_id = c.tenant_id AND (m.access_scope = 'global' OR (m.access_scope = 'private' AND m.user_id = c.user_id)${session}
+    OR (c.role = 'owner' AND m.access_scope <> 'global' AND EXISTS (SELECT 1 FROM users ru WHERE ru.id = m.user_id AND ru.deleted_at IS NOT NULL)))`;
+}
+
+/**
+ * SQL condition: caller `c` may see memory `m` now, in some request (a session memory while its
+ * session is live, since only its author can name it). What the audit log shows of a memory follows it.
+ */
+export function visibleNowSql(): string {
+  return `(${visibleSql(new Binder(''), undefined)} OR (m.tenant_id = c.tenant_id AND m.access_scope = 'session' AND m.user_id = c.user_id
+    AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id AND s.expired_at IS NULL)))`;
 }
 
 // ---------------------------------------------------------------- reads
@@ -403,7 +419,7 @@ function changeStatements(
     targetSql(
       b,
       t,
-      `${w.tenantId ? `c.tenant_id = ${b.bind(w.tenantId)} AND ` : ''}${keyIsFreshSql(b, w.idempotency)} AND ${ch.when(b)}`,
+      `${w.tenantId ? `c.tenant_id = ${b.bind(w.tenantId)} AND ` : ''}${keyIsFreshSql(b, w.idempotency)} AND ${ch.when(b)}${ch.set ? ` AND m.version < ${MEMORY_VERSION_MAX}` : ''}`,
     );
   const pre = getMemoryStatement(db, w.sub, t.id, t);
   const ab = new Binder(w.sub);
@@ -461,7 +477,7 @@ export function patchMemoryStatements(
     action: 'memory.update',
     // A memory can only become session-scoped if it belongs to a session.
     when: (b) =>
-      `m.deleted_at IS NULL AND (${b.bind(patch.access_scope ?? null)} IS NOT 'session' OR m.session_id IS NOT NULL)`,
+      `m.deleted_at IS NULL AND (${b.bind(patch.access_scope ?? null)} IS NOT 'session' OR m.session_id IS NOT NULL)${patch.access_scope !== undefined ? ` AND ${MAY_RESCOPE_SQL}` : ''}`,
     set: (b) => {
       const sets = keys.map((k) => `${k} = ${b.bind(jsonCols.has(k) ? JSON.stringify(patch[k]) : patch[k])}`);
       if (doc.full !== undefined) sets.push(`search_doc = ${b.bind(doc.full)}`);
@@ -545,7 +561,7 @@ export function softDeleteStatements(
 ): D1PreparedStatement[] {
   return changeStatements(db, t, w, {
     action: 'memory.delete',
-    when: () => 'm.deleted_at IS NULL',
+    when: () => `m.deleted_at IS NULL AND ${MAY_RESCOPE_SQL}`,
     set: (b) => `deleted_at = ${b.bind(w.now)}`,
     oldValues: () => `json_object('deleted_at', NULL)`,
     newValues: (b) => `json_object('deleted_at', ${b.bind(toIso(w.now))})`,
@@ -580,4 +596,51 @@ export function purgeStatements(
     oldValues: () => SNAPSHOT_SQL,
     newValues: () => 'NULL',
   });
+}
+
+/**
+ * Removing user `userId`: soft-deletes their live private and session memories (nobody else could
+ * ever see them) with one `memory.delete` audit row each, so they leave the quota. Only when
+ * `guard` (the removal's own verdict) holds; run before the removal, in its batch. [audit, update]
+ */
+export function removedUserMemoriesStatements(
+  db: D1Database,
+  sub: string,
+  userId: string,
+  meta: RequestMeta,
+  now: number,
+  guard: (b: Binder) => string,
+): D1PreparedStatement[] {
+  const theirs = (b: Binder) =>
+    `m.tenant_id = c.tenant_id AND m.user_id = ${b.bind(userId)} AND m.access_scope <> 'global' AND m.deleted_at IS NULL AND ${guard(b)}`;
+  const a = new Binder(sub);
+  const audit = prepared(
+    db,
+    a,
+    withCaller(
+      auditInsertSql(
+        a,
+        {
+          action: 'memory.delete',
+          resourceType: 'memory',
+          resourceIdSql: 'm.id',
+          oldSql: `json_object('deleted_at', NULL)`,
+          newSql: `json_object('deleted_at', ${a.bind(toIso(now))}, 'reason', 'user_removed')`,
+          idSql: perRowAuditIdSql(a.bind(auditIdTimePart(now))),
+        },
+        meta,
+        now,
+        `caller c JOIN memories m ON ${theirs(a)}`,
+      ),
+    ),
+  );
+  const u = new Binder(sub);
+  const update = prepared(
+    db,
+    u,
+    withCaller(`UPDATE memories AS m SET deleted_at = ${u.bind(now)}
+      WHERE m.tenant_id = (SELECT tenant_id FROM caller) AND m.user_id = ${u.bind(userId)}
+        AND EXISTS (SELECT 1 FROM caller c WHERE ${theirs(u)})`),
+  );
+  return [audit, update];
 }

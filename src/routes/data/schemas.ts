@@ -145,7 +145,7 @@ export const ExportAuditLogLineSchema = z
       user_id: id('usr').nullable(),
       action: text(1, 64),
       resource_type: text(1, 64),
-      resource_id: text(1, 255).nullable(),
+      resource_id: text(1, 64).nullable(), // as AuditLog serves it
       old_values: z.unknown().nullable(),
       new_values: z.unknown().nullable(),
       ip: text(0, 64).nullable(),
