@@ -1460,6 +1460,13 @@ export interface components {
              */
             accepted_at: string | null;
         };
+        /**
+         * @example {
+         *       "email": "ada@example.com",
+         *       "role": "member",
+         *       "name": "Ada Lovelace"
+         *     }
+         */
         CreateInvitation: {
             /**
              * Format: email

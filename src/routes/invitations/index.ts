@@ -70,7 +70,7 @@ const CreateInvitationSchema = z
       }),
     name: z.string().trim().min(1).max(200).optional().openapi({ example: 'Ada Lovelace' }),
   })
-  .openapi('CreateInvitation');
+  .openapi('CreateInvitation', { example: { email: 'ada@example.com', role: 'member', name: 'Ada Lovelace' } });
 
 const InvitationParams = z.object({
   id: z
