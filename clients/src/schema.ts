@@ -1462,9 +1462,9 @@ export interface components {
         };
         /**
          * @example {
-         *       "email": "ada@example.com",
+         *       "email": "invitee@example.com",
          *       "role": "member",
-         *       "name": "Ada Lovelace"
+         *       "name": "Katherine Johnson"
          *     }
          */
         CreateInvitation: {

@@ -70,7 +70,9 @@ const CreateInvitationSchema = z
       }),
     name: z.string().trim().min(1).max(200).optional().openapi({ example: 'Ada Lovelace' }),
   })
-  .openapi('CreateInvitation', { example: { email: 'ada@example.com', role: 'member', name: 'Ada Lovelace' } });
+  .openapi('CreateInvitation', {
+    example: { email: 'invitee@example.com', role: 'member', name: 'Katherine Johnson' },
+  });
 
 const InvitationParams = z.object({
   id: z
