@@ -360,6 +360,13 @@ async function scenarios(m: Manifest, token: string): Promise<Scenario[]> {
         ]
       : []),
     get('GET /v1/audit-logs', () => '/v1/audit-logs?limit=20'),
+    // Filters that match nothing: each reads what its index bounds, not the tenant's whole log.
+    get('GET /v1/audit-logs?action= (no match)', () => '/v1/audit-logs?action=memory.never'),
+    get(
+      'GET /v1/audit-logs?resource_id= (no match)',
+      () => '/v1/audit-logs?resource_id=mem_00000000000000000000000000',
+    ),
+    get('GET /v1/audit-logs?user_id= (no match)', () => '/v1/audit-logs?user_id=usr_00000000000000000000000000'),
     ...(auditIds.length
       ? [get('GET /v1/audit-logs/{id}', (i) => `/v1/audit-logs/${auditIds[i % auditIds.length]}`)]
       : []),

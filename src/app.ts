@@ -7,13 +7,16 @@ import { resilientD1 } from './db/resilience';
 import type { AppEnv } from './env';
 import { newId } from './lib/ids';
 import { MAX_BODY_BYTES } from './lib/limits';
+import { mediaTypeEssence } from './lib/media-type';
 import { buildOpenApiDocument, registerSecurity } from './lib/openapi';
-import { ApiError, invalidRequest, problemResponse } from './lib/problem';
+import { ApiError, type FieldError, invalidRequest, problemResponse } from './lib/problem';
+import { unstorableJson } from './lib/schemas';
 import { meterRequest } from './lib/usage-meter';
 import { cors } from './middleware/cors';
 import { securityHeaders } from './middleware/security-headers';
 import { auditLogs } from './routes/audit-logs';
 import { data } from './routes/data';
+import { invitations } from './routes/invitations';
 import { me } from './routes/me';
 import { memories } from './routes/memories';
 import { sessions } from './routes/sessions';
@@ -24,17 +27,23 @@ import { usage } from './routes/usage';
 import { users } from './routes/users';
 
 /** Validation failures: a bad body is 422, a bad query/path/header 400; each names its field. */
-function validationHook(result: { success: boolean; target?: string; error?: z.ZodError }, _c: Context<AppEnv>) {
-  if (result.success || !result.error) return;
-  throw invalidRequest(
-    result.error.issues.flatMap((issue) => {
-      const path = [result.target ?? 'request', ...issue.path.map(String)];
-      // A strict body names each field it does not know, at that field's own path.
-      if (issue.code === 'unrecognized_keys')
-        return issue.keys.map((key) => ({ path: [...path, key].join('.'), message: 'is not a known field' }));
-      return [{ path: path.join('.'), message: issue.message }];
-    }),
-  );
+async function validationHook(result: { success: boolean; target?: string; error?: z.ZodError }, c: Context<AppEnv>) {
+  // What the schema would drop or the database alter, in the body as parsed (cached by the validator).
+  const unstorable = result.target === 'json' ? unstorableJson(await c.req.json(), 'json') : [];
+  if ((result.success || !result.error) && unstorable.length === 0) return;
+  const errors: FieldError[] = [
+    ...unstorable,
+    ...(result.error?.issues ?? [])
+      .flatMap((issue) => {
+        const path = [result.target ?? 'request', ...issue.path.map(String)];
+        // A strict body names each field it does not know, at that field's own path.
+        if (issue.code === 'unrecognized_keys')
+          return issue.keys.map((key) => ({ path: [...path, key].join('.'), message: 'is not a known field' }));
+        return [{ path: path.join('.'), message: issue.message }];
+      })
+      .filter((e) => !unstorable.some((u) => u.path === e.path)),
+  ];
+  throw invalidRequest(errors);
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -69,12 +78,20 @@ export function createApp() {
         c.req.header('transfer-encoding') !== undefined;
       // POST /v1/import alone takes NDJSON (the export format).
       const ndjson = c.req.path === '/v1/import';
-      const accepted = ndjson ? /^application\/x-ndjson\s*(?:;|$)/i : /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
-      if (hasBody && !accepted.test(type ?? '')) {
+      const essence = mediaTypeEssence(type);
+      const accepted = ndjson ? /^application\/x-ndjson$/ : /^application\/(?:[\w.-]+\+)?json$/;
+      if (hasBody && !accepted.test(essence ?? '')) {
         throw new ApiError(
           'unsupported_media_type',
           `The request body must be ${ndjson ? 'application/x-ndjson' : 'application/json'}.`,
         );
+      }
+      // The route validators match Content-Type with a narrower pattern than RFC 9110 allows
+      // (`application/json;` fails it): hand them the essence alone (JSON is UTF-8 whatever the charset says).
+      if (hasBody && essence && type !== essence) {
+        const headers = new Headers(c.req.raw.headers);
+        headers.set('content-type', essence);
+        c.req.raw = new Request(c.req.raw, { headers });
       }
     }
     await next();
@@ -97,6 +114,7 @@ export function createApp() {
     memories,
     auditLogs,
     users,
+    invitations,
     sessions,
     subscription,
     usage,
@@ -155,7 +173,7 @@ function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
     .filter((r) => r.method !== 'ALL')
     .map((r) => ({
       method: r.method,
-      pattern: new RegExp(`^${r.path.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}/?$`),
+      pattern: new RegExp(`^${r.path.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`),
     }));
   return [...new Set(routeMatchers.filter((r) => r.pattern.test(path)).map((r) => r.method))];
 }

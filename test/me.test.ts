@@ -23,8 +23,8 @@ describe('GET /v1/me', () => {
 
   it('refuses a valid token whose subject has no user', async () => {
     const res = await call('/v1/me', { token: await mintToken({ sub: 'auth0|nobody' }) });
-    expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toContain('invalid_token');
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ code: 'not_provisioned' });
   });
 
   it('refuses a request without a token', async () => {

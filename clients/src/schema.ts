@@ -402,7 +402,7 @@ export interface paths {
         post?: never;
         /**
          * Remove a user
-         * @description Removes (soft-deletes) a user: their tokens stop working at once and their live sessions end (audit `session.end`, reason `user_removed`); the row stays for the audit trail. Owners manage every user; admins manage members (and themselves) and can grant only the member role; members get 403. The last owner can be neither demoted nor removed.
+         * @description Removes (soft-deletes) a user: their tokens stop working at once and their live sessions end (audit `session.end`, reason `user_removed`) and their private and session memories are soft-deleted (audit `memory.delete`, reason `user_removed`: they leave the quota; owners can list, restore or purge them); the row stays for the audit trail. Owners manage every user; admins manage members (and themselves) and can grant only the member role; members get 403. The last owner can be neither demoted nor removed.
          */
         delete: operations["deleteUser"];
         options?: never;
@@ -412,6 +412,70 @@ export interface paths {
          * @description Changes a live user's role, email or name. Owners manage every user; admins manage members (and themselves) and can grant only the member role; members get 403. The last owner can be neither demoted nor removed. Send `If-Match` with the user's ETag to refuse (412) a change to a user edited meanwhile.
          */
         patch: operations["updateUser"];
+        trace?: never;
+    };
+    "/v1/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List invitations
+         * @description The tenant's invitations, oldest first (keyset pagination). Owner or admin.
+         */
+        get: operations["listInvitations"];
+        put?: never;
+        /**
+         * Invite a person
+         * @description Invites a person to the tenant with a role. Nothing is bound until they accept it with their own token (`POST /v1/invitations/{id}/accept`), within 7 days. Owners invite any role, admins members. The answer never depends on whether the identity exists elsewhere.
+         */
+        post: operations["createInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an invitation
+         * @description One invitation of the tenant. Owner or admin.
+         */
+        get: operations["getInvitation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invitations/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an invitation
+         * @description The invited person, with their own access token (no scope needed, like `POST /v1/tenants`), becomes a user of the inviting tenant with the invitation's role. The invitation must name the token's `sub`, or name no `sub` and an email equal to the token's `email` claim with `email_verified` true. Anything else, an expired or accepted invitation included, is 404. An identity that is already a user gets 409 `already_provisioned`.
+         */
+        post: operations["acceptInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/sessions": {
@@ -630,6 +694,7 @@ export interface components {
          *     | `invalid_token` | 401 Unauthorized |
          *     | `insufficient_scope` | 403 Forbidden |
          *     | `insufficient_role` | 403 Forbidden |
+         *     | `not_provisioned` | 403 Forbidden |
          *     | `quota_exceeded` | 403 Forbidden |
          *     | `not_found` | 404 Not Found |
          *     | `method_not_allowed` | 405 Method Not Allowed |
@@ -642,6 +707,7 @@ export interface components {
          *     | `session_expired` | 409 Conflict |
          *     | `tenant_not_deleted` | 409 Conflict |
          *     | `plan_limits_exceeded` | 409 Conflict |
+         *     | `version_exhausted` | 409 Conflict |
          *     | `retention_expired` | 410 Gone |
          *     | `precondition_failed` | 412 Precondition Failed |
          *     | `payload_too_large` | 413 Content Too Large |
@@ -660,7 +726,7 @@ export interface components {
          * @example not_found
          * @enum {string}
          */
-        ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "quota_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "retention_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "too_many_tags" | "version_not_restorable" | "rate_limited" | "internal_error" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured";
+        ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "not_provisioned" | "quota_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "version_exhausted" | "retention_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "too_many_tags" | "version_not_restorable" | "rate_limited" | "internal_error" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured";
         /**
          * @description One line of the NDJSON export (the first is the header).
          * @example {
@@ -1468,10 +1534,12 @@ export interface components {
          *       "new_values": {
          *         "importance": 8
          *       },
+         *       "values_redacted": false,
          *       "ip": "203.0.113.7",
          *       "user_agent": "memoria-client/0.1.0",
          *       "request_id": "req_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
-         *       "created_at": "2026-01-01T12:00:00.000Z"
+         *       "created_at": "2026-01-01T12:00:00.000Z",
+         *       "imported": null
          *     }
          */
         AuditLog: {
@@ -1506,6 +1574,11 @@ export interface components {
             new_values: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * @description true when the entry is about a memory the caller may not see now (private or session memory of someone else, or purged): `old_values`/`new_values` then keep the changed field names with null values. The owner's export keeps every value.
+             * @example false
+             */
+            values_redacted: boolean;
             /** @description CF-Connecting-IP of the request. */
             ip: string | null;
             user_agent: string | null;
@@ -1515,6 +1588,16 @@ export interface components {
              * @example 2026-01-01T12:00:00.000Z
              */
             created_at: string;
+            /** @description Set when the entry came in through `POST /v1/import` (the importing request and when): its other fields are what the imported file says, not what this tenant recorded. null for the tenant's own trail. */
+            imported: {
+                /** @example req_01J9Z3Q4W5E6R7T8Y9V0W1X2Y4 */
+                request_id: string;
+                /**
+                 * Format: date-time
+                 * @example 2026-02-01T08:00:00.000Z
+                 */
+                imported_at: string;
+            } | null;
         };
         UserPage: {
             data: components["schemas"]["User"][];
@@ -1568,17 +1651,17 @@ export interface components {
         };
         /**
          * @example {
-         *       "auth0_id": "auth0|64f1c2d3e4f5a6b7c8d9e0f1",
-         *       "email": "grace@example.com",
+         *       "auth0_id": "k3Jd8sLq0xYz@clients",
+         *       "email": "ingest-bot@example.com",
          *       "role": "member",
-         *       "kind": "person",
-         *       "name": "Grace Hopper"
+         *       "kind": "service",
+         *       "name": "Ingest bot"
          *     }
          */
         CreateUser: {
             /**
-             * @description The Auth0 `sub` of the person, or `<client_id>@clients` for a service.
-             * @example auth0|64f1c2d3e4f5a6b7c8d9e0f1
+             * @description The machine client: `<client_id>@clients`.
+             * @example k3Jd8sLq0xYz@clients
              */
             auth0_id: string;
             /**
@@ -1593,8 +1676,8 @@ export interface components {
              */
             role: "owner" | "admin" | "member";
             /**
-             * @description `person`: an Auth0 user; `service`: an Auth0 machine-to-machine client (`sub` = `<client_id>@clients`).
-             * @default person
+             * @description Only `service` (an Auth0 machine-to-machine client of the tenant's own Auth0 configuration) is added directly; a person joins by invitation (`POST /v1/invitations`).
+             * @default service
              * @enum {string}
              */
             kind?: "person" | "service";
@@ -1620,6 +1703,85 @@ export interface components {
             email?: string;
             /** @example Ada Lovelace */
             name?: string | null;
+        };
+        Invitation: {
+            /** @example inv_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            id: string;
+            /** @example ada@example.com */
+            email: string;
+            /**
+             * @description The Auth0 `sub` that may accept it; null: whoever signs in with a verified `email` equal to `email`.
+             * @example null
+             */
+            auth0_id: string | null;
+            /** @example Ada Lovelace */
+            name: string | null;
+            /**
+             * @example member
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "member";
+            /**
+             * @example pending
+             * @enum {string}
+             */
+            status: "pending" | "accepted" | "expired";
+            /** @example usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            invited_by: string | null;
+            /**
+             * @description The user it created, once accepted.
+             * @example null
+             */
+            user_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-12T10:00:00.000Z
+             */
+            expires_at: string;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            accepted_at: string | null;
+        };
+        /**
+         * @example {
+         *       "email": "invitee@example.com",
+         *       "role": "member",
+         *       "name": "Katherine Johnson"
+         *     }
+         */
+        CreateInvitation: {
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
+            email: string;
+            /**
+             * @example member
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "member";
+            /**
+             * @description Bind the invitation to this Auth0 `sub`. Without it, the person accepts with a token whose `email` claim equals `email` and whose `email_verified` is true.
+             * @example auth0|64f1c2d3e4f5a6b7c8d9e0f1
+             */
+            auth0_id?: string;
+            /** @example Ada Lovelace */
+            name?: string;
+        };
+        InvitationPage: {
+            data: components["schemas"]["Invitation"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJrIjpbMTc2NzI2OTYwMDAwMCwibWVtXzAxIl19.c2ln
+             */
+            next_cursor: string | null;
         };
         /**
          * @example {
@@ -1974,6 +2136,22 @@ export interface components {
                 };
             };
         };
+        /** @description Conflicts with the current state. Codes: `already_provisioned`, `email_taken`. */
+        AlreadyProvisionedOrEmailTaken: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "already_provisioned" | "email_taken";
+                };
+            };
+        };
         /** @description Temporarily unavailable; retry after the Retry-After delay. Codes: `auth_unavailable`, `auth_not_configured`, `database_unavailable`. */
         AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable: {
             headers: {
@@ -2088,6 +2266,54 @@ export interface components {
                 };
             };
         };
+        /** @description Conflicts with the current state. Codes: `conflict`, `memory_deleted`, `version_exhausted`. */
+        ConflictOrMemoryDeletedOrVersionExhausted: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "conflict" | "memory_deleted" | "version_exhausted";
+                };
+            };
+        };
+        /** @description Conflicts with the current state. Codes: `conflict`, `version_exhausted`. */
+        ConflictOrVersionExhausted: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "conflict" | "version_exhausted";
+                };
+            };
+        };
+        /** @description Conflicts with the current state. Codes: `email_taken`. */
+        EmailTaken: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "email_taken";
+                };
+            };
+        };
         /** @description The body failed validation. Codes: `idempotency_key_reused`. */
         IdempotencyKeyReused: {
             headers: {
@@ -2104,8 +2330,8 @@ export interface components {
                 };
             };
         };
-        /** @description The token lacks a required scope, or the caller lacks the role. Codes: `insufficient_scope`. */
-        InsufficientScope: {
+        /** @description The token lacks a required scope, or the caller lacks the role. Codes: `insufficient_scope`, `insufficient_role`, `not_provisioned`. */
+        InsufficientScopeOrInsufficientRoleOrNotProvisioned: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -2117,12 +2343,12 @@ export interface components {
             content: {
                 "application/problem+json": components["schemas"]["Problem"] & {
                     /** @enum {string} */
-                    code?: "insufficient_scope";
+                    code?: "insufficient_scope" | "insufficient_role" | "not_provisioned";
                 };
             };
         };
-        /** @description The token lacks a required scope, or the caller lacks the role. Codes: `insufficient_scope`, `insufficient_role`. */
-        InsufficientScopeOrInsufficientRole: {
+        /** @description The token lacks a required scope, or the caller lacks the role. Codes: `insufficient_scope`, `insufficient_role`, `not_provisioned`, `quota_exceeded`. */
+        InsufficientScopeOrInsufficientRoleOrNotProvisionedOrQuotaExceeded: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -2134,12 +2360,12 @@ export interface components {
             content: {
                 "application/problem+json": components["schemas"]["Problem"] & {
                     /** @enum {string} */
-                    code?: "insufficient_scope" | "insufficient_role";
+                    code?: "insufficient_scope" | "insufficient_role" | "not_provisioned" | "quota_exceeded";
                 };
             };
         };
-        /** @description The token lacks a required scope, or the caller lacks the role. Codes: `insufficient_scope`, `insufficient_role`, `quota_exceeded`. */
-        InsufficientScopeOrInsufficientRoleOrQuotaExceeded: {
+        /** @description The token lacks a required scope, or the caller lacks the role. Codes: `insufficient_scope`, `not_provisioned`. */
+        InsufficientScopeOrNotProvisioned: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -2151,12 +2377,12 @@ export interface components {
             content: {
                 "application/problem+json": components["schemas"]["Problem"] & {
                     /** @enum {string} */
-                    code?: "insufficient_scope" | "insufficient_role" | "quota_exceeded";
+                    code?: "insufficient_scope" | "not_provisioned";
                 };
             };
         };
-        /** @description The token lacks a required scope, or the caller lacks the role. Codes: `insufficient_scope`, `quota_exceeded`. */
-        InsufficientScopeOrQuotaExceeded: {
+        /** @description The token lacks a required scope, or the caller lacks the role. Codes: `insufficient_scope`, `not_provisioned`, `quota_exceeded`. */
+        InsufficientScopeOrNotProvisionedOrQuotaExceeded: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -2168,7 +2394,7 @@ export interface components {
             content: {
                 "application/problem+json": components["schemas"]["Problem"] & {
                     /** @enum {string} */
-                    code?: "insufficient_scope" | "quota_exceeded";
+                    code?: "insufficient_scope" | "not_provisioned" | "quota_exceeded";
                 };
             };
         };
@@ -2702,7 +2928,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScope"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
@@ -2741,7 +2967,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScope"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
             409: components["responses"]["AlreadyProvisioned"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2774,7 +3000,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScope"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
@@ -2803,7 +3029,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
@@ -2838,7 +3064,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -2870,7 +3096,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             409: components["responses"]["TenantNotDeleted"];
             410: components["responses"]["RetentionExpired"];
             413: components["responses"]["PayloadTooLarge"];
@@ -2987,7 +3213,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameterOrInvalidCursor"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScope"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
@@ -3031,7 +3257,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJsonOrInvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrQuotaExceeded"];
+            403: components["responses"]["InsufficientScopeOrNotProvisionedOrQuotaExceeded"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
@@ -3074,7 +3300,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJsonOrInvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrQuotaExceeded"];
+            403: components["responses"]["InsufficientScopeOrNotProvisionedOrQuotaExceeded"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3112,7 +3338,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3234,7 +3460,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameterOrInvalidCursorOrInvalidQuery"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScope"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
@@ -3295,7 +3521,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScope"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
@@ -3341,9 +3567,9 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
+            409: components["responses"]["ConflictOrVersionExhausted"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
@@ -3397,9 +3623,9 @@ export interface operations {
             };
             400: components["responses"]["MalformedJsonOrInvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScope"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["ConflictOrMemoryDeleted"];
+            409: components["responses"]["ConflictOrMemoryDeletedOrVersionExhausted"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3449,7 +3675,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameterOrInvalidCursor"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScope"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
@@ -3503,7 +3729,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScope"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ConflictOrMemoryDeleted"];
             412: components["responses"]["PreconditionFailed"];
@@ -3558,9 +3784,9 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrQuotaExceeded"];
+            403: components["responses"]["InsufficientScopeOrNotProvisionedOrQuotaExceeded"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
+            409: components["responses"]["ConflictOrVersionExhausted"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyReused"];
@@ -3616,9 +3842,9 @@ export interface operations {
             };
             400: components["responses"]["MalformedJsonOrInvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScope"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["ConflictOrMemoryDeleted"];
+            409: components["responses"]["ConflictOrMemoryDeletedOrVersionExhausted"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedOrIdempotencyKeyReusedOrTooManyTags"];
@@ -3674,9 +3900,9 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScope"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["ConflictOrMemoryDeleted"];
+            409: components["responses"]["ConflictOrMemoryDeletedOrVersionExhausted"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
@@ -3718,6 +3944,11 @@ export interface operations {
                  * @example 2100-01-01T00:00:00Z
                  */
                 until?: string;
+                /**
+                 * @description `native`: only the tenant's own trail; `imported`: only entries that came in through `POST /v1/import`.
+                 * @example native
+                 */
+                origin?: "native" | "imported";
             };
             header?: never;
             path?: never;
@@ -3740,7 +3971,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameterOrInvalidCursor"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
@@ -3776,7 +4007,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
@@ -3830,7 +4061,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameterOrInvalidCursor"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
@@ -3868,7 +4099,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJsonOrInvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrQuotaExceeded"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisionedOrQuotaExceeded"];
             409: components["responses"]["ConflictOrEmailTakenOrAuth0IdTaken"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3909,7 +4140,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
@@ -3947,7 +4178,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ConflictOrLastOwner"];
             412: components["responses"]["PreconditionFailed"];
@@ -3995,13 +4226,166 @@ export interface operations {
             };
             400: components["responses"]["MalformedJsonOrInvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ConflictOrEmailTakenOrLastOwner"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    listInvitations: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size, 1–100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of invitations */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPage"];
+                };
+            };
+            400: components["responses"]["InvalidParameterOrInvalidCursor"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
+        };
+    };
+    createInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateInvitation"];
+            };
+        };
+        responses: {
+            /** @description The invitation */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisionedOrQuotaExceeded"];
+            409: components["responses"]["EmailTaken"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    getInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The invitation id (`inv_…`).
+                 * @example inv_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invitation */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    acceptInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The invitation id (`inv_…`).
+                 * @example inv_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new user */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrNotProvisionedOrQuotaExceeded"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["AlreadyProvisionedOrEmailTaken"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
@@ -4046,7 +4430,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameterOrInvalidCursor"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScope"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
@@ -4086,7 +4470,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJsonOrInvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrQuotaExceeded"];
+            403: components["responses"]["InsufficientScopeOrNotProvisionedOrQuotaExceeded"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedOrIdempotencyKeyReused"];
@@ -4125,7 +4509,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScope"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
@@ -4160,7 +4544,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScope"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["SessionExpired"];
             413: components["responses"]["PayloadTooLarge"];
@@ -4199,7 +4583,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScope"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["SessionExpired"];
             413: components["responses"]["PayloadTooLarge"];
@@ -4232,7 +4616,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
@@ -4266,7 +4650,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             409: components["responses"]["PlanLimitsExceeded"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4311,7 +4695,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
@@ -4323,14 +4707,14 @@ export interface operations {
                 /**
                  * @description Export only the memories about one of these end users (`subject_id`). Repeatable, up to 20 times.
                  * @example [
-                 *       null
+                 *       "alice"
                  *     ]
                  */
                 subject_id?: string[];
                 /**
                  * @description Export only the memories of one of these agents (`agent_id`). Repeatable, up to 20 times.
                  * @example [
-                 *       null
+                 *       "support-bot"
                  *     ]
                  */
                 agent_id?: string[];
@@ -4358,7 +4742,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRole"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
@@ -4398,7 +4782,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJsonOrInvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrQuotaExceeded"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisionedOrQuotaExceeded"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

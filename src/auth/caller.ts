@@ -2,18 +2,18 @@ import type { Context } from 'hono';
 import { batchAsCaller, type CallerRow } from '../db/caller';
 import type { AppEnv } from '../env';
 import { ApiError } from '../lib/problem';
-import { invalidToken } from './middleware';
+import { notProvisioned } from './middleware';
 
 /**
  * Runs the caller lookup plus the handler's statements in one D1 round trip and refuses a token
- * whose subject has no live user in a live tenant (401, same body as any bad token).
+ * whose subject has no live user in a live tenant (403 not_provisioned).
  */
 export async function runAsCaller(
   c: Context<AppEnv>,
   statements: D1PreparedStatement[],
 ): Promise<{ caller: CallerRow; results: D1Result[] }> {
   const { caller, results } = await batchAsCaller(c.env.DB, c.get('auth').sub, statements);
-  if (!caller) throw invalidToken('no live user for subject', c.get('requestId'));
+  if (!caller) throw notProvisioned(c.get('requestId'));
   c.set('caller', caller); // the rate limiter learns the tenant and plan from it
   return { caller, results };
 }

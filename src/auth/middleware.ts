@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import type { JWTPayload } from 'jose';
+import { errors, type JWTPayload } from 'jose';
 import type { AppEnv } from '../env';
 import { ApiError } from '../lib/problem';
 import { KeySetUnavailable } from './jwks';
@@ -17,12 +17,30 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 /** Far above any Auth0 access token; a bigger header is refused before any parsing. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
 
-/** One body for every authentication failure, so the response is no oracle; the reason is logged. */
-export function invalidToken(reason: string, requestId: string): ApiError {
+/**
+ * One body for every authentication failure, so the response is no oracle; the reason is logged.
+ * Only expiry is named (RFC 6750 `error_description`): it tells a client to refresh, and a token
+ * reaches the expiry check only once its signature, issuer and audience are good.
+ */
+export function invalidToken(reason: string, requestId: string, description?: string): ApiError {
   console.warn(JSON.stringify({ event: 'auth_failed', reason, request_id: requestId }));
+  const challenge = `Bearer realm="memoria", error="invalid_token"${description ? `, error_description="${description}"` : ''}`;
   return new ApiError('invalid_token', 'The access token is missing or invalid.', {
-    headers: { 'WWW-Authenticate': 'Bearer realm="memoria", error="invalid_token"' },
+    headers: { 'WWW-Authenticate': challenge },
   });
+}
+
+/**
+ * A valid token whose subject has no live user in a live tenant: the caller proved who they are,
+ * so telling them they are not provisioned reveals nothing about anyone else.
+ */
+export function notProvisioned(requestId: string): ApiError {
+  console.warn(JSON.stringify({ event: 'not_provisioned', request_id: requestId }));
+  return new ApiError(
+    'not_provisioned',
+    'The access token is valid, but its subject is not a user of any live tenant. Create a tenant with POST /v1/tenants, ' +
+      'or accept an invitation with POST /v1/invitations/{id}/accept (an owner of a deleted tenant restores it with POST /v1/tenant/restore).',
+  );
 }
 
 /**
@@ -55,6 +73,7 @@ export function requireAuth(required: readonly Scope[]) {
       throw invalidToken(
         err instanceof Error ? `${err.name}: ${err.message}` : 'verification failed',
         c.get('requestId'),
+        err instanceof errors.JWTExpired ? 'The access token expired' : undefined,
       );
     }
     const scopes = scopesOf(token);

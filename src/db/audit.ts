@@ -2,6 +2,7 @@ import { newId } from '../lib/ids';
 import { toIso } from '../lib/time';
 import { Binder, prepared } from './binder';
 import { withCaller } from './caller';
+import { visibleNowSql } from './memories';
 
 /** Who did it and from where; recorded on every audit row. */
 export interface RequestMeta {
@@ -11,6 +12,8 @@ export interface RequestMeta {
 }
 
 export interface AuditEntry {
+  /** Given when later statements of the batch must find the row (e.g. as their guard). */
+  id?: string;
   action: string;
   resourceType: string;
   resourceId: string | null;
@@ -41,7 +44,7 @@ export function auditStatement(
     )
     .bind(
       sub,
-      newId('aud', now),
+      entry.id ?? newId('aud', now),
       entry.action,
       entry.resourceType,
       entry.resourceId,
@@ -97,18 +100,34 @@ export interface AuditRow {
   user_agent: string | null;
   request_id: string | null;
   created_at: number;
+  imported_request_id: string | null;
+  imported_at: number | null;
+  /** 0 when the row is about a memory the caller may not see now (auditCols). */
+  values_visible?: number;
+}
+
+/** The field names of audit values with their content gone (for callers who may not see the memory). */
+function redacted(values: Record<string, unknown> | null): Record<string, unknown> | null {
+  return values === null ? null : Object.fromEntries(Object.keys(values).map((k) => [k, null]));
 }
 
 export function toAuditLog(row: AuditRow) {
+  // Every writer stores a JSON object (the changed fields) or NULL.
+  const parse = (text: string | null) => (text === null ? null : (JSON.parse(text) as Record<string, unknown>));
+  const hide = row.values_visible === 0;
   return {
     id: row.id,
     user_id: row.user_id,
     action: row.action,
     resource_type: row.resource_type,
     resource_id: row.resource_id,
-    // Every writer stores a JSON object (the changed fields) or NULL.
-    old_values: row.old_values === null ? null : (JSON.parse(row.old_values) as Record<string, unknown>),
-    new_values: row.new_values === null ? null : (JSON.parse(row.new_values) as Record<string, unknown>),
+    old_values: hide ? redacted(parse(row.old_values)) : parse(row.old_values),
+    new_values: hide ? redacted(parse(row.new_values)) : parse(row.new_values),
+    values_redacted: hide,
+    imported:
+      row.imported_at === null
+        ? null
+        : { request_id: row.imported_request_id ?? '', imported_at: toIso(row.imported_at) },
     ip: row.ip,
     user_agent: row.user_agent,
     request_id: row.request_id,
@@ -118,14 +137,23 @@ export function toAuditLog(row: AuditRow) {
 
 /** Only owners and admins read the audit trail; others' statements read nothing. */
 const AUDIT_READER = `c.role IN ('owner', 'admin')`;
-const AUDIT_COLS =
-  'a.id, a.tenant_id, a.user_id, a.action, a.resource_type, a.resource_id, a.old_values, a.new_values, a.ip, a.user_agent, a.request_id, a.created_at';
+/**
+ * Whether caller `c` may see the values of audit row `a`: rows about a memory only while the caller
+ * may see that memory now (a purged memory: nobody). Every route that serves audit rows selects it.
+ */
+export const auditValuesVisibleSql = () => `(a.resource_type <> 'memory' OR EXISTS (
+  SELECT 1 FROM memories m WHERE m.id = a.resource_id AND ${visibleNowSql()}))`;
+const auditCols =
+  () => `a.id, a.tenant_id, a.user_id, a.action, a.resource_type, a.resource_id, a.old_values, a.new_values, a.ip, a.user_agent, a.request_id, a.created_at,
+  (SELECT i.request_id FROM audit_log_imports i WHERE i.audit_id = a.id) AS imported_request_id,
+  (SELECT i.imported_at FROM audit_log_imports i WHERE i.audit_id = a.id) AS imported_at,
+  ${auditValuesVisibleSql()} AS values_visible`;
 
 export function getAuditLogStatement(db: D1Database, sub: string, id: string): D1PreparedStatement {
   return db
     .prepare(
       withCaller(
-        `SELECT ${AUDIT_COLS} FROM audit_logs a, caller c WHERE a.id = ?2 AND a.tenant_id = c.tenant_id AND ${AUDIT_READER}`,
+        `SELECT ${auditCols()} FROM audit_logs a, caller c WHERE a.id = ?2 AND a.tenant_id = c.tenant_id AND ${AUDIT_READER}`,
       ),
     )
     .bind(sub, id);
@@ -138,7 +166,17 @@ export interface AuditFilters {
   action?: string;
   since?: number;
   until?: number;
+  /** `imported`: rows POST /v1/import wrote; `native`: the tenant's own trail. */
+  origin?: 'native' | 'imported';
 }
+
+/** The equality filters, most selective first, with the index that serves each in list order. */
+const AUDIT_FILTER_INDEXES: [keyof AuditFilters, string][] = [
+  ['resource_id', 'audit_logs_tenant_resource_order'],
+  ['user_id', 'audit_logs_tenant_user_order'],
+  ['action', 'audit_logs_tenant_action_order'],
+  ['resource_type', 'audit_logs_tenant_type_order'],
+];
 
 /** Newest first, keyset on (created_at, id); limit + 1 rows. */
 export function listAuditLogsStatement(
@@ -156,12 +194,22 @@ export function listAuditLogsStatement(
   if (f.action) where.push(`a.action = ${b.bind(f.action)}`);
   if (f.since !== undefined) where.push(`a.created_at >= ${b.bind(f.since)}`);
   if (f.until !== undefined) where.push(`a.created_at < ${b.bind(f.until)}`);
+  if (f.origin === 'native') where.push('NOT EXISTS (SELECT 1 FROM audit_log_imports i WHERE i.audit_id = a.id)');
   if (after) where.push(`(a.created_at, a.id) < (${b.bind(after[0])}, ${b.bind(after[1])})`);
+  // Read only what a filter's index bounds (migrations/008): the planner, without statistics,
+  // would rather walk the whole log in list order than sort a few matches. Imported rows are
+  // found from their own table (CROSS JOIN keeps that order).
+  const index = AUDIT_FILTER_INDEXES.find(([key]) => f[key] !== undefined)?.[1];
+  const from =
+    f.origin === 'imported'
+      ? 'caller c CROSS JOIN audit_log_imports i CROSS JOIN audit_logs a'
+      : `audit_logs a${index ? ` INDEXED BY ${index}` : ''}, caller c`;
+  if (f.origin === 'imported') where.push('i.tenant_id = c.tenant_id AND a.id = i.audit_id');
   return prepared(
     db,
     b,
     withCaller(
-      `SELECT ${AUDIT_COLS} FROM audit_logs a, caller c WHERE ${where.join(' AND ')} ORDER BY a.created_at DESC, a.id DESC LIMIT ${b.bind(limit + 1)}`,
+      `SELECT ${auditCols()} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY a.created_at DESC, a.id DESC LIMIT ${b.bind(limit + 1)}`,
     ),
   );
 }

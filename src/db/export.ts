@@ -1,6 +1,7 @@
 // Tenant export (GET /v1/export) and import (POST /v1/import): every SQL statement and the
 // row ↔ export-line mapping. The export format is its own versioned contract (format
 // 'memoria.export', version 1), independent of the API shapes, so it carries every stored field.
+import { planLimitSql } from '../lib/plans';
 import { toIso } from '../lib/time';
 import { withCaller } from './caller';
 import { liveMemoryCountSql, unexpiredSql } from './expiry';
@@ -176,7 +177,8 @@ export const EXPORT_START: [number, string] = [Number.MIN_SAFE_INTEGER, ''];
 /**
  * One page of `kind` rows of the tenant after `after`, in (created_at, id) order: at most
  * `maxRows`, and cut once their estimated size passes `maxBytes` (always at least one row), so a
- * page of large memories stays small in memory.
+ * page of large memories stays small in memory. Each row carries `_rows`, the page's row count
+ * before that cut: a page shorter than `maxRows` and not cut is the kind's last (exportPagesFor).
  */
 export function exportPageStatement(
   db: D1Database,
@@ -191,8 +193,8 @@ export function exportPageStatement(
   const live = [k.live, kind === 'memory' ? labelSql('?6', '?7') : undefined].filter(Boolean).join(' AND ');
   return db
     .prepare(
-      `SELECT ${k.columns.join(', ')} FROM (
-         SELECT p.*, sum(${k.size}) OVER w AS _bytes, row_number() OVER w AS _n FROM (
+      `SELECT ${k.columns.join(', ')}, _rows FROM (
+         SELECT p.*, sum(${k.size}) OVER w AS _bytes, row_number() OVER w AS _n, count(*) OVER () AS _rows FROM (
            SELECT ${k.columns.join(', ')} FROM ${k.table}
            WHERE tenant_id = ?1 AND (created_at, id) > (?2, ?3)${live ? ` AND ${live}` : ''} ORDER BY created_at, id LIMIT ?4
          ) p WINDOW w AS (ORDER BY created_at, id ROWS UNBOUNDED PRECEDING)
@@ -208,7 +210,14 @@ export function exportPageStatement(
     );
 }
 
-export const exportLine = (kind: ExportKind, row: Row) => ({ type: kind, data: KINDS[kind].toData(row) });
+export const exportLine = (kind: ExportKind, { _rows, ...row }: Row) => ({ type: kind, data: KINDS[kind].toData(row) });
+
+/**
+ * The page queries the export stream makes for `count` rows of a kind: full pages, then the one
+ * that comes back short (maybe empty). A page cut early by its size adds one more; rows written
+ * while the export runs may add or remove one.
+ */
+export const exportPagesFor = (count: number, maxRows: number) => Math.floor(count / maxRows) + 1;
 
 // ---------------------------------------------------------------- import
 
@@ -238,6 +247,42 @@ export function importUserConflictsStatement(db: D1Database, sub: string, auth0I
     )
     .bind(sub, JSON.stringify(auth0Ids), JSON.stringify(emails));
 }
+
+/**
+ * The import audit row's guard (parameters from ?12: tenant id, new live memories, new live users):
+ * an owner of that tenant, and the plan's quotas hold for the chunk on the state inside the write
+ * batch, so parallel chunks cannot pass a quota that each passed alone.
+ */
+export const IMPORT_AUDIT_GUARD_SQL = `c.role = 'owner' AND c.tenant_id = ?12
+  AND (SELECT t.memory_count + ?13 <= ${planLimitSql('memories', 't.plan')}
+         AND (SELECT count(*) FROM users u WHERE u.tenant_id = t.id AND u.deleted_at IS NULL) + ?14 <= ${planLimitSql('users', 't.plan')}
+       FROM tenants t WHERE t.id = c.tenant_id)`;
+
+/**
+ * Marks the chunk's audit rows as imported by this request (AuditLog.imported); rows a re-sent
+ * chunk skipped keep their first mark. Guarded by the chunk's audit row like the inserts.
+ */
+export function markImportedStatement(
+  db: D1Database,
+  sub: string,
+  auditIds: string[],
+  requestId: string,
+  now: number,
+  guardAuditId: string,
+) {
+  return db
+    .prepare(
+      withCaller(`INSERT INTO audit_log_imports (audit_id, tenant_id, request_id, imported_at)
+        SELECT a.id, a.tenant_id, ?3, ?4 FROM caller c, json_each(?2) j JOIN audit_logs a ON a.id = j.value AND a.tenant_id = c.tenant_id
+        WHERE EXISTS (SELECT 1 FROM audit_logs WHERE id = ?5)
+        ON CONFLICT DO NOTHING`),
+    )
+    .bind(sub, JSON.stringify(auditIds), requestId, now, guardAuditId);
+}
+
+/** Whether audit row `id` exists (did the guarded chunk write?). */
+export const auditExistsStatement = (db: D1Database, id: string) =>
+  db.prepare('SELECT EXISTS (SELECT 1 FROM audit_logs WHERE id = ?1) AS written').bind(id);
 
 /** D1 caps a string at 2 MB: rows travel as JSON arrays of at most this many bytes per statement. */
 const IMPORT_PARAM_BYTES = 1_500_000;
@@ -287,6 +332,8 @@ export type ImportTable = keyof typeof IMPORT_COLUMNS;
  * Guarded: only an owner of `tenantId` (the tenant the search text was computed for) writes.
  * An id that already exists is skipped (ON CONFLICT DO NOTHING), so re-sending a chunk is harmless;
  * each statement returns one row per row written (meta.changes would count trigger writes too).
+ * Every statement only writes once audit row `guardAuditId` exists: the chunk's own audit row,
+ * written first in the batch under the quota guard (importAuditGuardSql), so the chunk is all or nothing.
  */
 export function importInsertStatements(
   db: D1Database,
@@ -294,17 +341,19 @@ export function importInsertStatements(
   tenantId: string,
   table: ImportTable,
   rows: Row[],
+  guardAuditId: string,
 ): D1PreparedStatement[] {
   const columns = IMPORT_COLUMNS[table];
   const sql = withCaller(`INSERT INTO ${table} (tenant_id, ${columns.join(', ')})
     SELECT c.tenant_id, ${columns.map((col) => `json_extract(j.value, '$.${col}')`).join(', ')}
-    FROM caller c, json_each(?2) j WHERE c.role = 'owner' AND c.tenant_id = ?3 ORDER BY j.key
+    FROM caller c, json_each(?2) j WHERE c.role = 'owner' AND c.tenant_id = ?3
+      AND EXISTS (SELECT 1 FROM audit_logs WHERE id = ?4) ORDER BY j.key
     ON CONFLICT DO NOTHING RETURNING 1`);
   const statements: D1PreparedStatement[] = [];
   let part: string[] = [];
   let bytes = 0;
   const flush = () => {
-    if (part.length > 0) statements.push(db.prepare(sql).bind(sub, `[${part.join(',')}]`, tenantId));
+    if (part.length > 0) statements.push(db.prepare(sql).bind(sub, `[${part.join(',')}]`, tenantId, guardAuditId));
     part = [];
     bytes = 0;
   };

@@ -6,6 +6,7 @@
 // Writes that carry Worker-computed search text (search_doc is tenant-prefixed) are guarded by
 // `c.tenant_id = <the tenant the Worker assumed>` (see routes/memories/tenant.ts).
 import { newId } from '../lib/ids';
+import { MEMORY_VERSION_MAX } from '../lib/limits';
 import { planLimitSql } from '../lib/plans';
 import { toIso } from '../lib/time';
 import { auditIdTimePart, auditInsertSql, perRowAuditIdSql, type RequestMeta } from './audit';
@@ -94,6 +95,9 @@ const SNAPSHOT_SQL = `json_object('content', m.content, 'tags', json(m.tags), 'm
   'access_scope', m.access_scope, 'session_id', m.session_id, 'source', m.source, 'subject_id', m.subject_id, 'agent_id', m.agent_id,
   'expires_at', ${isoSql('m.expires_at')})`;
 
+/** SQL condition: caller `c` may change memory `m`'s scope or delete it (its author, an owner or an admin). */
+export const MAY_RESCOPE_SQL = `(m.user_id = c.user_id OR c.role IN ('owner', 'admin'))`;
+
 /**
  * Visibility of memory `m` to caller `c`; `sessionId` is the session the request names. The one
  * visibility predicate: every read, change and search re-check goes through it, so an expired
@@ -106,7 +110,19 @@ function visibleSql(b: Binder, sessionId: string | undefined): string {
     session = ` OR (m.access_scope = 'session' AND m.user_id = c.user_id AND m.session_id = ${s}
       AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = ${s} AND s.tenant_id = c.tenant_id AND s.user_id = c.user_id AND s.expired_at IS NULL))`;
   }
-  return `m.tenant_id = c.tenant_id AND ${unexpiredSql()} AND (m.access_scope = 'global' OR (m.access_scope = 'private' AND m.user_id = c.user_id)${session})`;
+  // Owners also see the private and session memories of removed users (soft-deleted with them:
+  // removedUserMemoriesStatements), so someone can restore or purge them.
+  return `m.tenant_id = c.tenant_id AND ${unexpiredSql()} AND (m.access_scope = 'global' OR (m.access_scope = 'private' AND m.user_id = c.user_id)${session}
+    OR (c.role = 'owner' AND m.access_scope <> 'global' AND EXISTS (SELECT 1 FROM users ru WHERE ru.id = m.user_id AND ru.deleted_at IS NOT NULL)))`;
+}
+
+/**
+ * SQL condition: caller `c` may see memory `m` now, in some request (a session memory while its
+ * session is live, since only its author can name it). What the audit log shows of a memory follows it.
+ */
+export function visibleNowSql(): string {
+  return `(${visibleSql(new Binder(''), undefined)} OR (m.tenant_id = c.tenant_id AND m.access_scope = 'session' AND m.user_id = c.user_id
+    AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id AND s.expired_at IS NULL)))`;
 }
 
 // ---------------------------------------------------------------- reads
@@ -463,7 +479,7 @@ function changeStatements(
     targetSql(
       b,
       t,
-      `${w.tenantId ? `c.tenant_id = ${b.bind(w.tenantId)} AND ` : ''}${keyIsFreshSql(b, w.idempotency)} AND ${ch.when(b)}`,
+      `${w.tenantId ? `c.tenant_id = ${b.bind(w.tenantId)} AND ` : ''}${keyIsFreshSql(b, w.idempotency)} AND ${ch.when(b)}${ch.set ? ` AND m.version < ${MEMORY_VERSION_MAX}` : ''}`,
     );
   const pre = getMemoryStatement(db, w.sub, t.id, t);
   const ab = new Binder(w.sub);
@@ -530,7 +546,7 @@ export function patchMemoryStatements(
     action: 'memory.update',
     // A memory can only become session-scoped if it belongs to a session.
     when: (b) =>
-      `m.deleted_at IS NULL AND (${b.bind(patch.access_scope ?? null)} IS NOT 'session' OR m.session_id IS NOT NULL)`,
+      `m.deleted_at IS NULL AND (${b.bind(patch.access_scope ?? null)} IS NOT 'session' OR m.session_id IS NOT NULL)${patch.access_scope !== undefined ? ` AND ${MAY_RESCOPE_SQL}` : ''}`,
     set: (b) => {
       const sets = keys.map((k) => `${k} = ${b.bind(jsonCols.has(k) ? JSON.stringify(patch[k]) : patch[k])}`);
       if (doc.full !== undefined) sets.push(`search_doc = ${b.bind(doc.full)}`);
@@ -619,7 +635,7 @@ export function softDeleteStatements(
 ): D1PreparedStatement[] {
   return changeStatements(db, t, w, {
     action: 'memory.delete',
-    when: () => 'm.deleted_at IS NULL',
+    when: () => `m.deleted_at IS NULL AND ${MAY_RESCOPE_SQL}`,
     set: (b) => `deleted_at = ${b.bind(w.now)}`,
     oldValues: () => `json_object('deleted_at', NULL)`,
     newValues: (b) => `json_object('deleted_at', ${b.bind(toIso(w.now))})`,
@@ -862,4 +878,51 @@ export function versionStatement(db: D1Database, sub: string, id: string, versio
         v.changed_at, v.changed_by, v.action FROM memory_versions v, caller c WHERE v.memory_id = ?2 AND v.version = ?3 AND v.tenant_id = c.tenant_id`),
     )
     .bind(sub, id, version);
+}
+
+/**
+ * Removing user `userId`: soft-deletes their live private and session memories (nobody else could
+ * ever see them) with one `memory.delete` audit row each, so they leave the quota. Only when
+ * `guard` (the removal's own verdict) holds; run before the removal, in its batch. [audit, update]
+ */
+export function removedUserMemoriesStatements(
+  db: D1Database,
+  sub: string,
+  userId: string,
+  meta: RequestMeta,
+  now: number,
+  guard: (b: Binder) => string,
+): D1PreparedStatement[] {
+  const theirs = (b: Binder) =>
+    `m.tenant_id = c.tenant_id AND m.user_id = ${b.bind(userId)} AND m.access_scope <> 'global' AND m.deleted_at IS NULL AND ${guard(b)}`;
+  const a = new Binder(sub);
+  const audit = prepared(
+    db,
+    a,
+    withCaller(
+      auditInsertSql(
+        a,
+        {
+          action: 'memory.delete',
+          resourceType: 'memory',
+          resourceIdSql: 'm.id',
+          oldSql: `json_object('deleted_at', NULL)`,
+          newSql: `json_object('deleted_at', ${a.bind(toIso(now))}, 'reason', 'user_removed')`,
+          idSql: perRowAuditIdSql(a.bind(auditIdTimePart(now))),
+        },
+        meta,
+        now,
+        `caller c JOIN memories m ON ${theirs(a)}`,
+      ),
+    ),
+  );
+  const u = new Binder(sub);
+  const update = prepared(
+    db,
+    u,
+    withCaller(`UPDATE memories AS m SET deleted_at = ${u.bind(now)}
+      WHERE m.tenant_id = (SELECT tenant_id FROM caller) AND m.user_id = ${u.bind(userId)}
+        AND EXISTS (SELECT 1 FROM caller c WHERE ${theirs(u)})`),
+  );
+  return [audit, update];
 }

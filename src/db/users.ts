@@ -4,6 +4,7 @@ import { auditInsertSql, type RequestMeta } from './audit';
 import { Binder, prepared } from './binder';
 import { type Role, withCaller } from './caller';
 import { type IdempotencyKey, keyIsFreshSql } from './idempotency';
+import { removedUserMemoriesStatements } from './memories';
 import { endUserSessionsStatements } from './sessions';
 
 export interface UserRow {
@@ -273,8 +274,9 @@ const deleteVerdict = (id: string, versions: number[] | undefined) => (b: Binder
   userChangeVerdictSql('delete', { id: b.bind(id), role: 'NULL', email: 'NULL', versions: versionsSql(b, versions) });
 
 /**
- * Ends the live sessions of user `id` if removing them is allowed ([audit, update], see
- * endUserSessionsStatements): run them just before deleteUserStatements, in the same batch.
+ * Ends the live sessions of user `id` and soft-deletes their private and session memories if
+ * removing them is allowed ([audit, update] each, see endUserSessionsStatements and
+ * removedUserMemoriesStatements): run them just before deleteUserStatements, in the same batch.
  */
 export function removedUserSessionsStatements(
   db: D1Database,
@@ -285,7 +287,11 @@ export function removedUserSessionsStatements(
   now: number,
 ): D1PreparedStatement[] {
   const verdict = deleteVerdict(id, versions);
-  return endUserSessionsStatements(db, sub, id, meta, now, (b) => `${verdict(b)} = 'ok'`);
+  const guard = (b: Binder) => `${verdict(b)} = 'ok'`;
+  return [
+    ...endUserSessionsStatements(db, sub, id, meta, now, guard),
+    ...removedUserMemoriesStatements(db, sub, id, meta, now, guard),
+  ];
 }
 
 /** Soft-deletes user `id`; their tokens stop working with this commit (the caller CTE skips them). */

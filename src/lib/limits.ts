@@ -28,9 +28,13 @@ export const IDEMPOTENCY_KEY_MAX = 255;
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /** Rate limits are per tenant, per fixed window of this many seconds (quota: PLANS[plan].requestsPerMinute). */
 export const RATE_LIMIT_WINDOW_SECONDS = 60;
+/** Requests per window for a valid token whose subject is no user yet (each costs a D1 lookup): enough to sign up. */
+export const UNPROVISIONED_REQUESTS_PER_MINUTE = 30;
 
 /** A soft-deleted tenant can be restored for this long; then the cron purges it with all its data. */
 export const TENANT_RETENTION_MS = 30 * 24 * 3600 * 1000;
+/** How long an invitation can be accepted. */
+export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 
 /** Sessions idle longer than this are expired (by the cron, or at once by a late heartbeat). */
 export const SESSION_IDLE_TIMEOUT_MINUTES_DEFAULT = 60;
@@ -63,6 +67,8 @@ export const IMPORT_MAX_LINES = 10_000;
  * at 20 levels); deeper JSON could not be stored anyway (SQLite's JSON functions stop at 1,000).
  */
 export const IMPORT_MAX_JSON_DEPTH = 64;
+/** A memory's version is served as an int32; a change that would pass it is refused (409 version_exhausted). */
+export const MEMORY_VERSION_MAX = 2 ** 31 - 1;
 
 /** GET /v1/usage returns at most this many days per request. */
 export const USAGE_MAX_DAYS = 366;

@@ -234,6 +234,7 @@ export function securedRoute<const R extends Omit<RouteConfig, 'security' | 'mid
   const idempotent = request?.headers instanceof z.ZodObject && 'Idempotency-Key' in request.headers.shape;
   const common: ProblemCode[] = [
     'invalid_token',
+    'not_provisioned',
     'insufficient_scope',
     'rate_limited',
     'internal_error',

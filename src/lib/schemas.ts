@@ -57,3 +57,50 @@ export const queryFlag = (description: string, example: boolean) =>
       example,
       description: `${description} Sent as the literal \`true\` or \`false\` (\`?flag=true\`); default \`false\`.`,
     });
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Why the database could not store `text` exactly as sent (NUL ends SQLite text; a lone surrogate is not UTF-8), or null. */
+export function unstorableText(text: string): string | null {
+  if (text.includes('\u0000')) return 'must not contain NUL characters';
+  if (LONE_SURROGATE.test(text)) return 'must be valid Unicode (no lone surrogates)';
+  return null;
+}
+
+/**
+ * Every place in a parsed JSON value that would not be stored exactly as sent: a NUL or a lone
+ * surrogate in a string or key, and a `__proto__` key (a JavaScript object cannot hold it as data,
+ * so schemas would silently drop it). The one rule for every body, and for import lines.
+ */
+export function unstorableJson(value: unknown, path: string, max = 20): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  // An explicit stack, and paths spelt out only when reported: a body may nest far deeper than
+  // the call stack allows, and a path string per level would grow with the square of the depth.
+  type Place = { key: string; parent: Place | null };
+  const pathOf = (p: Place | null): string => {
+    const keys: string[] = [];
+    for (let at = p; at; at = at.parent) keys.push(at.key);
+    return [path, ...keys.reverse()].join('.');
+  };
+  const stack: [unknown, Place | null][] = [[value, null]];
+  while (stack.length > 0 && out.length < max) {
+    const [v, place] = stack.pop()!;
+    if (typeof v === 'string') {
+      const bad = unstorableText(v);
+      if (bad) out.push({ path: pathOf(place), message: bad });
+    } else if (v && typeof v === 'object') {
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, child] = entries[i]!;
+        const here = { key, parent: place };
+        if (key === '__proto__') out.push({ path: pathOf(here), message: 'the key __proto__ is not accepted' });
+        else {
+          const bad = unstorableText(key);
+          if (bad) out.push({ path: pathOf(here), message: `key ${bad}` });
+        }
+        stack.push([child, here]);
+      }
+    }
+  }
+  return out.slice(0, max);
+}

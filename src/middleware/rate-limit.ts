@@ -4,7 +4,7 @@ import { type CallerRow, callerStatement } from '../db/caller';
 import type { Plan } from '../db/tenants';
 import type { RateDecision } from '../durable/rate-limiter';
 import type { AppEnv } from '../env';
-import { RATE_LIMIT_WINDOW_SECONDS } from '../lib/limits';
+import { RATE_LIMIT_WINDOW_SECONDS, UNPROVISIONED_REQUESTS_PER_MINUTE } from '../lib/limits';
 import { PLANS } from '../lib/plans';
 import { ApiError } from '../lib/problem';
 
@@ -18,11 +18,15 @@ import { ApiError } from '../lib/problem';
 //    the quota is charged afterwards. Concurrent cold requests for the same subject wait for the
 //    first one, so a flood lets at most one request per subject and isolate past the check. A
 //    request that never reached D1 (e.g. a 422) looks the caller up itself: still ≤ 1 round trip.
+//  - a subject with no user (403 not_provisioned; each such request costs a D1 lookup) draws on a
+//    small budget of its own, keyed by subject; once this isolate knows it, it is charged before
+//    any D1 work, so a flood of them is 429 without touching D1.
 
 const WINDOW_MS = RATE_LIMIT_WINDOW_SECONDS * 1000;
 const MAX_KNOWN = 10_000;
 const known = new Map<string, { tenantId: string; plan: Plan }>();
 const cold = new Map<string, Promise<void>>();
+const unprovisioned = new Set<string>();
 
 function remember(sub: string, caller: Pick<CallerRow, 'tenant_id' | 'tenant_plan'>) {
   if (known.size >= MAX_KNOWN) known.clear();
@@ -30,11 +34,18 @@ function remember(sub: string, caller: Pick<CallerRow, 'tenant_id' | 'tenant_pla
 }
 
 /** Takes one request from the tenant's quota; null when the limiter is absent or failing (fail open). */
-async function take(c: Context<AppEnv>, tenant: { tenantId: string; plan: Plan }): Promise<RateDecision | null> {
+const take = (c: Context<AppEnv>, tenant: { tenantId: string; plan: Plan }) =>
+  takeFrom(c, tenant.tenantId, PLANS[tenant.plan].requestsPerMinute);
+
+/** Takes one request from an unprovisioned subject's own budget (a limiter name no tenant id can equal). */
+const takeUnprovisioned = (c: Context<AppEnv>, sub: string) =>
+  takeFrom(c, `unprovisioned:${sub}`, UNPROVISIONED_REQUESTS_PER_MINUTE);
+
+async function takeFrom(c: Context<AppEnv>, name: string, limit: number): Promise<RateDecision | null> {
   const ns = c.env.RATE_LIMITER;
   if (!ns) return null;
   try {
-    return await ns.get(ns.idFromName(tenant.tenantId)).take(PLANS[tenant.plan].requestsPerMinute, WINDOW_MS);
+    return await ns.get(ns.idFromName(name)).take(limit, WINDOW_MS);
   } catch (err) {
     console.error(
       JSON.stringify({ event: 'rate_limiter_failed', request_id: c.get('requestId'), message: String(err) }),
@@ -52,10 +63,10 @@ export function rateLimitHeaders(d: RateDecision): Record<string, string> {
   };
 }
 
-function tooMany(d: RateDecision): ApiError {
+function tooMany(d: RateDecision, who = "The tenant's plan"): ApiError {
   return new ApiError(
     'rate_limited',
-    `The tenant's plan allows ${d.limit} requests per ${RATE_LIMIT_WINDOW_SECONDS} s; retry after the Retry-After delay.`,
+    `${who} allows ${d.limit} requests per ${RATE_LIMIT_WINDOW_SECONDS} s; retry after the Retry-After delay.`,
     {
       headers: rateLimitHeaders(d),
     },
@@ -82,6 +93,19 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
     return;
   }
 
+  if (unprovisioned.has(sub)) {
+    const decision = await takeUnprovisioned(c, sub);
+    if (decision && !decision.allowed) throw tooMany(decision, 'An access token whose subject is no user yet');
+    await next();
+    const caller = c.get('caller');
+    if (caller) {
+      unprovisioned.delete(sub);
+      remember(sub, caller);
+    }
+    setHeaders(c, decision);
+    return;
+  }
+
   let release!: () => void;
   cold.set(sub, new Promise<void>((resolve) => (release = resolve)));
   try {
@@ -89,7 +113,13 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
     let caller: Pick<CallerRow, 'tenant_id' | 'tenant_plan'> | null | undefined = c.get('caller');
     if (!caller && (c.get('d1')?.roundTrips ?? 0) === 0)
       caller = await callerStatement(c.env.DB, sub).first<CallerRow>();
-    if (!caller) return; // no live user for this subject: nothing to charge
+    if (!caller) {
+      // No live user for this subject: charge its own budget, before D1 from now on.
+      if (unprovisioned.size >= MAX_KNOWN) unprovisioned.clear();
+      unprovisioned.add(sub);
+      setHeaders(c, await takeUnprovisioned(c, sub));
+      return;
+    }
     remember(sub, caller);
     setHeaders(c, await take(c, { tenantId: caller.tenant_id, plan: caller.tenant_plan }));
   } finally {

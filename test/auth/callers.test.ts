@@ -27,7 +27,8 @@ describe('caller → tenant', () => {
 
   it('refuses an unregistered M2M client', async () => {
     const res = await call('/v1/me', { token: await mintToken({ sub: `${crypto.randomUUID()}@clients` }) });
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { code: string }).code).toBe('not_provisioned');
   });
 
   it('takes the tenant from the token subject only, never from headers, query or claims', async () => {

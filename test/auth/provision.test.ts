@@ -22,7 +22,7 @@ describe('POST /v1/tenants (provisioning)', () => {
     const sub = newSub();
     const token = await mintToken({ sub, scopes: [], claims: { email: 'founder@example.com' } });
     const before = await call('/v1/me', { token });
-    expect(before.status).toBe(401);
+    expect(before.status).toBe(403);
 
     const res = await call('/v1/tenants', { method: 'POST', token, json: { name: '  Acme  ' } });
     expect(res.status).toBe(201);

@@ -57,6 +57,17 @@ beforeAll(async () => {
   const b = await createTenant();
   tokenA = await a.owner.token();
   await a.addUser('member'); // GET /v1/users needs a second page too
+  for (const token of [tokenA, await b.owner.token()]) {
+    for (const n of [1, 2]) {
+      // GET /v1/invitations too
+      const res = await call('/v1/invitations', {
+        method: 'POST',
+        token,
+        json: { email: `invitee${n}@example.com`, role: 'member' },
+      });
+      expect(res.status).toBe(201);
+    }
+  }
   tokenB = await b.owner.token();
   for (const [n, token] of [1, 2, 3].flatMap(
     (n) =>

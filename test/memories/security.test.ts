@@ -20,24 +20,27 @@ const ROUTES: [string, string, unknown, string][] = [
 ];
 
 describe('memories and audit logs: security', () => {
-  it.each(ROUTES)('%s %s: no token, a bad token, an unknown subject → 401', async (method, path, json) => {
-    await expectProblem(await call(path, { method, json }), 401, 'invalid_token');
-    await expectProblem(
-      await call(path, { method, json, token: await mintToken({ sub: 'auth0|x', key: 'untrusted' }) }),
-      401,
-      'invalid_token',
-    );
-    await expectProblem(
-      await call(path, { method, json, token: await mintToken({ sub: 'auth0|x', expiresIn: -3600 }) }),
-      401,
-      'invalid_token',
-    );
-    await expectProblem(
-      await call(path, { method, json, token: await mintToken({ sub: 'auth0|nobody-here' }) }),
-      401,
-      'invalid_token',
-    );
-  });
+  it.each(ROUTES)(
+    '%s %s: no token, a bad token → 401; an unknown subject → 403 not_provisioned',
+    async (method, path, json) => {
+      await expectProblem(await call(path, { method, json }), 401, 'invalid_token');
+      await expectProblem(
+        await call(path, { method, json, token: await mintToken({ sub: 'auth0|x', key: 'untrusted' }) }),
+        401,
+        'invalid_token',
+      );
+      await expectProblem(
+        await call(path, { method, json, token: await mintToken({ sub: 'auth0|x', expiresIn: -3600 }) }),
+        401,
+        'invalid_token',
+      );
+      await expectProblem(
+        await call(path, { method, json, token: await mintToken({ sub: 'auth0|nobody-here' }) }),
+        403,
+        'not_provisioned',
+      );
+    },
+  );
 
   it.each(ROUTES)('%s %s: a token without the scope → 403 insufficient_scope', async (method, path, json, scope) => {
     const w = await world();

@@ -154,9 +154,21 @@ async function user(world: TenantWorld) {
     throw new Error(`fixture PUT /v1/subscription answered ${upgrade.status}: ${await upgrade.text()}`);
   const email = `fixture-${crypto.randomUUID().slice(0, 8)}@example.com`;
   return {
-    id: await created(world, '/v1/users', { auth0_id: `auth0|fixture-${crypto.randomUUID()}`, email, role: 'member' }),
+    id: await created(world, '/v1/users', {
+      auth0_id: `fixture${crypto.randomUUID().slice(0, 8)}@clients`,
+      email,
+      role: 'member',
+    }),
   };
 }
+
+/** A pending invitation of the world's tenant. */
+const invitation = async (world: TenantWorld) => ({
+  id: await created(world, '/v1/invitations', {
+    email: `invitee-${crypto.randomUUID().slice(0, 8)}@example.com`,
+    role: 'member',
+  }),
+});
 
 /**
  * One entry per /v1 operationId. `params` should create the resource through the API where the
@@ -210,7 +222,7 @@ export const OPERATIONS: Record<string, OperationFixture> = {
   createUser: {
     roles: ['owner', 'admin'],
     body: () => ({
-      auth0_id: `auth0|matrix-${crypto.randomUUID()}`,
+      auth0_id: `matrix${crypto.randomUUID().slice(0, 8)}@clients`,
       email: `matrix-${crypto.randomUUID().slice(0, 8)}@example.com`,
       role: 'member',
     }),
@@ -218,6 +230,14 @@ export const OPERATIONS: Record<string, OperationFixture> = {
   getUser: { roles: ['owner', 'admin'], params: user },
   updateUser: { roles: ['owner', 'admin'], params: user, body: () => ({ name: 'Renamed' }) },
   deleteUser: { roles: ['owner', 'admin'], params: user },
+  createInvitation: {
+    roles: ['owner', 'admin'],
+    body: () => ({ email: `matrix-${crypto.randomUUID().slice(0, 8)}@example.com`, role: 'member' }),
+  },
+  listInvitations: { roles: ['owner', 'admin'] },
+  getInvitation: { roles: ['owner', 'admin'], params: invitation },
+  // Accepting is for identities with no user yet: every member of a tenant gets 409, never 403.
+  acceptInvitation: { roles: ANY_ROLE, params: invitation },
 
   // The caller's tenant: anyone reads it; owner/admin rename; only an owner deletes or restores it.
   getTenant: { roles: ANY_ROLE },

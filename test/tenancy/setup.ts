@@ -19,7 +19,8 @@ export const auditCount = async (tenantId: string) =>
     .first<{ n: number }>())!.n;
 
 export const uniqueEmail = () => `u-${crypto.randomUUID().slice(0, 12)}@example.com`;
-export const uniqueSub = () => `auth0|${crypto.randomUUID()}`;
+/** A machine client's subject: people join by invitation, so POST /v1/users adds services only. */
+export const uniqueSub = () => `${crypto.randomUUID().replace(/-/g, '')}@clients`;
 
 /** Puts a tenant on `plan` directly in D1 (both tables, as the API does). */
 export async function setPlan(tenantId: string, plan: 'free' | 'pro' | 'team') {

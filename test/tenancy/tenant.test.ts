@@ -85,8 +85,8 @@ describe('DELETE /v1/tenant and restore', () => {
     for (const token of tokens) {
       for (const path of ['/v1/me', '/v1/tenant', '/v1/users', '/v1/subscription']) {
         const r = await call(path, { token });
-        expect(r.status, path).toBe(401);
-        expect(await r.json()).toMatchObject({ code: 'invalid_token' });
+        expect(r.status, path).toBe(403);
+        expect(await r.json()).toMatchObject({ code: 'not_provisioned' });
       }
     }
     expect((await call('/v1/me', { token: await other.owner.token() })).status).toBe(200);
@@ -126,7 +126,7 @@ describe('DELETE /v1/tenant and restore', () => {
     expect(
       await checked(restoreTenant, await call('/v1/tenant/restore', { method: 'POST', token }), 410),
     ).toMatchObject({ code: 'retention_expired' });
-    expect((await call('/v1/me', { token })).status).toBe(401);
+    expect((await call('/v1/me', { token })).status).toBe(403);
     expect(
       (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_logs WHERE tenant_id = ?1 AND action = 'tenant.restore'")
         .bind(t.tenant.id)
@@ -134,7 +134,7 @@ describe('DELETE /v1/tenant and restore', () => {
     ).toBe(0);
   });
 
-  it('restore answers 409 for a live tenant and 401 for a subject with no user', async () => {
+  it('restore answers 409 for a live tenant and 403 not_provisioned for a subject with no user', async () => {
     const t = await createTenant();
     expect(
       await checked(
@@ -147,8 +147,8 @@ describe('DELETE /v1/tenant and restore', () => {
       await checked(
         restoreTenant,
         await call('/v1/tenant/restore', { method: 'POST', token: await mintToken({ sub: 'auth0|nobody-here' }) }),
-        401,
+        403,
       ),
-    ).toMatchObject({ code: 'invalid_token' });
+    ).toMatchObject({ code: 'not_provisioned' });
   });
 });

@@ -27,7 +27,7 @@ const create = async (token: string, body: Record<string, unknown>) =>
   });
 
 describe('POST /v1/users', () => {
-  it('creates a person with Location and ETag, one round trip, with its audit row', async () => {
+  it('creates a service with Location and ETag, one round trip, with its audit row', async () => {
     const { owner, tenant } = await createTenant();
     const sub = uniqueSub();
     const res = await create(await owner.token(), {
@@ -43,7 +43,7 @@ describe('POST /v1/users', () => {
     expect(user).toMatchObject({
       email: 'Ada@Example.com',
       role: 'admin',
-      kind: 'person',
+      kind: 'service',
       name: 'Ada',
       deleted_at: null,
       tenant_id: tenant.id,
@@ -100,7 +100,7 @@ describe('POST /v1/users', () => {
     ['a bad email', { email: 'not-an-email' }, 'json.email'],
     ['an unknown role', { role: 'superuser' }, 'json.role'],
     ['a service without a @clients subject', { kind: 'service', auth0_id: 'auth0|someone' }, 'json.auth0_id'],
-    ['a person with a @clients subject', { auth0_id: 'abc@clients' }, 'json.auth0_id'],
+    ['a person (people join by invitation)', { kind: 'person', auth0_id: 'auth0|someone' }, 'json.kind'],
     ['an empty auth0_id', { auth0_id: '' }, 'json.auth0_id'],
     ['a 201-character name', { name: 'x'.repeat(201) }, 'json.name'],
   ])('refuses %s with 422 naming the field, writing nothing', async (_, body, path) => {
@@ -132,11 +132,13 @@ describe('POST /v1/users', () => {
   });
 
   it('refuses an auth0_id that is already a live user anywhere (409 auth0_id_taken)', async () => {
+    // Services only (people are invited): their ids come from the tenants' own Auth0 configuration.
     const a = await createTenant();
     const b = await createTenant();
-    expect(
-      await checked(createUser, await create(await b.owner.token(), { auth0_id: a.owner.sub }), 409),
-    ).toMatchObject({ code: 'auth0_id_taken' });
+    const bot = await a.addUser('member', 'service');
+    expect(await checked(createUser, await create(await b.owner.token(), { auth0_id: bot.sub }), 409)).toMatchObject({
+      code: 'auth0_id_taken',
+    });
   });
 
   it("lets a removed user's email and identity be added again", async () => {
@@ -374,7 +376,7 @@ describe('last-owner protection', () => {
 
   // Two owners acting at once: D1 serialises the two batches, and the rule is checked inside each
   // write, so the second sees the first's effect. Stepping down (or leaving) together must leave
-  // one owner; acting on each other, the loser is no longer an owner (403) or no longer a user (401).
+  // one owner; acting on each other, the loser is no longer an owner (403) or no longer a user (403 not_provisioned).
   const demote = (id: string, token: string) =>
     call(`/v1/users/${id}`, { method: 'PATCH', token, json: { role: 'admin' } });
   const remove = (id: string, token: string) => call(`/v1/users/${id}`, { method: 'DELETE', token });
@@ -382,7 +384,7 @@ describe('last-owner protection', () => {
     ['step down', demote, true, 409],
     ['leave', remove, true, 409],
     ['demote each other', demote, false, 403],
-    ['remove each other', remove, false, 401],
+    ['remove each other', remove, false, 403],
   ] as const) {
     it(`two owners who ${what} at the same moment: exactly one succeeds, one owner remains`, async () => {
       for (let round = 0; round < 5; round++) {
@@ -419,8 +421,8 @@ describe('removed users are locked out at once', () => {
     );
     for (const path of ['/v1/me', '/v1/users', '/v1/tenant', '/v1/usage']) {
       const res = await call(path, { token: adminToken });
-      expect(res.status, path).toBe(401);
-      expect(res.headers.get('www-authenticate')).toContain('invalid_token');
+      expect(res.status, path).toBe(403);
+      expect(await res.json()).toMatchObject({ code: 'not_provisioned' });
     }
     const gone = await checked<User>(
       getUser,

@@ -37,10 +37,27 @@ const AuditLogSchema = z
       .record(z.string(), z.unknown())
       .nullable()
       .openapi({ description: 'The changed fields after the change, or null.', example: { importance: 8 } }),
+    values_redacted: z.boolean().openapi({
+      description:
+        'true when the entry is about a memory the caller may not see now (private or session memory of someone else, or purged): ' +
+        "`old_values`/`new_values` then keep the changed field names with null values. The owner's export keeps every value.",
+      example: false,
+    }),
     ip: z.string().max(512).nullable().openapi({ description: 'CF-Connecting-IP of the request.' }),
     user_agent: z.string().max(512).nullable(),
     request_id: z.string().max(128).nullable(),
     created_at: z.string().max(40).openapi({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' }),
+    imported: z
+      .object({
+        request_id: z.string().max(128).openapi({ example: 'req_01J9Z3Q4W5E6R7T8Y9V0W1X2Y4' }),
+        imported_at: z.string().max(40).openapi({ format: 'date-time', example: '2026-02-01T08:00:00.000Z' }),
+      })
+      .nullable()
+      .openapi({
+        description:
+          'Set when the entry came in through `POST /v1/import` (the importing request and when): its other fields are what the imported file says, ' +
+          "not what this tenant recorded. null for the tenant's own trail.",
+      }),
   })
   .openapi('AuditLog', {
     example: {
@@ -51,10 +68,12 @@ const AuditLogSchema = z
       resource_id: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
       old_values: { importance: 3 },
       new_values: { importance: 8 },
+      values_redacted: false,
       ip: '203.0.113.7',
       user_agent: 'memoria-client/0.1.0',
       request_id: 'req_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
       created_at: '2026-01-01T12:00:00.000Z',
+      imported: null,
     },
   });
 
@@ -89,6 +108,11 @@ const ListQuery = PageQuerySchema.extend({
   until: DateTimeParam.optional().openapi({
     description: 'RFC 3339; entries strictly before.',
     example: '2100-01-01T00:00:00Z',
+  }),
+  origin: z.enum(['native', 'imported']).optional().openapi({
+    description:
+      "`native`: only the tenant's own trail; `imported`: only entries that came in through `POST /v1/import`.",
+    example: 'native',
   }),
 });
 

@@ -13,6 +13,7 @@
 import { EXPORT_FORMAT, EXPORT_VERSION, type ImportTable } from '../../db/export';
 import { IMPORT_MAX_JSON_DEPTH } from '../../lib/limits';
 import type { FieldError } from '../../lib/problem';
+import { nestsDeeperThan, unstorableJson } from '../../lib/schemas';
 import { searchDoc } from '../../lib/search-text';
 import { fromIso } from '../../lib/time';
 import { ExportHeaderSchema, type ImportLine, ImportLineSchema } from './schemas';
@@ -74,22 +75,11 @@ export function parseChunk(body: string, maxLines: number) {
   return { lines, errors, ignored, count };
 }
 
-/** What SQLite cannot store as given: NUL, a lone UTF-16 surrogate (not valid UTF-8), or JSON nested too deep. */
-function unstorable(value: unknown, depth = 0): string | null {
-  if (typeof value === 'string') {
-    if (value.includes('\u0000')) return 'contains a NUL character';
-    if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value))
-      return 'contains invalid Unicode (a lone surrogate)';
-    return null;
-  }
-  if (value && typeof value === 'object') {
-    if (depth >= IMPORT_MAX_JSON_DEPTH) return `nests deeper than ${IMPORT_MAX_JSON_DEPTH} levels`;
-    for (const [k, v] of Object.entries(value)) {
-      const bad = unstorable(k) ?? unstorable(v, depth + 1);
-      if (bad) return bad;
-    }
-  }
-  return null;
+/** What would not be stored as sent (the rule every JSON body follows, lib/schemas.ts), or JSON nested too deep. */
+function unstorable(value: unknown): string | null {
+  if (nestsDeeperThan(value, IMPORT_MAX_JSON_DEPTH)) return `nests deeper than ${IMPORT_MAX_JSON_DEPTH} levels`;
+  const bad = unstorableJson(value, 'line')[0];
+  return bad ? `${bad.path.slice('line'.length + 1) || 'a value'} ${bad.message}` : null;
 }
 
 export interface Lookup {

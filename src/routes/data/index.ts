@@ -5,6 +5,7 @@ import { requestMeta, requireRole, runAsCaller } from '../../auth/caller';
 import { auditStatement } from '../../db/audit';
 import type { CallerRow } from '../../db/caller';
 import {
+  auditExistsStatement,
   EXPORT_FORMAT,
   EXPORT_KINDS,
   EXPORT_START,
@@ -13,15 +14,20 @@ import {
   existingIdsStatement,
   exportLine,
   exportPageStatement,
+  exportPagesFor,
   exportStartStatement,
+  IMPORT_AUDIT_GUARD_SQL,
   type ImportTable,
   importInsertStatements,
   importUserConflictsStatement,
+  markImportedStatement,
   type TenantExportRow,
   tenantLine,
 } from '../../db/export';
 import type { AppEnv } from '../../env';
+import { newId } from '../../lib/ids';
 import { EXPORT_PAGE_BYTES, EXPORT_PAGE_ROWS, IMPORT_MAX_LINES, MAX_BODY_BYTES } from '../../lib/limits';
+import { mediaTypeEssence } from '../../lib/media-type';
 import { PLANS } from '../../lib/plans';
 import { ApiError } from '../../lib/problem';
 import { problemResponses, securedRoute } from '../../lib/route';
@@ -82,6 +88,9 @@ data.openapi(
     const { caller, results } = await runAsCaller(c, [exportStartStatement(c.env.DB, c.get('auth').sub, labels)]);
     requireRole(caller, 'owner');
     const tenant = results[0]!.results[0] as unknown as TenantExportRow;
+    // The streamed pages run after the headers leave: Server-Timing counts them from the counts.
+    const counts = [tenant.users, tenant.sessions, tenant.memories, tenant.audit_logs];
+    c.get('d1').roundTrips += counts.reduce((sum, n) => sum + exportPagesFor(n, EXPORT_PAGE_ROWS), 0);
     const now = new Date();
     const filename = `memoria-${tenant.id}-${now.toISOString().slice(0, 10)}.ndjson`;
     return new Response(exportStream(c.env.DB, tenant, now, c.get('requestId'), labels), {
@@ -164,12 +173,13 @@ function exportStream(
               ).all()
             ).results as Record<string, unknown>[];
             const last = rows.at(-1);
-            if (!last) {
+            // A short page that was not cut by size is the kind's last: the next query would be empty.
+            const lastOfKind = !last || (rows.length < EXPORT_PAGE_ROWS && rows.length === last._rows);
+            if (lastOfKind) {
               kind++;
               after = EXPORT_START;
-              continue;
-            }
-            after = [last.created_at as number, last.id as string];
+            } else after = [last.created_at as number, last.id as string];
+            if (!last) continue;
             stats.rows += rows.length;
             emit(
               controller,
@@ -229,7 +239,7 @@ data.openapi(
   }),
   async (c) => {
     const type = c.req.header('content-type') ?? '';
-    if (!/^application\/x-ndjson\s*(?:;|$)/i.test(type))
+    if (mediaTypeEssence(type) !== NDJSON)
       throw new ApiError('unsupported_media_type', `The request body must be ${NDJSON}.`);
     const dryRun = c.req.valid('query').dry_run;
     const chunk = parseChunk(await c.req.text(), IMPORT_MAX_LINES);
@@ -304,11 +314,14 @@ async function importChunk(
   // 3. the chunk, all-or-nothing, with its audit row (nothing new: nothing to write or audit)
   const tables: ImportTable[] = ['users', 'sessions', 'memories', 'audit_logs'];
   if (tables.every((t) => plan.rows[t].length === 0)) return report;
-  const inserts = tables.map((t) => importInsertStatements(db, sub, caller.tenant_id, t, plan.rows[t]));
+  const auditId = newId('aud', now);
+  const meta = requestMeta(c);
+  const inserts = tables.map((t) => importInsertStatements(db, sub, caller.tenant_id, t, plan.rows[t], auditId));
   const audit = auditStatement(
     db,
     sub,
     {
+      id: auditId,
       action: 'tenant.import',
       resourceType: 'tenant',
       resourceId: caller.tenant_id,
@@ -320,13 +333,23 @@ async function importChunk(
         id_map: report.id_map,
       },
     },
-    requestMeta(c),
+    meta,
     now,
-    { sql: "c.role = 'owner' AND c.tenant_id = ?12", params: [caller.tenant_id] },
+    { sql: IMPORT_AUDIT_GUARD_SQL, params: [caller.tenant_id, plan.newLiveMemories, plan.newLiveUsers] },
   );
   let results: D1Result[];
   try {
-    ({ results } = await runAsCaller(c, [...inserts.flat(), audit]));
+    // The audit row first: the quota guard sees the state before this chunk, and every insert needs the row.
+    // Imported history stays distinguishable from the tenant's own (AuditLog.imported).
+    const mark = markImportedStatement(
+      db,
+      sub,
+      plan.rows.audit_logs.map((r) => r.id as string),
+      meta.requestId,
+      now,
+      auditId,
+    );
+    ({ results } = await runAsCaller(c, [audit, ...inserts.flat(), mark, auditExistsStatement(db, auditId)]));
   } catch (err) {
     // Only a concurrent change (e.g. a user created meanwhile) can trip a constraint; nothing was written.
     if (!(err instanceof ApiError) && /constraint/i.test(err instanceof Error ? err.message : '')) {
@@ -337,8 +360,14 @@ async function importChunk(
     }
     throw err;
   }
+  if (!(results.at(-1)!.results[0] as { written: number }).written) {
+    throw new ApiError(
+      'quota_exceeded',
+      `The chunk adds ${plan.newLiveMemories} memories and ${plan.newLiveUsers} users, which the ${caller.tenant_plan} plan no longer allows: another request added some meanwhile. Nothing was written.`,
+    );
+  }
   // Rows another request wrote meanwhile are skipped by ON CONFLICT: report what was written.
-  let i = 0;
+  let i = 1;
   const created = { ...report.created };
   let skippedNow = 0;
   tables.forEach((t, k) => {

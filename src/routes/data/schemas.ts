@@ -157,7 +157,7 @@ export const ExportAuditLogLineSchema = z
       user_id: id('usr').nullable(),
       action: text(1, 64),
       resource_type: text(1, 64),
-      resource_id: text(1, 255).nullable(),
+      resource_id: text(1, 64).nullable(), // as AuditLog serves it
       old_values: z.unknown().nullable(),
       new_values: z.unknown().nullable(),
       ip: text(0, 64).nullable(),
@@ -284,6 +284,6 @@ export const ExportFileSchema = z
 export type ImportReport = z.infer<typeof ImportReportSchema>;
 
 export const ExportQuerySchema = z.object({
-  subject_id: labelFilter('Export only the memories about one of these end users (`subject_id`).'),
-  agent_id: labelFilter('Export only the memories of one of these agents (`agent_id`).'),
+  subject_id: labelFilter('Export only the memories about one of these end users (`subject_id`).', 'alice'),
+  agent_id: labelFilter('Export only the memories of one of these agents (`agent_id`).', 'support-bot'),
 });

@@ -22,7 +22,7 @@ import {
 import type { AppEnv } from '../../env';
 import { acceptedVersions, etagOf } from '../../lib/etag';
 import { idempotencyKeyOf, REPLAYED_HEADER, storedResponse } from '../../lib/idempotency';
-import { MEMORY_TAGS_MAX } from '../../lib/limits';
+import { MEMORY_TAGS_MAX, MEMORY_VERSION_MAX } from '../../lib/limits';
 import { PLANS } from '../../lib/plans';
 import { ApiError, invalidRequest } from '../../lib/problem';
 import { ETAG_HEADERS, problemResponses, securedRoute } from '../../lib/route';
@@ -77,12 +77,24 @@ async function runChange(
   let replay: MemoryRow | null | undefined;
   if (idem && storedResponse(results[0]!.results[0] as IdempotencyRow | undefined, idem))
     replay = (results[1]!.results[0] as MemoryRow | undefined) ?? null;
-  return {
-    caller,
-    before: (results[off]!.results[0] as MemoryRow | undefined) ?? null,
-    after: (results[off + statements.length - 1]!.results[0] as MemoryRow | undefined) ?? null,
-    replay,
-  };
+  const before = (results[off]!.results[0] as MemoryRow | undefined) ?? null;
+  const after = (results[off + statements.length - 1]!.results[0] as MemoryRow | undefined) ?? null;
+  // Every change but a purge bumps the version, which is served as an int32.
+  if (!after && replay === undefined && before && before.version >= MEMORY_VERSION_MAX)
+    throw new ApiError(
+      'version_exhausted',
+      `Memory ${before.id} is at version ${MEMORY_VERSION_MAX}, the largest there is: it cannot change any more. Create a new memory from it.`,
+    );
+  return { caller, before, after, replay };
+}
+
+/** Scope changes and deletes are for the memory's author, owners and admins (MAY_RESCOPE_SQL). */
+function requireAuthorOrAdmin(caller: CallerRow, memory: MemoryRow) {
+  if (memory.user_id !== caller.user_id && caller.role === 'member')
+    throw new ApiError(
+      'insufficient_role',
+      `Only the memory's author, an owner or an admin may change the scope of memory ${memory.id} or delete it; members may edit its content and tags.`,
+    );
 }
 
 function respond(c: Context<AppEnv>, row: MemoryRow, embedding: boolean, replayed = false) {
@@ -108,7 +120,14 @@ changeRoutes.openapi(
     },
     responses: {
       200: MemoryResponse('The updated memory.'),
-      ...problemResponses('not_found', 'memory_deleted', 'precondition_failed', 'conflict'),
+      ...problemResponses(
+        'not_found',
+        'memory_deleted',
+        'precondition_failed',
+        'conflict',
+        'insufficient_role',
+        'version_exhausted',
+      ),
     },
   }),
   async (c) => {
@@ -147,6 +166,7 @@ changeRoutes.openapi(
     if (!out.before) throw notFound(id);
     if (out.before.deleted_at !== null) throw memoryDeleted(id);
     if (t.versions && !t.versions.includes(out.before.version)) throw preconditionFailed(id);
+    if (patch.access_scope !== undefined) requireAuthorOrAdmin(out.caller, out.before);
     if (patch.access_scope === 'session' && out.before.session_id === null) {
       throw invalidRequest([
         { path: 'json.access_scope', message: 'a memory without a session cannot become session-scoped' },
@@ -169,7 +189,7 @@ changeRoutes.openapi(
     request: { params: MemoryPathSchema, query: DeleteQuerySchema, headers: IfMatchHeaders },
     responses: {
       204: { description: 'Deleted.' },
-      ...problemResponses('insufficient_role', 'not_found', 'precondition_failed', 'conflict'),
+      ...problemResponses('insufficient_role', 'not_found', 'precondition_failed', 'conflict', 'version_exhausted'),
     },
   }),
   async (c) => {
@@ -189,6 +209,7 @@ changeRoutes.openapi(
     if (!out.before) throw notFound(id);
     if (t.versions && !t.versions.includes(out.before.version)) throw preconditionFailed(id);
     if (!permanent && out.before.deleted_at !== null) return c.body(null, 204);
+    requireAuthorOrAdmin(out.caller, out.before);
     throw new Error('memory delete refused without a known reason');
   },
 );
@@ -205,7 +226,7 @@ changeRoutes.openapi(
     request: { params: MemoryPathSchema, query: ReadQuerySchema, headers: IdempotencyHeaders },
     responses: {
       200: MemoryResponse('The restored memory.'),
-      ...problemResponses('not_found', 'quota_exceeded', 'conflict'),
+      ...problemResponses('not_found', 'quota_exceeded', 'conflict', 'version_exhausted'),
     },
   }),
   async (c) => {
@@ -256,7 +277,7 @@ changeRoutes.openapi(
     },
     responses: {
       200: MemoryResponse('The memory with its tags.'),
-      ...problemResponses('not_found', 'memory_deleted', 'too_many_tags', 'conflict'),
+      ...problemResponses('not_found', 'memory_deleted', 'too_many_tags', 'conflict', 'version_exhausted'),
     },
   }),
   async (c) => {
@@ -326,7 +347,7 @@ changeRoutes.openapi(
     request: { params: TagPathSchema, query: ReadQuerySchema, headers: IfMatchHeaders },
     responses: {
       200: MemoryResponse('The memory with its tags.'),
-      ...problemResponses('not_found', 'memory_deleted', 'precondition_failed', 'conflict'),
+      ...problemResponses('not_found', 'memory_deleted', 'precondition_failed', 'conflict', 'version_exhausted'),
     },
   }),
   async (c) => {

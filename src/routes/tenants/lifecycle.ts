@@ -1,6 +1,6 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { requestMeta, requireRole, runAsCaller } from '../../auth/caller';
-import { invalidToken } from '../../auth/middleware';
+import { notProvisioned } from '../../auth/middleware';
 import {
   deleteTenantStatements,
   type RestoreProbe,
@@ -148,7 +148,7 @@ lifecycle.openapi(restoreTenant, async (c) => {
     restoreTenantStatements(c.env.DB, sub, now - TENANT_RETENTION_MS, requestMeta(c), now),
   );
   const probe = probeResult!.results[0] as RestoreProbe | undefined;
-  if (!probe) throw invalidToken('no live user for subject', c.get('requestId'));
+  if (!probe) throw notProvisioned(c.get('requestId'));
   const row = restored!.results[0] as TenantRow | undefined;
   if (row) return c.json(toTenant(row), 200);
   requireRole(probe, 'owner');

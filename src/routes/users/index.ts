@@ -268,7 +268,7 @@ const deleteUser = securedRoute(['manage:users'], {
   operationId: 'deleteUser',
   tags: ['Users'],
   summary: 'Remove a user',
-  description: `Removes (soft-deletes) a user: their tokens stop working at once and their live sessions end (audit \`session.end\`, reason \`user_removed\`); the row stays for the audit trail. ${ROLE_RULES}`,
+  description: `Removes (soft-deletes) a user: their tokens stop working at once and their live sessions end (audit \`session.end\`, reason \`user_removed\`) and their private and session memories are soft-deleted (audit \`memory.delete\`, reason \`user_removed\`: they leave the quota; owners can list, restore or purge them); the row stays for the audit trail. ${ROLE_RULES}`,
   request: { params: UserIdParams, headers: IfMatchHeaders },
   responses: {
     204: { description: 'Removed' },

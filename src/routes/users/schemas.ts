@@ -45,17 +45,26 @@ const SERVICE_SUB = /^[A-Za-z0-9_-]{1,200}@clients$/;
 export const CreateUserSchema = z
   .object({
     auth0_id: z.string().trim().min(1).max(255).openapi({
-      description: 'The Auth0 `sub` of the person, or `<client_id>@clients` for a service.',
-      example: 'auth0|64f1c2d3e4f5a6b7c8d9e0f1',
+      description: 'The machine client: `<client_id>@clients`.',
+      example: 'k3Jd8sLq0xYz@clients',
     }),
     email: Email,
     role: Role,
-    kind: Kind.default('person'),
+    kind: Kind.default('service').openapi({
+      description:
+        "Only `service` (an Auth0 machine-to-machine client of the tenant's own Auth0 configuration) is added directly; a person joins by invitation (`POST /v1/invitations`).",
+    }),
     name: Name.optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
-    if ((v.kind === 'service') !== SERVICE_SUB.test(v.auth0_id)) {
+    if (v.kind === 'person') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kind'],
+        message: 'a person joins by invitation (POST /v1/invitations), accepted with their own token',
+      });
+    } else if (!SERVICE_SUB.test(v.auth0_id)) {
       ctx.addIssue({
         code: 'custom',
         path: ['auth0_id'],
@@ -68,12 +77,11 @@ export const CreateUserSchema = z
   })
   .openapi('CreateUser', {
     example: {
-      // Not the ProvisionTenant example's owner, so both examples work on one server.
-      auth0_id: 'auth0|64f1c2d3e4f5a6b7c8d9e0f1',
-      email: 'grace@example.com',
+      auth0_id: 'k3Jd8sLq0xYz@clients',
+      email: 'ingest-bot@example.com',
       role: 'member',
-      kind: 'person',
-      name: 'Grace Hopper',
+      kind: 'service',
+      name: 'Ingest bot',
     },
   });
 

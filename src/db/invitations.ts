@@ -1,0 +1,215 @@
+// Invitations: how a person joins a tenant. An owner or admin invites an email (optionally bound to
+// an Auth0 `sub`); the invited person accepts with their own token. Nothing binds the identity to
+// the tenant before that, and no answer tells the inviter whether the identity exists elsewhere.
+import { planLimitSql } from '../lib/plans';
+import { toIso } from '../lib/time';
+import { auditInsertSql, type RequestMeta } from './audit';
+import { Binder, prepared } from './binder';
+import { type Role, withCaller } from './caller';
+
+export interface InvitationRow {
+  id: string;
+  tenant_id: string;
+  email: string;
+  auth0_id: string | null;
+  name: string | null;
+  role: Role;
+  invited_by: string | null;
+  created_at: number;
+  expires_at: number;
+  accepted_at: number | null;
+  user_id: string | null;
+}
+
+export function toInvitation(row: InvitationRow, now = Date.now()) {
+  const status: 'pending' | 'accepted' | 'expired' =
+    row.accepted_at !== null ? 'accepted' : row.expires_at <= now ? 'expired' : 'pending';
+  return {
+    id: row.id,
+    email: row.email,
+    auth0_id: row.auth0_id,
+    name: row.name,
+    role: row.role,
+    status,
+    invited_by: row.invited_by,
+    user_id: row.user_id,
+    created_at: toIso(row.created_at)!,
+    expires_at: toIso(row.expires_at)!,
+    accepted_at: toIso(row.accepted_at),
+  };
+}
+
+const COLS =
+  'i.id, i.tenant_id, i.email, i.auth0_id, i.name, i.role, i.invited_by, i.created_at, i.expires_at, i.accepted_at, i.user_id';
+const RETURNING =
+  'RETURNING id, tenant_id, email, auth0_id, name, role, invited_by, created_at, expires_at, accepted_at, user_id';
+const liveUsers = (tenant: string) => `(SELECT count(*) FROM users WHERE tenant_id = ${tenant} AND deleted_at IS NULL)`;
+const userLimit = (tenant: string) => `(SELECT ${planLimitSql('users', 'plan')} FROM tenants WHERE id = ${tenant})`;
+
+export type InvitationVerdict =
+  | 'ok'
+  | 'insufficient_role'
+  | 'email_taken'
+  | 'quota_exceeded'
+  | 'not_found'
+  | 'already_member';
+
+export interface NewInvitation {
+  id: string;
+  email: string;
+  auth0Id: string | null;
+  name: string | null;
+  role: Role;
+  expiresAt: number;
+}
+
+/** [verdict, audit, INSERT … RETURNING]: owners invite any role, admins members; the same role rules as users. */
+export function createInvitationStatements(
+  db: D1Database,
+  sub: string,
+  inv: NewInvitation,
+  meta: RequestMeta,
+  now: number,
+): D1PreparedStatement[] {
+  const verdict = (b: Binder) => `(SELECT CASE
+      WHEN NOT (c.role = 'owner' OR (c.role = 'admin' AND ${b.bind(inv.role)} = 'member')) THEN 'insufficient_role'
+      WHEN EXISTS (SELECT 1 FROM users WHERE tenant_id = c.tenant_id AND email = ${b.bind(inv.email)} AND deleted_at IS NULL) THEN 'email_taken'
+      WHEN ${liveUsers('c.tenant_id')} >= ${userLimit('c.tenant_id')} THEN 'quota_exceeded'
+      ELSE 'ok' END FROM caller c)`;
+  const v = new Binder(sub);
+  const a = new Binder(sub);
+  const w = new Binder(sub);
+  const fields = {
+    email: inv.email,
+    auth0_id: inv.auth0Id,
+    name: inv.name,
+    role: inv.role,
+    expires_at: toIso(inv.expiresAt),
+  };
+  return [
+    prepared(db, v, withCaller(`SELECT ${verdict(v)} AS verdict`)),
+    prepared(
+      db,
+      a,
+      withCaller(
+        auditInsertSql(
+          a,
+          {
+            action: 'invitation.create',
+            resourceType: 'invitation',
+            resourceIdSql: a.bind(inv.id),
+            oldSql: 'NULL',
+            newSql: a.bind(JSON.stringify(fields)),
+          },
+          meta,
+          now,
+          `caller c WHERE ${verdict(a)} = 'ok'`,
+        ),
+      ),
+    ),
+    prepared(
+      db,
+      w,
+      withCaller(`INSERT INTO invitations (id, tenant_id, email, auth0_id, name, role, invited_by, created_at, expires_at)
+        SELECT ${w.bind(inv.id)}, c.tenant_id, ${w.bind(inv.email)}, ${w.bind(inv.auth0Id)}, ${w.bind(inv.name)}, ${w.bind(inv.role)}, c.user_id, ${w.bind(now)}, ${w.bind(inv.expiresAt)}
+        FROM caller c WHERE ${verdict(w)} = 'ok' ${RETURNING}`),
+    ),
+  ];
+}
+
+/** One page (limit + 1 rows) of the caller's tenant's invitations, oldest first; owner/admin only. */
+export function listInvitationsStatement(db: D1Database, sub: string, limit: number, after: [number, string] | null) {
+  return db
+    .prepare(
+      withCaller(`SELECT ${COLS} FROM caller c JOIN invitations i ON i.tenant_id = c.tenant_id
+        WHERE c.role IN ('owner', 'admin') AND (?2 IS NULL OR (i.created_at, i.id) > (?2, ?3))
+        ORDER BY i.created_at, i.id LIMIT ?4`),
+    )
+    .bind(sub, after?.[0] ?? null, after?.[1] ?? null, limit + 1);
+}
+
+/** An invitation of the caller's tenant; owner/admin only. */
+export function getInvitationStatement(db: D1Database, sub: string, id: string) {
+  return db
+    .prepare(
+      withCaller(
+        `SELECT ${COLS} FROM caller c JOIN invitations i ON i.tenant_id = c.tenant_id AND i.id = ?2 WHERE c.role IN ('owner', 'admin')`,
+      ),
+    )
+    .bind(sub, id);
+}
+
+/**
+ * Accepting invitation `id` as the token's subject (who is no user yet): [verdict, user INSERT …
+ * RETURNING, invitation UPDATE, audit rows]. The invitation matches when it names this `sub`, or
+ * names no `sub` and its email is the token's verified email; it must be pending in a live tenant.
+ * Anything else is 'not_found', whatever the reason, so the answer reveals nothing.
+ */
+export function acceptInvitationStatements(
+  db: D1Database,
+  sub: string,
+  p: { id: string; verifiedEmail: string | null; userId: string },
+  meta: RequestMeta,
+  now: number,
+): D1PreparedStatement[] {
+  const match = (b: Binder) => `i.id = ${b.bind(p.id)} AND i.accepted_at IS NULL AND i.expires_at > ${b.bind(now)}
+    AND (i.auth0_id = ?1 OR (i.auth0_id IS NULL AND i.email = ${b.bind(p.verifiedEmail)}))
+    AND EXISTS (SELECT 1 FROM tenants t WHERE t.id = i.tenant_id AND t.deleted_at IS NULL)`;
+  const verdict = (b: Binder) => `(SELECT CASE
+      WHEN i.id IS NULL THEN 'not_found'
+      WHEN EXISTS (SELECT 1 FROM users WHERE auth0_id = ?1 AND deleted_at IS NULL) THEN 'already_member'
+      WHEN EXISTS (SELECT 1 FROM users WHERE tenant_id = i.tenant_id AND email = i.email AND deleted_at IS NULL) THEN 'email_taken'
+      WHEN ${liveUsers('i.tenant_id')} >= ${userLimit('i.tenant_id')} THEN 'quota_exceeded'
+      ELSE 'ok' END FROM (SELECT 1) LEFT JOIN invitations i ON ${match(b)})`;
+  const v = new Binder(sub);
+  const u = new Binder(sub);
+  const up = new Binder(sub);
+  const userId = (b: Binder) => b.bind(p.userId);
+  // After the insert the caller CTE resolves to the new user: the audit rows are theirs.
+  const audit = (action: string, type: string, idSql: (b: Binder) => string, values: (b: Binder) => string) => {
+    const b = new Binder(sub);
+    return prepared(
+      db,
+      b,
+      withCaller(
+        auditInsertSql(
+          b,
+          { action, resourceType: type, resourceIdSql: idSql(b), oldSql: 'NULL', newSql: values(b) },
+          meta,
+          now,
+          `caller c JOIN invitations i ON i.id = ${b.bind(p.id)} WHERE c.user_id = ${userId(b)}`,
+        ),
+      ),
+    );
+  };
+  return [
+    prepared(db, v, `SELECT ${verdict(v)} AS verdict`),
+    prepared(
+      db,
+      u,
+      `INSERT INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at)
+       SELECT ${userId(u)}, i.tenant_id, ?1, i.email, i.name, i.role, 'person', ${u.bind(now)}, ${u.bind(now)}
+       FROM invitations i WHERE ${match(u)} AND ${verdict(u)} = 'ok'
+       RETURNING id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at, deleted_at`,
+    ),
+    prepared(
+      db,
+      up,
+      `UPDATE invitations SET accepted_at = ${up.bind(now)}, user_id = ${userId(up)}
+       WHERE id = ${up.bind(p.id)} AND EXISTS (SELECT 1 FROM users WHERE id = ${userId(up)})`,
+    ),
+    audit(
+      'user.create',
+      'user',
+      userId,
+      () =>
+        `json_object('auth0_id', ?1, 'email', i.email, 'name', i.name, 'role', i.role, 'kind', 'person', 'invitation_id', i.id)`,
+    ),
+    audit(
+      'invitation.accept',
+      'invitation',
+      (b) => b.bind(p.id),
+      (b) => `json_object('user_id', ${userId(b)})`,
+    ),
+  ];
+}
