@@ -1034,7 +1034,9 @@ export interface components {
          *       },
          *       "importance": 7,
          *       "access_scope": "private",
-         *       "source": "chat"
+         *       "source": "chat",
+         *       "subject_id": "alice",
+         *       "agent_id": "support-bot"
          *     }
          */
         CreateMemory: {
@@ -2927,7 +2929,7 @@ export interface operations {
                 /**
                  * @description Only memories of one of these agents (`agent_id`). Repeatable, up to 20 times.
                  * @example [
-                 *       "alice"
+                 *       "support-bot"
                  *     ]
                  */
                 agent_id?: string[];
@@ -3184,7 +3186,7 @@ export interface operations {
                 /**
                  * @description Only memories of one of these agents (`agent_id`). Repeatable, up to 20 times.
                  * @example [
-                 *       "alice"
+                 *       "support-bot"
                  *     ]
                  */
                 agent_id?: string[];
@@ -4328,7 +4330,7 @@ export interface operations {
                 /**
                  * @description Export only the memories of one of these agents (`agent_id`). Repeatable, up to 20 times.
                  * @example [
-                 *       "alice"
+                 *       "support-bot"
                  *     ]
                  */
                 agent_id?: string[];

@@ -285,5 +285,5 @@ export type ImportReport = z.infer<typeof ImportReportSchema>;
 
 export const ExportQuerySchema = z.object({
   subject_id: labelFilter('Export only the memories about one of these end users (`subject_id`).'),
-  agent_id: labelFilter('Export only the memories of one of these agents (`agent_id`).'),
+  agent_id: labelFilter('Export only the memories of one of these agents (`agent_id`).', ['support-bot']),
 });

@@ -169,6 +169,8 @@ export const CreateMemorySchema = z
       importance: 7,
       access_scope: 'private',
       source: 'chat',
+      subject_id: 'alice',
+      agent_id: 'support-bot',
     },
   });
 
@@ -319,7 +321,7 @@ const repeatable = <T extends z.ZodTypeAny>(item: T, description: string, exampl
     .openapi({ description: `${description} Repeatable, up to ${FILTER_VALUES_MAX} times.`, example });
 
 /** A repeatable subject_id / agent_id query filter. */
-export const labelFilter = (description: string) => repeatable(LabelSchema, description, ['alice']);
+export const labelFilter = (description: string, example = ['alice']) => repeatable(LabelSchema, description, example);
 
 /** An RFC 3339 date-time query parameter (also used by the audit-log filters). */
 export const DateTimeParam = z
@@ -359,7 +361,7 @@ const FilterFields = {
     example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
   }),
   subject_id: labelFilter('Only memories about one of these end users (`subject_id`).'),
-  agent_id: labelFilter('Only memories of one of these agents (`agent_id`).'),
+  agent_id: labelFilter('Only memories of one of these agents (`agent_id`).', ['support-bot']),
   created_after: rfc3339
     .optional()
     .openapi({ description: 'RFC 3339; only memories created strictly after.', example: '2026-01-01T00:00:00Z' }),
