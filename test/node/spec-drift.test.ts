@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_TYPES_PATH, generateClientTypes, generateSpec, SPEC_PATH } from '../../scripts/spec';
 
-describe('generated files are committed up to date (run `npm run spec` and commit)', () => {
+describe('generated files are committed up to date (run `npm run spec` and commit)', { timeout: 30_000 }, () => {
   it('api/openapi.json matches what the routes generate', () => {
     expect(readFileSync(SPEC_PATH, 'utf8')).toBe(generateSpec());
   });
@@ -11,7 +11,7 @@ describe('generated files are committed up to date (run `npm run spec` and commi
     expect(readFileSync(CLIENT_TYPES_PATH, 'utf8')).toBe(await generateClientTypes(generateSpec()));
   });
 
-  it('is generated deterministically', async () => {
+  it('is generated deterministically', { timeout: 30_000 }, async () => {
     const spec = generateSpec();
     expect(generateSpec()).toBe(spec);
     expect(await generateClientTypes(spec)).toBe(await generateClientTypes(spec));
