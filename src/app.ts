@@ -10,6 +10,7 @@ import { MAX_BODY_BYTES } from './lib/limits';
 import { buildOpenApiDocument, registerSecurity } from './lib/openapi';
 import { ApiError, invalidRequest, problemResponse } from './lib/problem';
 import { meterRequest } from './lib/usage-meter';
+import { mountMcp } from './mcp';
 import { cors } from './middleware/cors';
 import { securityHeaders } from './middleware/security-headers';
 import { auditLogs } from './routes/audit-logs';
@@ -104,6 +105,8 @@ export function createApp() {
   ]) {
     app.route('/', routes);
   }
+
+  mountMcp(app); // after the routes: its tools wrap them
 
   let spec: unknown;
   app.get('/openapi.json', (c) => c.json((spec ??= buildOpenApiDocument(app))));

@@ -12,7 +12,7 @@ const EXPOSE_HEADERS =
 const PREFLIGHT_MAX_AGE = '600';
 
 const parsed = new Map<string, Set<string>>();
-function allowlist(value: string | undefined): Set<string> {
+export function allowlist(value: string | undefined): Set<string> {
   const key = value ?? '';
   let set = parsed.get(key);
   if (!set) {

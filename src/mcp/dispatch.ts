@@ -1,0 +1,130 @@
+// Runs REST operations for MCP as requests to the same Hono app, with the caller's own token:
+// authentication, scopes, roles, quotas, the rate limit, idempotency and audit are the REST
+// path itself, not a copy of it.
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { ExecutionContext } from 'hono';
+import type { Env } from '../env';
+import type { Location, Tool } from './tools';
+
+export interface Dispatcher {
+  fetch: (request: Request, env: Env, ctx?: ExecutionContext) => Response | Promise<Response>;
+  env: Env;
+  ctx?: ExecutionContext;
+  /** The MCP request's URL: the operations are addressed on the same origin. */
+  url: string;
+  authorization: string;
+  /** Goes into the audit rows of the operation: `mcp:<session id>:<the MCP request's id>`. */
+  requestId: string;
+  userAgent?: string;
+  ip?: string;
+}
+
+export interface Operation {
+  method: string;
+  /** A concrete path, ids filled in. */
+  path: string;
+  query?: URLSearchParams;
+  body?: unknown;
+  idempotencyKey?: string;
+}
+
+export function callOperation(d: Dispatcher, op: Operation): Promise<Response> {
+  const url = new URL(op.path, d.url);
+  if (op.query) url.search = op.query.toString();
+  const headers = new Headers({ authorization: d.authorization, 'x-request-id': d.requestId.slice(0, 128) });
+  if (d.userAgent) headers.set('user-agent', d.userAgent);
+  if (d.ip) headers.set('cf-connecting-ip', d.ip);
+  if (op.idempotencyKey) headers.set('idempotency-key', op.idempotencyKey);
+  let body: string | undefined;
+  if (op.body !== undefined) {
+    headers.set('content-type', 'application/json');
+    body = JSON.stringify(op.body);
+  }
+  return Promise.resolve(d.fetch(new Request(url, { method: op.method, headers, body }), d.env, d.ctx));
+}
+
+export interface ProblemFields {
+  status: number;
+  code: string;
+  detail: string;
+  errors?: { path: string; message: string }[];
+  request_id?: string;
+}
+
+/** The problem an operation answered (every error of the API is problem+json). */
+export async function problemOf(res: Response): Promise<ProblemFields> {
+  const text = await res.text();
+  try {
+    const p = JSON.parse(text) as Partial<ProblemFields>;
+    return {
+      status: res.status,
+      code: typeof p.code === 'string' ? p.code : 'error',
+      detail: typeof p.detail === 'string' ? p.detail : text.slice(0, 500),
+      ...(p.errors ? { errors: p.errors } : {}),
+      ...(p.request_id ? { request_id: p.request_id } : {}),
+    };
+  } catch {
+    return { status: res.status, code: 'error', detail: text.slice(0, 500) };
+  }
+}
+
+const hex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((x) => x.toString(16).padStart(2, '0')).join('');
+
+/** Same session + same JSON-RPC id = same key: a retried tool call is replayed, never run twice. */
+export async function idempotencyKeyFor(sessionId: string, rpcId: string | number): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(JSON.stringify(rpcId)));
+  return `mcp:${sessionId}:${hex(digest).slice(0, 32)}`;
+}
+
+const invalid = (message: string) => new McpError(ErrorCode.InvalidParams, message);
+
+/**
+ * The REST request of a tool call. Arguments the tool does not declare, or a missing path
+ * parameter, make the call malformed (a JSON-RPC error); values are left to the operation's own
+ * validation, whose refusal becomes a tool error the model can correct.
+ */
+export async function operationFor(
+  tool: Tool,
+  args: Record<string, unknown>,
+  sessionId: string,
+  rpcId: string | number,
+): Promise<Operation> {
+  const unknown = Object.keys(args).filter(
+    (k) => !tool.locations.has(k) && !(k === 'this_session' && tool.spec.sessionFilter),
+  );
+  if (unknown.length) throw invalid(`Tool ${tool.spec.name} has no argument ${unknown.join(', ')}.`);
+  const query = new URLSearchParams();
+  const body: Record<string, unknown> = {};
+  const put = (name: string, where: Location | undefined, value: unknown) => {
+    if (value === undefined || value === null) {
+      if (where === 'body' && value === null) body[name] = null;
+      return;
+    }
+    if (where === 'query') {
+      for (const v of Array.isArray(value) ? value : [value])
+        query.append(name, typeof v === 'object' ? JSON.stringify(v) : String(v));
+    } else if (where === 'body') body[name] = value;
+  };
+  let path = tool.path;
+  for (const [name, where] of tool.locations) {
+    if (where === 'path') {
+      const value = args[name];
+      if (typeof value !== 'string' && typeof value !== 'number') throw invalid(`Argument ${name} is required.`);
+      path = path.replace(`{${name}}`, encodeURIComponent(String(value)));
+    } else put(name, where, args[name]);
+  }
+  const sessionAt = tool.takes.get('session_id');
+  if (tool.spec.sessionFilter) {
+    const only = args.this_session ?? false;
+    if (typeof only !== 'boolean') throw invalid('Argument this_session must be true or false.');
+    if (only) put('session_id', sessionAt, sessionId);
+  } else if (sessionAt) put('session_id', sessionAt, sessionId);
+  const takesBody = [...tool.takes.values()].includes('body');
+  return {
+    method: tool.method,
+    path,
+    query,
+    body: takesBody ? body : undefined,
+    idempotencyKey: tool.spec.idempotent ? await idempotencyKeyFor(sessionId, rpcId) : undefined,
+  };
+}

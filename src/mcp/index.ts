@@ -1,0 +1,288 @@
+// POST/DELETE /mcp: the Model Context Protocol over Streamable HTTP (JSON responses, no SSE), and
+// the RFC 9728 protected-resource document its 401 points to. Stateless: each request builds its
+// MCP server from the D1 session row (docs/architecture.md, "MCP"), so consecutive requests of
+// one session may land on any isolate.
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Context, ExecutionContext } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requireAuth } from '../auth/middleware';
+import { SCOPES } from '../auth/scopes';
+import { authConfig } from '../auth/verify';
+import type { AppEnv } from '../env';
+import { idPattern } from '../lib/ids';
+import { MAX_BODY_BYTES } from '../lib/limits';
+import { API_VERSION, buildOpenApiDocument } from '../lib/openapi';
+import { allowlist } from '../middleware/cors';
+import { callOperation, type Dispatcher, operationFor, type ProblemFields, problemOf } from './dispatch';
+import { buildTools, type OpenApiDocument, type Tool } from './tools';
+
+const INSTRUCTIONS =
+  'Memoria is long-term memory shared across conversations. Call `recall` before answering questions that may depend on ' +
+  'earlier facts, preferences or decisions; call `remember` when you learn something worth keeping; fix wrong memories with ' +
+  '`update_memory` and remove them with `forget`. Memories are private to the signed-in user unless stored as `global`.';
+
+const PRM_PATH = '/.well-known/oauth-protected-resource';
+const SESSION_ID = idPattern('ses');
+
+/** Tools per app (built once per isolate, from the app's own OpenAPI document). */
+const toolsByApp = new WeakMap<object, Map<string, Tool>>();
+
+type AppFetch = Dispatcher['fetch'];
+
+export function mountMcp(app: OpenAPIHono<AppEnv>) {
+  const fetch: AppFetch = app.fetch;
+  const tools = () => {
+    let built = toolsByApp.get(app);
+    if (!built) {
+      built = buildTools(buildOpenApiDocument(app) as unknown as OpenApiDocument);
+      toolsByApp.set(app, built);
+    }
+    return built;
+  };
+
+  // RFC 9728: who issues tokens for /mcp and which scopes exist. Also at the path-suffixed
+  // location RFC 9728 §3.1 derives from the resource `<origin>/mcp`.
+  const protectedResource = (c: Context<AppEnv>) => {
+    const origin = new URL(c.req.url).origin;
+    return c.json(
+      {
+        resource: `${origin}/mcp`,
+        authorization_servers: [authConfig(c.env).issuer],
+        scopes_supported: Object.keys(SCOPES),
+        bearer_methods_supported: ['header'],
+        resource_name: 'Memoria',
+        resource_documentation: `${origin}/docs`,
+      },
+      200,
+      { 'Cache-Control': 'public, max-age=3600' },
+    );
+  };
+  app.get(PRM_PATH, protectedResource);
+  app.get(`${PRM_PATH}/mcp`, protectedResource);
+
+  // A 401 names the metadata document, so an MCP host can discover where to get a token.
+  app.use('/mcp', async (c, next) => {
+    await next();
+    if (c.res.status !== 401) return;
+    const metadata = `resource_metadata="${new URL(c.req.url).origin}${PRM_PATH}"`;
+    const error = c.req.header('authorization') ? ', error="invalid_token"' : '';
+    c.res.headers.set('WWW-Authenticate', `Bearer ${metadata}, realm="memoria"${error}`);
+  });
+  // DNS rebinding: a browser page may only reach /mcp from an origin the deployment allows.
+  app.use('/mcp', async (c, next) => {
+    const origin = c.req.header('origin');
+    if (origin && origin !== new URL(c.req.url).origin && !allowlist(c.env.CORS_ORIGINS).has(origin))
+      return rpcError(c, 403, ErrorCode.InvalidRequest, `Origin ${origin.slice(0, 200)} is not allowed.`);
+    await next();
+  });
+  app.use('/mcp', requireAuth([]));
+  app.use(
+    '/mcp',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => rpcError(c, 413, ErrorCode.InvalidRequest, `The request body exceeds ${MAX_BODY_BYTES} bytes.`),
+    }),
+  );
+
+  app.post('/mcp', async (c) => {
+    const text = await c.req.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return runServer(c, fetch, text, null); // the SDK answers the parse error
+    }
+    const messages = (Array.isArray(parsed) ? parsed : [parsed]) as { method?: unknown }[];
+    if (messages.some((m) => m?.method === 'initialize')) return initialize(c, fetch, text);
+
+    const sessionId = c.req.header('mcp-session-id');
+    if (!sessionId)
+      return rpcError(c, 400, ErrorCode.InvalidRequest, 'Mcp-Session-Id header is required: send initialize first.');
+    // The request is the session's heartbeat; an ended, expired or unknown session is a 404.
+    const beat = await live(c, fetch, sessionId, 'POST', 'heartbeat');
+    if (beat) return beat;
+    return runServer(c, fetch, text, { sessionId, tools: tools() });
+  });
+
+  app.delete('/mcp', async (c) => {
+    const sessionId = c.req.header('mcp-session-id');
+    if (!sessionId) return rpcError(c, 400, ErrorCode.InvalidRequest, 'Mcp-Session-Id header is required.');
+    return (await live(c, fetch, sessionId, 'DELETE', '')) ?? c.body(null, 204);
+  });
+
+  // No server-initiated messages: the spec's answer for a GET without an SSE stream is 405.
+  app.get('/mcp', (c) => c.body(null, 405, { Allow: 'POST, DELETE' }));
+}
+
+function dispatcher(c: Context<AppEnv>, fetch: AppFetch, sessionId: string | null): Dispatcher {
+  let ctx: ExecutionContext | undefined;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    ctx = undefined; // app.request() in tests has none
+  }
+  return {
+    fetch,
+    env: c.env,
+    ctx,
+    url: c.req.url,
+    authorization: c.req.header('authorization') ?? '',
+    requestId: ['mcp', sessionId, c.get('requestId')].filter(Boolean).join(':'),
+    userAgent: c.req.header('user-agent'),
+    ip: c.req.header('cf-connecting-ip'),
+  };
+}
+
+/**
+ * Runs heartbeatSession (or endSession) for the session: null when it is the caller's live
+ * session, else the response to send (404 for an ended, expired, unknown or foreign session).
+ */
+async function live(c: Context<AppEnv>, fetch: AppFetch, sessionId: string, method: 'POST' | 'DELETE', action: string) {
+  if (!SESSION_ID.test(sessionId)) return rpcError(c, 404, -32001, 'Session not found');
+  const res = await callOperation(dispatcher(c, fetch, sessionId), {
+    method,
+    path: `/v1/sessions/${sessionId}${action ? `/${action}` : ''}`,
+  });
+  if (res.ok) return null;
+  const problem = await problemOf(res);
+  if (problem.status === 404 || problem.code === 'session_expired')
+    return rpcError(c, 404, -32001, 'Session not found: it has ended or expired. Initialize a new session.');
+  return httpProblem(c, res, problem);
+}
+
+/** initialize: the SDK negotiates, then createSession makes the D1 row that is the session. */
+async function initialize(c: Context<AppEnv>, fetch: AppFetch, text: string) {
+  const answer = await runServer(c, fetch, text, null);
+  const reply = (await answer
+    .clone()
+    .json()
+    .catch(() => null)) as {
+    result?: { protocolVersion?: string };
+  } | null;
+  if (!answer.ok || !reply?.result) return answer;
+  const params = (JSON.parse(text) as { params?: { clientInfo?: Record<string, unknown> } }).params;
+  const client = params?.clientInfo ?? {};
+  const metadata: Record<string, unknown> = {
+    client_version: client.version,
+    protocol_version: reply.result.protocolVersion,
+    transport: 'mcp-streamable-http',
+  };
+  if (typeof client.title === 'string') metadata.client_title = client.title;
+  const res = await callOperation(dispatcher(c, fetch, null), {
+    method: 'POST',
+    path: '/v1/sessions',
+    body: { mcp_client_id: client.name, metadata },
+  });
+  if (!res.ok) {
+    const problem = await problemOf(res);
+    const http = httpProblem(c, res, problem);
+    if (http) return http;
+    return rpcError(c, 200, problem.status === 422 ? ErrorCode.InvalidParams : -32000, problem.detail, problem);
+  }
+  const session = (await res.json()) as { id: string };
+  const headers = new Headers(answer.headers);
+  headers.set('Mcp-Session-Id', session.id);
+  return new Response(answer.body, { status: answer.status, headers });
+}
+
+/**
+ * Refusals the MCP host must see at the HTTP level: 401 (sign in again), 403 for a missing
+ * scope (the challenge names it), 429 and 503 (retry after). Others are answered in JSON-RPC.
+ */
+function httpProblem(c: Context<AppEnv>, res: Response, p: ProblemFields): Response | null {
+  const atHttp = p.status === 401 || p.status === 429 || p.status >= 500 || p.code === 'insufficient_scope';
+  if (!atHttp) return null;
+  const headers: Record<string, string> = {};
+  for (const name of ['WWW-Authenticate', 'Retry-After']) {
+    const value = res.headers.get(name);
+    if (value) headers[name] = value;
+  }
+  return rpcError(c, p.status, -32000, p.detail, p, headers);
+}
+
+function rpcError(
+  c: Context<AppEnv>,
+  status: number,
+  code: number,
+  message: string,
+  problem?: ProblemFields,
+  headers: Record<string, string> = {},
+) {
+  const data = problem ? { status: problem.status, code: problem.code, detail: problem.detail } : undefined;
+  return c.json(
+    { jsonrpc: '2.0', id: null, error: { code, message, ...(data ? { data } : {}) } },
+    status as 200,
+    headers,
+  );
+}
+
+/** One MCP server per request over the SDK's web-standard transport, in JSON-response mode. */
+async function runServer(
+  c: Context<AppEnv>,
+  fetch: AppFetch,
+  text: string,
+  session: { sessionId: string; tools: Map<string, Tool> } | null,
+) {
+  const server = new Server(
+    { name: 'memoria', title: 'Memoria', version: API_VERSION },
+    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+  );
+  server.setRequestHandler(ListToolsRequestSchema, () => {
+    if (!session) throw new McpError(ErrorCode.InvalidRequest, 'Initialize first.');
+    return {
+      tools: [...session.tools.values()].map((t) => ({
+        name: t.spec.name,
+        title: t.spec.title,
+        description: t.spec.description,
+        inputSchema: t.inputSchema as { type: 'object' },
+        annotations: annotationsOf(t),
+      })),
+    };
+  });
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    if (!session) throw new McpError(ErrorCode.InvalidRequest, 'Initialize first.');
+    const tool = session.tools.get(request.params.name);
+    if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
+    const args = request.params.arguments ?? {};
+    const op = await operationFor(tool, args, session.sessionId, extra.requestId);
+    const res = await callOperation(dispatcher(c, fetch, session.sessionId), op);
+    if (!res.ok) {
+      const { status, code, detail, errors } = await problemOf(res);
+      return { isError: true, content: [{ type: 'text', text: JSON.stringify({ status, code, detail, errors }) }] };
+    }
+    if (res.status === 204) return { content: [{ type: 'text', text: `${tool.summary}: done.` }] };
+    return { content: [{ type: 'text', text: await res.text() }] };
+  });
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: true,
+  });
+  await server.connect(transport);
+  try {
+    const headers = new Headers(c.req.raw.headers);
+    return await transport.handleRequest(new Request(c.req.url, { method: 'POST', headers, body: text }));
+  } finally {
+    await server.close();
+  }
+}
+
+function annotationsOf(t: Tool) {
+  const readOnly = t.method === 'GET';
+  return {
+    title: t.spec.title,
+    readOnlyHint: readOnly,
+    destructiveHint: t.method === 'DELETE',
+    // Repeating the same call leaves the same state (not so for remember: each call stores one more).
+    idempotentHint: t.method !== 'POST' || t.spec.operationId === 'addMemoryTags',
+    openWorldHint: false,
+  };
+}
