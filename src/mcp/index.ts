@@ -169,7 +169,7 @@ async function initialize(c: Context<AppEnv>, fetch: AppFetch, text: string) {
     result?: { protocolVersion?: string };
   } | null;
   if (!answer.ok || !reply?.result) return answer;
-  const params = (JSON.parse(text) as { params?: { clientInfo?: Record<string, unknown> } }).params;
+  const { id, params } = JSON.parse(text) as { id: string | number; params?: { clientInfo?: Record<string, unknown> } };
   const client = params?.clientInfo ?? {};
   const metadata: Record<string, unknown> = {
     client_version: client.version,
@@ -186,7 +186,8 @@ async function initialize(c: Context<AppEnv>, fetch: AppFetch, text: string) {
     const problem = await problemOf(res);
     const http = httpProblem(c, res, problem);
     if (http) return http;
-    return rpcError(c, 200, problem.status === 422 ? ErrorCode.InvalidParams : -32000, problem.detail, problem);
+    const code = problem.status === 422 ? ErrorCode.InvalidParams : -32000;
+    return rpcError(c, 200, code, problem.detail, problem, {}, id); // the client matches it to its initialize
   }
   const session = (await res.json()) as { id: string };
   const headers = new Headers(answer.headers);
@@ -216,13 +217,10 @@ function rpcError(
   message: string,
   problem?: ProblemFields,
   headers: Record<string, string> = {},
+  id: string | number | null = null,
 ) {
   const data = problem ? { status: problem.status, code: problem.code, detail: problem.detail } : undefined;
-  return c.json(
-    { jsonrpc: '2.0', id: null, error: { code, message, ...(data ? { data } : {}) } },
-    status as 200,
-    headers,
-  );
+  return c.json({ jsonrpc: '2.0', id, error: { code, message, ...(data ? { data } : {}) } }, status as 200, headers);
 }
 
 /** One MCP server per request over the SDK's web-standard transport, in JSON-response mode. */
