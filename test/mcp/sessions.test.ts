@@ -1,0 +1,125 @@
+// /mcp inside workerd against real D1: what the e2e suite cannot reach cheaply — idle expiry,
+// header rules and the D1 cost of a tool call. (The SDK client over real HTTP: test/e2e/mcp.test.ts.)
+import { env } from 'cloudflare:test';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { describe, expect, it } from 'vitest';
+import { createTenant } from '../helpers/fixtures';
+import { call } from '../helpers/http';
+import { auditActions, roundTrips } from '../sessions/helpers';
+
+const ACCEPT = 'application/json, text/event-stream';
+
+async function initialize(token: string) {
+  const res = await call('/mcp', {
+    method: 'POST',
+    token,
+    headers: { accept: ACCEPT },
+    json: {
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: {
+        protocolVersion: LATEST_PROTOCOL_VERSION,
+        capabilities: {},
+        clientInfo: { name: 'cursor', version: '0.9' },
+      },
+    },
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return res.headers.get('mcp-session-id')!;
+}
+
+const rpc = (token: string, sessionId: string | null, message: unknown, headers: Record<string, string> = {}) =>
+  call('/mcp', {
+    method: 'POST',
+    token,
+    headers: {
+      accept: ACCEPT,
+      'mcp-protocol-version': LATEST_PROTOCOL_VERSION,
+      ...(sessionId ? { 'mcp-session-id': sessionId } : {}),
+      ...headers,
+    },
+    json: message,
+  });
+
+describe('/mcp sessions and transport rules', () => {
+  it('a session idle past the timeout is expired by its next request, which gets 404', async () => {
+    const { owner, tenant } = await createTenant();
+    const token = await owner.token();
+    const sessionId = await initialize(token);
+    const row = await env.DB.prepare('SELECT mcp_client_id, metadata FROM sessions WHERE id = ?1')
+      .bind(sessionId)
+      .first<{ mcp_client_id: string; metadata: string }>();
+    expect(row?.mcp_client_id).toBe('cursor');
+    expect(JSON.parse(row!.metadata)).toMatchObject({
+      client_version: '0.9',
+      protocol_version: LATEST_PROTOCOL_VERSION,
+    });
+
+    const twoHoursAgo = Date.now() - 2 * 3600_000;
+    await env.DB.prepare('UPDATE sessions SET created_at = ?2, last_activity_at = ?2 WHERE id = ?1')
+      .bind(sessionId, twoHoursAgo)
+      .run();
+    const res = await rpc(token, sessionId, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32001);
+    const expired = await env.DB.prepare('SELECT expired_at FROM sessions WHERE id = ?1')
+      .bind(sessionId)
+      .first<{ expired_at: number | null }>();
+    expect(expired?.expired_at).toEqual(expect.any(Number));
+    expect(await auditActions(tenant.id, sessionId)).toEqual(['session.create', 'session.expire']);
+  });
+
+  it('asks for Mcp-Session-Id after initialize, refuses foreign origins, has no GET stream', async () => {
+    const { owner } = await createTenant();
+    const token = await owner.token();
+    const missing = await rpc(token, null, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    expect(missing.status).toBe(400);
+    const garbled = await rpc(token, 'ses_nope', { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    expect(garbled.status).toBe(404);
+
+    const sessionId = await initialize(token);
+    const foreign = await rpc(
+      token,
+      sessionId,
+      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+      {
+        origin: 'https://evil.example',
+      },
+    );
+    expect(foreign.status).toBe(403);
+    const get = await call('/mcp', { token, headers: { accept: 'text/event-stream', 'mcp-session-id': sessionId } });
+    expect(get.status).toBe(405);
+    const parse = await call('/mcp', {
+      method: 'POST',
+      token,
+      headers: { accept: ACCEPT, 'content-type': 'application/json', 'mcp-session-id': sessionId },
+      body: '{"jsonrpc": ',
+    });
+    expect(parse.status).toBe(400);
+    expect(((await parse.json()) as { error: { code: number } }).error.code).toBe(-32700);
+  });
+
+  it('a tool call costs two D1 round trips: the heartbeat and the operation', async () => {
+    const { owner } = await createTenant();
+    const token = await owner.token();
+    const sessionId = await initialize(token);
+    const created = await rpc(token, sessionId, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'remember', arguments: { content: 'warm the tenant cache' } },
+    });
+    const memory = JSON.parse(
+      ((await created.json()) as { result: { content: { text: string }[] } }).result.content[0]!.text,
+    ) as { id: string };
+    const res = await rpc(token, sessionId, {
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'get_memory', arguments: { id: memory.id } },
+    });
+    expect(res.status).toBe(200);
+    expect(roundTrips(res)).toBe(2);
+  });
+});
