@@ -1,9 +1,8 @@
 // Runs REST operations for MCP as requests to the same Hono app, with the caller's own token:
 // authentication, scopes, roles, quotas, the rate limit, idempotency and audit are the REST
 // path itself, not a copy of it.
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { ExecutionContext } from 'hono';
-import type { Env } from '../env';
+import type { Context, ExecutionContext } from 'hono';
+import type { AppEnv, Env } from '../env';
 import type { Location, Tool } from './tools';
 
 export interface Dispatcher {
@@ -17,6 +16,28 @@ export interface Dispatcher {
   requestId: string;
   userAgent?: string;
   ip?: string;
+}
+
+export type AppFetch = Dispatcher['fetch'];
+
+/** Operations on behalf of the MCP request `c` (its token, its client), audited as `mcp:<session>:<request id>`. */
+export function dispatcher(c: Context<AppEnv>, fetch: AppFetch, sessionId: string | null): Dispatcher {
+  let ctx: ExecutionContext | undefined;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    ctx = undefined; // app.request() in tests has none
+  }
+  return {
+    fetch,
+    env: c.env,
+    ctx,
+    url: c.req.url,
+    authorization: c.req.header('authorization') ?? '',
+    requestId: ['mcp', sessionId, c.get('requestId')].filter(Boolean).join(':'),
+    userAgent: c.req.header('user-agent'),
+    ip: c.req.header('cf-connecting-ip'),
+  };
 }
 
 export interface Operation {
@@ -76,7 +97,9 @@ export async function idempotencyKeyFor(sessionId: string, rpcId: string | numbe
   return `mcp:${sessionId}:${hex(digest).slice(0, 32)}`;
 }
 
-const invalid = (message: string) => new McpError(ErrorCode.InvalidParams, message);
+/** Arguments the tool does not take: the call is malformed (JSON-RPC invalid params). */
+export class InvalidArguments extends Error {}
+const invalid = (message: string) => new InvalidArguments(message);
 
 /**
  * The REST request of a tool call. Arguments the tool does not declare, or a missing path

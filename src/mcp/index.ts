@@ -3,16 +3,7 @@
 // MCP server from the D1 session row (docs/architecture.md, "MCP"), so consecutive requests of
 // one session may land on any isolate.
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import {
-  CallToolRequestSchema,
-  type CallToolResult,
-  ErrorCode,
-  ListToolsRequestSchema,
-  McpError,
-} from '@modelcontextprotocol/sdk/types.js';
-import type { Context, ExecutionContext } from 'hono';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requireAuth } from '../auth/middleware';
 import { SCOPES } from '../auth/scopes';
@@ -20,23 +11,23 @@ import { authConfig } from '../auth/verify';
 import type { AppEnv } from '../env';
 import { idPattern } from '../lib/ids';
 import { MAX_BODY_BYTES } from '../lib/limits';
-import { API_VERSION, buildOpenApiDocument } from '../lib/openapi';
+import { buildOpenApiDocument } from '../lib/openapi';
 import { allowlist } from '../middleware/cors';
-import { callOperation, type Dispatcher, operationFor, type ProblemFields, problemOf } from './dispatch';
+import { type AppFetch, callOperation, dispatcher, type ProblemFields, problemOf } from './dispatch';
 import { buildTools, type OpenApiDocument, type Tool } from './tools';
 
-const INSTRUCTIONS =
-  'Memoria is long-term memory shared across conversations. Call `recall` before answering questions that may depend on ' +
-  'earlier facts, preferences or decisions; call `remember` when you learn something worth keeping; fix wrong memories with ' +
-  '`update_memory` and remove them with `forget`. Memories are private to the signed-in user unless stored as `global`.';
+// JSON-RPC error codes of the answers given before the SDK sees a message (as its transport does).
+const RPC = { invalidRequest: -32600, invalidParams: -32602, serverError: -32000, sessionNotFound: -32001 };
+
+/** The SDK is loaded on the first MCP request, not when the Worker starts (its schemas are many). */
+const runServer: (...args: Parameters<typeof import('./server').runServer>) => Promise<Response> = async (...args) =>
+  (await import('./server')).runServer(...args);
 
 const PRM_PATH = '/.well-known/oauth-protected-resource';
 const SESSION_ID = idPattern('ses');
 
 /** Tools per app (built once per isolate, from the app's own OpenAPI document). */
 const toolsByApp = new WeakMap<object, Map<string, Tool>>();
-
-type AppFetch = Dispatcher['fetch'];
 
 export function mountMcp(app: OpenAPIHono<AppEnv>) {
   const fetch: AppFetch = app.fetch;
@@ -81,7 +72,7 @@ export function mountMcp(app: OpenAPIHono<AppEnv>) {
   app.use('/mcp', async (c, next) => {
     const origin = c.req.header('origin');
     if (origin && origin !== new URL(c.req.url).origin && !allowlist(c.env.CORS_ORIGINS).has(origin))
-      return rpcError(c, 403, ErrorCode.InvalidRequest, `Origin ${origin.slice(0, 200)} is not allowed.`);
+      return rpcError(c, 403, RPC.invalidRequest, `Origin ${origin.slice(0, 200)} is not allowed.`);
     await next();
   });
   app.use('/mcp', requireAuth([]));
@@ -89,7 +80,7 @@ export function mountMcp(app: OpenAPIHono<AppEnv>) {
     '/mcp',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) => rpcError(c, 413, ErrorCode.InvalidRequest, `The request body exceeds ${MAX_BODY_BYTES} bytes.`),
+      onError: (c) => rpcError(c, 413, RPC.invalidRequest, `The request body exceeds ${MAX_BODY_BYTES} bytes.`),
     }),
   );
 
@@ -106,7 +97,7 @@ export function mountMcp(app: OpenAPIHono<AppEnv>) {
 
     const sessionId = c.req.header('mcp-session-id');
     if (!sessionId)
-      return rpcError(c, 400, ErrorCode.InvalidRequest, 'Mcp-Session-Id header is required: send initialize first.');
+      return rpcError(c, 400, RPC.invalidRequest, 'Mcp-Session-Id header is required: send initialize first.');
     // The request is the session's heartbeat; an ended, expired or unknown session is a 404.
     const beat = await live(c, fetch, sessionId, 'POST', 'heartbeat');
     if (beat) return beat;
@@ -115,7 +106,7 @@ export function mountMcp(app: OpenAPIHono<AppEnv>) {
 
   app.delete('/mcp', async (c) => {
     const sessionId = c.req.header('mcp-session-id');
-    if (!sessionId) return rpcError(c, 400, ErrorCode.InvalidRequest, 'Mcp-Session-Id header is required.');
+    if (!sessionId) return rpcError(c, 400, RPC.invalidRequest, 'Mcp-Session-Id header is required.');
     return (await live(c, fetch, sessionId, 'DELETE', '')) ?? c.body(null, 204);
   });
 
@@ -123,31 +114,12 @@ export function mountMcp(app: OpenAPIHono<AppEnv>) {
   app.get('/mcp', (c) => c.body(null, 405, { Allow: 'POST, DELETE' }));
 }
 
-function dispatcher(c: Context<AppEnv>, fetch: AppFetch, sessionId: string | null): Dispatcher {
-  let ctx: ExecutionContext | undefined;
-  try {
-    ctx = c.executionCtx;
-  } catch {
-    ctx = undefined; // app.request() in tests has none
-  }
-  return {
-    fetch,
-    env: c.env,
-    ctx,
-    url: c.req.url,
-    authorization: c.req.header('authorization') ?? '',
-    requestId: ['mcp', sessionId, c.get('requestId')].filter(Boolean).join(':'),
-    userAgent: c.req.header('user-agent'),
-    ip: c.req.header('cf-connecting-ip'),
-  };
-}
-
 /**
  * Runs heartbeatSession (or endSession) for the session: null when it is the caller's live
  * session, else the response to send (404 for an ended, expired, unknown or foreign session).
  */
 async function live(c: Context<AppEnv>, fetch: AppFetch, sessionId: string, method: 'POST' | 'DELETE', action: string) {
-  if (!SESSION_ID.test(sessionId)) return rpcError(c, 404, -32001, 'Session not found');
+  if (!SESSION_ID.test(sessionId)) return rpcError(c, 404, RPC.sessionNotFound, 'Session not found');
   const res = await callOperation(dispatcher(c, fetch, sessionId), {
     method,
     path: `/v1/sessions/${sessionId}${action ? `/${action}` : ''}`,
@@ -155,7 +127,12 @@ async function live(c: Context<AppEnv>, fetch: AppFetch, sessionId: string, meth
   if (res.ok) return null;
   const problem = await problemOf(res);
   if (problem.status === 404 || problem.code === 'session_expired')
-    return rpcError(c, 404, -32001, 'Session not found: it has ended or expired. Initialize a new session.');
+    return rpcError(
+      c,
+      404,
+      RPC.sessionNotFound,
+      'Session not found: it has ended or expired. Initialize a new session.',
+    );
   return httpProblem(c, res, problem);
 }
 
@@ -186,7 +163,7 @@ async function initialize(c: Context<AppEnv>, fetch: AppFetch, text: string) {
     const problem = await problemOf(res);
     const http = httpProblem(c, res, problem);
     if (http) return http;
-    const code = problem.status === 422 ? ErrorCode.InvalidParams : -32000;
+    const code = problem.status === 422 ? RPC.invalidParams : RPC.serverError;
     return rpcError(c, 200, code, problem.detail, problem, {}, id); // the client matches it to its initialize
   }
   const session = (await res.json()) as { id: string };
@@ -207,7 +184,7 @@ function httpProblem(c: Context<AppEnv>, res: Response, p: ProblemFields): Respo
     const value = res.headers.get(name);
     if (value) headers[name] = value;
   }
-  return rpcError(c, p.status, -32000, p.detail, p, headers);
+  return rpcError(c, p.status, RPC.serverError, p.detail, p, headers);
 }
 
 function rpcError(
@@ -221,66 +198,4 @@ function rpcError(
 ) {
   const data = problem ? { status: problem.status, code: problem.code, detail: problem.detail } : undefined;
   return c.json({ jsonrpc: '2.0', id, error: { code, message, ...(data ? { data } : {}) } }, status as 200, headers);
-}
-
-/** One MCP server per request over the SDK's web-standard transport, in JSON-response mode. */
-async function runServer(
-  c: Context<AppEnv>,
-  fetch: AppFetch,
-  text: string,
-  session: { sessionId: string; tools: Map<string, Tool> } | null,
-) {
-  const server = new Server(
-    { name: 'memoria', title: 'Memoria', version: API_VERSION },
-    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
-  );
-  server.setRequestHandler(ListToolsRequestSchema, () => {
-    if (!session) throw new McpError(ErrorCode.InvalidRequest, 'Initialize first.');
-    return {
-      tools: [...session.tools.values()].map((t) => ({
-        name: t.spec.name,
-        title: t.spec.title,
-        description: t.spec.description,
-        inputSchema: t.inputSchema as { type: 'object' },
-        annotations: annotationsOf(t),
-      })),
-    };
-  });
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
-    if (!session) throw new McpError(ErrorCode.InvalidRequest, 'Initialize first.');
-    const tool = session.tools.get(request.params.name);
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
-    const args = request.params.arguments ?? {};
-    const op = await operationFor(tool, args, session.sessionId, extra.requestId);
-    const res = await callOperation(dispatcher(c, fetch, session.sessionId), op);
-    if (!res.ok) {
-      const { status, code, detail, errors } = await problemOf(res);
-      return { isError: true, content: [{ type: 'text', text: JSON.stringify({ status, code, detail, errors }) }] };
-    }
-    if (res.status === 204) return { content: [{ type: 'text', text: `${tool.summary}: done.` }] };
-    return { content: [{ type: 'text', text: await res.text() }] };
-  });
-  const transport = new WebStandardStreamableHTTPServerTransport({
-    sessionIdGenerator: undefined,
-    enableJsonResponse: true,
-  });
-  await server.connect(transport);
-  try {
-    const headers = new Headers(c.req.raw.headers);
-    return await transport.handleRequest(new Request(c.req.url, { method: 'POST', headers, body: text }));
-  } finally {
-    await server.close();
-  }
-}
-
-function annotationsOf(t: Tool) {
-  const readOnly = t.method === 'GET';
-  return {
-    title: t.spec.title,
-    readOnlyHint: readOnly,
-    destructiveHint: t.method === 'DELETE',
-    // Repeating the same call leaves the same state (not so for remember: each call stores one more).
-    idempotentHint: t.method !== 'POST' || t.spec.operationId === 'addMemoryTags',
-    openWorldHint: false,
-  };
 }
