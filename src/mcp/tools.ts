@@ -95,7 +95,7 @@ export const TOOLS: readonly ToolSpec[] = [
     operationId: 'deleteMemory',
     description:
       'Forget a memory by `id` when it is wrong, outdated or the user asks you to. It disappears from recall and lists at once ' +
-      '(a soft delete: an administrator can still restore it). Returns a confirmation.',
+      '(a soft delete: it can be restored through the REST API). Returns a confirmation.',
     hidden: ['session_id', 'permanent'],
   },
 ];
