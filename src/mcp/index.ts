@@ -93,7 +93,11 @@ export function mountMcp(app: OpenAPIHono<AppEnv>) {
       return runServer(c, fetch, text, null); // the SDK answers the parse error
     }
     const messages = (Array.isArray(parsed) ? parsed : [parsed]) as { method?: unknown }[];
-    if (messages.some((m) => m?.method === 'initialize')) return initialize(c, fetch, text);
+    if (messages.some((m) => m?.method === 'initialize')) {
+      if (Array.isArray(parsed))
+        return rpcError(c, 400, RPC.invalidRequest, 'initialize must be sent alone, not in a batch.');
+      return initialize(c, fetch, text);
+    }
 
     const sessionId = c.req.header('mcp-session-id');
     if (!sessionId)
@@ -133,18 +137,17 @@ async function live(c: Context<AppEnv>, fetch: AppFetch, sessionId: string, meth
       RPC.sessionNotFound,
       'Session not found: it has ended or expired. Initialize a new session.',
     );
-  return httpProblem(c, res, problem);
+  return httpProblem(c, res, problem) ?? rpcError(c, problem.status, RPC.serverError, problem.detail, problem);
 }
 
 /** initialize: the SDK negotiates, then createSession makes the D1 row that is the session. */
 async function initialize(c: Context<AppEnv>, fetch: AppFetch, text: string) {
   const answer = await runServer(c, fetch, text, null);
+  type Reply = { result?: { protocolVersion?: string } } | null;
   const reply = (await answer
     .clone()
     .json()
-    .catch(() => null)) as {
-    result?: { protocolVersion?: string };
-  } | null;
+    .catch(() => null)) as Reply;
   if (!answer.ok || !reply?.result) return answer;
   const { id, params } = JSON.parse(text) as { id: string | number; params?: { clientInfo?: Record<string, unknown> } };
   const client = params?.clientInfo ?? {};
