@@ -12,7 +12,7 @@ export interface Dispatcher {
   /** The MCP request's URL: the operations are addressed on the same origin. */
   url: string;
   authorization: string;
-  /** Goes into the audit rows of the operation: `mcp:<session id>:<the MCP request's id>`. */
+  /** The operation's request id, in its audit rows: `mcp:<session id>:<the MCP request's id>`. */
   requestId: string;
   userAgent?: string;
   ip?: string;
@@ -49,10 +49,18 @@ export interface Operation {
   idempotencyKey?: string;
 }
 
+const requestIds = new WeakMap<Request, string>();
+
+/**
+ * The request id of a request /mcp made to the app (src/app.ts uses it as the request's id);
+ * undefined for any request from outside, so an `mcp:` id in an audit row cannot be forged.
+ */
+export const mcpRequestId = (request: Request): string | undefined => requestIds.get(request);
+
 export function callOperation(d: Dispatcher, op: Operation): Promise<Response> {
   const url = new URL(op.path, d.url);
   if (op.query) url.search = op.query.toString();
-  const headers = new Headers({ authorization: d.authorization, 'x-request-id': d.requestId.slice(0, 128) });
+  const headers = new Headers({ authorization: d.authorization });
   if (d.userAgent) headers.set('user-agent', d.userAgent);
   if (d.ip) headers.set('cf-connecting-ip', d.ip);
   if (op.idempotencyKey) headers.set('idempotency-key', op.idempotencyKey);
@@ -61,7 +69,9 @@ export function callOperation(d: Dispatcher, op: Operation): Promise<Response> {
     headers.set('content-type', 'application/json');
     body = JSON.stringify(op.body);
   }
-  return Promise.resolve(d.fetch(new Request(url, { method: op.method, headers, body }), d.env, d.ctx));
+  const request = new Request(url, { method: op.method, headers, body });
+  requestIds.set(request, d.requestId.slice(0, 128));
+  return Promise.resolve(d.fetch(request, d.env, d.ctx));
 }
 
 export interface ProblemFields {

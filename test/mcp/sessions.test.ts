@@ -100,7 +100,7 @@ describe('/mcp sessions and transport rules', () => {
     expect(((await parse.json()) as { error: { code: number } }).error.code).toBe(-32700);
   });
 
-  it('a tool call costs two D1 round trips: the heartbeat and the operation', async () => {
+  it('a tool call costs two D1 round trips (the heartbeat and the operation) and is audited as MCP', async () => {
     const { owner } = await createTenant();
     const token = await owner.token();
     const sessionId = await initialize(token);
@@ -121,5 +121,21 @@ describe('/mcp sessions and transport rules', () => {
     });
     expect(res.status).toBe(200);
     expect(roundTrips(res)).toBe(2);
+
+    // Its audit row names the session and the MCP request; a REST client cannot claim such an id.
+    const audit = await env.DB.prepare(
+      "SELECT request_id FROM audit_logs WHERE resource_id = ?1 AND action = 'memory.create'",
+    )
+      .bind(memory.id)
+      .first<{ request_id: string }>();
+    expect(audit?.request_id).toBe(`mcp:${sessionId}:${created.headers.get('x-request-id')}`);
+    const forged = await call('/v1/memories', {
+      method: 'POST',
+      token,
+      headers: { 'x-request-id': `mcp:${sessionId}:req_forged` },
+      json: { content: 'from REST' },
+    });
+    expect(forged.status).toBe(201);
+    expect(forged.headers.get('x-request-id')).toMatch(/^req_/);
   });
 });
