@@ -54,7 +54,8 @@ export function mountMcp(app: OpenAPIHono<AppEnv>) {
         resource_documentation: `${origin}/docs`,
       },
       200,
-      { 'Cache-Control': 'public, max-age=3600' },
+      // Public, like any discovery document: browser-based hosts read it from their own origin.
+      { 'Cache-Control': 'public, max-age=3600', 'Access-Control-Allow-Origin': '*' },
     );
   };
   app.get(PRM_PATH, protectedResource);

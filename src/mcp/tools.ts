@@ -35,7 +35,8 @@ export const TOOLS: readonly ToolSpec[] = [
       'Store a new memory: a short, self-contained fact worth knowing later (a preference, a decision, a name, a deadline). ' +
       'Write it so it makes sense on its own, add a few lowercase tags, and set `importance` (1 trivia … 10 critical). ' +
       '`access_scope`: `private` (default; only you), `global` (everyone in the tenant) or `session` (only this MCP session, ' +
-      'gone from view once it ends). The memory records this session as its origin. Returns the stored memory with its `id`.',
+      'gone from view once it ends; find it with `recall` or `list_memories` and `this_session: true`). ' +
+      'The memory records this session as its origin. Returns the stored memory with its `id`.',
     hidden: ['session_id', 'embedding'],
     idempotent: true,
   },
