@@ -6,41 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createTenant } from '../helpers/fixtures';
 import { call } from '../helpers/http';
 import { auditActions, roundTrips } from '../sessions/helpers';
-
-const ACCEPT = 'application/json, text/event-stream';
-
-async function initialize(token: string) {
-  const res = await call('/mcp', {
-    method: 'POST',
-    token,
-    headers: { accept: ACCEPT },
-    json: {
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: {
-        protocolVersion: LATEST_PROTOCOL_VERSION,
-        capabilities: {},
-        clientInfo: { name: 'cursor', version: '0.9' },
-      },
-    },
-  });
-  expect(res.status, await res.clone().text()).toBe(200);
-  return res.headers.get('mcp-session-id')!;
-}
-
-const rpc = (token: string, sessionId: string | null, message: unknown, headers: Record<string, string> = {}) =>
-  call('/mcp', {
-    method: 'POST',
-    token,
-    headers: {
-      accept: ACCEPT,
-      'mcp-protocol-version': LATEST_PROTOCOL_VERSION,
-      ...(sessionId ? { 'mcp-session-id': sessionId } : {}),
-      ...headers,
-    },
-    json: message,
-  });
+import { initialize, rpc } from './helpers';
 
 describe('/mcp sessions and transport rules', () => {
   it('a session idle past the timeout is expired by its next request, which gets 404', async () => {
@@ -93,7 +59,11 @@ describe('/mcp sessions and transport rules', () => {
     const parse = await call('/mcp', {
       method: 'POST',
       token,
-      headers: { accept: ACCEPT, 'content-type': 'application/json', 'mcp-session-id': sessionId },
+      headers: {
+        accept: 'application/json, text/event-stream',
+        'content-type': 'application/json',
+        'mcp-session-id': sessionId,
+      },
       body: '{"jsonrpc": ',
     });
     expect(parse.status).toBe(400);
