@@ -2,7 +2,7 @@
 // the RFC 9728 protected-resource document its 401 points to. Stateless: each request builds its
 // MCP server from the D1 session row (docs/architecture.md, "MCP"), so consecutive requests of
 // one session may land on any isolate.
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requireAuth } from '../auth/middleware';
@@ -11,10 +11,10 @@ import { authConfig } from '../auth/verify';
 import type { AppEnv } from '../env';
 import { idPattern } from '../lib/ids';
 import { MAX_BODY_BYTES } from '../lib/limits';
-import { buildOpenApiDocument } from '../lib/openapi';
+import { API_TITLE, API_VERSION } from '../lib/openapi';
 import { allowlist } from '../middleware/cors';
 import { type AppFetch, callOperation, dispatcher, type ProblemFields, problemOf } from './dispatch';
-import { buildTools, type OpenApiDocument, type Tool } from './tools';
+import { buildTools, type OpenApiDocument, TOOLS, type Tool } from './tools';
 
 // JSON-RPC error codes of the answers given before the SDK sees a message (as its transport does).
 const RPC = { invalidRequest: -32600, invalidParams: -32602, serverError: -32000, sessionNotFound: -32001 };
@@ -29,12 +29,25 @@ const SESSION_ID = idPattern('ses');
 /** Tools per app (built once per isolate, from the app's own OpenAPI document). */
 const toolsByApp = new WeakMap<object, Map<string, Tool>>();
 
+/**
+ * The OpenAPI document of the operations the tools wrap, from the app's route definitions: the
+ * same generator as /openapi.json, over 7 routes instead of all of them (a cold isolate's first
+ * MCP request pays for it).
+ */
+function wrappedOperations(app: OpenAPIHono<AppEnv>): OpenApiDocument {
+  const wanted = new Set(TOOLS.map((t) => t.operationId));
+  const only = new OpenAPIHono<AppEnv>();
+  for (const def of app.openAPIRegistry.definitions)
+    if (def.type === 'route' && wanted.has(def.route.operationId ?? '')) only.openAPIRegistry.registerPath(def.route);
+  return only.getOpenAPI31Document({ openapi: '3.1.0', info: { title: API_TITLE, version: API_VERSION } }) as never;
+}
+
 export function mountMcp(app: OpenAPIHono<AppEnv>) {
   const fetch: AppFetch = app.fetch;
   const tools = () => {
     let built = toolsByApp.get(app);
     if (!built) {
-      built = buildTools(buildOpenApiDocument(app) as unknown as OpenApiDocument);
+      built = buildTools(wrappedOperations(app));
       toolsByApp.set(app, built);
     }
     return built;
