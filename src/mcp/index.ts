@@ -1,7 +1,7 @@
 // POST/DELETE /mcp: the Model Context Protocol over Streamable HTTP (JSON responses, no SSE), and
-// the RFC 9728 protected-resource document its 401 points to. Stateless: each request builds its
-// MCP server from the D1 session row (docs/architecture.md, "MCP"), so consecutive requests of
-// one session may land on any isolate.
+// the RFC 9728 protected-resource document its 401 points to. Stateless: each request builds a
+// fresh MCP server and the session is its D1 row (docs/architecture.md, "MCP"), so consecutive
+// requests of one session may land on any isolate.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -26,7 +26,7 @@ const runServer: (...args: Parameters<typeof import('./server').runServer>) => P
 const PRM_PATH = '/.well-known/oauth-protected-resource';
 const SESSION_ID = idPattern('ses');
 
-/** Tools per app (built once per isolate, from the app's own OpenAPI document). */
+/** Tools per app, built once per isolate from its route definitions. */
 const toolsByApp = new WeakMap<object, Map<string, Tool>>();
 
 /**
