@@ -1,6 +1,6 @@
 // /mcp against the real Worker (wrangler dev, local D1 with every migration) with the official MCP
-// SDK client and its Streamable HTTP transport: sessions, authorization, every tool, idempotency,
-// audit, tenant isolation and session-scoped memories.
+// SDK client and its Streamable HTTP transport: sessions (also across two Worker processes),
+// authorization, every tool, idempotency, audit, tenant isolation and session-scoped memories.
 import { randomUUID } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -313,6 +313,38 @@ describe('MCP over Streamable HTTP', { timeout: 60_000 }, () => {
     });
     expect(again.status).toBe(404);
   });
+
+  it('one session across two Worker processes: no session state lives in an isolate', async () => {
+    const other = await worker.replica();
+    try {
+      const s = await connect(alice.token, 'roaming-host');
+      const word = `okapi${randomUUID().slice(0, 6)}`;
+      await call(s, 'remember', { content: `stored on the first process: ${word}`, access_scope: 'session' });
+      // The same session, its next requests served by another workerd process on the same D1: the
+      // SDK client resumes a known session id without initializing again.
+      const elsewhere = new StreamableHTTPClientTransport(new URL('/mcp', other.baseUrl), {
+        sessionId: s.sessionId,
+        requestInit: { headers: { authorization: `Bearer ${alice.token}` } },
+      });
+      opened.push(elsewhere);
+      const resumed = { client: new Client({ name: 'roaming-host', version: '1.2.3' }), transport: elsewhere };
+      await resumed.client.connect(elsewhere);
+      const found = await call({ ...resumed, sessionId: s.sessionId }, 'recall', { q: word, this_session: true });
+      expect(found.isError).toBe(false);
+      expect(found.body.data).toHaveLength(1);
+      // Ended on the second process, refused on the first.
+      const ended = await fetch(`${other.baseUrl}/mcp`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${alice.token}`, 'mcp-session-id': s.sessionId },
+      });
+      expect(ended.status).toBe(204);
+      expect((await rawPost(alice.token, s.sessionId, { jsonrpc: '2.0', id: 2, method: 'tools/list' })).status).toBe(
+        404,
+      );
+    } finally {
+      await other.stop();
+    }
+  }, 120_000);
 
   it("the plan's session limit refuses initialize with a clear error", async () => {
     const carol = await provision('Carol');
