@@ -118,14 +118,19 @@ export function mountMcp(app: OpenAPIHono<AppEnv>) {
       return rpcError(c, 400, RPC.invalidRequest, 'Mcp-Session-Id header is required: send initialize first.');
     // The request is the session's heartbeat; an ended, expired or unknown session is a 404.
     const beat = await live(c, fetch, sessionId, 'POST', 'heartbeat');
-    if (beat) return beat;
-    return runServer(c, fetch, text, { sessionId, tools: tools() });
+    if (beat instanceof Response) return beat;
+    // A single message was counted against the rate limit as its heartbeat; each tool call of a
+    // (pre-2025-06-18) batch counts on its own.
+    const counted = !Array.isArray(parsed);
+    const answer = await runServer(c, fetch, text, { sessionId, tools: tools(), counted });
+    return withHeaders(answer, beat);
   });
 
   app.delete('/mcp', async (c) => {
     const sessionId = c.req.header('mcp-session-id');
     if (!sessionId) return rpcError(c, 400, RPC.invalidRequest, 'Mcp-Session-Id header is required.');
-    return (await live(c, fetch, sessionId, 'DELETE', '')) ?? c.body(null, 204);
+    const ended = await live(c, fetch, sessionId, 'DELETE', '');
+    return ended instanceof Response ? ended : c.body(null, 204, ended);
   });
 
   // No server-initiated messages: the spec's answer for a GET without an SSE stream is 405.
@@ -133,8 +138,9 @@ export function mountMcp(app: OpenAPIHono<AppEnv>) {
 }
 
 /**
- * Runs heartbeatSession (or endSession) for the session: null when it is the caller's live
- * session, else the response to send (404 for an ended, expired, unknown or foreign session).
+ * Runs heartbeatSession (or endSession) for the session. For the caller's live session, returns
+ * the rate-limit headers of that request (it is the one the MCP request is counted as); else the
+ * response to send (404 for an ended, expired, unknown or foreign session).
  */
 async function live(c: Context<AppEnv>, fetch: AppFetch, sessionId: string, method: 'POST' | 'DELETE', action: string) {
   if (!SESSION_ID.test(sessionId)) return rpcError(c, 404, RPC.sessionNotFound, 'Session not found');
@@ -142,7 +148,7 @@ async function live(c: Context<AppEnv>, fetch: AppFetch, sessionId: string, meth
     method,
     path: `/v1/sessions/${sessionId}${action ? `/${action}` : ''}`,
   });
-  if (res.ok) return null;
+  if (res.ok) return rateHeaders(res);
   const problem = await problemOf(res);
   if (problem.status === 404 || problem.code === 'session_expired')
     return rpcError(
@@ -184,9 +190,7 @@ async function initialize(c: Context<AppEnv>, fetch: AppFetch, text: string) {
     return rpcError(c, 200, code, problem.detail, problem, {}, id); // the client matches it to its initialize
   }
   const session = (await res.json()) as { id: string };
-  const headers = new Headers(answer.headers);
-  headers.set('Mcp-Session-Id', session.id);
-  return new Response(answer.body, { status: answer.status, headers });
+  return withHeaders(answer, { 'Mcp-Session-Id': session.id, ...rateHeaders(res) });
 }
 
 /**
@@ -202,6 +206,16 @@ function httpProblem(c: Context<AppEnv>, res: Response, p: ProblemFields): Respo
     if (value) headers[name] = value;
   }
   return rpcError(c, p.status, RPC.serverError, p.detail, p, headers);
+}
+
+const RATE_HEADERS = ['RateLimit', 'RateLimit-Policy'];
+const rateHeaders = (res: Response): Record<string, string> =>
+  Object.fromEntries(RATE_HEADERS.flatMap((h) => (res.headers.has(h) ? [[h, res.headers.get(h)!]] : [])));
+
+function withHeaders(res: Response, headers: Record<string, string>): Response {
+  const out = new Response(res.body, res);
+  for (const [name, value] of Object.entries(headers)) out.headers.set(name, value);
+  return out;
 }
 
 function rpcError(

@@ -26,7 +26,7 @@ export async function runServer(
   c: Context<AppEnv>,
   fetch: AppFetch,
   text: string,
-  session: { sessionId: string; tools: Map<string, Tool> } | null,
+  session: { sessionId: string; tools: Map<string, Tool>; counted: boolean } | null,
 ): Promise<Response> {
   const server = new Server(
     { name: 'memoria', title: 'Memoria', version: API_VERSION },
@@ -55,7 +55,10 @@ export async function runServer(
       if (err instanceof InvalidArguments) throw new McpError(ErrorCode.InvalidParams, err.message);
       throw err;
     }
-    const res = await callOperation(dispatcher(c, fetch, session.sessionId), op);
+    const d = dispatcher(c, fetch, session.sessionId);
+    // Already counted against the rate limit as the heartbeat: not a second time (no limiter = not counted).
+    const env = session.counted ? { ...d.env, RATE_LIMITER: undefined } : d.env;
+    const res = await callOperation({ ...d, env }, op);
     if (!res.ok) {
       const { status, code, detail, errors } = await problemOf(res);
       return { isError: true, content: [{ type: 'text', text: JSON.stringify({ status, code, detail, errors }) }] };

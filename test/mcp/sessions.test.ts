@@ -108,4 +108,25 @@ describe('/mcp sessions and transport rules', () => {
     expect(forged.status).toBe(201);
     expect(forged.headers.get('x-request-id')).toMatch(/^req_/);
   });
+
+  it('counts each MCP request once against the rate limit (each tool call of a batch on its own)', async () => {
+    const { owner } = await createTenant();
+    const token = await owner.token();
+    const remaining = (res: Response) => Number(/;r=(\d+)/.exec(res.headers.get('ratelimit') ?? '')?.[1]);
+    const sessionId = await initialize(token);
+    const get = (id: number) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: { name: 'list_memories', arguments: { limit: 1 } },
+    });
+    const first = await rpc(token, sessionId, get(1));
+    const second = await rpc(token, sessionId, get(2));
+    expect(first.headers.get('ratelimit-policy')).toMatch(/^"default";q=\d+;w=60$/);
+    expect(remaining(first) - remaining(second)).toBe(1);
+    // A JSON-RPC batch (older protocol versions): the heartbeat, then each call.
+    await rpc(token, sessionId, [get(3), get(4)]);
+    const after = await rpc(token, sessionId, get(5));
+    expect(remaining(second) - remaining(after)).toBe(4);
+  });
 });
