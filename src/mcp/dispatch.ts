@@ -146,18 +146,28 @@ export async function operationFor(
       path = path.replace(`{${name}}`, encodeURIComponent(String(value)));
     } else put(name, where, args[name]);
   }
-  const sessionAt = tool.takes.get('session_id');
-  if (tool.spec.sessionFilter) {
-    const only = args.this_session ?? false;
-    if (typeof only !== 'boolean') throw invalid('Argument this_session must be true or false.');
-    if (only) put('session_id', sessionAt, sessionId);
-  } else if (sessionAt) put('session_id', sessionAt, sessionId);
-  const takesBody = [...tool.takes.values()].includes('body');
+  // The MCP session's id goes wherever the operation takes session_id: always (it makes this
+  // session's session-scoped memories visible), except that a list or search only filters by it
+  // when asked to (`this_session`).
+  const at = tool.sessionAt;
+  const only = args.this_session ?? false;
+  if (tool.spec.sessionFilter && typeof only !== 'boolean')
+    throw invalid('Argument this_session must be true or false.');
+  const send = Boolean(at) && (!tool.spec.sessionFilter || only);
+  if (at?.where === 'query' && send) query.set('session_id', sessionId);
+  if (at?.where === 'body' && at.path.length === 1 && send) body.session_id = sessionId;
+  if (at?.where === 'body' && at.path.length === 2) {
+    // A nested object (e.g. `filter`) is passed through: never with a session id of the caller's choosing.
+    const [outer] = at.path as [string, string];
+    const { session_id: _theirs, ...inner } = (body[outer] ?? {}) as Record<string, unknown>;
+    if (send) body[outer] = { ...inner, session_id: sessionId };
+    else if (body[outer] !== undefined) body[outer] = inner;
+  }
   return {
     method: tool.method,
     path,
     query,
-    body: takesBody ? body : undefined,
+    body: tool.hasBody ? body : undefined,
     idempotencyKey: tool.spec.idempotent ? await idempotencyKeyFor(sessionId, rpcId) : undefined,
   };
 }

@@ -12,7 +12,7 @@ export interface ToolSpec {
   operationId: string;
   /** Written for a model: when to use the tool, what it returns. */
   description: string;
-  /** REST inputs the tool does not offer (the MCP layer fills `session_id` itself). */
+  /** REST inputs the tool does not offer. `session_id` never is one: the MCP layer fills it in. */
   hidden: string[];
   /**
    * List and search filter by `session_id`: the tool offers `this_session` instead, which sends the
@@ -37,7 +37,7 @@ export const TOOLS: readonly ToolSpec[] = [
       '`access_scope`: `private` (default; only you), `global` (everyone in the tenant) or `session` (only this MCP session, ' +
       'gone from view once it ends; find it with `recall` or `list_memories` and `this_session: true`). ' +
       'The memory records this session as its origin. Returns the stored memory with its `id`.',
-    hidden: ['session_id', 'embedding'],
+    hidden: ['embedding'],
     idempotent: true,
   },
   {
@@ -49,7 +49,7 @@ export const TOOLS: readonly ToolSpec[] = [
       'Returns the best matches first (`data`: memories with a relevance `score` and a `snippet` where matches are wrapped in `<mark>`), ' +
       'and `next_cursor` when more follow (pass it back as `cursor`). Use plain words (`match: "any"` to accept any of them); filter by tags or importance. ' +
       'Set `this_session: true` to search only memories remembered in this MCP session, including its session-scoped ones.',
-    hidden: ['session_id', 'include'],
+    hidden: ['include'],
     sessionFilter: true,
   },
   {
@@ -59,7 +59,7 @@ export const TOOLS: readonly ToolSpec[] = [
     description:
       'Fetch one memory by its `id` (`mem_…`), e.g. to read its full content after `recall` or before `update_memory`. ' +
       'Returns the memory, including `deleted_at` if it was forgotten.',
-    hidden: ['session_id', 'include'],
+    hidden: ['include'],
   },
   {
     name: 'list_memories',
@@ -69,7 +69,7 @@ export const TOOLS: readonly ToolSpec[] = [
       'Browse memories newest first (or `order: "asc"`), optionally filtered by tags, importance, scope or creation time; use `recall` to search by content. ' +
       'Returns a page (`data`) and `next_cursor` when more follow (pass it back as `cursor`). ' +
       'Set `this_session: true` to list only memories remembered in this MCP session.',
-    hidden: ['session_id', 'include'],
+    hidden: ['include'],
     sessionFilter: true,
   },
   {
@@ -79,7 +79,7 @@ export const TOOLS: readonly ToolSpec[] = [
     description:
       'Correct or refine a memory by `id`: give only the fields to change (`content`, `tags` — replaces all tags, `metadata`, `importance`, `access_scope`). ' +
       'Prefer this over remembering a contradicting fact. Returns the updated memory (its `version` goes up by one).',
-    hidden: ['session_id', 'include'],
+    hidden: ['include'],
   },
   {
     name: 'tag_memory',
@@ -87,7 +87,7 @@ export const TOOLS: readonly ToolSpec[] = [
     operationId: 'addMemoryTags',
     description:
       'Add tags to a memory by `id`, keeping its existing ones (tags it already has are ignored). Returns the memory with all its tags.',
-    hidden: ['session_id', 'include'],
+    hidden: ['include'],
     idempotent: true,
   },
   {
@@ -97,7 +97,7 @@ export const TOOLS: readonly ToolSpec[] = [
     description:
       'Forget a memory by `id` when it is wrong, outdated or the user asks you to. It disappears from recall and lists at once ' +
       '(a soft delete: it can be restored through the REST API). Returns a confirmation.',
-    hidden: ['session_id', 'permanent'],
+    hidden: ['permanent'],
   },
 ];
 
@@ -132,8 +132,10 @@ export interface Tool {
   summary: string;
   inputSchema: JsonSchema;
   locations: Map<string, Location>;
-  /** Every input the operation takes (hidden ones included), by location. */
-  takes: Map<string, Location>;
+  /** Whether the operation takes a JSON body. */
+  hasBody: boolean;
+  /** Where the operation takes `session_id`: a query parameter, or a body field (maybe in a nested filter object). */
+  sessionAt?: { where: Location; path: string[] };
 }
 
 const THIS_SESSION: JsonSchema = {
@@ -157,10 +159,20 @@ export function buildTools(doc: OpenApiDocument): Map<string, Tool> {
     const properties: Record<string, JsonSchema> = {};
     const required: string[] = [];
     const locations = new Map<string, Location>();
-    const takes = new Map<string, Location>();
+    let sessionAt: Tool['sessionAt'];
     const add = (name: string, where: Location, schema: JsonSchema, isRequired: boolean) => {
-      takes.set(name, where);
-      if (spec.hidden.includes(name)) return;
+      if (name === 'session_id') sessionAt = { where, path: [name] };
+      else {
+        const nested = schema.properties as Record<string, JsonSchema> | undefined;
+        if (where === 'body' && nested?.session_id) {
+          // e.g. `filter.session_id`: the MCP layer's too, so it leaves the nested schema.
+          const { session_id: _owned, ...rest } = nested;
+          const required = (schema.required as string[] | undefined)?.filter((r) => r !== 'session_id');
+          schema = { ...schema, properties: rest, ...(required ? { required } : {}) };
+          sessionAt = { where, path: [name, 'session_id'] };
+        }
+      }
+      if (name === 'session_id' || spec.hidden.includes(name)) return;
       if (locations.has(name))
         throw new Error(`MCP tool ${spec.name}: input ${name} is both ${locations.get(name)} and ${where}`);
       locations.set(name, where);
@@ -193,7 +205,8 @@ export function buildTools(doc: OpenApiDocument): Map<string, Tool> {
         additionalProperties: false,
       },
       locations,
-      takes,
+      hasBody: body !== undefined,
+      sessionAt,
     });
   }
   return tools;

@@ -23,7 +23,7 @@ async function argsFor({ tool, fixture }: Case, world: TenantWorld) {
     ...((fixture.body?.(world) as Record<string, unknown> | undefined) ?? {}),
     ...(fixture.query?.(world) ?? {}),
   };
-  return Object.fromEntries(Object.entries(all).filter(([k]) => !tool.hidden.includes(k)));
+  return Object.fromEntries(Object.entries(all).filter(([k]) => k !== 'session_id' && !tool.hidden.includes(k)));
 }
 
 const cases = tools.map((c) => [c.tool.name, c] as const);
