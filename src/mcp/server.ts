@@ -80,13 +80,14 @@ export async function runServer(
 }
 
 function annotationsOf(t: Tool) {
-  const readOnly = t.method === 'GET';
+  // Read-only is what the operation's declared scopes say (a search may well be a POST).
+  const readOnly = t.scopes.length > 0 && t.scopes.every((s) => s.startsWith('read:'));
   return {
     title: t.spec.title,
     readOnlyHint: readOnly,
     destructiveHint: t.method === 'DELETE',
     // Repeating the same call leaves the same state (not so for remember: each call stores one more).
-    idempotentHint: t.method !== 'POST' || t.spec.operationId === 'addMemoryTags',
+    idempotentHint: readOnly || t.method !== 'POST' || t.spec.operationId === 'addMemoryTags',
     openWorldHint: false,
   };
 }

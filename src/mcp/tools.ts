@@ -112,6 +112,7 @@ interface OpenApiParameter {
 interface OpenApiOperation {
   operationId?: string;
   summary?: string;
+  security?: Record<string, string[]>[];
   parameters?: OpenApiParameter[];
   requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
 }
@@ -130,6 +131,8 @@ export interface Tool {
   /** OpenAPI path template, e.g. `/v1/memories/{id}`. */
   path: string;
   summary: string;
+  /** The scopes the operation declares (its OpenAPI `security`). */
+  scopes: string[];
   inputSchema: JsonSchema;
   locations: Map<string, Location>;
   /** Whether the operation takes a JSON body. */
@@ -198,6 +201,7 @@ export function buildTools(doc: OpenApiDocument): Map<string, Tool> {
       method: found.method,
       path: found.path,
       summary: found.op.summary ?? spec.title,
+      scopes: found.op.security?.[0]?.bearerAuth ?? [],
       inputSchema: {
         type: 'object',
         properties,

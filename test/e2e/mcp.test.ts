@@ -159,6 +159,10 @@ describe('MCP over Streamable HTTP', { timeout: 60_000 }, () => {
     const recall = tools.find((t) => t.name === 'recall')!;
     expect(recall.inputSchema.required).toEqual(['q']);
     expect(recall.annotations?.readOnlyHint).toBe(true);
+    expect(tools.find((t) => t.name === 'forget')!.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: true,
+    });
   });
 
   it('every tool, through the REST operations: remember, recall, get, list, update, tag, forget — audited as MCP', async () => {
