@@ -133,7 +133,9 @@ export async function operationFor(
       if (where === 'body' && value === null) body[name] = null;
       return;
     }
-    if (where === 'query') {
+    if (where === 'query' && tool.deepObject.has(name) && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) query.append(`${name}[${k}]`, String(v));
+    } else if (where === 'query') {
       for (const v of Array.isArray(value) ? value : [value])
         query.append(name, typeof v === 'object' ? JSON.stringify(v) : String(v));
     } else if (where === 'body') body[name] = value;

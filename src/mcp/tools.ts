@@ -106,6 +106,7 @@ interface OpenApiParameter {
   in: 'path' | 'query' | 'header' | 'cookie';
   required?: boolean;
   description?: string;
+  style?: string;
   schema?: JsonSchema;
 }
 
@@ -135,6 +136,8 @@ export interface Tool {
   scopes: string[];
   inputSchema: JsonSchema;
   locations: Map<string, Location>;
+  /** Query parameters sent as `name[key]=value` (OpenAPI style deepObject). */
+  deepObject: Set<string>;
   /** Whether the operation takes a JSON body. */
   hasBody: boolean;
   /** Where the operation takes `session_id`: a query parameter, or a body field (maybe in a nested filter object). */
@@ -182,8 +185,10 @@ export function buildTools(doc: OpenApiDocument): Map<string, Tool> {
       properties[name] = schema;
       if (isRequired) required.push(name);
     };
+    const deepObject = new Set<string>();
     for (const p of found.op.parameters ?? []) {
       if (p.in !== 'path' && p.in !== 'query') continue;
+      if (p.style === 'deepObject') deepObject.add(p.name);
       const schema = toJsonSchema(resolve(doc, p.schema ?? {}));
       if (p.description && !schema.description) schema.description = p.description;
       add(p.name, p.in, schema, p.in === 'path' || p.required === true);
@@ -209,6 +214,7 @@ export function buildTools(doc: OpenApiDocument): Map<string, Tool> {
         additionalProperties: false,
       },
       locations,
+      deepObject,
       hasBody: body !== undefined,
       sessionAt,
     });

@@ -173,6 +173,7 @@ describe('MCP over Streamable HTTP', { timeout: 60_000 }, () => {
       tags: [tag],
       importance: 6,
       access_scope: 'global',
+      metadata: { meal: 'dinner' },
     });
     expect(created.isError).toBe(false);
     const id = created.body.id as string;
@@ -188,8 +189,9 @@ describe('MCP over Streamable HTTP', { timeout: 60_000 }, () => {
       id,
       content: expect.stringContaining('Fridays'),
     });
-    const listed = await call(s, 'list_memories', { tag: [tag], limit: 5 });
+    const listed = await call(s, 'list_memories', { tag: [tag], limit: 5, metadata: { meal: 'dinner' } });
     expect((listed.body.data as { id: string }[]).map((m) => m.id)).toEqual([id]);
+    expect((await call(s, 'list_memories', { tag: [tag], metadata: { meal: 'lunch' } })).body.data).toEqual([]);
 
     const updated = await call(s, 'update_memory', { id, importance: 9 });
     expect(updated.body).toMatchObject({ id, importance: 9, version: 2 });
