@@ -12,6 +12,8 @@ import { buildOpenApiDocument, registerSecurity } from './lib/openapi';
 import { ApiError, type FieldError, invalidRequest, problemResponse } from './lib/problem';
 import { unstorableJson } from './lib/schemas';
 import { meterRequest } from './lib/usage-meter';
+import { mountMcp } from './mcp';
+import { mcpRequestId } from './mcp/dispatch';
 import { cors } from './middleware/cors';
 import { securityHeaders } from './middleware/security-headers';
 import { auditLogs } from './routes/audit-logs';
@@ -54,7 +56,9 @@ export function createApp() {
 
   app.use('*', async (c, next) => {
     const given = c.req.header('x-request-id');
-    c.set('requestId', given && REQUEST_ID.test(given) ? given : newId('req'));
+    // `mcp:` ids mark MCP tool calls in audit rows: only /mcp's own requests to the app have one.
+    const valid = given && REQUEST_ID.test(given) && !given.startsWith('mcp:');
+    c.set('requestId', mcpRequestId(c.req.raw) ?? (valid ? given : newId('req')));
     const stats: D1Stats = { roundTrips: 0, rowsRead: 0, rowsWritten: 0 };
     c.set('d1', stats);
     // Every attempt is counted (instrument inside), retries and 503s decided outside.
@@ -122,6 +126,8 @@ export function createApp() {
   ]) {
     app.route('/', routes);
   }
+
+  mountMcp(app); // after the routes: its tools wrap them
 
   let spec: unknown;
   app.get('/openapi.json', (c) => c.json((spec ??= buildOpenApiDocument(app))));

@@ -6,13 +6,14 @@ import type { AppEnv } from '../env';
 // at all, so browsers keep it out. No credentials mode: the API takes bearer tokens, not cookies.
 
 const ALLOW_METHODS = 'GET, POST, PUT, PATCH, DELETE';
-const ALLOW_HEADERS = 'Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-Id';
+const ALLOW_HEADERS =
+  'Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-Id, Mcp-Session-Id, Mcp-Protocol-Version';
 const EXPOSE_HEADERS =
-  'ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Server-Timing, Idempotent-Replayed, Content-Disposition';
+  'ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Server-Timing, Idempotent-Replayed, Content-Disposition, Mcp-Session-Id, WWW-Authenticate';
 const PREFLIGHT_MAX_AGE = '600';
 
 const parsed = new Map<string, Set<string>>();
-function allowlist(value: string | undefined): Set<string> {
+export function allowlist(value: string | undefined): Set<string> {
   const key = value ?? '';
   let set = parsed.get(key);
   if (!set) {

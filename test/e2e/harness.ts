@@ -43,6 +43,8 @@ export function freePort(): Promise<number> {
 export interface Worker extends Served {
   /** Mints an access token for `sub`, signed with the key the Worker trusts. */
   token(sub: string, scopes?: string[]): Promise<string>;
+  /** Another wrangler dev process (so other isolates) on the same local D1 and settings; stop it before stop(). */
+  replica(): Promise<Served>;
 }
 
 /** wrangler without prompts, metrics or colours. */
@@ -69,10 +71,9 @@ export async function startWorker(): Promise<Worker> {
 
   await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, env });
 
-  const [port, inspectorPort] = [await freePort(), await freePort()];
-  let server: Served;
-  try {
-    server = await serve(
+  const start = async () => {
+    const [port, inspectorPort] = [await freePort(), await freePort()];
+    return serve(
       'wrangler dev',
       wrangler,
       [
@@ -93,6 +94,10 @@ export async function startWorker(): Promise<Worker> {
       ],
       { env, baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 90_000 },
     );
+  };
+  let server: Served;
+  try {
+    server = await start();
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -112,7 +117,7 @@ export async function startWorker(): Promise<Worker> {
       .setExpirationTime('1h')
       .sign(privateKey as CryptoKey);
 
-  return { baseUrl: server.baseUrl, token, logs: server.logs, stop };
+  return { baseUrl: server.baseUrl, token, logs: server.logs, stop, replica: start };
 }
 
 /** A server process started by a test: its base URL, everything it printed, and how to stop it. */
