@@ -97,17 +97,17 @@ describe('the packed @memoria/client', { timeout: 240_000 }, () => {
 
     writeFileSync(join(project, 'sample.ts'), SAMPLE);
     writeFileSync(join(project, 'wrong.ts'), WRONG);
-    for (const resolution of ['node16', 'bundler'] as const) {
+    for (const resolution of ['node16', 'bundler'] as const)
       writeFileSync(join(project, `tsconfig.${resolution}.json`), tsconfig(resolution, ['sample.ts']));
-      const check = await run(tsc, ['-p', `tsconfig.${resolution}.json`, '--noEmit'], project);
-      expect(check.code, `${resolution}: ${check.output}`).toBe(0);
-      writeFileSync(join(project, `tsconfig.wrong-${resolution}.json`), tsconfig(resolution, ['wrong.ts']));
-      const wrong = await run(tsc, ['-p', `tsconfig.wrong-${resolution}.json`, '--noEmit'], project);
-      expect(wrong.output).toContain('exactOptionalPropertyTypes');
-    }
+    writeFileSync(join(project, 'tsconfig.wrong.json'), tsconfig('bundler', ['wrong.ts']));
+    // node16 compiles the sample to out/ (and type-checks it); bundler only type-checks.
+    const node16 = await run(tsc, ['-p', 'tsconfig.node16.json'], project);
+    expect(node16.code, `node16: ${node16.output}`).toBe(0);
+    const bundler = await run(tsc, ['-p', 'tsconfig.bundler.json', '--noEmit'], project);
+    expect(bundler.code, `bundler: ${bundler.output}`).toBe(0);
+    const wrong = await run(tsc, ['-p', 'tsconfig.wrong.json', '--noEmit'], project);
+    expect(wrong.output).toContain('exactOptionalPropertyTypes');
 
-    const build = await run(tsc, ['-p', 'tsconfig.node16.json'], project);
-    expect(build.code, build.output).toBe(0);
     const token = await worker.token(`auth0|pack-${randomUUID()}`);
     const sample = await run(process.execPath, [join(project, 'out', 'sample.js'), worker.baseUrl, token], project);
     expect(sample.code, sample.output).toBe(0);
