@@ -101,8 +101,8 @@ async function* chunksOf(lines: AsyncIterable<string>, maxLines: number, maxByte
   if (chunk.length) yield chunk;
 }
 
-const transient = (err: MemoriaError) =>
-  err.status === 0 || err.status === 429 || err.status >= 500 || err.code === 'network_error';
+// No answer (network_error, timeout: status 0), rate limited, or the server failed: worth a resend.
+const transient = (err: MemoriaError) => err.status === 0 || err.status === 429 || err.status >= 500;
 
 /** Sends `source` chunk by chunk through `send` (one POST /v1/import per chunk). */
 export async function importChunks(
@@ -115,12 +115,11 @@ export async function importChunks(
   const retries = options.chunkRetries ?? 3;
   const skip = options.skipLines ?? 0;
   const chunks: ImportReport[] = [];
-  let done = 0;
-  let sent = 0;
   async function* remaining() {
-    for await (const line of textLines(source)) if (done++ >= skip) yield line;
+    let seen = 0;
+    for await (const line of textLines(source)) if (seen++ >= skip) yield line;
   }
-  done = 0;
+  let sent = 0;
   let accepted = skip;
   for await (const chunk of chunksOf(remaining(), maxLines, maxBytes)) {
     for (let attempt = 0; ; attempt++) {
