@@ -33,22 +33,28 @@ export async function generateClientTypes(spec: string): Promise<string> {
   );
 }
 
+type SpecParameter = { in: string; name: string } | { $ref: string };
 interface SpecOperation {
-  parameters?: { in: string; name: string }[];
+  parameters?: SpecParameter[];
 }
 interface SpecDocument {
   info: { version: string };
   paths: Record<string, Record<string, SpecOperation>>;
-  components?: { schemas?: Record<string, { enum?: string[] }> };
+  components?: {
+    schemas?: Record<string, { enum?: string[] }>;
+    parameters?: Record<string, { in: string; name: string }>;
+  };
 }
 
 /** The client's spec-driven tables (see the header of this file). */
 export function generateClientTables(spec: string): string {
   const doc = JSON.parse(spec) as SpecDocument;
   const codes = doc.components?.schemas?.ProblemCode?.enum;
+  const resolve = (p: SpecParameter) =>
+    '$ref' in p ? doc.components?.parameters?.[p.$ref.replace('#/components/parameters/', '')] : p;
   const keyed = Object.entries(doc.paths)
     .filter(([, ops]) =>
-      ops.post?.parameters?.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key'),
+      ops.post?.parameters?.map(resolve).some((p) => p?.in === 'header' && p.name.toLowerCase() === 'idempotency-key'),
     )
     .map(([path]) => path);
   // Single-quoted like the rest of the code, so the formatter leaves the generated file alone.

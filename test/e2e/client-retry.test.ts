@@ -184,8 +184,11 @@ describe('retries', { timeout: 30_000 }, () => {
 
   it('sends an Idempotency-Key only where the operation declares one, driven by the spec', async () => {
     const spec = JSON.parse(readFileSync(new URL('../../api/openapi.json', import.meta.url), 'utf8'));
+    const resolve = (p: any) => (p.$ref ? spec.components.parameters[p.$ref.split('/').pop()] : p);
     const declared = Object.entries(spec.paths as Record<string, Record<string, any>>)
-      .filter(([, ops]) => ops.post?.parameters?.some((p: any) => p.in === 'header' && p.name === 'Idempotency-Key'))
+      .filter(([, ops]) =>
+        ops.post?.parameters?.map(resolve).some((p: any) => p.in === 'header' && p.name === 'Idempotency-Key'),
+      )
       .map(([path]) => path);
     expect(IDEMPOTENT_POSTS).toEqual(declared);
     expect(declared).toContain('/v1/memories');
