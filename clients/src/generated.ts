@@ -3,8 +3,44 @@
 /** The spec's info.version: the API version this client was generated from. */
 export const API_VERSION = '0.1.0';
 
-/** The spec declares no ProblemCode enum yet, so a problem's `code` is any string. */
-export type ProblemCode = string;
+/** Every `code` a problem of the API can carry (components.schemas.ProblemCode). */
+export const PROBLEM_CODES = [
+  'already_provisioned',
+  'auth0_id_taken',
+  'auth_not_configured',
+  'auth_unavailable',
+  'conflict',
+  'cursor_not_configured',
+  'database_unavailable',
+  'email_taken',
+  'http_error',
+  'idempotency_key_reused',
+  'import_invalid',
+  'insufficient_role',
+  'insufficient_scope',
+  'internal_error',
+  'invalid_cursor',
+  'invalid_parameter',
+  'invalid_query',
+  'invalid_token',
+  'last_owner',
+  'malformed_json',
+  'memory_deleted',
+  'method_not_allowed',
+  'not_found',
+  'payload_too_large',
+  'plan_limits_exceeded',
+  'precondition_failed',
+  'quota_exceeded',
+  'rate_limited',
+  'retention_expired',
+  'session_expired',
+  'tenant_not_deleted',
+  'too_many_tags',
+  'unsupported_media_type',
+  'validation_failed',
+] as const;
+export type ProblemCode = (typeof PROBLEM_CODES)[number];
 
 /**
  * The POST operations that declare an `Idempotency-Key` header: the client sends one key per call

@@ -337,7 +337,7 @@ export function createMemoriaClient(options: MemoriaClientOptions) {
         (ndjson, chunkSignal) =>
           unwrap(
             api.POST('/v1/import', {
-              params: { query: o.dryRun ? { dry_run: 'true' } : {} },
+              params: { query: o.dryRun ? { dry_run: true } : {} },
               body: ndjson,
               bodySerializer: (text: string) => text,
               headers: { 'Content-Type': 'application/x-ndjson' },
