@@ -39,6 +39,7 @@ export const PROBLEM_CODES = [
   'too_many_tags',
   'unsupported_media_type',
   'validation_failed',
+  'version_not_restorable',
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
 

@@ -250,6 +250,20 @@ export function createMemoriaClient(options: MemoriaClientOptions) {
         }),
       );
     },
+    /** Deletes every memory matching a filter in one all-or-nothing request (sent once: not retried). */
+    bulkDelete: (body: BodyOf<'bulkDeleteMemories'>, o: CallOptions = {}) =>
+      unwrap(api.POST('/v1/memories/bulk-delete', { body, ...signal(o) })),
+    /** Earlier versions of a memory, across all pages. */
+    versions: (id: string, query: ListQuery<'/v1/memories/{id}/versions'> = {}, o: CallOptions = {}) =>
+      paginateList('/v1/memories/{id}/versions', { query, params: { id }, signal: o.signal }),
+    /** Makes an earlier version current again (a new version); with `ifMatch` only from the version you read. */
+    restoreVersion: (id: string, version: number, o: MemoryCallOptions & IfMatchOptions = {}) =>
+      tagged(
+        api.POST('/v1/memories/{id}/versions/{version}/restore', {
+          params: { path: { id, version }, query: readQuery(o), header: ifMatch(o) },
+          ...signal(o),
+        }),
+      ),
     /** Brings back a soft-deleted memory. */
     restore: (id: string, o: MemoryCallOptions = {}) =>
       tagged(

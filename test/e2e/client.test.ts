@@ -271,4 +271,23 @@ describe('client against the real Worker', { timeout: 60_000 }, () => {
     expect(resumed.lines).toBe(rest.length - 10);
     expect(await fresh.memories.list({ deleted: 'include' }).toArray()).toHaveLength(memoryLines.length);
   });
+
+  it('version history and bulk delete through their helpers', async () => {
+    const tag = `hist-${randomUUID().slice(0, 8)}`;
+    const { data: memory, etag } = await client.memories.create({ content: 'first words', tags: [tag] });
+    const edited = await client.memories.update(memory.id, { content: 'second words' }, { ifMatch: etag! });
+    const versions = await client.memories.versions(memory.id).toArray();
+    expect(versions.map((v) => v.content)).toContain('first words');
+    const first = versions.find((v) => v.content === 'first words')!;
+    const restored = await client.memories.restoreVersion(memory.id, first.version, { ifMatch: edited.etag! });
+    expect(restored.data.content).toBe('first words');
+    expect(restored.etag).not.toBe(edited.etag);
+
+    await client.memories.create({ content: 'another', tags: [tag] });
+    const dry = await client.memories.bulkDelete({ filter: { tag: [tag] }, mode: 'soft', dry_run: true });
+    expect(dry).toMatchObject({ matched: 2, deleted: 0 });
+    const done = await client.memories.bulkDelete({ filter: { tag: [tag] }, mode: 'soft' });
+    expect(done).toMatchObject({ matched: 2, deleted: 2 });
+    expect(await client.memories.list({ tag: [tag] }).toArray()).toHaveLength(0);
+  });
 });
