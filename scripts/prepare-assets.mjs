@@ -1,5 +1,5 @@
 // Copies the Scalar standalone bundle into public/docs/ so the Worker serves the docs page's
-// script itself (no CDN). Run by wrangler's [build] step, npm start and the test config.
+// script itself (no CDN). Run after every npm install ("prepare"), by npm start and the test config.
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -10,11 +10,14 @@ const port = process.env.PORT ?? '8787';
 const host = process.env.HOST ?? '127.0.0.1';
 const persist = process.env.MEMORIA_STATE ?? join(root, '.wrangler', 'state');
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
+// Quiet and offline-safe: no telemetry, and no download of the `Request.cf` sample (the Worker does
+// not read request.cf; offline that download prints `getaddrinfo ENOTFOUND` on every start).
+const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
 const run = (args) =>
   execFileSync(wrangler, args, {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, CI: 'true' },
+    env: { ...env, CI: 'true' },
   });
 
 prepareAssets();
@@ -68,6 +71,7 @@ const child = spawn(
   ],
   {
     cwd: root,
+    env,
     stdio: 'inherit',
   },
 );

@@ -1,7 +1,13 @@
-// The fetch the typed client sends through: per-call deadline, retries with exponential backoff
-// and full jitter on 429/503 and network errors (honouring Retry-After), only when a repeat is
-// safe. One logical call = one Idempotency-Key, reused by every attempt.
-import { MemoriaError } from './errors.js';
+// The fetch the typed client sends through, in three layers (outermost first):
+//   refreshOn401   one new token from getToken after a 401, then the call once more;
+//   resilientFetch per-call deadline, retries with exponential backoff and full jitter on 429/503
+//                  and network errors (honouring Retry-After), only when the spec says a repeat
+//                  is safe; every attempt carries the call's one Idempotency-Key;
+//   bookmarked     every attempt sends the latest read-your-writes bookmark and keeps the newest.
+import { MemoriaError, retryAfterMs } from './errors.js';
+import { IDEMPOTENT_POSTS } from './generated.js';
+
+export { retryAfterMs } from './errors.js';
 
 export interface RetryOptions {
   /** Extra attempts after the first (default 3; 0 disables retries). */
@@ -14,29 +20,41 @@ export interface RetryOptions {
   timeoutMs?: number;
 }
 
-type Fetch = (request: Request) => Promise<Response>;
+export type Fetch = (request: Request) => Promise<Response>;
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+/** The header that carries the D1 read-your-writes bookmark both ways. */
+export const BOOKMARK_HEADER = 'Memoria-Bookmark';
+
+const REPEATABLE_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
 const RETRY_STATUSES = new Set([429, 503]);
+// A spec path template matched at the end of a URL path (the base URL may add a prefix).
+const templateMatchers = IDEMPOTENT_POSTS.map(
+  (template) =>
+    new RegExp(
+      `${template
+        .split(/\{[^}]+\}/)
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]+')}$`,
+    ),
+);
 
-/**
- * Whether sending the request twice cannot apply it twice: safe/idempotent methods, a POST/PATCH
- * with an Idempotency-Key (the server replays the first response), or a PATCH with If-Match (a
- * repeat after success fails the precondition instead of applying again).
- */
-export function isRepeatable(request: Request): boolean {
-  if (SAFE_METHODS.has(request.method)) return true;
-  if (request.headers.has('idempotency-key')) return true;
-  return request.method === 'PATCH' && request.headers.has('if-match');
+/** Whether the spec declares an `Idempotency-Key` for a POST to this URL path. */
+export function declaresIdempotencyKey(pathname: string): boolean {
+  return templateMatchers.some((matcher) => matcher.test(pathname));
 }
 
-/** Retry-After as ms: delta-seconds or an HTTP date; null when absent or unreadable. */
-export function retryAfterMs(response: Response, now = Date.now()): number | null {
-  const value = response.headers.get('retry-after');
-  if (!value) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - now);
+/**
+ * Whether sending the request twice cannot apply it twice: GET, HEAD, PUT and DELETE, or a POST
+ * with an Idempotency-Key to an operation whose spec declares one (the API replays the first
+ * response). Any other request (PATCH, POST without a declared key) is sent once.
+ */
+export function isRepeatable(request: Request): boolean {
+  if (REPEATABLE_METHODS.has(request.method)) return true;
+  return (
+    request.method === 'POST' &&
+    request.headers.has('idempotency-key') &&
+    declaresIdempotencyKey(new URL(request.url).pathname)
+  );
 }
 
 /** Full jitter: a random wait in [0, min(max, base·2^attempt)]. */
@@ -56,6 +74,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       reject(signal.reason);
     };
     signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function networkError(request: Request, cause: unknown): MemoriaError {
+  const reason = cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : '';
+  return new MemoriaError({
+    status: 0,
+    code: 'network_error',
+    detail: `No response from ${new URL(request.url).origin}${reason ? ` (${reason})` : ''}.`,
+    cause,
   });
 }
 
@@ -97,8 +125,9 @@ export function resilientFetch(inner: Fetch, options: RetryOptions = {}): Fetch 
           wait = asked ?? backoffMs(attempt, baseMs, maxDelayMs);
           await response.body?.cancel();
         } catch (err) {
-          // Aborted by the caller or the deadline: never retried. Network errors are.
-          if (controller.signal.aborted || !canRetry) throw controller.signal.aborted ? controller.signal.reason : err;
+          // Aborted by the caller or the deadline: never retried. Network errors are, when safe.
+          if (controller.signal.aborted) throw controller.signal.reason;
+          if (!canRetry) throw networkError(request, err);
           wait = backoffMs(attempt, baseMs, maxDelayMs);
         }
         if (Date.now() + wait >= deadline) wait = Math.max(0, deadline - Date.now()); // the deadline ends the wait
@@ -110,5 +139,40 @@ export function resilientFetch(inner: Fetch, options: RetryOptions = {}): Fetch 
       clearTimeout(timer);
       callerSignal.removeEventListener('abort', onCallerAbort);
     }
+  };
+}
+
+/** What one client instance remembers between calls. */
+export interface ClientState {
+  /** The newest read-your-writes bookmark the API sent (`Memoria-Bookmark`), sent back on every request. */
+  bookmark: string | null;
+}
+
+/** Sends the client's bookmark with every attempt and keeps the one each response carries. */
+export function bookmarked(inner: Fetch, state: ClientState): Fetch {
+  return async (request) => {
+    if (state.bookmark) request.headers.set(BOOKMARK_HEADER, state.bookmark);
+    const response = await inner(request);
+    const bookmark = response.headers.get(BOOKMARK_HEADER);
+    if (bookmark) state.bookmark = bookmark;
+    return response;
+  };
+}
+
+/**
+ * After a 401, asks `getToken` once more (with `forceRefresh`) and repeats the call with the new
+ * token. A 401 means the API did nothing, so any request may be repeated.
+ */
+export function refreshOn401(
+  inner: Fetch,
+  getToken: ((context: { forceRefresh: boolean }) => string | Promise<string>) | undefined,
+): Fetch {
+  if (!getToken) return inner;
+  return async (request) => {
+    const response = await inner(request.clone());
+    if (response.status !== 401) return response;
+    await response.body?.cancel();
+    request.headers.set('authorization', `Bearer ${await getToken({ forceRefresh: true })}`);
+    return inner(request);
   };
 }

@@ -75,8 +75,8 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>) {
       title: API_TITLE,
       version: API_VERSION,
       description: API_DESCRIPTION,
-      contact: { name: 'Memoria API support', email: 'api@memoria.example', url: 'https://memoria.example/support' },
-      license: { name: 'Proprietary', url: 'https://memoria.example/terms' },
+      contact: { name: 'Memoria', email: 'api@memoria.dev', url: 'https://memoria.dev' },
+      license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
     },
     // Production first, so generated SDKs default to it; deployers fill in their host. The docs
     // page lists only the server it is served from (routes/system).

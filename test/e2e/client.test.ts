@@ -3,7 +3,13 @@
 // If-Match, retries with idempotency keys and typed errors.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoriaClient, type MemoriaClient, MemoriaError, retryAfterMs } from '../../clients/src/index';
+import {
+  createMemoriaClient,
+  ImportError,
+  type MemoriaClient,
+  MemoriaError,
+  retryAfterMs,
+} from '../../clients/src/index';
 import { startWorker, type Worker } from './harness';
 
 let worker: Worker;
@@ -60,9 +66,15 @@ describe('client against the real Worker', { timeout: 60_000 }, () => {
     for await (const m of client.memories.list({ tag: [tag], min_importance: 9, limit: 2 })) important.push(m);
     expect(important.map((m) => m.importance).sort((a, b) => a - b)).toEqual([9, 9, 10, 10]);
 
-    const hits = await client.memories.search({ q: 'aubergine', tag: [tag] }).toArray();
+    const hits = await client.memories.search({ q: 'aubergine', tag: [tag] });
     expect(hits.map((h) => h.id)).toEqual([created[7]!.id]);
     expect(hits[0]!.snippet).toContain('<mark>');
+    // search answers the top k directly; searchAll walks every page.
+    const top3 = await client.memories.search({ q: 'weather', tag: [tag], limit: 3 });
+    expect(top3).toHaveLength(3);
+    const all = await client.memories.searchAll({ q: 'weather', tag: [tag], limit: 3 }).toArray();
+    expect(all).toHaveLength(22);
+    expect(all.slice(0, 3).map((h) => h.id)).toEqual(top3.map((h) => h.id));
 
     const target = created[7]!;
     const { etag } = await client.memories.get(target.id);
@@ -154,5 +166,128 @@ describe('client against the real Worker', { timeout: 60_000 }, () => {
     expect(e).toMatchObject({ status: 429, code: 'rate_limited' });
     // The client waited for short Retry-Afters itself; what reaches the caller names the delay.
     expect(retryAfterMs(e.response!)).toBeGreaterThan(0);
+  });
+
+  it('createBatch answers what create answers: each memory with its ETag, usable as If-Match', async () => {
+    const batch = await client.memories.createBatch([
+      { content: 'batch one' },
+      { content: 'batch two', importance: 8 },
+    ]);
+    expect(batch).toHaveLength(2);
+    const single = await client.memories.create({ content: 'single' });
+    expect(Object.keys(batch[0]!).sort()).toEqual(Object.keys(single).sort());
+    for (const item of batch) {
+      const fetched = await client.memories.get(item.data.id);
+      expect(item.etag).toBe(fetched.etag);
+    }
+    const updated = await client.memories.update(batch[1]!.data.id, { importance: 2 }, { ifMatch: batch[1]!.etag! });
+    expect(updated.data.importance).toBe(2);
+  });
+
+  it('sessions, users, tenant, subscription, usage and audit logs through their helpers', async () => {
+    const session = await client.sessions.create({ mcp_client_id: 'e2e-agent' });
+    expect(session).toMatchObject({ mcp_client_id: 'e2e-agent', status: 'active' });
+    expect((await client.sessions.get(session.id)).id).toBe(session.id);
+    expect((await client.sessions.heartbeat(session.id)).id).toBe(session.id);
+    expect((await client.sessions.list({ status: 'active' }).toArray()).map((x) => x.id)).toContain(session.id);
+    await client.sessions.end(session.id);
+    expect(await client.sessions.get(session.id)).toMatchObject({ status: 'expired' });
+
+    const { data: bob, etag } = await client.users.create({
+      auth0_id: `auth0|bob-${randomUUID()}`,
+      email: 'bob@e2e.test',
+      role: 'member',
+    });
+    expect((await client.users.get(bob.id)).etag).toBe(etag);
+    const promoted = await client.users.update(bob.id, { role: 'admin' }, { ifMatch: etag! });
+    expect(promoted.data.role).toBe('admin');
+    expect((await client.users.list().toArray()).map((u) => u.email)).toEqual(
+      expect.arrayContaining(['owner@e2e.test', 'bob@e2e.test']),
+    );
+    await client.users.delete(bob.id, { ifMatch: promoted.etag! });
+    expect((await client.users.get(bob.id)).data.deleted_at).not.toBeNull();
+
+    expect((await client.tenant.update({ name: 'E2E Renamed' })).name).toBe('E2E Renamed');
+    expect((await client.tenant.get()).name).toBe('E2E Renamed');
+    expect((await client.subscription.get()).plan).toBe('free');
+    expect((await client.subscription.change('pro')).plan).toBe('pro');
+    const usage = await client.usage();
+    expect(usage.totals.memories_created).toBeGreaterThan(0);
+
+    const entries = await client.auditLogs.list({ resource_type: 'user', resource_id: bob.id }).toArray();
+    expect(entries.map((e) => e.action)).toEqual(expect.arrayContaining(['user.create', 'user.delete']));
+    expect((await client.auditLogs.get(entries[0]!.id)).id).toBe(entries[0]!.id);
+  });
+
+  it('export streams typed lines; import sends them in chunks and resumes after a failed chunk', async () => {
+    const lines = [];
+    for await (const line of client.tenant.export()) lines.push(line);
+    const header = lines[0]!;
+    expect(header).toMatchObject({ format: 'memoria.export', version: 1 });
+    const memoryLines = lines.filter((l) => 'type' in l && l.type === 'memory');
+    expect(memoryLines.length).toBe('counts' in header ? header.counts.memories : -1);
+
+    // Another tenant imports it, 10 lines per chunk; the third chunk's first attempt "drops".
+    const sub = `auth0|e2e-import-${randomUUID()}`;
+    let imports = 0;
+    const importer = createMemoriaClient({
+      baseUrl: worker.baseUrl,
+      token: await worker.token(sub),
+      fetch: async (request) => {
+        if (request.url.includes('/v1/import') && ++imports === 3) throw new TypeError('fetch failed: socket hang up');
+        return fetch(request);
+      },
+    });
+    await importer.tenant.create({ name: 'Importer', email: 'importer@e2e.test' });
+    const progress: number[] = [];
+    const result = await importer.tenant.import(lines, {
+      maxChunkLines: 10,
+      onChunk: (_r, done) => progress.push(done),
+    });
+    const expectedChunks = Math.ceil(lines.length / 10);
+    expect(result.chunks).toHaveLength(expectedChunks);
+    expect(imports).toBe(expectedChunks + 1); // the dropped chunk was sent again
+    expect(progress.at(-1)).toBe(lines.length);
+    const created = result.chunks.reduce((n, c) => n + c.created.memories, 0);
+    expect(created).toBe(memoryLines.length);
+    expect(await importer.memories.list({ deleted: 'include' }).toArray()).toHaveLength(memoryLines.length);
+
+    // A chunk the API refuses stops the import: the error says how far it got, skipLines resumes.
+    const fresh = createMemoriaClient({
+      baseUrl: worker.baseUrl,
+      token: await worker.token(`auth0|e2e-${randomUUID()}`),
+    });
+    await fresh.tenant.create({ name: 'Resumer', email: 'resumer@e2e.test' });
+    const broken = [
+      ...lines.slice(0, 12).map((l) => JSON.stringify(l)),
+      '{"type":"memory","data":{}}',
+      ...lines.slice(12),
+    ];
+    const err = await fresh.tenant.import(broken, { maxChunkLines: 10 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ImportError);
+    expect(err).toMatchObject({ status: 422, code: 'import_invalid', linesImported: 10 });
+    const rest = broken.filter((_, i) => i !== 12);
+    const resumed = await fresh.tenant.import(rest, { maxChunkLines: 10, skipLines: 10 });
+    expect(resumed.lines).toBe(rest.length - 10);
+    expect(await fresh.memories.list({ deleted: 'include' }).toArray()).toHaveLength(memoryLines.length);
+  });
+
+  it('version history and bulk delete through their helpers', async () => {
+    const tag = `hist-${randomUUID().slice(0, 8)}`;
+    const { data: memory, etag } = await client.memories.create({ content: 'first words', tags: [tag] });
+    const edited = await client.memories.update(memory.id, { content: 'second words' }, { ifMatch: etag! });
+    const versions = await client.memories.versions(memory.id).toArray();
+    expect(versions.map((v) => v.content)).toContain('first words');
+    const first = versions.find((v) => v.content === 'first words')!;
+    const restored = await client.memories.restoreVersion(memory.id, first.version, { ifMatch: edited.etag! });
+    expect(restored.data.content).toBe('first words');
+    expect(restored.etag).not.toBe(edited.etag);
+
+    await client.memories.create({ content: 'another', tags: [tag] });
+    const dry = await client.memories.bulkDelete({ filter: { tag: [tag] }, mode: 'soft', dry_run: true });
+    expect(dry).toMatchObject({ matched: 2, deleted: 0 });
+    const done = await client.memories.bulkDelete({ filter: { tag: [tag] }, mode: 'soft' });
+    expect(done).toMatchObject({ matched: 2, deleted: 2 });
+    expect(await client.memories.list({ tag: [tag] }).toArray()).toHaveLength(0);
   });
 });

@@ -73,6 +73,9 @@ describe('README quick start (npm start)', { timeout: 240_000 }, () => {
     expect(logs()).toContain(token);
 
     expect(await json(await fetch(`${baseUrl}/health`))).toEqual({ status: 'ok', database: 'ok' });
+    // One build, and nothing fetched from the network (this machine is offline but for npm).
+    expect(logs().match(/Starting local server/g)).toHaveLength(1);
+    expect(logs()).not.toMatch(/restarting build|ENOTFOUND|getaddrinfo|Unable to fetch/);
     const docs = await fetch(`${baseUrl}/docs`);
     expect(docs.status).toBe(200);
     expect(docs.headers.get('content-type')).toContain('text/html');

@@ -1,5 +1,7 @@
 // @memoria/client as a package: it builds (ESM + .d.ts) on its own, depends on nothing but
-// openapi-fetch (never on the server code), and every example in its README type-checks.
+// openapi-fetch (never on the server code), and every example in its README and the product
+// README type-checks (strict, exactOptionalPropertyTypes). test/e2e/client-package.test.ts packs,
+// installs and runs it.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +39,8 @@ async function typecheck(name: string, sources: string[]) {
         moduleResolution: 'Bundler',
         lib: ['ES2022', 'DOM', 'DOM.Iterable'],
         strict: true,
+        exactOptionalPropertyTypes: true,
+        noUncheckedIndexedAccess: true,
         noEmit: true,
         skipLibCheck: true,
         typeRoots: [join(root, 'node_modules', '@types')],
@@ -49,8 +53,9 @@ async function typecheck(name: string, sources: string[]) {
   return run(tsc, ['-p', join(dir, 'tsconfig.json')]);
 }
 
-const readmeExamples = () =>
-  [...readFileSync(join(clients, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const examplesOf = (file: string) =>
+  [...readFileSync(file, 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const readmeExamples = () => examplesOf(join(clients, 'README.md'));
 
 describe('@memoria/client package', { timeout: 180_000 }, () => {
   it('builds to ESM + .d.ts in clients/dist and loads in Node', async () => {
@@ -74,7 +79,9 @@ describe('@memoria/client package', { timeout: 180_000 }, () => {
     expect(Object.keys(pkg.dependencies)).toEqual(['openapi-fetch']);
     const specifiers = new Set<string>();
     for (const file of readdirSync(join(clients, 'src'))) {
-      for (const m of readFileSync(join(clients, 'src', file), 'utf8').matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g))
+      for (const m of readFileSync(join(clients, 'src', file), 'utf8').matchAll(
+        /(?:^|\s)(?:from|import)\s*\(?\s*'([^']+)'/g,
+      ))
         specifiers.add(m[1]!);
     }
     const external = [...specifiers].filter((s) => !s.startsWith('./'));
@@ -88,11 +95,28 @@ describe('@memoria/client package', { timeout: 180_000 }, () => {
     expect(r.code, r.output).toBe(0);
   });
 
+  it("the product README's client example type-checks against the package", async () => {
+    const examples = examplesOf(join(root, 'README.md'));
+    expect(examples).toHaveLength(1);
+    const r = await typecheck('root-readme', examples);
+    expect(r.code, r.output).toBe(0);
+  });
+
   it('the README check catches a wrong example', async () => {
     const [first] = readmeExamples();
     const broken = first!.replace('me.user.email', 'me.user.mail');
     const r = await typecheck('broken', [broken]);
     expect(r.code).not.toBe(0);
     expect(r.output).toContain("Property 'mail' does not exist");
+  });
+  it('carries the spec version, one license and one contact', () => {
+    const pkg = JSON.parse(readFileSync(join(clients, 'package.json'), 'utf8'));
+    const spec = JSON.parse(readFileSync(join(root, 'api', 'openapi.json'), 'utf8'));
+    expect(pkg.version).toBe(spec.info.version);
+    expect(pkg.license).toBe(spec.info.license.name);
+    expect(pkg.author).toContain(spec.info.contact.email);
+    expect(readFileSync(join(clients, 'LICENSE'), 'utf8')).toBe(readFileSync(join(root, 'LICENSE'), 'utf8'));
+    expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(new RegExp(`^${spec.info.license.name} License`));
+    expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain(spec.info.contact.email);
   });
 });
