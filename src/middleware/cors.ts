@@ -6,9 +6,10 @@ import type { AppEnv } from '../env';
 // at all, so browsers keep it out. No credentials mode: the API takes bearer tokens, not cookies.
 
 const ALLOW_METHODS = 'GET, POST, PUT, PATCH, DELETE';
-const ALLOW_HEADERS = 'Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-Id';
+const ALLOW_HEADERS =
+  'Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-Id, Memoria-Bookmark';
 const EXPOSE_HEADERS =
-  'ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Server-Timing, Idempotent-Replayed, Content-Disposition';
+  'ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Server-Timing, Idempotent-Replayed, Content-Disposition, Memoria-Bookmark';
 const PREFLIGHT_MAX_AGE = '600';
 
 const parsed = new Map<string, Set<string>>();
