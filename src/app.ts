@@ -12,6 +12,7 @@ import { buildOpenApiDocument, registerSecurity } from './lib/openapi';
 import { ApiError, invalidRequest, problemResponse } from './lib/problem';
 import { meterRequest } from './lib/usage-meter';
 import { cors } from './middleware/cors';
+import { logRequest } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
 import { auditLogs } from './routes/audit-logs';
 import { data } from './routes/data';
@@ -45,6 +46,7 @@ export function createApp() {
   registerSecurity(app);
 
   app.use('*', async (c, next) => {
+    const startedAt = Date.now();
     const given = c.req.header('x-request-id');
     c.set('requestId', given && REQUEST_ID.test(given) ? given : newId('req'));
     const stats: D1Stats = { roundTrips: 0, rowsRead: 0, rowsWritten: 0 };
@@ -60,6 +62,7 @@ export function createApp() {
     c.res.headers.set('X-Request-Id', c.get('requestId'));
     c.res.headers.set('Server-Timing', serverTiming(stats));
     meterRequest(c, stats);
+    logRequest(c, stats, startedAt);
   });
 
   app.use('*', securityHeaders);
