@@ -432,7 +432,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const envAt = args.indexOf('--env');
   const env = envAt >= 0 ? args[envAt + 1] : undefined;
   const unknown = args.filter((a, i) => !['--dry-run', '--env'].includes(a) && i !== envAt + 1);
-  if ((envAt >= 0 && !env) || unknown.length > 0) {
+  if ((envAt >= 0 && !/^[A-Za-z0-9_-]{1,64}$/.test(env ?? '')) || unknown.length > 0) {
     console.error('usage: npm run deploy [-- --env <name>] [--dry-run]');
     process.exit(2);
   }

@@ -166,10 +166,15 @@ async function profile(route, seconds) {
     const msg = JSON.parse(String(e.data));
     if (msg.id && pending.has(msg.id)) pending.get(msg.id)(msg);
   };
+  // A Worker reload (a source file saved during the run) drops the session: fail, never hang.
   const send = (method, params = {}) =>
-    new Promise((resolve) => {
+    new Promise((resolve, reject) => {
       const msgId = ++seq;
-      pending.set(msgId, resolve);
+      const timer = setTimeout(() => reject(new Error(`inspector: no answer to ${method}`)), 300_000);
+      pending.set(msgId, (msg) => {
+        clearTimeout(timer);
+        resolve(msg);
+      });
       ws.send(JSON.stringify({ id: msgId, method, params }));
     });
   await send('Profiler.enable');
@@ -273,6 +278,8 @@ md = /<!-- overhead:start[\s\S]*?<!-- overhead:end -->/.test(md)
   ? md.replace(/<!-- overhead:start[\s\S]*?<!-- overhead:end -->/, section)
   : `${md.trimEnd()}\n\n${section}\n`;
 writeFileSync(resultsPath, md);
+// The table as the repository's formatter lays it out, so `npm run lint` stays green.
+execFileSync(join(root, 'node_modules', '.bin', 'biome'), ['format', '--write', resultsPath], { cwd: root });
 rmSync(persist, { recursive: true, force: true });
 console.log(`wrote ${resultsPath}`);
 process.exit(0);

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { type CallerRow, callerStatement } from '../db/caller';
 import type { Plan } from '../db/tenants';
-import type { RateDecision } from '../durable/rate-limiter';
+import type { RateDecision, RateLimiter } from '../durable/rate-limiter';
 import type { AppEnv } from '../env';
 import { RATE_LIMIT_WINDOW_SECONDS } from '../lib/limits';
 import { PLANS } from '../lib/plans';
@@ -29,12 +29,23 @@ function remember(sub: string, caller: Pick<CallerRow, 'tenant_id' | 'tenant_pla
   known.set(sub, { tenantId: caller.tenant_id, plan: caller.tenant_plan });
 }
 
+// A tenant's limiter id is derived (hashed) from its id once per isolate, not on every request:
+// the CPU profile of GET /v1/memories/{id} (bench/RESULTS.md) had take() as the app's top frame.
+const limiterIds = new WeakMap<DurableObjectNamespace<RateLimiter>, Map<string, DurableObjectId>>();
+function limiterOf(ns: DurableObjectNamespace<RateLimiter>, tenantId: string) {
+  let ids = limiterIds.get(ns);
+  if (!ids || ids.size >= MAX_KNOWN) limiterIds.set(ns, (ids = new Map()));
+  let id = ids.get(tenantId);
+  if (!id) ids.set(tenantId, (id = ns.idFromName(tenantId)));
+  return ns.get(id);
+}
+
 /** Takes one request from the tenant's quota; null when the limiter is absent or failing (fail open). */
 async function take(c: Context<AppEnv>, tenant: { tenantId: string; plan: Plan }): Promise<RateDecision | null> {
   const ns = c.env.RATE_LIMITER;
   if (!ns) return null;
   try {
-    return await ns.get(ns.idFromName(tenant.tenantId)).take(PLANS[tenant.plan].requestsPerMinute, WINDOW_MS);
+    return await limiterOf(ns, tenant.tenantId).take(PLANS[tenant.plan].requestsPerMinute, WINDOW_MS);
   } catch (err) {
     console.error(
       JSON.stringify({ event: 'rate_limiter_failed', request_id: c.get('requestId'), message: String(err) }),
