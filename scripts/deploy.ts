@@ -211,6 +211,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployOutcome> {
     const scope = env ? `[env.${env}.vars]` : '[vars]';
     const bindings = env ? config.env?.[env]?.durable_objects : config.durable_objects;
     // Secrets are checked (and made) in their own step; here they count as present.
+    // authConfig logs each refusal for the Worker's logs; here the ✗ lines below say it.
+    const logError = console.error;
+    console.error = () => {};
     const settings = settingProblems({
       ...vars,
       ...Object.fromEntries(SECRETS.map((s) => [s.name, 'x'.repeat(64)])),
@@ -219,6 +222,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployOutcome> {
         ? ({} as Env['RATE_LIMITER'])
         : undefined,
     });
+    console.error = logError;
     if (vars.AUTH0_JWKS) fail(`AUTH0_JWKS is set in ${scope}: it is for local development only; remove it.`);
     for (const s of settings) fail(`${s.setting} (${scope} in wrangler.toml): ${s.problem}`);
     if (settings.length === 0 && !vars.AUTH0_JWKS) log(`   ✓ AUTH0_DOMAIN, AUTH0_AUDIENCE and the bindings are set`);
@@ -259,14 +263,16 @@ export async function deploy(opts: DeployOptions): Promise<DeployOutcome> {
       }
       if (dryRun) {
         log(`   ${db.binding}: ${db.database_name} — created if missing, its id recorded in wrangler.toml`);
-        would(['d1', 'create', db.database_name], false);
+        would(['d1', 'create', db.database_name, '--update-config=false'], false);
         continue;
       }
       let id = found?.uuid;
       if (!id) {
-        // d1 create takes no --env: the name is the environment's own.
-        const out = await runner.wrangler(['d1', 'create', db.database_name]).then(ok);
-        log(`   $ wrangler d1 create ${db.database_name}`);
+        // d1 create takes no --env (the name is the environment's own) and must not edit the
+        // config itself: the id is recorded below, in the environment's block.
+        const create = ['d1', 'create', db.database_name, '--update-config=false'];
+        log(`   $ wrangler ${create.join(' ')}`);
+        const out = await runner.wrangler(create).then(ok);
         id = UUID.exec(out)?.[0];
         if (!id) throw new DeployError(`wrangler d1 create ${db.database_name} printed no database id:\n${out}`);
         log(`   + created ${db.database_name} (${id})`);

@@ -114,14 +114,16 @@ describe('npm run deploy: the step planner', () => {
     const first = await run(cf, config);
     expect(first.outcome).toMatchObject({ ok: true, problems: [], url: 'https://memoria-staging.ops.workers.dev' });
     expect(cf.mutations()).toEqual([
-      'd1 create memoria-staging',
+      'd1 create memoria-staging --update-config=false',
       'd1 migrations apply DB --remote --env staging',
       'secret put CURSOR_SECRET --env staging',
       'deploy --env staging',
     ]);
     // Auth0 was checked before anything changed; /health after the deploy.
     const at = (c: string) => cf.calls.indexOf(c);
-    expect(at(`GET ${ISSUER}.well-known/jwks.json`)).toBeLessThan(at('d1 create memoria-staging'));
+    expect(at(`GET ${ISSUER}.well-known/jwks.json`)).toBeLessThan(
+      at('d1 create memoria-staging --update-config=false'),
+    );
     expect(cf.calls.at(-1)).toBe('GET https://memoria-staging.ops.workers.dev/health');
     // The id is recorded in the environment's own section, which wrangler reads back.
     const recorded = readRawConfig(config) as { env: Record<string, { d1_databases: unknown[] }> };
@@ -160,7 +162,7 @@ describe('npm run deploy: the step planner', () => {
     const { outcome } = await run(cf, config);
     expect(outcome.ok).toBe(true);
     expect(cf.mutations()).toEqual([
-      'd1 create memoria-staging',
+      'd1 create memoria-staging --update-config=false',
       'd1 migrations apply DB --remote --env staging',
       'd1 migrations apply SHARD_0 --remote --env staging',
       'secret put CURSOR_SECRET --env staging',
@@ -183,7 +185,7 @@ describe('npm run deploy: the step planner', () => {
     const before = readFileSync(config, 'utf8');
     const { outcome } = await run(cf, config, { env: undefined });
     expect(outcome).toMatchObject({ ok: true, url: 'https://memoria.ops.workers.dev' });
-    expect(cf.mutations()).toContain('d1 create memoria');
+    expect(cf.mutations()).toContain('d1 create memoria --update-config=false');
     const after = readFileSync(config, 'utf8');
     expect(after).toBe(before.replace('00000000-0000-0000-0000-000000000000', cf.databases[0]?.uuid as string));
   });
