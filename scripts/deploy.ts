@@ -50,6 +50,8 @@ export interface DeployOptions {
   runner: Runner;
   log: (line: string) => void;
   nodeVersion?: string;
+  /** Waits between smoke-test attempts (tests pass one that does not wait). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface DeployOutcome {
@@ -60,6 +62,10 @@ export interface DeployOutcome {
 }
 
 export class DeployError extends Error {}
+
+const SMOKE_ATTEMPTS = 6;
+const SMOKE_WAIT_MS = 5_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const ZERO_ID = /^0{8}-0{4}-0{4}-0{4}-0{12}$/;
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/;
@@ -364,15 +370,20 @@ export async function deploy(opts: DeployOptions): Promise<DeployOutcome> {
     if (dryRun) log('   would fetch <deployed URL>/health and require {"status":"ok"}');
     else if (!url) log('   ! no workers.dev URL in the deploy output (custom routes only): check /health yourself');
     else {
-      const res = await runner.fetch(`${url}/health`);
-      const body = (await res.json().catch(() => undefined)) as
-        | { status?: string; settings?: { setting: string; problem: string }[] }
-        | undefined;
-      if (res.status !== 200 || body?.status !== 'ok') {
+      // A new workers.dev name can take a little while to answer: a few tries before failing.
+      let answer = 'no answer';
+      for (let attempt = 1; ; attempt++) {
+        const res = await runner.fetch(`${url}/health`).catch(() => undefined);
+        const body = (await res?.json().catch(() => undefined)) as
+          | { status?: string; settings?: { setting: string; problem: string }[] }
+          | undefined;
+        if (res?.status === 200 && body?.status === 'ok') break;
         const named = body?.settings?.map((s) => `${s.setting}: ${s.problem}`).join('; ');
-        throw new DeployError(
-          `GET ${url}/health answered ${res.status} ${body?.status ?? ''}${named ? ` — ${named}` : ''}`,
-        );
+        if (res) answer = `${res.status} ${body?.status ?? ''}${named ? ` — ${named}` : ''}`;
+        // A degraded answer is final: the Worker runs, and says what is missing.
+        if (body?.status === 'degraded' || attempt >= SMOKE_ATTEMPTS)
+          throw new DeployError(`GET ${url}/health answered ${answer}`);
+        await (opts.sleep ?? sleep)(SMOKE_WAIT_MS);
       }
       log(`   ✓ ${url}/health is ok`);
     }

@@ -102,6 +102,7 @@ async function run(cf: FakeCloudflare, configPath: string, opts: Partial<DeployO
     dryRun: false,
     runner: cf.runner,
     log: (l) => lines.push(l),
+    sleep: async () => {},
     ...opts,
   });
   return { outcome, log: lines.join('\n') };
@@ -227,6 +228,18 @@ describe('npm run deploy: the step planner', () => {
     expect(log).toMatch(/Stopped: nothing after this step was changed/);
     expect(cf.mutations()).toEqual([]);
     expect(readFileSync(config, 'utf8')).toBe(before);
+  });
+
+  it('retries /health while the new URL does not answer yet, then passes', async () => {
+    const cf = new FakeCloudflare();
+    let misses = 2;
+    const fetch = cf.runner.fetch;
+    cf.runner.fetch = async (url) =>
+      url.endsWith('/health') && misses-- > 0 ? { status: 404, json: async () => ({}) } : fetch(url);
+    const { outcome } = await run(cf, configCopy());
+    expect(outcome.ok).toBe(true);
+    expect(cf.calls.filter((c) => c.endsWith('/health'))).toHaveLength(1); // the two misses were not recorded
+    expect(misses).toBe(-1);
   });
 
   it('fails when the deployed /health is degraded, naming the setting', async () => {
