@@ -231,6 +231,13 @@ export async function deploy(opts: DeployOptions): Promise<DeployOutcome> {
     console.error = logError;
     if (vars.AUTH0_JWKS) fail(`AUTH0_JWKS is set in ${scope}: it is for local development only; remove it.`);
     for (const s of settings) fail(`${s.setting} (${scope} in wrangler.toml): ${s.problem}`);
+    // An index's dimensions and metric are fixed at creation and belong to the embedding model.
+    const scoped = env ? (config.env?.[env] ?? {}) : config;
+    const indexes = (scoped.vectorize ?? []).map((v) => v.index_name);
+    if (indexes.length > 0 && !/^\d+$/.test(vars.VECTORIZE_DIMENSIONS ?? ''))
+      fail(
+        `VECTORIZE_DIMENSIONS (${scope}): the Vectorize index ${indexes.join(', ')} needs its dimensions to be created.`,
+      );
     if (settings.length === 0 && !vars.AUTH0_JWKS) log(`   ✓ AUTH0_DOMAIN, AUTH0_AUDIENCE and the bindings are set`);
 
     step('Auth0: the issuer publishes its OpenID configuration and a JWKS with an RS256 key');
@@ -290,11 +297,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployOutcome> {
     }
 
     step('Queues and Vectorize indexes the enabled features bind');
-    const scoped = env ? (config.env?.[env] ?? {}) : config;
     const queues = [
       ...new Set([...(scoped.queues?.producers ?? []), ...(scoped.queues?.consumers ?? [])].map((q) => q.queue)),
     ];
-    const indexes = (scoped.vectorize ?? []).map((v) => v.index_name);
     if (queues.length + indexes.length === 0) log('   ✓ none bound');
     for (const queue of queues) {
       if (dryRun) would(['queues', 'create', queue], false);
@@ -304,19 +309,16 @@ export async function deploy(opts: DeployOptions): Promise<DeployOutcome> {
       } else log(`   ✓ queue ${queue}`);
     }
     for (const index of indexes) {
-      // An index's dimensions and metric are fixed at creation and belong to the embedding model.
-      const dims = vars.VECTORIZE_DIMENSIONS;
       const create = [
         'vectorize',
         'create',
         index,
         '--dimensions',
-        dims ?? '?',
+        vars.VECTORIZE_DIMENSIONS ?? '',
         '--metric',
         vars.VECTORIZE_METRIC ?? 'cosine',
       ];
-      if (!dims) fail(`Vectorize index ${index}: set VECTORIZE_DIMENSIONS in ${scope} to create it.`);
-      else if (dryRun) would(create, false);
+      if (dryRun) would(create, false);
       else if ((await runner.wrangler(['vectorize', 'get', index])).code !== 0) {
         await runner.wrangler(create).then(ok);
         log(`   + created Vectorize index ${index}`);

@@ -22,6 +22,8 @@ const MUTATIONS = [
 class FakeCloudflare {
   loggedIn = true;
   databases: { name: string; uuid: string }[] = [];
+  queues = new Set<string>();
+  indexes = new Map<string, string>(); // name -> "dimensions metric"
   secrets = new Map<string, Set<string>>();
   secretValues: string[] = [];
   calls: string[] = [];
@@ -45,6 +47,17 @@ class FakeCloudflare {
         return ok(`✅ Successfully created DB '${args[2]}'\n{\n  "d1_databases": [{ "database_id": "${uuid}" }]\n}`);
       }
       if (line.startsWith('d1 migrations apply')) return ok('No migrations to apply!');
+      const missing = { code: 1, stdout: '', stderr: 'not found' };
+      if (args[0] === 'queues' && args[1] === 'info') return this.queues.has(args[2] as string) ? ok() : missing;
+      if (args[0] === 'queues' && args[1] === 'create') return ok(void this.queues.add(args[2] as string));
+      if (args[0] === 'vectorize' && args[1] === 'get') return this.indexes.has(args[2] as string) ? ok() : missing;
+      if (args[0] === 'vectorize' && args[1] === 'create') {
+        this.indexes.set(
+          args[2] as string,
+          `${args[args.indexOf('--dimensions') + 1]} ${args[args.indexOf('--metric') + 1]}`,
+        );
+        return ok();
+      }
       if (line.startsWith('secret list')) {
         const names = this.secrets.get(worker);
         return names
@@ -176,6 +189,38 @@ describe('npm run deploy: the step planner', () => {
       ['DB', cf.databases[1]?.uuid],
       ['SHARD_0', 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'],
     ]);
+  });
+
+  it('creates the queues and Vectorize indexes an environment binds, once', async () => {
+    const cf = new FakeCloudflare();
+    const config = configCopy((t) =>
+      t
+        .replace('[env.staging.vars]', '[env.staging.vars]\nVECTORIZE_DIMENSIONS = "768"')
+        .concat(
+          '\n[[env.staging.queues.producers]]\nbinding = "EVENTS"\nqueue = "memoria-events-staging"\n',
+          '\n[[env.staging.vectorize]]\nbinding = "VECTORS"\nindex_name = "memoria-vectors-staging"\n',
+        ),
+    );
+    expect((await run(cf, config)).outcome.ok).toBe(true);
+    expect(cf.mutations()).toEqual(
+      expect.arrayContaining([
+        'queues create memoria-events-staging',
+        'vectorize create memoria-vectors-staging --dimensions 768 --metric cosine',
+      ]),
+    );
+    expect(cf.indexes.get('memoria-vectors-staging')).toBe('768 cosine');
+    cf.calls = [];
+    expect((await run(cf, config)).outcome.ok).toBe(true);
+    expect(cf.mutations().filter((c) => /^(queues|vectorize) create/.test(c))).toEqual([]);
+
+    // An index cannot be created without its dimensions: the run stops before any change.
+    const fresh = new FakeCloudflare();
+    const { outcome } = await run(
+      fresh,
+      configCopy((t) => t.concat('\n[[env.staging.vectorize]]\nbinding = "VECTORS"\nindex_name = "x"\n')),
+    );
+    expect(outcome.problems.join()).toMatch(/VECTORIZE_DIMENSIONS/);
+    expect(fresh.mutations()).toEqual([]);
   });
 
   it('records the top-level id in place, changing only that line', async () => {
