@@ -43,6 +43,9 @@ const workers = cloudflareTest({
 export default defineConfig({
   test: {
     testTimeout: 30_000,
+    // The Worker logs one JSON line per request (src/middleware/request-log.ts): kept out of the
+    // test output; test/system/request-log.test.ts reads them through a spy.
+    onConsoleLog: (log) => !log.includes('"event":"request"'),
     hookTimeout: 120_000,
     projects: [
       {

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { type D1Stats, instrumentD1, serverTiming } from './db/instrument';
 import { resilientD1 } from './db/resilience';
+import { BOOKMARK_HEADER, requestSession } from './db/session';
 import type { AppEnv } from './env';
 import { newId } from './lib/ids';
 import { MAX_BODY_BYTES } from './lib/limits';
@@ -15,6 +16,7 @@ import { meterRequest } from './lib/usage-meter';
 import { mountMcp } from './mcp';
 import { mcpRequestId } from './mcp/dispatch';
 import { cors } from './middleware/cors';
+import { logRequest } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
 import { auditLogs } from './routes/audit-logs';
 import { data } from './routes/data';
@@ -55,18 +57,25 @@ export function createApp() {
   registerSecurity(app);
 
   app.use('*', async (c, next) => {
+    const startedAt = Date.now();
     const given = c.req.header('x-request-id');
     // `mcp:` ids mark MCP tool calls in audit rows: only /mcp's own requests to the app have one.
     const valid = given && REQUEST_ID.test(given) && !given.startsWith('mcp:');
     c.set('requestId', mcpRequestId(c.req.raw) ?? (valid ? given : newId('req')));
     const stats: D1Stats = { roundTrips: 0, rowsRead: 0, rowsWritten: 0 };
     c.set('d1', stats);
-    // Every attempt is counted (instrument inside), retries and 503s decided outside.
-    c.env = { ...c.env, DB: resilientD1(instrumentD1(c.env.DB, stats)) };
+    // The request's D1: one session (src/db/session.ts), every attempt counted (instrument
+    // inside), retries and 503s decided outside. The one place that picks the request's database.
+    const bookmark = c.req.header(BOOKMARK_HEADER);
+    const session = requestSession(c.env.DB, bookmark, c.req.path.startsWith('/v1/'));
+    c.env = { ...c.env, DB: resilientD1(instrumentD1(session as unknown as D1Database, stats)) };
     await next();
+    const latest = session.getBookmark(); // null when the request read nothing
+    if (latest) c.res.headers.set(BOOKMARK_HEADER, latest);
     c.res.headers.set('X-Request-Id', c.get('requestId'));
     c.res.headers.set('Server-Timing', serverTiming(stats));
     meterRequest(c, stats);
+    logRequest(c, stats, startedAt);
   });
 
   app.use('*', securityHeaders);

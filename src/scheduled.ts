@@ -120,6 +120,22 @@ export async function runMaintenance(env: Env, opts: MaintenanceOptions = {}): P
 
 /** The Worker's `scheduled` entry point. */
 export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
-  const report = await runMaintenance(env, { now: controller.scheduledTime });
-  console.log(JSON.stringify({ event: 'maintenance', cron: controller.cron, ...report }));
+  const startedAt = Date.now();
+  try {
+    const report = await runMaintenance(env, { now: controller.scheduledTime });
+    console.log(
+      JSON.stringify({ event: 'maintenance', cron: controller.cron, duration_ms: Date.now() - startedAt, ...report }),
+    );
+  } catch (err) {
+    console.error(
+      JSON.stringify({
+        event: 'maintenance_failed',
+        cron: controller.cron,
+        duration_ms: Date.now() - startedAt,
+        message: err instanceof Error ? err.message : String(err),
+        stack: err instanceof Error ? err.stack : undefined,
+      }),
+    );
+    throw err;
+  }
 }

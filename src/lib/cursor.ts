@@ -7,11 +7,14 @@ import { ApiError } from './problem';
 // signed, not carried: a cursor's size does not grow with the query (a 1,000-character search or
 // 20 long tag filters would otherwise make cursors longer than the 2,048 characters `cursor` accepts).
 
+/** Shorter keys are refused; GET /health names the setting when it is missing or short. */
+export const CURSOR_SECRET_MIN_LENGTH = 16;
+
 const keys = new Map<string, Promise<CryptoKey>>();
 
 function hmacKey(env: Env): Promise<CryptoKey> {
   const secret = env.CURSOR_SECRET;
-  if (!secret || secret.length < 16) {
+  if (!secret || secret.length < CURSOR_SECRET_MIN_LENGTH) {
     throw new ApiError('cursor_not_configured', 'Pagination is not configured (CURSOR_SECRET).', {
       headers: { 'Retry-After': '60' },
     });

@@ -26,6 +26,11 @@ export const HEADERS = {
     128,
     true,
   ),
+  'Memoria-Bookmark': header(
+    'The D1 bookmark of the state this response saw. Send it back as a `Memoria-Bookmark` request header to read your own writes (the client package does); absent when the request read nothing.',
+    '0000007b-0000b26e-00001538-0c3e87bb37b3db5cc52eedb93cd3b96b',
+    128,
+  ),
   'Access-Control-Allow-Origin': header(
     'Only for browser requests from an allowlisted origin (CORS is off by default).',
     'https://app.example.com',
@@ -74,6 +79,7 @@ export const headerRef = (name: HeaderName): HeaderRef => ({ $ref: `#/components
 /** Headers on every response: the request id and, for allowlisted browser origins, CORS. */
 const PUBLIC_HEADERS: Headers = {
   'X-Request-Id': headerRef('X-Request-Id'),
+  'Memoria-Bookmark': headerRef('Memoria-Bookmark'),
   'Access-Control-Allow-Origin': headerRef('Access-Control-Allow-Origin'),
 };
 /** Headers on every authenticated response: the above plus the tenant's rate limit (IETF draft). */

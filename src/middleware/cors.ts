@@ -7,9 +7,9 @@ import type { AppEnv } from '../env';
 
 const ALLOW_METHODS = 'GET, POST, PUT, PATCH, DELETE';
 const ALLOW_HEADERS =
-  'Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-Id, Mcp-Session-Id, Mcp-Protocol-Version';
+  'Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-Id, Memoria-Bookmark, Mcp-Session-Id, Mcp-Protocol-Version';
 const EXPOSE_HEADERS =
-  'ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Server-Timing, Idempotent-Replayed, Content-Disposition, Mcp-Session-Id, WWW-Authenticate';
+  'ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Server-Timing, Idempotent-Replayed, Content-Disposition, Memoria-Bookmark, Mcp-Session-Id, WWW-Authenticate';
 const PREFLIGHT_MAX_AGE = '600';
 
 const parsed = new Map<string, Set<string>>();

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { type CallerRow, callerStatement } from '../db/caller';
 import type { Plan } from '../db/tenants';
-import type { RateDecision } from '../durable/rate-limiter';
+import type { RateDecision, RateLimiter } from '../durable/rate-limiter';
 import type { AppEnv } from '../env';
 import { RATE_LIMIT_WINDOW_SECONDS, UNPROVISIONED_REQUESTS_PER_MINUTE } from '../lib/limits';
 import { PLANS } from '../lib/plans';
@@ -33,6 +33,17 @@ function remember(sub: string, caller: Pick<CallerRow, 'tenant_id' | 'tenant_pla
   known.set(sub, { tenantId: caller.tenant_id, plan: caller.tenant_plan });
 }
 
+// A limiter id is derived (hashed) from its name once per isolate, not on every request:
+// the CPU profile of GET /v1/memories/{id} (bench/RESULTS.md) had take() as the app's top frame.
+const limiterIds = new WeakMap<DurableObjectNamespace<RateLimiter>, Map<string, DurableObjectId>>();
+function limiterOf(ns: DurableObjectNamespace<RateLimiter>, name: string) {
+  let ids = limiterIds.get(ns);
+  if (!ids || ids.size >= MAX_KNOWN) limiterIds.set(ns, (ids = new Map()));
+  let id = ids.get(name);
+  if (!id) ids.set(name, (id = ns.idFromName(name)));
+  return ns.get(id);
+}
+
 /** Takes one request from the tenant's quota; null when the limiter is absent or failing (fail open). */
 const take = (c: Context<AppEnv>, tenant: { tenantId: string; plan: Plan }) =>
   takeFrom(c, tenant.tenantId, PLANS[tenant.plan].requestsPerMinute);
@@ -45,7 +56,7 @@ async function takeFrom(c: Context<AppEnv>, name: string, limit: number): Promis
   const ns = c.env.RATE_LIMITER;
   if (!ns) return null;
   try {
-    return await ns.get(ns.idFromName(name)).take(limit, WINDOW_MS);
+    return await limiterOf(ns, name).take(limit, WINDOW_MS);
   } catch (err) {
     console.error(
       JSON.stringify({ event: 'rate_limiter_failed', request_id: c.get('requestId'), message: String(err) }),

@@ -7,7 +7,7 @@ export type Fault = 'ok' | { before: string } | { after: string };
  */
 export function faultyD1(db: D1Database, script: Fault[]) {
   const state = { calls: 0 };
-  const real = new WeakMap<object, D1PreparedStatement>();
+  const statements = new WeakMap<object, D1PreparedStatement>();
   const run = async <T>(go: () => Promise<T>): Promise<T> => {
     const fault = script[state.calls++] ?? 'ok';
     if (fault !== 'ok' && 'before' in fault) throw new Error(fault.before);
@@ -27,17 +27,22 @@ export function faultyD1(db: D1Database, script: Fault[]) {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    real.set(proxy, stmt);
+    statements.set(proxy, stmt);
     return proxy;
   };
-  const binding = new Proxy(db, {
-    get(target, prop) {
-      if (prop === 'prepare') return (sql: string) => wrap(target.prepare(sql));
-      if (prop === 'batch')
-        return (stmts: D1PreparedStatement[]) => run(() => target.batch(stmts.map((s) => real.get(s) ?? s)));
-      const value = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  // A session (src/db/session.ts) follows the same script as the binding it came from.
+  const wrapDb = <T extends object>(db: T): T =>
+    new Proxy(db, {
+      get(target, prop) {
+        const real = target as unknown as D1Database;
+        if (prop === 'prepare') return (sql: string) => wrap(real.prepare(sql));
+        if (prop === 'batch')
+          return (stmts: D1PreparedStatement[]) => run(() => real.batch(stmts.map((s) => statements.get(s) ?? s)));
+        if (prop === 'withSession') return (constraint?: string) => wrapDb(real.withSession(constraint));
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  const binding = wrapDb(db);
   return { binding, state };
 }

@@ -3,13 +3,32 @@ import { Scalar } from '@scalar/hono-api-reference';
 import type { AppEnv } from '../../env';
 import { API_DESCRIPTION, API_TITLE } from '../../lib/openapi';
 import { headerRef, PublicResponseHeaders, problemResponses, withCommonHeaders } from '../../lib/route';
+import { settingProblems } from './settings';
 
 export const system = new OpenAPIHono<AppEnv>();
 
+const SettingProblemSchema = z
+  .object({
+    setting: z
+      .string()
+      .max(64)
+      .openapi({ description: 'The name of the setting or binding.', example: 'CURSOR_SECRET' }),
+    problem: z.string().max(500).openapi({
+      description: 'What is wrong with it (never its value).',
+      example: 'CURSOR_SECRET is not set: pagination cursors cannot be signed (page 2 of every list fails).',
+    }),
+  })
+  .openapi('SettingProblem');
+
 const HealthSchema = z
   .object({
-    status: z.enum(['ok', 'degraded']).openapi({ description: '`degraded` when a dependency is down.' }),
+    status: z
+      .enum(['ok', 'degraded'])
+      .openapi({ description: '`degraded` when the database is down or a required setting is missing or invalid.' }),
     database: z.enum(['ok', 'unreachable']).openapi({ description: 'Whether D1 answered a trivial query.' }),
+    settings: z.array(SettingProblemSchema).max(20).optional().openapi({
+      description: 'Present when degraded by configuration: each missing or invalid setting, by name.',
+    }),
   })
   .openapi('Health', { example: { status: 'ok', database: 'ok' } });
 
@@ -20,11 +39,15 @@ system.openapi(
     operationId: 'getHealth',
     tags: ['System'],
     summary: 'Service health',
-    description: 'Reports whether the service and its database are reachable. Needs no token.',
+    description:
+      'Reports whether the service and its database are reachable, and names any required setting that is missing or invalid (a misconfigured deployment answers 200 with `status: degraded`). Needs no token.',
     security: [],
     responses: withCommonHeaders(
       {
-        200: { description: 'Healthy', content: { 'application/json': { schema: HealthSchema } } },
+        200: {
+          description: 'The service answers (`status` says whether it is fully configured)',
+          content: { 'application/json': { schema: HealthSchema } },
+        },
         503: {
           description: 'The database is unreachable; retry after the Retry-After delay',
           headers: { 'Retry-After': headerRef('Retry-After') },
@@ -40,11 +63,13 @@ system.openapi(
   async (c) => {
     try {
       await c.env.DB.prepare('SELECT 1').first();
-      return c.json({ status: 'ok' as const, database: 'ok' as const }, 200);
     } catch {
       c.header('Retry-After', '30');
       return c.json({ status: 'degraded' as const, database: 'unreachable' as const }, 503);
     }
+    const settings = settingProblems(c.env);
+    if (settings.length === 0) return c.json({ status: 'ok' as const, database: 'ok' as const }, 200);
+    return c.json({ status: 'degraded' as const, database: 'ok' as const, settings }, 200);
   },
 );
 
