@@ -51,7 +51,13 @@ describe('migrations', () => {
   });
 
   it('running every migration file a second time is harmless (guards)', async () => {
-    for (const m of env.TEST_MIGRATIONS) for (const q of m.queries) await env.DB.prepare(q).run();
+    for (const m of env.TEST_MIGRATIONS)
+      for (const q of m.queries) {
+        // SQLite has no ADD COLUMN IF NOT EXISTS: a second run refuses it and changes nothing.
+        if (/^\s*(--[^\n]*\n\s*)*ALTER TABLE \w+ ADD COLUMN/i.test(q))
+          await expect(env.DB.prepare(q).run()).rejects.toThrow(/duplicate column/);
+        else await env.DB.prepare(q).run();
+      }
     expect(await count("SELECT count(*) AS n FROM sqlite_master WHERE name = 'memories_fts'")).toBe(1);
   });
 

@@ -15,6 +15,7 @@ import { IMPORT_MAX_JSON_DEPTH } from '../../lib/limits';
 import type { FieldError } from '../../lib/problem';
 import { searchDoc } from '../../lib/search-text';
 import { fromIso } from '../../lib/time';
+import { toFloat32Hex } from '../../lib/vectors';
 import { ExportHeaderSchema, type ImportLine, ImportLineSchema } from './schemas';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -108,6 +109,8 @@ export interface Plan {
   mappedToImporter: string[];
   newLiveUsers: number;
   newLiveMemories: number;
+  /** Memories with a vector (the d1 engine's per-tenant bound). */
+  newVectors: number;
   errors: FieldError[];
 }
 
@@ -129,7 +132,7 @@ export function planImport(
   lines: { n: number; line: ImportLine }[],
   ids: Map<string, string>,
   look: Lookup,
-  caller: { user_id: string; tenant_id: string },
+  caller: { user_id: string; tenant_id: string; tenant_embedding_dimensions?: number | null },
   now: number,
 ): Plan {
   const plan: Plan = {
@@ -139,6 +142,7 @@ export function planImport(
     mappedToImporter: [],
     newLiveUsers: 0,
     newLiveMemories: 0,
+    newVectors: 0,
     errors: [],
   };
   const ms = (v: string | null) => (v === null ? null : fromIso(v)!);
@@ -228,8 +232,20 @@ export function planImport(
           });
           break;
         }
+        const expected = caller.tenant_embedding_dimensions ?? null;
+        if (m.embedding !== null && m.embedding.length !== expected) {
+          plan.errors.push({
+            path: `line ${n}.data.embedding`,
+            message:
+              expected === null
+                ? `has ${m.embedding.length} dimensions, but the tenant has no embedding configuration: set embedding.dimensions with PATCH /v1/tenant first`
+                : `has ${m.embedding.length} dimensions; the tenant's embedding configuration expects ${expected}`,
+          });
+          break;
+        }
         if (exists) break;
         if (m.deleted_at === null) plan.newLiveMemories++;
+        if (m.embedding !== null) plan.newVectors++;
         plan.rows.memories.push({
           ...m,
           id: newId,
@@ -238,6 +254,8 @@ export function planImport(
           tags: JSON.stringify(m.tags),
           metadata: JSON.stringify(m.metadata),
           embedding: m.embedding === null ? null : JSON.stringify(m.embedding),
+          vector: m.embedding === null ? null : toFloat32Hex(m.embedding),
+          embedding_status: m.embedding === null ? null : 'current',
           search_doc: searchDoc(caller.tenant_id, m.content, m.tags),
           created_at: ms(m.created_at),
           updated_at: ms(m.updated_at),

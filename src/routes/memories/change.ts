@@ -26,7 +26,7 @@ import { PLANS } from '../../lib/plans';
 import { ApiError, invalidRequest } from '../../lib/problem';
 import { ETAG_HEADERS, problemResponses, securedRoute } from '../../lib/route';
 import { contentPart, searchDoc, tagPart, tagSegment } from '../../lib/search-text';
-import { dedupe, memoryDeleted, notFound, preconditionFailed } from './helpers';
+import { dedupe, memoryDeleted, notFound, preconditionFailed, vectorRefusal } from './helpers';
 import {
   AddTagsSchema,
   DeleteQuerySchema,
@@ -107,7 +107,7 @@ changeRoutes.openapi(
     },
     responses: {
       200: MemoryResponse('The updated memory.'),
-      ...problemResponses('not_found', 'memory_deleted', 'precondition_failed', 'conflict'),
+      ...problemResponses('not_found', 'memory_deleted', 'precondition_failed', 'vector_limit_exceeded', 'conflict'),
     },
   }),
   async (c) => {
@@ -144,6 +144,14 @@ changeRoutes.openapi(
     if (!out.before) throw notFound(id);
     if (out.before.deleted_at !== null) throw memoryDeleted(id);
     if (t.versions && !t.versions.includes(out.before.version)) throw preconditionFailed(id);
+    if (patch.embedding) {
+      const refusal = vectorRefusal(
+        out.caller,
+        [{ path: 'json.embedding', dimensions: patch.embedding.length }],
+        out.before.embedding_status === null ? 1 : 0,
+      );
+      if (refusal) throw refusal;
+    }
     if (patch.access_scope === 'session' && out.before.session_id === null) {
       throw invalidRequest([
         { path: 'json.access_scope', message: 'a memory without a session cannot become session-scoped' },
