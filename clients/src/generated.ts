@@ -13,6 +13,8 @@ export const PROBLEM_CODES = [
   'cursor_not_configured',
   'database_unavailable',
   'email_taken',
+  'embedding_dimensions_locked',
+  'embedding_failed',
   'http_error',
   'idempotency_key_reused',
   'import_invalid',
@@ -40,6 +42,8 @@ export const PROBLEM_CODES = [
   'too_many_tags',
   'unsupported_media_type',
   'validation_failed',
+  'vector_limit_exceeded',
+  'vector_required',
   'version_exhausted',
   'version_not_restorable',
 ] as const;

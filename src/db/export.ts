@@ -304,6 +304,8 @@ export const IMPORT_COLUMNS = {
     'agent_id',
     'expires_at',
     'embedding',
+    'vector',
+    'embedding_status',
     'search_doc',
     'version',
     'created_at',
@@ -326,6 +328,10 @@ export const IMPORT_COLUMNS = {
 } as const;
 export type ImportTable = keyof typeof IMPORT_COLUMNS;
 
+/** A column's value from an import row; a vector travels as the hex of its float32 bytes (lib/vectors.ts). */
+const importValueSql = (col: string) =>
+  col === 'vector' ? `unhex(json_extract(j.value, '$.vector'))` : `json_extract(j.value, '$.${col}')`;
+
 /**
  * INSERTs of `rows` (column → value; JSON columns already as JSON text) into the caller's tenant,
  * a few hundred rows per statement through json_each (one bound array instead of 100 params).
@@ -345,7 +351,7 @@ export function importInsertStatements(
 ): D1PreparedStatement[] {
   const columns = IMPORT_COLUMNS[table];
   const sql = withCaller(`INSERT INTO ${table} (tenant_id, ${columns.join(', ')})
-    SELECT c.tenant_id, ${columns.map((col) => `json_extract(j.value, '$.${col}')`).join(', ')}
+    SELECT c.tenant_id, ${columns.map(importValueSql).join(', ')}
     FROM caller c, json_each(?2) j WHERE c.role = 'owner' AND c.tenant_id = ?3
       AND EXISTS (SELECT 1 FROM audit_logs WHERE id = ?4) ORDER BY j.key
     ON CONFLICT DO NOTHING RETURNING 1`);
