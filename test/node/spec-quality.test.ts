@@ -126,9 +126,10 @@ describe('spec quality (the house rules over api/openapi.json)', () => {
     expect(spec().components.schemas.Problem.properties.code).toEqual({ $ref: '#/components/schemas/ProblemCode' });
   });
 
-  it('stays under 300 KB: headers, shared responses and the ETag are declared once and referenced', () => {
+  it('stays under 340 KB: headers, shared responses and the ETag are declared once and referenced', () => {
     // Inlined, the ~1,400 response headers made the document 824 KB (most of it repetition).
-    expect(statSync(SPEC_PATH).size).toBeLessThan(300 * 1024);
+    // 340 KB since recall (POST /v1/memories/search, embedding config) joined subjects/versions: ~320 KB, no repetition added.
+    expect(statSync(SPEC_PATH).size).toBeLessThan(340 * 1024);
     const doc = spec();
     expect(Object.keys(doc.components.headers)).toEqual(expect.arrayContaining(['X-Request-Id', 'RateLimit', 'ETag']));
     expect(doc.paths['/v1/me'].get.responses['401']).toEqual({ $ref: '#/components/responses/InvalidToken' });
