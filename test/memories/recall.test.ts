@@ -40,6 +40,37 @@ describe('POST /v1/memories/search', () => {
     expect(await hits(t, { query: q, min_score: 1e6 })).toEqual({ data: [], mode: 'keyword' });
   });
 
+  it('subject_id and agent_id filter every mode (keyword by the label index, semantic and hybrid by the scan)', async () => {
+    const w = await world();
+    const t = w.tokens.owner;
+    await setEmbeddingDimensions(w.a.tenant.id, 3);
+    const alice = await createMemory(t, {
+      content: 'Alice prefers email contact',
+      subject_id: 'alice',
+      agent_id: 'support-bot',
+      embedding: [1, 0, 0],
+    });
+    const bob = await createMemory(t, {
+      content: 'Bob prefers email contact',
+      subject_id: 'bob',
+      agent_id: 'sales-bot',
+      embedding: [1, 0, 0],
+    });
+    const q = 'email contact';
+    expect(ids(await hits(t, { query: q })).sort()).toEqual([alice.id, bob.id].sort());
+    for (const mode of ['keyword', 'semantic', 'hybrid'] as const) {
+      const body = { query: q, vector: [1, 0, 0], mode };
+      expect(ids(await hits(t, { ...body, filter: { subject_id: ['alice'] } })), mode).toEqual([alice.id]);
+      expect(ids(await hits(t, { ...body, filter: { agent_id: ['sales-bot'] } })), mode).toEqual([bob.id]);
+      expect(ids(await hits(t, { ...body, filter: { subject_id: ['carol'] } })), mode).toEqual([]);
+      expect(ids(await hits(t, { ...body, filter: { subject_id: ['alice', 'bob'] } })).sort(), mode).toEqual(
+        [alice.id, bob.id].sort(),
+      );
+    }
+    // Strict like every body: an unknown filter field is a 422.
+    await expectProblem(await recall(t, { query: q, filter: { subject: ['alice'] } }), 422, 'validation_failed');
+  });
+
   it('refuses requests it cannot run: no query nor vector, a mode without its input, a bad top_k', async () => {
     const w = await world();
     const t = w.tokens.owner;
