@@ -70,7 +70,7 @@ export function createApp() {
     const session = requestSession(c.env.DB, bookmark, c.req.path.startsWith('/v1/'));
     c.env = { ...c.env, DB: resilientD1(instrumentD1(session as unknown as D1Database, stats)) };
     await next();
-    const latest = session.getBookmark(); // null when the request read nothing
+    const latest = 'getBookmark' in session ? session.getBookmark() : null; // null when the request read nothing
     if (latest) c.res.headers.set(BOOKMARK_HEADER, latest);
     c.res.headers.set('X-Request-Id', c.get('requestId'));
     c.res.headers.set('Server-Timing', serverTiming(stats));

@@ -14,6 +14,9 @@ const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/;
  * the API (the same reads as without replication), any replica for unauthenticated routes.
  */
 export function requestSession(db: D1Database, bookmark: string | undefined, authenticated: boolean) {
+  // An MCP tool call is an inner request of the app (src/mcp/dispatch.ts): it runs on the outer
+  // request's session, which has no withSession of its own.
+  if (typeof db.withSession !== 'function') return db;
   if (bookmark && BOOKMARK.test(bookmark)) return db.withSession(bookmark);
   return db.withSession(authenticated ? 'first-primary' : 'first-unconstrained');
 }

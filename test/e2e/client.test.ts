@@ -194,7 +194,7 @@ describe('client against the real Worker', { timeout: 60_000 }, () => {
     expect(await client.sessions.get(session.id)).toMatchObject({ status: 'expired' });
 
     const { data: bob, etag } = await client.users.create({
-      auth0_id: `auth0|bob-${randomUUID()}`,
+      auth0_id: `bob-${randomUUID()}@clients`, // people join by invitation; services are added directly
       email: 'bob@e2e.test',
       role: 'member',
     });
@@ -289,5 +289,29 @@ describe('client against the real Worker', { timeout: 60_000 }, () => {
     const done = await client.memories.bulkDelete({ filter: { tag: [tag] }, mode: 'soft' });
     expect(done).toMatchObject({ matched: 2, deleted: 2 });
     expect(await client.memories.list({ tag: [tag] }).toArray()).toHaveLength(0);
+  });
+  it("echoes the Worker's Memoria-Bookmark: every request after the first sends the newest one", async () => {
+    const sent: (string | null)[] = [];
+    const received: (string | null)[] = [];
+    const tracked = createMemoriaClient({
+      baseUrl: worker.baseUrl,
+      token,
+      fetch: async (request) => {
+        sent.push(request.headers.get('memoria-bookmark'));
+        const response = await fetch(request);
+        received.push(response.headers.get('memoria-bookmark'));
+        return response;
+      },
+    });
+    const { data } = await tracked.memories.create({ content: 'read your writes' });
+    expect(received[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/);
+    expect(tracked.bookmark).toBe(received[0]);
+    const read = await tracked.memories.get(data.id);
+    expect(read.data.id).toBe(data.id);
+    expect(sent).toEqual([null, received[0]]);
+    // A second client handed the bookmark reads the write too, and sends it from its first request.
+    const other = createMemoriaClient({ baseUrl: worker.baseUrl, token, bookmark: tracked.bookmark });
+    expect((await other.memories.get(data.id)).data.content).toBe('read your writes');
+    expect(other.bookmark).not.toBeNull();
   });
 });

@@ -138,7 +138,7 @@ describe('bulk delete by filter', () => {
     const singles = ids.filter((_, i) => i % 3 === 0);
     const results = await Promise.all([
       bulk(w.tokens.owner, { filter: { subject_id: ['dave'] }, mode: 'soft' }),
-      ...singles.map((id) => call(`/v1/memories/${id}`, { method: 'DELETE', token: w.tokens.member })),
+      ...singles.map((id) => call(`/v1/memories/${id}`, { method: 'DELETE', token: w.tokens.admin })),
       bulk(w.tokens.admin, { filter: { subject_id: ['dave'] }, mode: 'soft' }),
     ]);
     const bulkOutcomes = [await ok(results[0]!), await ok(results.at(-1)!)];

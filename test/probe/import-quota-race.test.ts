@@ -76,17 +76,23 @@ async function interleaved(token: string, a: unknown[], b: unknown[]) {
   const app = createApp();
   let batches = 0;
   let other: Response | undefined;
-  const DB = new Proxy(env.DB, {
-    get(target, prop) {
-      if (prop === 'batch')
-        return async (stmts: D1PreparedStatement[]) => {
-          if (++batches === 3) other = await send(token, b);
-          return target.batch(stmts);
-        };
-      const value = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  // The app runs each request on a D1 session (src/db/session.ts): count the batches of that too.
+  const counted = <T extends object>(db: T): T =>
+    new Proxy(db, {
+      get(target, prop) {
+        if (prop === 'batch')
+          return async (stmts: D1PreparedStatement[]) => {
+            if (++batches === 3) other = await send(token, b);
+            return (target as unknown as D1Database).batch(stmts);
+          };
+        if (prop === 'withSession')
+          return (...args: unknown[]) =>
+            counted((target as unknown as { withSession: (...a: unknown[]) => object }).withSession(...args));
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  const DB = counted(env.DB);
   const body = a.map((l) => JSON.stringify(l)).join('\n');
   const first = await app.request(
     '/v1/import',

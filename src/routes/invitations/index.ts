@@ -70,6 +70,7 @@ const CreateInvitationSchema = z
       }),
     name: z.string().trim().min(1).max(200).optional().openapi({ example: 'Ada Lovelace' }),
   })
+  .strict()
   .openapi('CreateInvitation', {
     example: { email: 'invitee@example.com', role: 'member', name: 'Katherine Johnson' },
   });
