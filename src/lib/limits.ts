@@ -74,3 +74,6 @@ export const MEMORY_VERSION_MAX = 2 ** 31 - 1;
 export const USAGE_MAX_DAYS = 366;
 /** Usage counters gathered in an isolate are written to D1 at most once per this interval. */
 export const USAGE_FLUSH_INTERVAL_MS = 30_000;
+
+/** The change feed keeps changes this long; a cursor older than that is a 410 (re-sync by export). */
+export const CHANGE_FEED_RETENTION_MS = 30 * 24 * 3600 * 1000;
