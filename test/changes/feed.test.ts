@@ -150,6 +150,16 @@ describe('GET /v1/changes', () => {
     expect(rest.all.map((ch) => ch.memory!.content)).toEqual(['m3', 'm4', 'm5', 'm6', 'later']);
   });
 
+  it('orders concurrent writes totally: each once, seq strictly increasing', async () => {
+    const w = await world();
+    const made = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => createMemory(w.tokens.owner, { content: `c${i}` })),
+    );
+    const { all } = await drain(w.tokens.owner, undefined, 7);
+    expect(all.map((ch) => ch.memory_id).sort()).toEqual(made.map((m) => m.id).sort());
+    for (let i = 1; i < all.length; i++) expect(all[i]!.seq).toBeGreaterThan(all[i - 1]!.seq);
+  });
+
   it('shows only changes to memories the caller may see, and values only of memories it may see now', async () => {
     const w = await world();
     const mine = await createMemory(w.tokens.member, { content: 'member private', access_scope: 'private' });
