@@ -2934,6 +2934,11 @@ export interface components {
          */
         Include: "embedding";
         /**
+         * @description Page size, 1–100.
+         * @example 20
+         */
+        Limit: number;
+        /**
          * @description Equality on top-level metadata keys, sent as `metadata[<key>]=<value>` (deepObject; up to 20; key 1–64 of `A–Z a–z 0–9 _ -`): text values compare as text, numbers numerically, `true`/`false` as booleans. The form `metadata.<key>=<value>` is accepted too.
          * @example {
          *       "project": "memoria"
@@ -3285,7 +3290,7 @@ export interface operations {
                  * @description Page size, 1–100.
                  * @example 20
                  */
-                limit?: number;
+                limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
                 /**
@@ -3531,7 +3536,7 @@ export interface operations {
                  * @description Page size, 1–100.
                  * @example 20
                  */
-                limit?: number;
+                limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
                 /**
@@ -3823,7 +3828,7 @@ export interface operations {
                  * @description Page size, 1–100.
                  * @example 20
                  */
-                limit?: number;
+                limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
@@ -4103,7 +4108,7 @@ export interface operations {
                  * @description Page size, 1–100.
                  * @example 20
                  */
-                limit?: number;
+                limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
                 /**
@@ -4209,9 +4214,9 @@ export interface operations {
                 after?: string;
                 /**
                  * @description Page size, 1–100.
-                 * @example 100
+                 * @example 20
                  */
-                limit?: number;
+                limit?: components["parameters"]["Limit"];
             };
             header?: never;
             path?: never;
@@ -4249,7 +4254,7 @@ export interface operations {
                  * @description Page size, 1–100.
                  * @example 20
                  */
-                limit?: number;
+                limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
                 /**
@@ -4635,7 +4640,7 @@ export interface operations {
                  * @description Page size, 1–100.
                  * @example 20
                  */
-                limit?: number;
+                limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
                 /**

@@ -6,6 +6,7 @@ import { toMemory } from '../../db/memories';
 import type { AppEnv } from '../../env';
 import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
 import { CHANGE_FEED_RETENTION_MS, PAGE_LIMIT_MAX } from '../../lib/limits';
+import { PageQuerySchema } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import { problemResponses, securedRoute } from '../../lib/route';
 import { toIso } from '../../lib/time';
@@ -84,13 +85,7 @@ const ChangesQuery = z.object({
     .max(2048)
     .optional()
     .openapi({ description: "A previous page's `cursor`; omitted: from the oldest retained change." }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(PAGE_LIMIT_MAX)
-    .default(PAGE_LIMIT_MAX)
-    .openapi({ description: `Page size, 1–${PAGE_LIMIT_MAX}.`, example: PAGE_LIMIT_MAX }),
+  limit: PageQuerySchema.shape.limit,
 });
 
 const invalidCursor = () =>
