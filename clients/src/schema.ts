@@ -4483,7 +4483,7 @@ export interface operations {
                  * @description Page size, 1–100.
                  * @example 20
                  */
-                limit?: number;
+                limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
             };
