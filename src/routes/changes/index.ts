@@ -67,10 +67,10 @@ const ChangePageSchema = z
       data: [
         {
           seq: 42,
-          type: 'update',
+          type: 'purge',
           memory_id: MEMORY_EXAMPLE.id,
           occurred_at: '2026-01-01T12:00:00.000Z',
-          memory: { ...MEMORY_EXAMPLE, version: 2 },
+          memory: null,
         },
       ],
       cursor: 'eyJwIjpbNDIsMTc2NzI2OTYwMDAwMCwidG50XzAxIl19.c2ln',
