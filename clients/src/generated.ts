@@ -10,6 +10,7 @@ export const PROBLEM_CODES = [
   'auth_not_configured',
   'auth_unavailable',
   'conflict',
+  'cursor_expired',
   'cursor_not_configured',
   'database_unavailable',
   'email_taken',

@@ -366,6 +366,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List changes to memories (change feed)
+         * @description Every change to the memories the caller may see, exactly once, in commit order (`seq`). Resume from any page's `cursor` (pass it as `after`). Changes are kept 30 days: a cursor whose position is older than that is a 410 `cursor_expired` (re-sync with GET /v1/export, then read the feed from the start). Session-scoped memories are not in the feed.
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users": {
         parameters: {
             query?: never;
@@ -715,6 +735,7 @@ export interface components {
          *     | `version_exhausted` | 409 Conflict |
          *     | `embedding_dimensions_locked` | 409 Conflict |
          *     | `retention_expired` | 410 Gone |
+         *     | `cursor_expired` | 410 Gone |
          *     | `precondition_failed` | 412 Precondition Failed |
          *     | `payload_too_large` | 413 Content Too Large |
          *     | `unsupported_media_type` | 415 Unsupported Media Type |
@@ -734,7 +755,7 @@ export interface components {
          * @example not_found
          * @enum {string}
          */
-        ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "not_provisioned" | "quota_exceeded" | "vector_limit_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "version_exhausted" | "embedding_dimensions_locked" | "retention_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "too_many_tags" | "version_not_restorable" | "vector_required" | "rate_limited" | "internal_error" | "embedding_failed" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured";
+        ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "not_provisioned" | "quota_exceeded" | "vector_limit_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "version_exhausted" | "embedding_dimensions_locked" | "retention_expired" | "cursor_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "too_many_tags" | "version_not_restorable" | "vector_required" | "rate_limited" | "internal_error" | "embedding_failed" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured";
         /**
          * @description One line of the NDJSON export (the first is the header).
          * @example {
@@ -1836,6 +1857,56 @@ export interface components {
                 imported_at: string;
             } | null;
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "seq": 42,
+         *           "type": "purge",
+         *           "memory_id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *           "occurred_at": "2026-01-01T12:00:00.000Z",
+         *           "memory": null
+         *         }
+         *       ],
+         *       "cursor": "eyJwIjpbNDIsMTc2NzI2OTYwMDAwMCwidG50XzAxIl19.c2ln",
+         *       "has_more": false
+         *     }
+         */
+        ChangePage: {
+            data: components["schemas"]["Change"][];
+            /**
+             * @description Pass as `after` to continue; always present, also on an empty page (poll with it later). The feed has no last page.
+             * @example eyJwIjpbNDIsMTc2NzI2OTYwMDAwMCwidG50XzAxIl19.c2ln
+             */
+            cursor: string;
+            /**
+             * @description True when more changes are already waiting.
+             * @example false
+             */
+            has_more: boolean;
+        };
+        Change: {
+            /**
+             * Format: int64
+             * @description Position in the feed: strictly increasing in commit order.
+             * @example 42
+             */
+            seq: number;
+            /**
+             * @description `create` (also batch creates), `import` (POST /v1/import), `update`, `tags_add`, `tag_remove`, `delete` (soft), `restore`, `version_restore`, `purge` (permanent delete, single or bulk) and `expire` (removed by the expiry cron).
+             * @example update
+             * @enum {string}
+             */
+            type: "create" | "import" | "update" | "tags_add" | "tag_remove" | "delete" | "restore" | "version_restore" | "purge" | "expire";
+            /** @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            memory_id: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            occurred_at: string;
+            memory: components["schemas"]["Memory"] & (Record<string, never> | null);
+        };
         UserPage: {
             data: components["schemas"]["User"][];
             /**
@@ -2543,6 +2614,23 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"] & {
                     /** @enum {string} */
                     code?: "conflict" | "version_exhausted";
+                };
+            };
+        };
+        /** @description No longer available. Codes: `cursor_expired`. */
+        CursorExpired: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "cursor_expired";
                 };
             };
         };
@@ -4462,6 +4550,46 @@ export interface operations {
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    listChanges: {
+        parameters: {
+            query?: {
+                /** @description A previous page's `cursor`; omitted: from the oldest retained change. */
+                after?: string;
+                /**
+                 * @description Page size, 1–100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of changes. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangePage"];
+                };
+            };
+            400: components["responses"]["InvalidParameterOrInvalidCursor"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
+            410: components["responses"]["CursorExpired"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
         };
     };
     listUsers: {

@@ -108,7 +108,7 @@ export const MAY_RESCOPE_SQL = `(m.user_id = c.user_id OR c.role IN ('owner', 'a
  * visibility predicate: every read, change and search re-check goes through it, so an expired
  * memory disappears everywhere at once, before the cron removes it.
  */
-function visibleSql(b: Binder, sessionId: string | undefined): string {
+export function visibleSql(b: Binder, sessionId: string | undefined): string {
   let session = '';
   if (sessionId) {
     const s = b.bind(sessionId);

@@ -91,3 +91,6 @@ export const KEYWORD_WINDOW = 1_500;
 export const D1_VECTOR_MAX = 10_000;
 /** Semantic and hybrid search: at most this many hits (`top_k`). */
 export const SEARCH_TOP_K_MAX = 100;
+
+/** The change feed keeps changes this long; a cursor older than that is a 410 (re-sync by export). */
+export const CHANGE_FEED_RETENTION_MS = 30 * 24 * 3600 * 1000;

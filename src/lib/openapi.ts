@@ -30,6 +30,7 @@ export const TAGS = [
   { name: 'Subscription', description: 'Plan, limits and current usage.' },
   { name: 'Usage', description: 'Daily usage analytics.' },
   { name: 'Audit logs', description: 'The append-only record of every mutation.' },
+  { name: 'Changes', description: 'The change feed: every change to memories, in commit order, resumable.' },
 ];
 
 export const BEARER_DESCRIPTION = [

@@ -32,6 +32,7 @@ export const ERRORS = {
   version_exhausted: { status: 409, title: 'Conflict' },
   embedding_dimensions_locked: { status: 409, title: 'Conflict' },
   retention_expired: { status: 410, title: 'Gone' },
+  cursor_expired: { status: 410, title: 'Gone' },
   precondition_failed: { status: 412, title: 'Precondition Failed' },
   payload_too_large: { status: 413, title: 'Content Too Large' },
   unsupported_media_type: { status: 415, title: 'Unsupported Media Type' },

@@ -250,6 +250,8 @@ export const OPERATIONS: Record<string, OperationFixture> = {
   getUsage: { roles: ['owner', 'admin'] },
 
   listAuditLogs: { roles: ['owner', 'admin'] },
+
+  listChanges: { roles: ANY_ROLE },
   getAuditLog: { roles: ['owner', 'admin'], params: auditLog },
 };
 

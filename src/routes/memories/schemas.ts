@@ -231,7 +231,7 @@ export const AddTagsSchema = z
   .strict()
   .openapi('AddTags', { example: { tags: ['travel', 'family'] } });
 
-const MEMORY_EXAMPLE = {
+export const MEMORY_EXAMPLE = {
   id: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
   user_id: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
   session_id: null,
