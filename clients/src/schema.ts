@@ -1862,10 +1862,34 @@ export interface components {
          *       "data": [
          *         {
          *           "seq": 42,
-         *           "type": "purge",
+         *           "type": "update",
          *           "memory_id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
          *           "occurred_at": "2026-01-01T12:00:00.000Z",
-         *           "memory": null
+         *           "memory": {
+         *             "id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *             "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *             "session_id": null,
+         *             "content": "The user prefers dark mode and metric units.",
+         *             "tags": [
+         *               "preferences",
+         *               "ui"
+         *             ],
+         *             "metadata": {
+         *               "app": "support-bot",
+         *               "priority": 2
+         *             },
+         *             "importance": 7,
+         *             "access_scope": "private",
+         *             "source": "chat",
+         *             "subject_id": "alice",
+         *             "agent_id": "support-bot",
+         *             "expires_at": null,
+         *             "embedding_status": null,
+         *             "version": 1,
+         *             "created_at": "2026-01-01T12:00:00.000Z",
+         *             "updated_at": "2026-01-01T12:00:00.000Z",
+         *             "deleted_at": null
+         *           }
          *         }
          *       ],
          *       "cursor": "eyJwIjpbNDIsMTc2NzI2OTYwMDAwMCwidG50XzAxIl19.c2ln",

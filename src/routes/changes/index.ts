@@ -67,10 +67,10 @@ const ChangePageSchema = z
       data: [
         {
           seq: 42,
-          type: 'purge',
+          type: 'update',
           memory_id: MEMORY_EXAMPLE.id,
           occurred_at: '2026-01-01T12:00:00.000Z',
-          memory: null,
+          memory: MEMORY_EXAMPLE,
         },
       ],
       cursor: 'eyJwIjpbNDIsMTc2NzI2OTYwMDAwMCwidG50XzAxIl19.c2ln',
