@@ -18,6 +18,27 @@ type Row = Record<string, unknown>;
 const iso = (v: unknown) => toIso(v as number | null);
 
 /** Per kind: table, columns, an estimate of a row's size in bytes, and the row → line data mapping. */
+/** A memory's columns as exported (and, with its search text, as imported). */
+const MEMORY_COLUMNS = [
+  'id',
+  'user_id',
+  'session_id',
+  'content',
+  'tags',
+  'metadata',
+  'importance',
+  'access_scope',
+  'source',
+  'subject_id',
+  'agent_id',
+  'expires_at',
+  'embedding',
+  'version',
+  'created_at',
+  'updated_at',
+  'deleted_at',
+];
+
 const KINDS: Record<
   ExportKind,
   { table: string; columns: string[]; size: string; toData: (r: Row) => Row; live?: string }
@@ -49,25 +70,7 @@ const KINDS: Record<
     table: 'memories',
     // An expired memory is gone for every reader, the export included (the cron deletes it).
     live: unexpiredSql('memories'),
-    columns: [
-      'id',
-      'user_id',
-      'session_id',
-      'content',
-      'tags',
-      'metadata',
-      'importance',
-      'access_scope',
-      'source',
-      'subject_id',
-      'agent_id',
-      'expires_at',
-      'embedding',
-      'version',
-      'created_at',
-      'updated_at',
-      'deleted_at',
-    ],
+    columns: MEMORY_COLUMNS,
     size: '400 + length(content) + length(tags) + length(metadata) + coalesce(length(embedding), 0) + coalesce(length(source), 0)',
     toData: (r) => ({
       ...r,
@@ -290,28 +293,9 @@ const IMPORT_PARAM_BYTES = 1_500_000;
 export const IMPORT_COLUMNS = {
   users: ['id', 'auth0_id', 'email', 'name', 'role', 'kind', 'created_at', 'updated_at', 'deleted_at'],
   sessions: ['id', 'user_id', 'mcp_client_id', 'metadata', 'created_at', 'last_activity_at', 'expired_at'],
-  memories: [
-    'id',
-    'user_id',
-    'session_id',
-    'content',
-    'tags',
-    'metadata',
-    'importance',
-    'access_scope',
-    'source',
-    'subject_id',
-    'agent_id',
-    'expires_at',
-    'embedding',
-    'vector',
-    'embedding_status',
-    'search_doc',
-    'version',
-    'created_at',
-    'updated_at',
-    'deleted_at',
-  ],
+  // The exported columns plus what import recomputes for the importing tenant: the packed vector,
+  // its status and the search text.
+  memories: [...MEMORY_COLUMNS, 'vector', 'embedding_status', 'search_doc'],
   audit_logs: [
     'id',
     'user_id',
