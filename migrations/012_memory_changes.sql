@@ -32,7 +32,7 @@ BEGIN
     CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), NEW.access_scope, NEW.user_id,
     json_object('id', NEW.id, 'user_id', NEW.user_id, 'session_id', NEW.session_id, 'content', NEW.content, 'tags', NEW.tags,
       'metadata', NEW.metadata, 'importance', NEW.importance, 'access_scope', NEW.access_scope, 'source', NEW.source,
-      'subject_id', NEW.subject_id, 'agent_id', NEW.agent_id, 'expires_at', NEW.expires_at, 'version', NEW.version,
+      'subject_id', NEW.subject_id, 'agent_id', NEW.agent_id, 'expires_at', NEW.expires_at, 'embedding_status', NEW.embedding_status, 'version', NEW.version,
       'created_at', NEW.created_at, 'updated_at', NEW.updated_at, 'deleted_at', NEW.deleted_at));
 END;
 
@@ -48,7 +48,7 @@ BEGIN
     CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), NEW.access_scope, NEW.user_id,
     json_object('id', NEW.id, 'user_id', NEW.user_id, 'session_id', NEW.session_id, 'content', NEW.content, 'tags', NEW.tags,
       'metadata', NEW.metadata, 'importance', NEW.importance, 'access_scope', NEW.access_scope, 'source', NEW.source,
-      'subject_id', NEW.subject_id, 'agent_id', NEW.agent_id, 'expires_at', NEW.expires_at, 'version', NEW.version,
+      'subject_id', NEW.subject_id, 'agent_id', NEW.agent_id, 'expires_at', NEW.expires_at, 'embedding_status', NEW.embedding_status, 'version', NEW.version,
       'created_at', NEW.created_at, 'updated_at', NEW.updated_at, 'deleted_at', NEW.deleted_at));
 END;
 
