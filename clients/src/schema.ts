@@ -3231,11 +3231,22 @@ export interface components {
     parameters: {
         /** @description Makes the POST safe to retry: the first successful response is stored for 24 hours and replayed (with header `Idempotent-Replayed: true`) for a repeat with the same key and the same request; the same key with a different request is a 422 `idempotency_key_reused`. Keys are per tenant, 1–255 visible ASCII characters (a UUID is a good choice). Failed requests are not stored. */
         IdempotencyKey: string;
+        /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
+        MemoriesIfMatch: string;
+        /** @description The user's ETag, or `*`: the change only happens at that version, else 412 `precondition_failed`. */
+        UsersIfMatch: string;
         /**
          * @description `private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant.
          * @example private
          */
         AccessScope: "private" | "session" | "global";
+        /**
+         * @description Only memories of one of these agents (`agent_id`). Repeatable, up to 20 times.
+         * @example [
+         *       "support-bot"
+         *     ]
+         */
+        AgentId: string[];
         /**
          * @description Only memories that have AT LEAST ONE of these tags. Repeatable, up to 20 times.
          * @example [
@@ -3283,12 +3294,21 @@ export interface components {
         /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
         SessionId: string;
         /**
+         * @description Only memories about one of these end users (`subject_id`). Repeatable, up to 20 times.
+         * @example [
+         *       "alice"
+         *     ]
+         */
+        SubjectId: string[];
+        /**
          * @description Only memories that have ALL these tags. Repeatable, up to 20 times.
          * @example [
          *       "preferences"
          *     ]
          */
         Tag: string[];
+        /** @description Only memories by this author (still only those visible to the caller). */
+        UserId: string;
     };
     requestBodies: never;
     headers: {
@@ -3650,21 +3670,21 @@ export interface operations {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
                 session_id?: components["parameters"]["SessionId"];
                 /** @description Only memories by this author (still only those visible to the caller). */
-                user_id?: string;
+                user_id?: components["parameters"]["UserId"];
                 /**
                  * @description Only memories about one of these end users (`subject_id`). Repeatable, up to 20 times.
                  * @example [
                  *       "alice"
                  *     ]
                  */
-                subject_id?: string[];
+                subject_id?: components["parameters"]["SubjectId"];
                 /**
                  * @description Only memories of one of these agents (`agent_id`). Repeatable, up to 20 times.
                  * @example [
                  *       "support-bot"
                  *     ]
                  */
-                agent_id?: string[];
+                agent_id?: components["parameters"]["AgentId"];
                 /**
                  * @description RFC 3339; only memories created strictly after.
                  * @example 2026-01-01T00:00:00Z
@@ -3911,21 +3931,21 @@ export interface operations {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
                 session_id?: components["parameters"]["SessionId"];
                 /** @description Only memories by this author (still only those visible to the caller). */
-                user_id?: string;
+                user_id?: components["parameters"]["UserId"];
                 /**
                  * @description Only memories about one of these end users (`subject_id`). Repeatable, up to 20 times.
                  * @example [
                  *       "alice"
                  *     ]
                  */
-                subject_id?: string[];
+                subject_id?: components["parameters"]["SubjectId"];
                 /**
                  * @description Only memories of one of these agents (`agent_id`). Repeatable, up to 20 times.
                  * @example [
                  *       "support-bot"
                  *     ]
                  */
-                agent_id?: string[];
+                agent_id?: components["parameters"]["AgentId"];
                 /**
                  * @description RFC 3339; only memories created strictly after.
                  * @example 2026-01-01T00:00:00Z
@@ -4094,7 +4114,7 @@ export interface operations {
             };
             header?: {
                 /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
-                "If-Match"?: string;
+                "If-Match"?: components["parameters"]["MemoriesIfMatch"];
             };
             path: {
                 /**
@@ -4144,7 +4164,7 @@ export interface operations {
             };
             header?: {
                 /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
-                "If-Match"?: string;
+                "If-Match"?: components["parameters"]["MemoriesIfMatch"];
             };
             path: {
                 /**
@@ -4251,7 +4271,7 @@ export interface operations {
             };
             header?: {
                 /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
-                "If-Match"?: string;
+                "If-Match"?: components["parameters"]["MemoriesIfMatch"];
             };
             path: {
                 /**
@@ -4425,7 +4445,7 @@ export interface operations {
             };
             header?: {
                 /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
-                "If-Match"?: string;
+                "If-Match"?: components["parameters"]["MemoriesIfMatch"];
             };
             path: {
                 /**
@@ -4757,7 +4777,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The user's ETag, or `*`: the change only happens at that version, else 412 `precondition_failed`. */
-                "If-Match"?: string;
+                "If-Match"?: components["parameters"]["UsersIfMatch"];
             };
             path: {
                 /**
@@ -4799,7 +4819,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The user's ETag, or `*`: the change only happens at that version, else 412 `precondition_failed`. */
-                "If-Match"?: string;
+                "If-Match"?: components["parameters"]["UsersIfMatch"];
             };
             path: {
                 /**
