@@ -12,7 +12,7 @@ import type { KeywordQuery } from '../lib/search-text';
 import { toIso } from '../lib/time';
 import { toFloat32Hex } from '../lib/vectors';
 import { auditIdTimePart, auditInsertSql, perRowAuditIdSql, type RequestMeta } from './audit';
-import { Binder, prepared } from './binder';
+import { Binder, balancedSql, prepared } from './binder';
 import { withCaller } from './caller';
 import { liveMemoryCountSql, NOW_MS_SQL, unexpiredSql } from './expiry';
 import { type IdempotencyKey, keyIsFreshSql } from './idempotency';
@@ -257,7 +257,10 @@ const matchWindowSql = (match: string, n: number) =>
   `SELECT rowid FROM memories_fts WHERE memories_fts MATCH ${sqlText(match)} ORDER BY rowid DESC LIMIT ${n}`;
 /** Memory `m` is among the candidates: in the window of any of the query's expressions (an OR of rowid lookups; D1 caps compound SELECTs). */
 const candidatesSql = (windows: string[], n: number) =>
-  `(${windows.map((w) => `m.seq IN (${matchWindowSql(w, n)})`).join(' OR ')})`;
+  balancedSql(
+    windows.map((w) => `m.seq IN (${matchWindowSql(w, n)})`),
+    'OR',
+  );
 
 /**
  * Keyword ranking of the caller's visible live memories, as a SELECT of the memory columns and a
@@ -288,11 +291,17 @@ function keywordSearchSql(b: Binder, f: MemoryFilters, o: Omit<SearchOptions, 'l
   // follows the subject's data, not the tenant's newest matches (bench/RESULTS.md).
   const candidates = labelIndexSql(f)
     ? `memories m${labelIndexSql(f)} WHERE m.tenant_id = ${b.bind(o.tenantId)}${filterSql(b, { subject_id: f.subject_id, agent_id: f.agent_id, deleted: 'exclude' })}
-          AND (${q.windows.map((w) => `EXISTS (SELECT 1 FROM memories_fts WHERE memories_fts.rowid = m.seq AND memories_fts MATCH ${sqlText(w)})`).join(' OR ')})`
+          AND ${balancedSql(
+            q.windows.map(
+              (w) =>
+                `EXISTS (SELECT 1 FROM memories_fts WHERE memories_fts.rowid = m.seq AND memories_fts MATCH ${sqlText(w)})`,
+            ),
+            'OR',
+          )}`
     : `memories m WHERE ${candidatesSql(q.windows, per)}`;
   // d: search_doc with every separator a double space and a space at each end, so ' <term> '
   // occurs once per occurrence of the term, without overlaps (lib/search-text.ts searchDoc).
-  return `SELECT ${cols(!!o.embedding)}, ${terms.join(' + ')} AS score
+  return `SELECT ${cols(!!o.embedding)}, ${balancedSql(terms, '+')} AS score
     FROM (SELECT m.*, ${avgdl} AS avgdl FROM (SELECT m.*, ${lengthOf('m.search_doc')} AS dl,
             ' ' || replace(replace(replace(m.search_doc, ',', ' '), '|', ' '), ' ', '  ') || ' ' AS d
           FROM ${candidates}) m) m, caller c
