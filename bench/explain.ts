@@ -18,7 +18,7 @@ import {
   searchMemoriesStatement,
   softDeleteStatements,
 } from '../src/db/memories';
-import { contentPart, plainFtsQuery } from '../src/lib/search-text';
+import { contentPart, plainKeywordQuery } from '../src/lib/search-text';
 import { root } from './common';
 
 const { values: args } = parseArgs({
@@ -81,7 +81,7 @@ const cases: [string, D1PreparedStatement][] = [
   ['list, tag filter', listMemoriesStatement(capture, sub, { tag: ['work'] }, { order: 'desc', limit: 20 })],
   [
     'search',
-    searchMemoriesStatement(capture, sub, {}, { tenantId, match: plainFtsQuery(tenantId, common)!, limit: 20 }),
+    searchMemoriesStatement(capture, sub, {}, { tenantId, query: plainKeywordQuery(tenantId, common)!, limit: 20 }),
   ],
   ...patchMemoryStatements(
     capture,
@@ -110,7 +110,7 @@ if (subject)
         capture,
         sub,
         { subject_id: [subject] },
-        { tenantId, match: plainFtsQuery(tenantId, common)!, limit: 20 },
+        { tenantId, query: plainKeywordQuery(tenantId, common)!, limit: 20 },
       ),
     ],
   );

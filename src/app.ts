@@ -19,6 +19,7 @@ import { cors } from './middleware/cors';
 import { logRequest } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
 import { auditLogs } from './routes/audit-logs';
+import { changes } from './routes/changes';
 import { data } from './routes/data';
 import { invitations } from './routes/invitations';
 import { me } from './routes/me';
@@ -126,6 +127,7 @@ export function createApp() {
     lifecycle,
     memories,
     auditLogs,
+    changes,
     users,
     invitations,
     sessions,

@@ -21,6 +21,8 @@ export interface Env {
   CORS_ORIGINS?: string;
   /** Minutes of inactivity after which an MCP session expires (default 60). */
   SESSION_IDLE_TIMEOUT_MINUTES?: string;
+  /** Workers AI: embeds search queries when the tenant's embedding model is a Workers AI model (`@cf/…`). */
+  AI?: { run(model: string, input: { text: string[] }): Promise<unknown> };
 }
 
 export interface AppEnv {

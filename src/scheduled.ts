@@ -2,11 +2,13 @@
 //  1. sessions idle longer than SESSION_IDLE_TIMEOUT_MINUTES are expired (system audit row each);
 //  2. Idempotency-Key records past expires_at are deleted;
 //  2b. memories past expires_at are deleted (a system `memory.expire` audit row each);
+//  2c. change-feed rows older than CHANGE_FEED_RETENTION_MS are deleted;
 //  3. tenants soft-deleted longer than TENANT_RETENTION_MS are erased with every row they own.
 // Work is chunked (MAINTENANCE_CHUNK_ROWS rows per statement) and a run stops after
 // MAINTENANCE_QUERY_BUDGET D1 queries; whatever is left is picked up by the next run, since every
 // step is idempotent and re-selects what still needs doing.
 
+import { pruneChangesStatement } from './db/changes';
 import { expireMemoriesStatements } from './db/memories';
 import {
   purgeableTenantsStatement,
@@ -18,18 +20,20 @@ import {
 import { expireIdleSessionsStatements } from './db/sessions';
 import type { Env } from './env';
 import {
+  CHANGE_FEED_RETENTION_MS,
   MAINTENANCE_CHUNK_ROWS,
   MAINTENANCE_QUERY_BUDGET,
   sessionIdleTimeoutMs,
   TENANT_RETENTION_MS,
 } from './lib/limits';
 
-export const MIN_QUERY_BUDGET = 4 + TENANT_CHILD_TABLES + 1;
+export const MIN_QUERY_BUDGET = 5 + TENANT_CHILD_TABLES + 1;
 
 export interface MaintenanceReport {
   sessions_expired: number;
   idempotency_keys_purged: number;
   memories_expired: number;
+  changes_pruned: number;
   tenants_purged: string[];
   rows_purged: number;
   queries: number;
@@ -46,7 +50,7 @@ export interface MaintenanceOptions {
 export async function runMaintenance(env: Env, opts: MaintenanceOptions = {}): Promise<MaintenanceReport> {
   const now = opts.now ?? Date.now();
   const chunk = opts.chunkRows ?? MAINTENANCE_CHUNK_ROWS;
-  // A run must be able to reach a tenant's final DELETE (4 fixed queries + one per child table +
+  // A run must be able to reach a tenant's final DELETE (5 fixed queries + one per child table +
   // the tenant row) even when no chunk is full, or a small budget would redo the same empty
   // chunks forever.
   const budget = Math.max(opts.queryBudget ?? MAINTENANCE_QUERY_BUDGET, MIN_QUERY_BUDGET);
@@ -55,6 +59,7 @@ export async function runMaintenance(env: Env, opts: MaintenanceOptions = {}): P
     sessions_expired: 0,
     idempotency_keys_purged: 0,
     memories_expired: 0,
+    changes_pruned: 0,
     tenants_purged: [],
     rows_purged: 0,
     queries: 0,
@@ -92,6 +97,14 @@ export async function runMaintenance(env: Env, opts: MaintenanceOptions = {}): P
     const [, , deleted] = await db.batch(expireMemoriesStatements(db, now, chunk));
     const n = deleted!.results.length;
     report.memories_expired += n;
+    if (n < chunk) break;
+  }
+
+  // 2c. Change-feed rows past retention (a cursor older than that is a 410: routes/changes).
+  for (;;) {
+    if (!canQuery()) return report;
+    const n = (await run(pruneChangesStatement(db, now - CHANGE_FEED_RETENTION_MS, chunk))).length;
+    report.changes_pruned += n;
     if (n < chunk) break;
   }
 

@@ -84,8 +84,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Rename the tenant
-         * @description Owner or admin.
+         * Rename the tenant or set its embedding configuration
+         * @description Owner or admin. `embedding.dimensions` can only change while no memory of the tenant stores a vector: 409 `embedding_dimensions_locked` otherwise.
          */
         patch: operations["updateTenant"];
         trace?: never;
@@ -187,7 +187,11 @@ export interface paths {
          */
         get: operations["searchMemories"];
         put?: never;
-        post?: never;
+        /**
+         * Search memories (keyword, semantic or hybrid)
+         * @description Searches the caller's visible, live memories with the list filters. `keyword` ranks by BM25 (as GET /v1/memories/search, one round trip); `semantic` by cosine similarity to `vector` (exact nearest neighbours over the tenant's vectors); `hybrid` fuses both rankings by Reciprocal Rank Fusion (k = 60, optional `weights`). Memories whose vector is `stale` are left out of the vector ranking. Whatever an index returns, visibility (scope, session, deletion, tenant) is decided by the database.
+         */
+        post: operations["recallMemories"];
         delete?: never;
         options?: never;
         head?: never;
@@ -354,6 +358,26 @@ export interface paths {
          * @description One entry of the tenant's audit trail. Owners and admins only.
          */
         get: operations["getAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List changes to memories (change feed)
+         * @description Every change to the memories the caller may see, exactly once, in commit order (`seq`). Resume from any page's `cursor` (pass it as `after`). Changes are kept 30 days: a cursor whose position is older than that is a 410 `cursor_expired` (re-sync with GET /v1/export, then read the feed from the start). Session-scoped memories are not in the feed.
+         */
+        get: operations["listChanges"];
         put?: never;
         post?: never;
         delete?: never;
@@ -696,6 +720,7 @@ export interface components {
          *     | `insufficient_role` | 403 Forbidden |
          *     | `not_provisioned` | 403 Forbidden |
          *     | `quota_exceeded` | 403 Forbidden |
+         *     | `vector_limit_exceeded` | 403 Forbidden |
          *     | `not_found` | 404 Not Found |
          *     | `method_not_allowed` | 405 Method Not Allowed |
          *     | `conflict` | 409 Conflict |
@@ -708,7 +733,9 @@ export interface components {
          *     | `tenant_not_deleted` | 409 Conflict |
          *     | `plan_limits_exceeded` | 409 Conflict |
          *     | `version_exhausted` | 409 Conflict |
+         *     | `embedding_dimensions_locked` | 409 Conflict |
          *     | `retention_expired` | 410 Gone |
+         *     | `cursor_expired` | 410 Gone |
          *     | `precondition_failed` | 412 Precondition Failed |
          *     | `payload_too_large` | 413 Content Too Large |
          *     | `unsupported_media_type` | 415 Unsupported Media Type |
@@ -717,8 +744,10 @@ export interface components {
          *     | `import_invalid` | 422 Unprocessable Content |
          *     | `too_many_tags` | 422 Unprocessable Content |
          *     | `version_not_restorable` | 422 Unprocessable Content |
+         *     | `vector_required` | 422 Unprocessable Content |
          *     | `rate_limited` | 429 Too Many Requests |
          *     | `internal_error` | 500 Internal Server Error |
+         *     | `embedding_failed` | 502 Bad Gateway |
          *     | `auth_unavailable` | 503 Service Unavailable |
          *     | `auth_not_configured` | 503 Service Unavailable |
          *     | `database_unavailable` | 503 Service Unavailable |
@@ -726,7 +755,7 @@ export interface components {
          * @example not_found
          * @enum {string}
          */
-        ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "not_provisioned" | "quota_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "version_exhausted" | "retention_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "too_many_tags" | "version_not_restorable" | "rate_limited" | "internal_error" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured";
+        ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "not_provisioned" | "quota_exceeded" | "vector_limit_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "version_exhausted" | "embedding_dimensions_locked" | "retention_expired" | "cursor_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "too_many_tags" | "version_not_restorable" | "vector_required" | "rate_limited" | "internal_error" | "embedding_failed" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured";
         /**
          * @description One line of the NDJSON export (the first is the header).
          * @example {
@@ -983,6 +1012,7 @@ export interface components {
              * @example 42
              */
             memory_count: number;
+            embedding: components["schemas"]["EmbeddingConfig"];
             /**
              * Format: date-time
              * @example 2026-01-05T10:00:00.000Z
@@ -994,6 +1024,20 @@ export interface components {
              */
             updated_at: string;
         };
+        /** @description Vectors for semantic search. `dimensions` can only change while no memory stores a vector (409 `embedding_dimensions_locked` otherwise). */
+        EmbeddingConfig: {
+            /**
+             * Format: int32
+             * @description Length of every memory `embedding` (2–4096); null: the tenant stores no vectors.
+             * @example 384
+             */
+            dimensions: number | null;
+            /**
+             * @description The model that made the vectors (informational), or a Workers AI embedding model (`@cf/…`) the server embeds with when it has the AI binding.
+             * @example text-embedding-3-small
+             */
+            model: string | null;
+        };
         /**
          * @example {
          *       "name": "Acme Inc."
@@ -1001,7 +1045,8 @@ export interface components {
          */
         UpdateTenant: {
             /** @example Acme Inc. */
-            name: string;
+            name?: string;
+            embedding?: components["schemas"]["EmbeddingConfig"];
         };
         DeletedTenant: {
             /** @example ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
@@ -1038,6 +1083,7 @@ export interface components {
          *       "subject_id": "alice",
          *       "agent_id": "support-bot",
          *       "expires_at": null,
+         *       "embedding_status": null,
          *       "version": 1,
          *       "created_at": "2026-01-01T12:00:00.000Z",
          *       "updated_at": "2026-01-01T12:00:00.000Z",
@@ -1080,6 +1126,11 @@ export interface components {
             expires_at: string | null;
             /** @description Present only with `include=embedding`. */
             embedding?: number[] | null;
+            /**
+             * @description `current`: the vector is searchable. `stale`: the content changed after it was embedded; it is left out of semantic search until a new `embedding` is sent. null: no vector.
+             * @enum {string|null}
+             */
+            embedding_status: "current" | "stale" | null;
             /**
              * Format: int32
              * @description Bumped by every change; the ETag is `"<id>-v<version>"`.
@@ -1171,7 +1222,7 @@ export interface components {
              */
             source?: string | null;
             /**
-             * @description Optional vector (1–4096 numbers), stored as given and returned only with `include=embedding`.
+             * @description Optional vector for semantic search: exactly the tenant's `embedding.dimensions` finite numbers (GET /v1/tenant; 422 naming the expected and received dimensions otherwise). Stored as given and returned only with `include=embedding`.
              * @default null
              * @example [
              *       0.12,
@@ -1371,6 +1422,7 @@ export interface components {
          *       "subject_id": "alice",
          *       "agent_id": "support-bot",
          *       "expires_at": null,
+         *       "embedding_status": null,
          *       "version": 1,
          *       "created_at": "2026-01-01T12:00:00.000Z",
          *       "updated_at": "2026-01-01T12:00:00.000Z",
@@ -1381,7 +1433,7 @@ export interface components {
          */
         MemorySearchHit: components["schemas"]["Memory"] & {
             /**
-             * @description Relevance (negated BM25: higher is better). Comparable within one query only.
+             * @description Relevance, higher is better: BM25 (k1 1.2, b 0.75) computed from your tenant's own memories only — how many hold each word and how long they are — so other tenants' data never changes it. Comparable within one query only.
              * @example 4.21
              */
             score: number;
@@ -1390,6 +1442,189 @@ export interface components {
              * @example The user prefers <mark>dark</mark> mode and metric units.
              */
             snippet: string;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "memory": {
+         *             "id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *             "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *             "session_id": null,
+         *             "content": "Customer prefers email contact",
+         *             "tags": [
+         *               "crm"
+         *             ],
+         *             "metadata": {
+         *               "app": "support-bot",
+         *               "priority": 2
+         *             },
+         *             "importance": 7,
+         *             "access_scope": "private",
+         *             "source": "chat",
+         *             "subject_id": "alice",
+         *             "agent_id": "support-bot",
+         *             "expires_at": null,
+         *             "embedding_status": null,
+         *             "version": 1,
+         *             "created_at": "2026-01-01T12:00:00.000Z",
+         *             "updated_at": "2026-01-01T12:00:00.000Z",
+         *             "deleted_at": null
+         *           },
+         *           "score": 0.0325,
+         *           "snippet": "Customer prefers email <mark>contact</mark>",
+         *           "explain": {
+         *             "keyword_rank": 1,
+         *             "keyword_score": 2.41,
+         *             "vector_rank": 2,
+         *             "vector_score": 0.83
+         *           }
+         *         }
+         *       ],
+         *       "mode": "hybrid"
+         *     }
+         */
+        SearchResult: {
+            data: components["schemas"]["SearchResultHit"][];
+            /**
+             * @description The mode that ran.
+             * @enum {string}
+             */
+            mode: "keyword" | "semantic" | "hybrid";
+        };
+        SearchResultHit: {
+            memory: components["schemas"]["Memory"];
+            /**
+             * @description Higher is better, comparable within one response only. keyword: BM25 from your tenant's own memories (see GET /v1/memories/search). semantic: cosine similarity, −1 to 1. hybrid: Σ weight / (60 + rank) over the keyword and vector rankings (Reciprocal Rank Fusion, k = 60).
+             * @example 0.0325
+             */
+            score: number;
+            /** @description With a `query`: up to 200 characters around the first match, HTML-escaped, matches in `<mark>…</mark>`. */
+            snippet?: string;
+            /** @description With `explain: true`: the hit in each ranking (null where it is not in that ranking). */
+            explain?: {
+                /** Format: int32 */
+                keyword_rank: number | null;
+                keyword_score: number | null;
+                /** Format: int32 */
+                vector_rank: number | null;
+                vector_score: number | null;
+            };
+        };
+        /**
+         * @example {
+         *       "query": "what contact method does the customer prefer?",
+         *       "top_k": 5,
+         *       "filter": {
+         *         "tag": [
+         *           "crm"
+         *         ]
+         *       },
+         *       "explain": true
+         *     }
+         */
+        SearchRequest: {
+            /**
+             * @description The search text, 1–1000 characters.
+             * @example what contact method does the customer prefer?
+             */
+            query?: string;
+            /**
+             * @description A query vector of the tenant's `embedding.dimensions` finite numbers (422 otherwise).
+             * @example [
+             *       0.12,
+             *       -0.5,
+             *       0.33
+             *     ]
+             */
+            vector?: number[];
+            /**
+             * @description `keyword`: BM25 over content and tags (needs `query`). `semantic`: nearest vectors by cosine similarity (needs `vector`). `hybrid`: both, fused by Reciprocal Rank Fusion (needs `query`). Without `vector`, semantic and hybrid embed `query` with the tenant's Workers AI model when the server has the AI binding (422 `vector_required` otherwise). Default: `hybrid` when both `query` and `vector` are sent, `semantic` with `vector` only, else `keyword`.
+             * @enum {string}
+             */
+            mode?: "keyword" | "semantic" | "hybrid";
+            /**
+             * Format: int32
+             * @description Hits to return, 1–100.
+             * @default 10
+             * @example 10
+             */
+            top_k?: number;
+            filter?: components["schemas"]["SearchFilter"];
+            /** @description Leave out hits whose `score` is below this (the score of the mode used). */
+            min_score?: number;
+            /**
+             * @description Add each hit's ranks and scores per ranking (`explain`).
+             * @default false
+             */
+            explain?: boolean;
+            /**
+             * @description How `query` is read, as in GET /v1/memories/search.
+             * @default plain
+             * @enum {string}
+             */
+            syntax?: "plain" | "fts";
+            /**
+             * @description Plain syntax: any word (default) or every word.
+             * @default any
+             * @enum {string}
+             */
+            match?: "all" | "any";
+            /** @description Hybrid only: the weight of each ranking in the fusion (default 1 and 1). */
+            weights?: {
+                /** @default 1 */
+                keyword?: number;
+                /** @default 1 */
+                vector?: number;
+            };
+        };
+        /** @description The same filters as GET /v1/memories (soft-deleted memories are never searched). */
+        SearchFilter: {
+            /** @description Only memories that have ALL these tags. */
+            tag?: string[];
+            /** @description Only memories that have AT LEAST ONE of these tags. */
+            any_tag?: string[];
+            /**
+             * Format: int32
+             * @description Only memories with importance ≥ this.
+             * @example 7
+             */
+            min_importance?: number;
+            /**
+             * @description `private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant.
+             * @enum {string}
+             */
+            access_scope?: "private" | "session" | "global";
+            /**
+             * @description Names the caller's live session: makes that session's `session`-scoped memories visible, and filters to memories of that session.
+             * @example ses_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+             */
+            session_id?: string;
+            /** @description Only memories by this author (still only those visible to the caller). */
+            user_id?: string;
+            /** @description Only memories about one of these end users. Up to 20. */
+            subject_id?: string[];
+            /** @description Only memories of one of these agents. Up to 20. */
+            agent_id?: string[];
+            /**
+             * Format: date-time
+             * @description RFC 3339; only memories created strictly after.
+             */
+            created_after?: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339; only memories created strictly before.
+             */
+            created_before?: string;
+            /**
+             * @description Equality on top-level metadata keys (up to 20): text compares as text, numbers numerically, booleans as booleans.
+             * @example {
+             *       "app": "support-bot"
+             *     }
+             */
+            metadata?: {
+                [key: string]: string | number | boolean;
+            };
         };
         MemoryVersionPage: {
             data: components["schemas"]["MemoryVersion"][];
@@ -1509,6 +1744,15 @@ export interface components {
              * @example 86400
              */
             ttl_seconds?: number;
+            /**
+             * @description A new vector (the tenant's `embedding.dimensions` numbers), or null to remove it. A `content` change without it marks the stored vector `stale`.
+             * @example [
+             *       0.12,
+             *       -0.5,
+             *       0.33
+             *     ]
+             */
+            embedding?: number[] | null;
         };
         /**
          * @example {
@@ -1612,6 +1856,80 @@ export interface components {
                  */
                 imported_at: string;
             } | null;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "seq": 42,
+         *           "type": "update",
+         *           "memory_id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *           "occurred_at": "2026-01-01T12:00:00.000Z",
+         *           "memory": {
+         *             "id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *             "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *             "session_id": null,
+         *             "content": "The user prefers dark mode and metric units.",
+         *             "tags": [
+         *               "preferences",
+         *               "ui"
+         *             ],
+         *             "metadata": {
+         *               "app": "support-bot",
+         *               "priority": 2
+         *             },
+         *             "importance": 7,
+         *             "access_scope": "private",
+         *             "source": "chat",
+         *             "subject_id": "alice",
+         *             "agent_id": "support-bot",
+         *             "expires_at": null,
+         *             "embedding_status": null,
+         *             "version": 1,
+         *             "created_at": "2026-01-01T12:00:00.000Z",
+         *             "updated_at": "2026-01-01T12:00:00.000Z",
+         *             "deleted_at": null
+         *           }
+         *         }
+         *       ],
+         *       "cursor": "eyJwIjpbNDIsMTc2NzI2OTYwMDAwMCwidG50XzAxIl19.c2ln",
+         *       "has_more": false
+         *     }
+         */
+        ChangePage: {
+            data: components["schemas"]["Change"][];
+            /**
+             * @description Pass as `after` to continue; always present, also on an empty page (poll with it later). The feed has no last page.
+             * @example eyJwIjpbNDIsMTc2NzI2OTYwMDAwMCwidG50XzAxIl19.c2ln
+             */
+            cursor: string;
+            /**
+             * @description True when more changes are already waiting.
+             * @example false
+             */
+            has_more: boolean;
+        };
+        Change: {
+            /**
+             * Format: int64
+             * @description Position in the feed: strictly increasing in commit order.
+             * @example 42
+             */
+            seq: number;
+            /**
+             * @description `create` (also batch creates), `import` (POST /v1/import), `update`, `tags_add`, `tag_remove`, `delete` (soft), `restore`, `version_restore`, `purge` (permanent delete, single or bulk) and `expire` (removed by the expiry cron).
+             * @example update
+             * @enum {string}
+             */
+            type: "create" | "import" | "update" | "tags_add" | "tag_remove" | "delete" | "restore" | "version_restore" | "purge" | "expire";
+            /** @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            memory_id: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            occurred_at: string;
+            memory: components["schemas"]["Memory"] & (Record<string, never> | null);
         };
         UserPage: {
             data: components["schemas"]["User"][];
@@ -2323,6 +2641,23 @@ export interface components {
                 };
             };
         };
+        /** @description No longer available. Codes: `cursor_expired`. */
+        CursorExpired: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "cursor_expired";
+                };
+            };
+        };
         /** @description Conflicts with the current state. Codes: `email_taken`. */
         EmailTaken: {
             headers: {
@@ -2337,6 +2672,40 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"] & {
                     /** @enum {string} */
                     code?: "email_taken";
+                };
+            };
+        };
+        /** @description Conflicts with the current state. Codes: `embedding_dimensions_locked`. */
+        EmbeddingDimensionsLocked: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "embedding_dimensions_locked";
+                };
+            };
+        };
+        /** @description Bad Gateway Codes: `embedding_failed`. */
+        EmbeddingFailed: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "embedding_failed";
                 };
             };
         };
@@ -2393,6 +2762,24 @@ export interface components {
                 };
             };
         };
+        /** @description The token lacks a required scope, or the caller lacks the role. Codes: `insufficient_scope`, `insufficient_role`, `not_provisioned`, `vector_limit_exceeded`. */
+        InsufficientScopeOrInsufficientRoleOrNotProvisionedOrVectorLimitExceeded: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "WWW-Authenticate": components["headers"]["ScopeChallenge"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "insufficient_scope" | "insufficient_role" | "not_provisioned" | "vector_limit_exceeded";
+                };
+            };
+        };
         /** @description The token lacks a required scope, or the caller lacks the role. Codes: `insufficient_scope`, `not_provisioned`. */
         InsufficientScopeOrNotProvisioned: {
             headers: {
@@ -2426,6 +2813,24 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"] & {
                     /** @enum {string} */
                     code?: "insufficient_scope" | "not_provisioned" | "quota_exceeded";
+                };
+            };
+        };
+        /** @description The token lacks a required scope, or the caller lacks the role. Codes: `insufficient_scope`, `not_provisioned`, `quota_exceeded`, `vector_limit_exceeded`. */
+        InsufficientScopeOrNotProvisionedOrQuotaExceededOrVectorLimitExceeded: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "WWW-Authenticate": components["headers"]["ScopeChallenge"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "insufficient_scope" | "not_provisioned" | "quota_exceeded" | "vector_limit_exceeded";
                 };
             };
         };
@@ -2546,6 +2951,23 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"] & {
                     /** @enum {string} */
                     code?: "malformed_json" | "invalid_parameter";
+                };
+            };
+        };
+        /** @description Malformed request: invalid JSON, query or path parameter. Codes: `malformed_json`, `invalid_query`. */
+        MalformedJsonOrInvalidQuery: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "malformed_json" | "invalid_query";
                 };
             };
         };
@@ -2771,6 +3193,23 @@ export interface components {
                 };
             };
         };
+        /** @description The body failed validation. Codes: `validation_failed`, `vector_required`. */
+        ValidationFailedOrVectorRequired: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "validation_failed" | "vector_required";
+                };
+            };
+        };
         /** @description The body failed validation. Codes: `version_not_restorable`. */
         VersionNotRestorable: {
             headers: {
@@ -2792,11 +3231,22 @@ export interface components {
     parameters: {
         /** @description Makes the POST safe to retry: the first successful response is stored for 24 hours and replayed (with header `Idempotent-Replayed: true`) for a repeat with the same key and the same request; the same key with a different request is a 422 `idempotency_key_reused`. Keys are per tenant, 1–255 visible ASCII characters (a UUID is a good choice). Failed requests are not stored. */
         IdempotencyKey: string;
+        /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
+        MemoriesIfMatch: string;
+        /** @description The user's ETag, or `*`: the change only happens at that version, else 412 `precondition_failed`. */
+        UsersIfMatch: string;
         /**
          * @description `private`: only its author sees it. `session`: only its author, in requests that name its (live) session with `session_id`. `global`: everyone in the tenant.
          * @example private
          */
         AccessScope: "private" | "session" | "global";
+        /**
+         * @description Only memories of one of these agents (`agent_id`). Repeatable, up to 20 times.
+         * @example [
+         *       "support-bot"
+         *     ]
+         */
+        AgentId: string[];
         /**
          * @description Only memories that have AT LEAST ONE of these tags. Repeatable, up to 20 times.
          * @example [
@@ -2844,12 +3294,21 @@ export interface components {
         /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
         SessionId: string;
         /**
+         * @description Only memories about one of these end users (`subject_id`). Repeatable, up to 20 times.
+         * @example [
+         *       "alice"
+         *     ]
+         */
+        SubjectId: string[];
+        /**
          * @description Only memories that have ALL these tags. Repeatable, up to 20 times.
          * @example [
          *       "preferences"
          *     ]
          */
         Tag: string[];
+        /** @description Only memories by this author (still only those visible to the caller). */
+        UserId: string;
     };
     requestBodies: never;
     headers: {
@@ -3113,7 +3572,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The renamed tenant */
+            /** @description The updated tenant */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3130,6 +3589,7 @@ export interface operations {
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["InvalidToken"];
             403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            409: components["responses"]["EmbeddingDimensionsLocked"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -3210,21 +3670,21 @@ export interface operations {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
                 session_id?: components["parameters"]["SessionId"];
                 /** @description Only memories by this author (still only those visible to the caller). */
-                user_id?: string;
+                user_id?: components["parameters"]["UserId"];
                 /**
                  * @description Only memories about one of these end users (`subject_id`). Repeatable, up to 20 times.
                  * @example [
                  *       "alice"
                  *     ]
                  */
-                subject_id?: string[];
+                subject_id?: components["parameters"]["SubjectId"];
                 /**
                  * @description Only memories of one of these agents (`agent_id`). Repeatable, up to 20 times.
                  * @example [
                  *       "support-bot"
                  *     ]
                  */
-                agent_id?: string[];
+                agent_id?: components["parameters"]["AgentId"];
                 /**
                  * @description RFC 3339; only memories created strictly after.
                  * @example 2026-01-01T00:00:00Z
@@ -3325,7 +3785,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJsonOrInvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrNotProvisionedOrQuotaExceeded"];
+            403: components["responses"]["InsufficientScopeOrNotProvisionedOrQuotaExceededOrVectorLimitExceeded"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
@@ -3369,7 +3829,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJsonOrInvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrNotProvisionedOrQuotaExceeded"];
+            403: components["responses"]["InsufficientScopeOrNotProvisionedOrQuotaExceededOrVectorLimitExceeded"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3439,8 +3899,8 @@ export interface operations {
                  */
                 syntax?: "plain" | "fts";
                 /**
-                 * @description Plain syntax only: require every word (default) or any word (ranked by how many match).
-                 * @example all
+                 * @description Plain syntax only: `any` (default) finds memories holding any of the words, those with more and rarer words first; `all` requires every word. English stop words ("what", "does", "the"…) are left out unless the query has nothing else.
+                 * @example any
                  */
                 match?: "all" | "any";
                 /**
@@ -3471,21 +3931,21 @@ export interface operations {
                 /** @description Names the caller's live session: makes that session's `session`-scoped memories visible. On lists and search it also filters to memories of that session. */
                 session_id?: components["parameters"]["SessionId"];
                 /** @description Only memories by this author (still only those visible to the caller). */
-                user_id?: string;
+                user_id?: components["parameters"]["UserId"];
                 /**
                  * @description Only memories about one of these end users (`subject_id`). Repeatable, up to 20 times.
                  * @example [
                  *       "alice"
                  *     ]
                  */
-                subject_id?: string[];
+                subject_id?: components["parameters"]["SubjectId"];
                 /**
                  * @description Only memories of one of these agents (`agent_id`). Repeatable, up to 20 times.
                  * @example [
                  *       "support-bot"
                  *     ]
                  */
-                agent_id?: string[];
+                agent_id?: components["parameters"]["AgentId"];
                 /**
                  * @description RFC 3339; only memories created strictly after.
                  * @example 2026-01-01T00:00:00Z
@@ -3536,6 +3996,46 @@ export interface operations {
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
+        };
+    };
+    recallMemories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SearchRequest"];
+            };
+        };
+        responses: {
+            /** @description The hits, best first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResult"];
+                };
+            };
+            400: components["responses"]["MalformedJsonOrInvalidQuery"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedOrVectorRequired"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["EmbeddingFailed"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     getMemory: {
@@ -3614,7 +4114,7 @@ export interface operations {
             };
             header?: {
                 /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
-                "If-Match"?: string;
+                "If-Match"?: components["parameters"]["MemoriesIfMatch"];
             };
             path: {
                 /**
@@ -3664,7 +4164,7 @@ export interface operations {
             };
             header?: {
                 /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
-                "If-Match"?: string;
+                "If-Match"?: components["parameters"]["MemoriesIfMatch"];
             };
             path: {
                 /**
@@ -3698,7 +4198,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJsonOrInvalidParameter"];
             401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisionedOrVectorLimitExceeded"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ConflictOrMemoryDeletedOrVersionExhausted"];
             412: components["responses"]["PreconditionFailed"];
@@ -3771,7 +4271,7 @@ export interface operations {
             };
             header?: {
                 /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
-                "If-Match"?: string;
+                "If-Match"?: components["parameters"]["MemoriesIfMatch"];
             };
             path: {
                 /**
@@ -3945,7 +4445,7 @@ export interface operations {
             };
             header?: {
                 /** @description The memory's ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`. */
-                "If-Match"?: string;
+                "If-Match"?: components["parameters"]["MemoriesIfMatch"];
             };
             path: {
                 /**
@@ -4096,6 +4596,46 @@ export interface operations {
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
+    listChanges: {
+        parameters: {
+            query?: {
+                /** @description A previous page's `cursor`; omitted: from the oldest retained change. */
+                after?: string;
+                /**
+                 * @description Page size, 1–100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of changes. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangePage"];
+                };
+            };
+            400: components["responses"]["InvalidParameterOrInvalidCursor"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrNotProvisioned"];
+            410: components["responses"]["CursorExpired"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
+        };
+    };
     listUsers: {
         parameters: {
             query?: {
@@ -4237,7 +4777,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The user's ETag, or `*`: the change only happens at that version, else 412 `precondition_failed`. */
-                "If-Match"?: string;
+                "If-Match"?: components["parameters"]["UsersIfMatch"];
             };
             path: {
                 /**
@@ -4279,7 +4819,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description The user's ETag, or `*`: the change only happens at that version, else 412 `precondition_failed`. */
-                "If-Match"?: string;
+                "If-Match"?: components["parameters"]["UsersIfMatch"];
             };
             path: {
                 /**

@@ -27,6 +27,10 @@ export interface CallerRow extends Omit<UserRow, 'id' | 'deleted_at'> {
   tenant_memory_count: number;
   tenant_created_at: number;
   tenant_updated_at: number;
+  /** The tenant's embedding configuration (null: none) and its stored vectors. */
+  tenant_embedding_dimensions: number | null;
+  tenant_embedding_model: string | null;
+  tenant_vector_count: number;
 }
 
 export function callerStatement(db: D1Database, sub: string): D1PreparedStatement {
@@ -34,7 +38,9 @@ export function callerStatement(db: D1Database, sub: string): D1PreparedStatemen
     .prepare(
       `SELECT u.id AS user_id, u.tenant_id, u.auth0_id, u.email, u.name, u.role, u.kind, u.created_at, u.updated_at,
               t.name AS tenant_name, t.plan AS tenant_plan, ${liveMemoryCountSql('t')} AS tenant_memory_count,
-              t.created_at AS tenant_created_at, t.updated_at AS tenant_updated_at
+              t.created_at AS tenant_created_at, t.updated_at AS tenant_updated_at,
+              t.embedding_dimensions AS tenant_embedding_dimensions, t.embedding_model AS tenant_embedding_model,
+              t.vector_count AS tenant_vector_count
        FROM users u JOIN tenants t ON t.id = u.tenant_id
        WHERE u.auth0_id = ?1 AND u.deleted_at IS NULL AND t.deleted_at IS NULL`,
     )

@@ -293,8 +293,9 @@ const IMPORT_PARAM_BYTES = 1_500_000;
 export const IMPORT_COLUMNS = {
   users: ['id', 'auth0_id', 'email', 'name', 'role', 'kind', 'created_at', 'updated_at', 'deleted_at'],
   sessions: ['id', 'user_id', 'mcp_client_id', 'metadata', 'created_at', 'last_activity_at', 'expired_at'],
-  // The exported columns plus the search text, recomputed for the importing tenant.
-  memories: [...MEMORY_COLUMNS, 'search_doc'],
+  // The exported columns plus what import recomputes for the importing tenant: the packed vector,
+  // its status and the search text.
+  memories: [...MEMORY_COLUMNS, 'vector', 'embedding_status', 'search_doc'],
   audit_logs: [
     'id',
     'user_id',
@@ -310,6 +311,10 @@ export const IMPORT_COLUMNS = {
   ],
 } as const;
 export type ImportTable = keyof typeof IMPORT_COLUMNS;
+
+/** A column's value from an import row; a vector travels as the hex of its float32 bytes (lib/vectors.ts). */
+const importValueSql = (col: string) =>
+  col === 'vector' ? `unhex(json_extract(j.value, '$.vector'))` : `json_extract(j.value, '$.${col}')`;
 
 /**
  * INSERTs of `rows` (column → value; JSON columns already as JSON text) into the caller's tenant,
@@ -330,7 +335,7 @@ export function importInsertStatements(
 ): D1PreparedStatement[] {
   const columns = IMPORT_COLUMNS[table];
   const sql = withCaller(`INSERT INTO ${table} (tenant_id, ${columns.join(', ')})
-    SELECT c.tenant_id, ${columns.map((col) => `json_extract(j.value, '$.${col}')`).join(', ')}
+    SELECT c.tenant_id, ${columns.map(importValueSql).join(', ')}
     FROM caller c, json_each(?2) j WHERE c.role = 'owner' AND c.tenant_id = ?3
       AND EXISTS (SELECT 1 FROM audit_logs WHERE id = ?4) ORDER BY j.key
     ON CONFLICT DO NOTHING RETURNING 1`);

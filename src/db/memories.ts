@@ -6,11 +6,13 @@
 // Writes that carry Worker-computed search text (search_doc is tenant-prefixed) are guarded by
 // `c.tenant_id = <the tenant the Worker assumed>` (see routes/memories/tenant.ts).
 import { newId } from '../lib/ids';
-import { MEMORY_VERSION_MAX } from '../lib/limits';
+import { D1_VECTOR_MAX, KEYWORD_WINDOW, MEMORY_VERSION_MAX } from '../lib/limits';
 import { planLimitSql } from '../lib/plans';
+import type { KeywordQuery } from '../lib/search-text';
 import { toIso } from '../lib/time';
+import { toFloat32Hex } from '../lib/vectors';
 import { auditIdTimePart, auditInsertSql, perRowAuditIdSql, type RequestMeta } from './audit';
-import { Binder, prepared } from './binder';
+import { Binder, balancedSql, prepared } from './binder';
 import { withCaller } from './caller';
 import { liveMemoryCountSql, NOW_MS_SQL, unexpiredSql } from './expiry';
 import { type IdempotencyKey, keyIsFreshSql } from './idempotency';
@@ -33,6 +35,7 @@ export interface MemoryRow {
   agent_id: string | null;
   expires_at: number | null;
   embedding?: string | null;
+  embedding_status: 'current' | 'stale' | null;
   version: number;
   created_at: number;
   updated_at: number;
@@ -54,6 +57,7 @@ export function toMemory(row: MemoryRow, includeEmbedding = false) {
     agent_id: row.agent_id,
     expires_at: toIso(row.expires_at),
     ...(includeEmbedding ? { embedding: row.embedding ? (JSON.parse(row.embedding) as number[]) : null } : {}),
+    embedding_status: row.embedding_status,
     version: row.version,
     created_at: toIso(row.created_at),
     updated_at: toIso(row.updated_at),
@@ -78,6 +82,7 @@ const BASE_COLS = [
   'subject_id',
   'agent_id',
   'expires_at',
+  'embedding_status',
   'version',
   'created_at',
   'updated_at',
@@ -103,7 +108,7 @@ export const MAY_RESCOPE_SQL = `(m.user_id = c.user_id OR c.role IN ('owner', 'a
  * visibility predicate: every read, change and search re-check goes through it, so an expired
  * memory disappears everywhere at once, before the cron removes it.
  */
-function visibleSql(b: Binder, sessionId: string | undefined): string {
+export function visibleSql(b: Binder, sessionId: string | undefined): string {
   let session = '';
   if (sessionId) {
     const s = b.bind(sessionId);
@@ -238,16 +243,72 @@ export function listMemoriesStatement(
 
 export interface SearchOptions extends ReadOptions {
   tenantId: string;
-  match: string;
+  query: KeywordQuery;
   limit: number;
-  /** Keyset position: (bm25 rank, seq) of the last hit of the previous page. */
-  after?: [rank: number, seq: number];
+  /** Keyset position: (score, seq) of the last hit of the previous page. */
+  after?: [score: number, seq: number];
 }
 
+/** A SQL string literal for text the Worker generated (FTS expressions and tenant-prefixed tokens). */
+const sqlText = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+/** The newest `n` memories matching one FTS5 expression (seq is the FTS rowid, so newest = highest). */
+const matchWindowSql = (match: string, n: number) =>
+  `SELECT rowid FROM memories_fts WHERE memories_fts MATCH ${sqlText(match)} ORDER BY rowid DESC LIMIT ${n}`;
+/** Memory `m` is among the candidates: in the window of any of the query's expressions (an OR of rowid lookups; D1 caps compound SELECTs). */
+const candidatesSql = (windows: string[], n: number) =>
+  balancedSql(
+    windows.map((w) => `m.seq IN (${matchWindowSql(w, n)})`),
+    'OR',
+  );
+
 /**
- * Full-text search over the caller's visible live memories, best first (bm25: lower is better),
- * ties by seq. Returns limit + 1 rows with a `rank` column.
+ * Keyword ranking of the caller's visible live memories, as a SELECT of the memory columns and a
+ * `score` (needs the caller CTE). Bounded cost: only the newest KEYWORD_WINDOW matches (split
+ * between the query's windows) are read and ranked, about two rows read each. The score is BM25
+ * (k1 = 1.2, b = 0.75) from the tenant's own statistics only, so other tenants' writes never move
+ * it: N = the tenant's live memories, n = its memories holding the term (tokens are
+ * tenant-prefixed, so a term's fts5vocab row counts the tenant's memories only),
+ * idf = ln(1 + (N − n + 0.5) / (n + 0.5)); tf and the length come from the memory's search_doc,
+ * the average length over the ranked candidates.
+ * Terms and windows are inlined as literals: they only hold tokens the Worker made (letters and
+ * digits), and 64 of them as parameters would pass D1's 100.
  */
+function keywordSearchSql(b: Binder, f: MemoryFilters, o: Omit<SearchOptions, 'limit' | 'after'>): string {
+  const q = o.query;
+  const per = Math.max(1, Math.floor(KEYWORD_WINDOW / q.windows.length));
+  const key = sqlText(q.key);
+  const lengthOf = (doc: string) =>
+    `(length(${doc}) - length(replace(${doc}, ${key}, ''))) / ${q.key.length.toFixed(1)}`;
+  const avgdl = 'max(avg(m.dl) OVER (), 1.0)';
+  const terms = q.terms.map((term) => {
+    const idf = `(SELECT ln(1.0 + (${liveMemoryCountSql('tn')} - v.doc + 0.5) / (v.doc + 0.5)) FROM tenants tn, caller c, (SELECT coalesce(max(doc), 0) AS doc FROM memories_fts_terms WHERE term = ${sqlText(term)}) v WHERE tn.id = c.tenant_id)`;
+    const tf = `(length(m.d) - length(replace(m.d, ${sqlText(` ${term} `)}, ''))) / ${(term.length + 2).toFixed(1)}`;
+    return `(SELECT ${idf} * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * m.dl / m.avgdl)) FROM (SELECT ${tf} AS tf))`;
+  });
+  // Filtered by subject or agent: the candidates are that subject's rows (by its index), each
+  // probed in the FTS index (rowid + MATCH), so every match of the subject is ranked and the cost
+  // follows the subject's data, not the tenant's newest matches (bench/RESULTS.md).
+  const candidates = labelIndexSql(f)
+    ? `memories m${labelIndexSql(f)} WHERE m.tenant_id = ${b.bind(o.tenantId)}${filterSql(b, { subject_id: f.subject_id, agent_id: f.agent_id, deleted: 'exclude' })}
+          AND ${balancedSql(
+            q.windows.map(
+              (w) =>
+                `EXISTS (SELECT 1 FROM memories_fts WHERE memories_fts.rowid = m.seq AND memories_fts MATCH ${sqlText(w)})`,
+            ),
+            'OR',
+          )}`
+    : `memories m WHERE ${candidatesSql(q.windows, per)}`;
+  // d: search_doc with every separator a double space and a space at each end, so ' <term> '
+  // occurs once per occurrence of the term, without overlaps (lib/search-text.ts searchDoc).
+  return `SELECT ${cols(!!o.embedding)}, ${balancedSql(terms, '+')} AS score
+    FROM (SELECT m.*, ${avgdl} AS avgdl FROM (SELECT m.*, ${lengthOf('m.search_doc')} AS dl,
+            ' ' || replace(replace(replace(m.search_doc, ',', ' '), '|', ' '), ' ', '  ') || ' ' AS d
+          FROM ${candidates}) m) m, caller c
+    WHERE c.tenant_id = ${b.bind(o.tenantId)} AND ${visibleSql(b, f.session_id)}${filterSql(b, { ...f, deleted: 'exclude' })}`;
+}
+
+/** GET search: one page of keyword hits, best first, ties by seq; limit + 1 rows with a `score` column. */
 export function searchMemoriesStatement(
   db: D1Database,
   sub: string,
@@ -255,22 +316,36 @@ export function searchMemoriesStatement(
   o: SearchOptions,
 ): D1PreparedStatement {
   const b = new Binder(sub);
+  const inner = keywordSearchSql(b, f, o);
   const keyset = o.after
-    ? ` WHERE rank > ${b.bind(o.after[0])} OR (rank = ${b.bind(o.after[0])} AND seq > ${b.bind(o.after[1])})`
+    ? ` WHERE score < ${b.bind(o.after[0])} OR (score = ${b.bind(o.after[0])} AND seq > ${b.bind(o.after[1])})`
     : '';
-  // Filtered by subject or agent: walk that subject's rows by index and probe the FTS index per row
-  // (rowid + MATCH), so the cost follows the subject's data, not every match in the tenant.
-  const tenant = b.bind(o.tenantId);
-  const from = labelIndexSql(f)
-    ? `caller c CROSS JOIN memories m${labelIndexSql(f)} CROSS JOIN memories_fts ON memories_fts.rowid = m.seq`
-    : `memories_fts JOIN memories m ON m.seq = memories_fts.rowid JOIN caller c`;
-  const sql = `SELECT * FROM (
-      SELECT ${cols(!!o.embedding)}, bm25(memories_fts) AS rank
-      FROM ${from}
-      WHERE memories_fts MATCH ${b.bind(o.match)} AND c.tenant_id = ${tenant} AND m.tenant_id = ${tenant}
-        AND ${visibleSql(b, f.session_id)}${filterSql(b, { ...f, deleted: 'exclude' })}
-    )${keyset}
-    ORDER BY rank, seq LIMIT ${b.bind(o.limit + 1)}`;
+  const sql = `SELECT * FROM (${inner})${keyset} ORDER BY score DESC, seq LIMIT ${b.bind(o.limit + 1)}`;
+  return prepared(db, b, withCaller(sql));
+}
+
+/**
+ * The embedded (d1) vector engine's read: every searchable vector the caller may see under the
+ * filters (live, current, visible), as hex of its float32 bytes. The Worker ranks them exactly
+ * (lib/vectors.ts nearest); D1_VECTOR_MAX bounds how many there can be.
+ */
+export function vectorScanStatement(db: D1Database, sub: string, f: MemoryFilters): D1PreparedStatement {
+  const b = new Binder(sub);
+  const sql = `SELECT m.seq, hex(m.vector) AS v FROM memories m, caller c
+    WHERE ${visibleSql(b, f.session_id)} AND m.vector IS NOT NULL AND m.embedding_status = 'current'${filterSql(b, { ...f, deleted: 'exclude' })}`;
+  return prepared(db, b, withCaller(sql));
+}
+
+/** The memories at `seqs`, in that order, that the caller can still see live (whatever an index returned). */
+export function memoriesBySeqStatement(
+  db: D1Database,
+  sub: string,
+  seqs: number[],
+  sessionId?: string,
+): D1PreparedStatement {
+  const b = new Binder(sub);
+  const sql = `SELECT ${cols(false)} FROM json_each(${b.bind(JSON.stringify(seqs))}) j JOIN memories m ON m.seq = j.value, caller c
+    WHERE ${visibleSql(b, sessionId)} AND m.deleted_at IS NULL ORDER BY j.key`;
   return prepared(db, b, withCaller(sql));
 }
 
@@ -292,6 +367,11 @@ export interface NewMemory {
   embedding: number[] | null;
   search_doc: string;
 }
+
+/** What a refused write with vectors is checked against (the guard below, and the route's diagnosis). */
+export const vectorGuardSql = (b: Binder, dimensions: number[], adding: number) =>
+  `(SELECT (t.embedding_dimensions IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(${b.bind(JSON.stringify(dimensions))}) WHERE value <> t.embedding_dimensions))
+      AND t.vector_count + ${b.bind(adding)} <= ${b.bind(D1_VECTOR_MAX)} FROM tenants t WHERE t.id = c.tenant_id)`;
 
 /** What a new memory looks like in its audit row. */
 export function auditValuesOf(m: Omit<NewMemory, 'id' | 'search_doc'>) {
@@ -351,7 +431,10 @@ export function insertMemoriesStatements(
     tags: JSON.stringify(m.tags),
     metadata: JSON.stringify(m.metadata),
     embedding: m.embedding && JSON.stringify(m.embedding),
+    vector: m.embedding && toFloat32Hex(m.embedding),
   }));
+  const dimensions = [...new Set(items.flatMap((m) => (m.embedding ? [m.embedding.length] : [])))];
+  const vectors = items.filter((m) => m.embedding).length;
   // The first item goes alone: its guard reads tenants.memory_count, which the insert trigger
   // bumps row by row, so a multi-row guard on it could stop half-way. The rest only need "the
   // first row exists" (the quota was checked for all of them at once).
@@ -365,13 +448,15 @@ export function insertMemoriesStatements(
         ? `c.tenant_id = ${b.bind(w.tenantId)} AND ${keyIsFreshSql(b, w.idempotency)}
            AND NOT EXISTS (SELECT 1 FROM json_each(${b.bind(JSON.stringify(sessionIds))}) x WHERE NOT EXISTS (
              SELECT 1 FROM sessions s WHERE s.id = x.value AND s.tenant_id = c.tenant_id AND s.user_id = c.user_id AND s.expired_at IS NULL))
-           AND (SELECT ${liveMemoryCountSql('t')} + ${b.bind(items.length)} <= ${planLimitSql('memories', 't.plan')} FROM tenants t WHERE t.id = c.tenant_id)`
+           AND (SELECT ${liveMemoryCountSql('t')} + ${b.bind(items.length)} <= ${planLimitSql('memories', 't.plan')} FROM tenants t WHERE t.id = c.tenant_id)
+           ${vectors ? `AND ${vectorGuardSql(b, dimensions, vectors)}` : ''}`
         : `EXISTS (SELECT 1 FROM memories WHERE id = ${b.bind(firstId)})`;
     const f = (k: string) => `json_extract(j.value, '$.${k}')`;
     const sql = `INSERT INTO memories (id, tenant_id, user_id, session_id, content, tags, metadata, importance, access_scope, source, subject_id, agent_id, expires_at,
-        embedding, search_doc, version, created_at, updated_at, changed_by, last_action)
+        embedding, vector, embedding_status, search_doc, version, created_at, updated_at, changed_by, last_action)
       SELECT ${f('id')}, c.tenant_id, c.user_id, ${f('session_id')}, ${f('content')}, ${f('tags')}, ${f('metadata')}, ${f('importance')}, ${f('access_scope')},
-             ${f('source')}, ${f('subject_id')}, ${f('agent_id')}, ${f('expires_at')}, ${f('embedding')}, ${f('search_doc')}, 1, ${now}, ${now}, c.user_id, ${b.bind(action)}
+             ${f('source')}, ${f('subject_id')}, ${f('agent_id')}, ${f('expires_at')}, ${f('embedding')}, unhex(${f('vector')}), CASE WHEN ${f('vector')} IS NULL THEN NULL ELSE 'current' END,
+             ${f('search_doc')}, 1, ${now}, ${now}, c.user_id, ${b.bind(action)}
       FROM caller c, json_each(${b.bind(JSON.stringify(chunk))}) j WHERE ${guard} ORDER BY j.key
       RETURNING ${cols(false, '')}`;
     statements.push(prepared(db, b, withCaller(sql)));
@@ -527,6 +612,8 @@ export interface MemoryPatch {
   agent_id?: string | null;
   /** Epoch ms; null clears it. */
   expires_at?: number | null;
+  /** A new vector, or null to remove it. Without it, a content change marks a stored vector stale. */
+  embedding?: number[] | null;
 }
 
 /**
@@ -541,14 +628,25 @@ export function patchMemoryStatements(
   doc: { full?: string; contentPart?: string; tagPart?: string },
 ): D1PreparedStatement[] {
   const keys = Object.keys(patch) as (keyof MemoryPatch)[];
-  const jsonCols = new Set(['tags', 'metadata']);
+  const jsonCols = new Set(['tags', 'metadata', 'embedding']);
+  const vector = patch.embedding ? toFloat32Hex(patch.embedding) : null;
   return changeStatements(db, t, w, {
     action: 'memory.update',
     // A memory can only become session-scoped if it belongs to a session.
     when: (b) =>
-      `m.deleted_at IS NULL AND (${b.bind(patch.access_scope ?? null)} IS NOT 'session' OR m.session_id IS NOT NULL)${patch.access_scope !== undefined ? ` AND ${MAY_RESCOPE_SQL}` : ''}`,
+      `m.deleted_at IS NULL AND (${b.bind(patch.access_scope ?? null)} IS NOT 'session' OR m.session_id IS NOT NULL)${patch.access_scope !== undefined ? ` AND ${MAY_RESCOPE_SQL}` : ''}${
+        patch.embedding
+          ? ` AND ${vectorGuardSql(b, [patch.embedding.length], 0)} AND (m.vector IS NOT NULL OR ${vectorGuardSql(b, [patch.embedding.length], 1)})`
+          : ''
+      }`,
     set: (b) => {
-      const sets = keys.map((k) => `${k} = ${b.bind(jsonCols.has(k) ? JSON.stringify(patch[k]) : patch[k])}`);
+      const sets = keys.map(
+        (k) => `${k} = ${b.bind(jsonCols.has(k) && patch[k] !== null ? JSON.stringify(patch[k]) : patch[k])}`,
+      );
+      if (patch.embedding !== undefined)
+        sets.push(`vector = unhex(${b.bind(vector)})`, `embedding_status = ${b.bind(vector ? 'current' : null)}`);
+      else if (patch.content !== undefined)
+        sets.push(`embedding_status = CASE WHEN m.vector IS NULL THEN NULL ELSE 'stale' END`);
       if (doc.full !== undefined) sets.push(`search_doc = ${b.bind(doc.full)}`);
       else if (doc.contentPart !== undefined)
         sets.push(`search_doc = substr(m.search_doc, 1, instr(m.search_doc, '|')) || ${b.bind(doc.contentPart)}`);
@@ -556,14 +654,23 @@ export function patchMemoryStatements(
         sets.push(`search_doc = ${b.bind(doc.tagPart)} || substr(m.search_doc, instr(m.search_doc, '|'))`);
       return sets.join(', ');
     },
+    // The audit row names a vector's dimensions, not its numbers (as auditValuesOf does).
     oldValues: () =>
-      `json_object(${keys.map((k) => `'${k}', ${jsonCols.has(k) ? `json(m.${k})` : k === 'expires_at' ? isoSql('m.expires_at') : `m.${k}`}`).join(', ')})`,
-    newValues: (b) =>
-      b.bind(
-        JSON.stringify(
-          patch.expires_at === undefined ? patch : { ...patch, expires_at: toIso(patch.expires_at as number | null) },
-        ),
-      ),
+      `json_object(${keys
+        .map((k) =>
+          k === 'embedding'
+            ? `'embedding_dimensions', json_array_length(m.embedding)`
+            : `'${k}', ${jsonCols.has(k) ? `json(m.${k})` : k === 'expires_at' ? isoSql('m.expires_at') : `m.${k}`}`,
+        )
+        .join(', ')})`,
+    newValues: (b) => {
+      const { embedding, ...rest } = patch;
+      const shown =
+        rest.expires_at === undefined ? rest : { ...rest, expires_at: toIso(rest.expires_at as number | null) };
+      return b.bind(
+        JSON.stringify(embedding === undefined ? shown : { ...shown, embedding_dimensions: embedding?.length ?? null }),
+      );
+    },
   });
 }
 

@@ -27,6 +27,8 @@ const STILL_PURGEABLE = 'EXISTS (SELECT 1 FROM tenants WHERE id = ?1 AND deleted
 
 const CHUNKED_CHILDREN: { table: string; key: string[] }[] = [
   { table: 'memories', key: ['seq'] },
+  // After memories: deleting them writes their purge tombstones here (migrations/012_memory_changes.sql).
+  { table: 'memory_changes', key: ['seq'] },
   { table: 'sessions', key: ['id'] },
   { table: 'usage_daily', key: ['tenant_id', 'day'] },
   { table: 'idempotency_keys', key: ['tenant_id', 'key'] },

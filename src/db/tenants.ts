@@ -15,6 +15,8 @@ export interface TenantRow {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  embedding_dimensions?: number | null;
+  embedding_model?: string | null;
 }
 
 export function toTenant(row: TenantRow) {
@@ -23,6 +25,7 @@ export function toTenant(row: TenantRow) {
     name: row.name,
     plan: row.plan,
     memory_count: row.memory_count,
+    embedding: { dimensions: row.embedding_dimensions ?? null, model: row.embedding_model ?? null },
     created_at: toIso(row.created_at),
     updated_at: toIso(row.updated_at),
   };
@@ -100,7 +103,7 @@ export async function createTenantWithOwner(db: D1Database, input: NewTenant, me
 // tenant at once (the caller CTE requires tenants.deleted_at IS NULL); an owner can restore it
 // within TENANT_RETENTION_MS, after which the cron purges it.
 
-const TENANT_RETURNING = `RETURNING id, name, plan, ${liveMemoryCountSql('tenants')} AS memory_count, created_at, updated_at, deleted_at`;
+const TENANT_RETURNING = `RETURNING id, name, plan, ${liveMemoryCountSql('tenants')} AS memory_count, embedding_dimensions, embedding_model, created_at, updated_at, deleted_at`;
 
 /** An audit row about the caller's tenant, written iff `where` (SQL over `caller c`) holds. */
 function tenantAudit(
@@ -129,27 +132,57 @@ function tenantAudit(
   );
 }
 
-/** [audit, rename … RETURNING]; owner or admin only. */
-export function renameTenantStatements(
+export interface TenantPatch {
+  name?: string;
+  embedding?: { dimensions: number | null; model: string | null };
+}
+
+/**
+ * [audit, update … RETURNING]; owner or admin only. The embedding dimensions only change while the
+ * tenant stores no vectors (the route tells a refusal apart from the caller row).
+ */
+export function updateTenantStatements(
   db: D1Database,
   sub: string,
-  name: string,
+  patch: TenantPatch,
   meta: RequestMeta,
   now: number,
 ): D1PreparedStatement[] {
+  const b = new Binder(sub);
+  const sets: string[] = [];
+  if (patch.name !== undefined) sets.push(`name = ${b.bind(patch.name)}`);
+  const guards = [`c.role IN ('owner', 'admin')`];
+  if (patch.embedding) {
+    const { dimensions, model } = patch.embedding;
+    // Inlined (a validated integer or NULL) so the audit statement shares the guard without parameters.
+    const dims = dimensions === null ? 'NULL' : String(Math.trunc(dimensions));
+    sets.push(`embedding_dimensions = ${dims}`, `embedding_model = ${b.bind(model)}`);
+    guards.push(
+      `(SELECT t.embedding_dimensions IS ${dims} OR t.vector_count = 0 FROM tenants t WHERE t.id = c.tenant_id)`,
+    );
+  }
+  const where = guards.join(' AND ');
+  // The audit row's old values hold the fields the patch changes.
+  const old = [
+    ...(patch.name !== undefined ? [`'name', name`] : []),
+    ...(patch.embedding
+      ? [`'embedding', json_object('dimensions', embedding_dimensions, 'model', embedding_model)`]
+      : []),
+  ];
+  const oldSql = `(SELECT json_object(${old.join(', ')}) FROM tenants WHERE id = c.tenant_id)`;
   return [
-    tenantAudit(db, sub, 'tenant.update', meta, now, `c.role IN ('owner', 'admin')`, {
-      oldSql: `(SELECT json_object('name', name) FROM tenants WHERE id = c.tenant_id)`,
-      newValues: { name },
+    tenantAudit(db, sub, 'tenant.update', meta, now, where, {
+      oldSql,
+      newValues: patch,
     }),
-    db
-      .prepare(
-        withCaller(
-          `UPDATE tenants SET name = ?2, updated_at = MAX(?3, updated_at + 1)
-           WHERE id = (SELECT tenant_id FROM caller WHERE role IN ('owner', 'admin')) ${TENANT_RETURNING}`,
-        ),
-      )
-      .bind(sub, name, now),
+    prepared(
+      db,
+      b,
+      withCaller(
+        `UPDATE tenants SET ${sets.join(', ')}, updated_at = MAX(${b.bind(now)}, updated_at + 1)
+         WHERE id = (SELECT c.tenant_id FROM caller c WHERE ${where}) ${TENANT_RETURNING}`,
+      ),
+    ),
   ];
 }
 

@@ -11,6 +11,7 @@ export const MEMORY_TAG_MAX_CHARS = 64;
 export const MEMORY_METADATA_MAX_BYTES = 16 * 1024;
 export const MEMORY_METADATA_KEY_MAX = 64;
 export const MEMORY_EMBEDDING_MAX_DIMENSIONS = 4096;
+export const EMBEDDING_DIMENSIONS_MIN = 2;
 export const MEMORY_SOURCE_MAX = 200;
 export const MEMORY_BATCH_MAX = 100;
 /** subject_id and agent_id: 1–128 printable characters. */
@@ -74,3 +75,22 @@ export const MEMORY_VERSION_MAX = 2 ** 31 - 1;
 export const USAGE_MAX_DAYS = 366;
 /** Usage counters gathered in an isolate are written to D1 at most once per this interval. */
 export const USAGE_FLUSH_INTERVAL_MS = 30_000;
+
+/**
+ * Keyword search ranks at most this many candidates: the newest matches of the query, split
+ * between its words (each word of an any-word query gets its share). Bounds rows read per search
+ * whatever the tenant's size; older matches of a very common word fall outside it.
+ */
+export const KEYWORD_WINDOW = 1_500;
+
+/**
+ * Vectors a tenant may store with the embedded d1 engine (exact search reads every one of them
+ * on each semantic query: see bench/RESULTS.md). Past it, a write with a vector is refused; the
+ * Vectorize engine has no such bound.
+ */
+export const D1_VECTOR_MAX = 10_000;
+/** Semantic and hybrid search: at most this many hits (`top_k`). */
+export const SEARCH_TOP_K_MAX = 100;
+
+/** The change feed keeps changes this long; a cursor older than that is a 410 (re-sync by export). */
+export const CHANGE_FEED_RETENTION_MS = 30 * 24 * 3600 * 1000;

@@ -30,6 +30,7 @@ export const TAGS = [
   { name: 'Subscription', description: 'Plan, limits and current usage.' },
   { name: 'Usage', description: 'Daily usage analytics.' },
   { name: 'Audit logs', description: 'The append-only record of every mutation.' },
+  { name: 'Changes', description: 'The change feed: every change to memories, in commit order, resumable.' },
 ];
 
 export const BEARER_DESCRIPTION = [
@@ -97,7 +98,7 @@ export function buildOpenApiDocument(app: OpenAPIHono<AppEnv>) {
   if (doc.webhooks && Object.keys(doc.webhooks).length === 0) delete doc.webhooks;
   const operations = Object.values(doc.paths ?? {}).flatMap((item) =>
     Object.values(item).filter(
-      (op): op is { parameters?: unknown[] } => !!op && typeof op === 'object' && 'parameters' in op,
+      (op): op is { parameters?: unknown[]; tags?: string[] } => !!op && typeof op === 'object' && 'parameters' in op,
     ),
   );
   for (const op of operations) publishExamples(op);
@@ -125,6 +126,8 @@ function publishExamples(op: { parameters?: unknown[] }) {
     const example = p.example ?? schema.example ?? schema.default ?? (schema.enum as unknown[] | undefined)?.[0];
     delete schema.example;
     delete p.example;
+    // zod writes a described parameter's text twice (on the parameter and its schema): keep the parameter's.
+    if (schema.description === p.description) delete schema.description;
     if (PER_REQUEST.has(p.name) || example === undefined) continue;
     if (!p.required && typeof example === 'string' && NAMES_A_RESOURCE.test(example))
       p.examples = { yours: { summary: 'One from your own data', value: example, 'x-disabled': true } };
@@ -135,31 +138,39 @@ function publishExamples(op: { parameters?: unknown[] }) {
 /**
  * A query or header parameter that several operations declare identically (limit, cursor,
  * Idempotency-Key, session_id, include, ...) is published once under `components.parameters`
- * and referenced; one declared differently somewhere (If-Match of a memory or of a user) stays inline.
+ * and referenced. A name declared in several ways (If-Match of a memory or of a user) gets one
+ * component per shared declaration, named after the first operation's tag (MemoriesIfMatch).
  */
-function shareParameters(operations: { parameters?: unknown[] }[]) {
+function shareParameters(operations: { parameters?: unknown[]; tags?: string[] }[]) {
   type Param = { name: string; in: string };
-  const seen = new Map<string, { json: string; count: number; same: boolean; param: Param }>();
-  const key = (p: Param) => `${p.in} ${p.name}`;
+  const declarations = new Map<string, { count: number; param: Param; tag: string }>();
   for (const op of operations)
     for (const param of (op.parameters ?? []) as Param[]) {
       if (param.in === 'path' || '$ref' in param) continue;
       const json = JSON.stringify(param);
-      const entry = seen.get(key(param));
-      if (!entry) seen.set(key(param), { json, count: 1, same: true, param });
-      else Object.assign(entry, { count: entry.count + 1, same: entry.same && entry.json === json });
+      const entry = declarations.get(json);
+      if (entry) entry.count++;
+      else declarations.set(json, { count: 1, param, tag: op.tags?.[0] ?? '' });
     }
+  const sharedByKey = new Map<string, number>();
+  for (const { count, param } of declarations.values())
+    if (count > 1)
+      sharedByKey.set(`${param.in} ${param.name}`, (sharedByKey.get(`${param.in} ${param.name}`) ?? 0) + 1);
   const shared: Record<string, unknown> = {};
   const names = new Map<string, string>();
-  for (const [k, { count, same, param }] of [...seen].sort(([a], [b]) => a.localeCompare(b))) {
-    if (count < 2 || !same) continue;
-    const name = param.name.replace(/(^|[-_])([a-zA-Z0-9])/g, (_, __, ch: string) => ch.toUpperCase());
+  const pascal = (text: string) => text.replace(/(^|[-_ ])([a-zA-Z0-9])/g, (_, __, ch: string) => ch.toUpperCase());
+  for (const [json, { count, param, tag }] of [...declarations].sort(([, a], [, b]) =>
+    `${a.param.in} ${a.param.name} ${a.tag}`.localeCompare(`${b.param.in} ${b.param.name} ${b.tag}`),
+  )) {
+    if (count < 2) continue;
+    const name =
+      (sharedByKey.get(`${param.in} ${param.name}`) ?? 0) > 1 ? pascal(tag) + pascal(param.name) : pascal(param.name);
     shared[name] = param;
-    names.set(k, name);
+    names.set(json, name);
   }
   for (const op of operations)
     op.parameters = (op.parameters as Param[] | undefined)?.map((p) => {
-      const name = names.get(key(p));
+      const name = names.get(JSON.stringify(p));
       return name ? { $ref: `#/components/parameters/${name}` } : p;
     });
   return shared;

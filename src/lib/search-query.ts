@@ -3,7 +3,7 @@
 // term (lib/search-text.ts plainFtsQuery). `syntax=fts` accepts a small, validated grammar and
 // re-serialises it, so the string handed to FTS5 only ever holds quoted tenant-prefixed terms,
 // AND/OR/NOT, parentheses and a trailing prefix '*': no column filters, NEAR or ^ reach FTS5.
-import { tenantKey, tokenize } from './search-text';
+import { type KeywordQuery, tenantKey, tokenize } from './search-text';
 
 export class SearchSyntaxError extends Error {}
 
@@ -148,4 +148,11 @@ export function snippet(content: string, tokens: readonly string[], prefixes: re
   }
   out += escapeHtml(content.slice(at, end));
   return end < content.length ? `${out}…` : out;
+}
+
+/** A `syntax=fts` query as a keyword query: one candidate window (the whole expression), scored on its words. */
+export function ftsKeywordQuery(tenantId: string, text: string): KeywordQuery {
+  const key = tenantKey(tenantId);
+  const { match, tokens, prefixes } = ftsSyntaxQuery(tenantId, text);
+  return { windows: [match], terms: [...new Set(tokens)].map((t) => key + t), key, tokens, prefixes };
 }

@@ -55,14 +55,58 @@ export function searchDoc(tenantId: string, content: string, tags: readonly stri
   return `${tagPart(tenantId, tags)}|${contentPart(tenantId, content)}`;
 }
 
+// English stop words: dropped from plain queries so a question ("what does the customer prefer?")
+// searches for its content words. Kept when nothing else is left ("to be or not to be").
+const STOP_WORDS = new Set(
+  (
+    'a about above after again against all am an and any are as at be because been before being below between both but by ' +
+    'can could did do does doing down during each few for from further had has have having he her here hers herself him himself ' +
+    'his how i if in into is it its itself just me more most my myself no nor not now of off on once only or other our ours ' +
+    'ourselves out over own same she should so some such than that the their theirs them themselves then there these they this ' +
+    'those through to too under until up very was we were what when where which while who whom whose why will with would you ' +
+    'your yours yourself yourselves'
+  ).split(' '),
+);
+
+/** At most this many distinct words of a query are searched. */
+export const MAX_QUERY_TERMS = 64;
+
+/** The words of a plain query that are searched: distinct tokens, stop words dropped unless nothing else is left. */
+export function queryTokens(text: string): string[] {
+  const tokens = [...new Set(tokenize(text))];
+  const content = tokens.filter((t) => !STOP_WORDS.has(t));
+  return (content.length > 0 ? content : tokens).slice(0, MAX_QUERY_TERMS);
+}
+
 /**
- * An FTS5 MATCH expression for plain user text: every token becomes a quoted, tenant-prefixed
- * term (so user input is never FTS syntax). `all` requires every term, `any` ranks by how many
- * match. Returns null when the text has no searchable token.
+ * What the keyword ranking needs (src/db/memories.ts keywordSearchSql): FTS5 MATCH expressions
+ * whose newest matches form the candidate window, and the tenant-prefixed terms the score counts.
  */
-export function plainFtsQuery(tenantId: string, text: string, mode: 'all' | 'any' = 'all'): string | null {
+export interface KeywordQuery {
+  windows: string[];
+  terms: string[];
+  key: string;
+  /** Plain tokens and prefixes, for snippets. */
+  tokens: string[];
+  prefixes: string[];
+}
+
+/**
+ * Plain user text as a keyword query: every token becomes a quoted, tenant-prefixed term (so user
+ * input is never FTS syntax). `any` (the default) gives each term its own window, so a rare word
+ * reaches further back than a common one; `all` has one window of memories holding every term.
+ * Returns null when the text has no searchable token.
+ */
+export function plainKeywordQuery(tenantId: string, text: string, mode: 'all' | 'any' = 'any'): KeywordQuery | null {
   const key = tenantKey(tenantId);
-  const terms = [...new Set(tokenize(text))].slice(0, 64).map((t) => `"${key}${t}"`);
-  if (terms.length === 0) return null;
-  return terms.join(mode === 'all' ? ' AND ' : ' OR ');
+  const tokens = queryTokens(text);
+  if (tokens.length === 0) return null;
+  const quoted = tokens.map((t) => `"${key}${t}"`);
+  return {
+    windows: mode === 'all' ? [quoted.join(' AND ')] : quoted,
+    terms: tokens.map((t) => key + t),
+    key,
+    tokens,
+    prefixes: [],
+  };
 }

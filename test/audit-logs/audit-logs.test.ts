@@ -2,6 +2,7 @@ import { env } from 'cloudflare:test';
 import { z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import { AuditLogSchema } from '../../src/routes/audit-logs';
+import { setEmbeddingDimensions } from '../helpers/fixtures';
 import { call, createMemory, d1Stats, expectProblem, world } from '../memories/helpers';
 
 const Page = z.object({ data: z.array(AuditLogSchema.strict()), next_cursor: z.string().nullable() }).strict();
@@ -19,6 +20,7 @@ async function list(qs: string, token: string) {
 describe('audit logs', () => {
   it('records every memory mutation with who, what, old/new values, IP, user agent and request id', async () => {
     const w = await world();
+    await setEmbeddingDimensions(w.a.tenant.id, 2);
     const headers = {
       'cf-connecting-ip': '203.0.113.7',
       'user-agent': 'audit-test/1.0',

@@ -6,7 +6,7 @@ import { ExportHeaderSchema, ImportLineSchema, ImportReportSchema } from '../../
 import { MemorySchema, SearchPageSchema } from '../../src/routes/memories/schemas';
 import { SessionSchema } from '../../src/routes/sessions/schemas';
 import { runMaintenance } from '../../src/scheduled';
-import { createTenant } from '../helpers/fixtures';
+import { createTenant, setEmbeddingDimensions } from '../helpers/fixtures';
 import { call } from '../helpers/http';
 import { expectBody, expectProblem, roundTrips } from '../sessions/helpers';
 
@@ -40,6 +40,7 @@ const importChunk = (token: string, body: string, dryRun = false) =>
 /** A tenant with users (one deleted), live and ended sessions, memories of every scope (one soft-deleted). */
 async function sourceTenant() {
   const t = await createTenant('Source');
+  await setEmbeddingDimensions(t.tenant.id, 3);
   const token = await t.owner.token();
   const member = await t.addUser('member');
   const gone = newId('usr');
@@ -221,6 +222,8 @@ describe('POST /v1/import', () => {
     expect(await count('SELECT count(*) AS n FROM tenants WHERE id = ?1', s.tenant.id)).toBe(0);
 
     const dst = await createTenant('Destination');
+
+    await setEmbeddingDimensions(dst.tenant.id, 3);
     const token = await dst.owner.token();
     const idMap: Record<string, string> = {};
     const started = Date.now();
@@ -264,6 +267,7 @@ describe('POST /v1/import', () => {
     const s = await sourceTenant();
     const { text } = await exportOf(s.token);
     const dst = await createTenant('Copy');
+    await setEmbeddingDimensions(dst.tenant.id, 3);
     const report = await expectBody(await importChunk(await dst.owner.token(), text), 200, ImportReportSchema);
     expect(report.users_mapped_to_importer.sort()).toEqual([s.owner.id, s.member.id].sort());
     expect(report.created).toMatchObject({ users: 1, sessions: 2, memories: 5 }); // the deleted user is imported as deleted
@@ -289,6 +293,7 @@ describe('POST /v1/import', () => {
     const s = await sourceTenant();
     const { text } = await exportOf(s.token);
     const dst = await createTenant();
+    await setEmbeddingDimensions(dst.tenant.id, 3);
     const rows = () =>
       Promise.all(
         ['users', 'sessions', 'memories', 'audit_logs'].map((t) =>
@@ -312,6 +317,7 @@ describe('POST /v1/import', () => {
     const s = await sourceTenant();
     const { text } = await exportOf(s.token);
     const dst = await createTenant();
+    await setEmbeddingDimensions(dst.tenant.id, 3);
     const token = await dst.owner.token();
     const lines = text.trimEnd().split('\n');
     const memIndex = lines.findIndex((l) => l.includes('"type":"memory"'));
@@ -350,6 +356,7 @@ describe('POST /v1/import', () => {
 
   it('refuses lines nested too deep for the database (422 naming the line, never a 500 or a "retry" 409); dry run agrees', async () => {
     const dst = await createTenant();
+    await setEmbeddingDimensions(dst.tenant.id, 3);
     const token = await dst.owner.token();
     const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
     const memory = (id: string, metadata: string) =>
@@ -370,6 +377,7 @@ describe('POST /v1/import', () => {
 
   it('holds import lines to the API limits on metadata: 20 levels deep, 16 KiB for a session', async () => {
     const dst = await createTenant();
+    await setEmbeddingDimensions(dst.tenant.id, 3);
     const token = await dst.owner.token();
     const at = '2026-01-05T09:30:00.000Z';
     const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
@@ -420,6 +428,7 @@ describe('POST /v1/import', () => {
 
   it('refuses a chunk that repeats an id (422 naming the repeat): the dry run must not promise rows the import then drops', async () => {
     const dst = await createTenant();
+    await setEmbeddingDimensions(dst.tenant.id, 3);
     const token = await dst.owner.token();
     const userId = newId('usr');
     const memId = newId('mem');
@@ -479,6 +488,7 @@ describe('POST /v1/import', () => {
     const s = await sourceTenant();
     const { text } = await exportOf(s.token);
     const dst = await createTenant();
+    await setEmbeddingDimensions(dst.tenant.id, 3);
     const token = await dst.owner.token();
     const first = await expectBody(await importChunk(token, text), 200, ImportReportSchema);
     const again = await expectBody(await importChunk(token, text), 200, ImportReportSchema);
@@ -494,6 +504,7 @@ describe('POST /v1/import', () => {
     const s = await sourceTenant();
     const { text } = await exportOf(s.token);
     const dst = await createTenant();
+    await setEmbeddingDimensions(dst.tenant.id, 3);
     await env.DB.prepare('UPDATE tenants SET memory_count = 998 WHERE id = ?1').bind(dst.tenant.id).run(); // free plan: 1,000
     await expectProblem(await importChunk(await dst.owner.token(), text), 403, 'quota_exceeded');
     expect(await count('SELECT count(*) AS n FROM memories WHERE tenant_id = ?1', dst.tenant.id)).toBe(0);
@@ -531,5 +542,27 @@ describe('POST /v1/import', () => {
         t.tenant.id,
       ),
     ).toBe(0); // nothing written, nothing audited
+  });
+});
+
+describe('POST /v1/import: vectors', () => {
+  it("imports a memory's vector as searchable, and refuses one that does not fit the tenant's dimensions", async () => {
+    const src = await sourceTenant();
+    const body = (await exportOf(src.token)).text;
+    const dst = await createTenant();
+    const token = await dst.owner.token();
+    const refused = await expectProblem(await importChunk(token, body), 422, 'import_invalid');
+    expect(refused.errors?.[0]?.message).toContain('has 3 dimensions, but the tenant has no embedding configuration');
+    await setEmbeddingDimensions(dst.tenant.id, 3);
+    expect((await importChunk(token, body)).status).toBe(200);
+    const res = await call('/v1/memories/search', {
+      method: 'POST',
+      token,
+      json: { vector: [0.1, -0.123456789012345, 3e-7], top_k: 1 },
+    });
+    const hits = (await res.json()) as { data: { memory: { content: string; embedding_status: string } }[] };
+    expect(hits.data.map((h) => [h.memory.content, h.memory.embedding_status])).toEqual([
+      ['Owner prefers quokkaword in the morning', 'current'],
+    ]);
   });
 });

@@ -58,3 +58,8 @@ export async function setPlan(tenantId: string, plan: 'free' | 'pro' | 'team') {
     env.DB.prepare('UPDATE subscriptions SET plan = ?2 WHERE tenant_id = ?1').bind(tenantId, plan),
   ]);
 }
+
+/** Gives a tenant an embedding configuration (PATCH /v1/tenant has its own tests). */
+export async function setEmbeddingDimensions(tenantId: string, dimensions: number | null) {
+  await env.DB.prepare('UPDATE tenants SET embedding_dimensions = ?2 WHERE id = ?1').bind(tenantId, dimensions).run();
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { setEmbeddingDimensions } from '../helpers/fixtures';
 import { asMemory, asPage, call, createMemory, d1Stats, world } from './helpers';
 
 describe('memories CRUD: happy path', () => {
@@ -56,6 +57,7 @@ describe('memories CRUD: happy path', () => {
 
   it('stores every field, de-duplicates tags and returns the embedding only on request', async () => {
     const w = await world();
+    await setEmbeddingDimensions(w.a.tenant.id, 3);
     const m = await createMemory(w.tokens.owner, {
       content: 'Flight to Lisbon on May 3',
       tags: ['travel', 'family', 'travel'],

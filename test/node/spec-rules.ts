@@ -41,7 +41,7 @@ function hasExample(doc: Json, schema: Json | undefined, depth = 0): boolean {
 }
 
 /** A cursor comes from the previous page and an Idempotency-Key is new per request: no fixed value is valid. */
-export const PER_REQUEST_PARAMETERS = new Set(['cursor', 'Idempotency-Key']);
+export const PER_REQUEST_PARAMETERS = new Set(['cursor', 'after', 'Idempotency-Key']);
 const NDJSON = 'application/x-ndjson';
 /** NDJSON is a stream of lines, not one JSON value: generators must send and read it as text. */
 const isNdjsonText = (doc: Json, schema: Json | undefined) => {

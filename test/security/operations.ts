@@ -187,6 +187,7 @@ export const OPERATIONS: Record<string, OperationFixture> = {
   },
   listMemories: { roles: ANY_ROLE },
   searchMemories: { roles: ANY_ROLE, query: () => ({ q: 'fixture memory' }) },
+  recallMemories: { roles: ANY_ROLE, body: () => ({ query: 'fixture memory', explain: true }) },
   getMemory: { roles: ANY_ROLE, params: memory },
   updateMemory: { roles: ANY_ROLE, params: memory, body: () => ({ importance: 9 }) },
   // Soft delete is for everyone; the permanent delete (the one with a role gate) is what we check.
@@ -249,6 +250,8 @@ export const OPERATIONS: Record<string, OperationFixture> = {
   getUsage: { roles: ['owner', 'admin'] },
 
   listAuditLogs: { roles: ['owner', 'admin'] },
+
+  listChanges: { roles: ANY_ROLE },
   getAuditLog: { roles: ['owner', 'admin'], params: auditLog },
 };
 

@@ -16,6 +16,7 @@ import type { FieldError } from '../../lib/problem';
 import { nestsDeeperThan, unstorableJson } from '../../lib/schemas';
 import { searchDoc } from '../../lib/search-text';
 import { fromIso } from '../../lib/time';
+import { toFloat32Hex } from '../../lib/vectors';
 import { ExportHeaderSchema, type ImportLine, ImportLineSchema } from './schemas';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -98,6 +99,8 @@ export interface Plan {
   mappedToImporter: string[];
   newLiveUsers: number;
   newLiveMemories: number;
+  /** Memories with a vector (the d1 engine's per-tenant bound). */
+  newVectors: number;
   errors: FieldError[];
 }
 
@@ -119,7 +122,7 @@ export function planImport(
   lines: { n: number; line: ImportLine }[],
   ids: Map<string, string>,
   look: Lookup,
-  caller: { user_id: string; tenant_id: string },
+  caller: { user_id: string; tenant_id: string; tenant_embedding_dimensions?: number | null },
   now: number,
 ): Plan {
   const plan: Plan = {
@@ -129,6 +132,7 @@ export function planImport(
     mappedToImporter: [],
     newLiveUsers: 0,
     newLiveMemories: 0,
+    newVectors: 0,
     errors: [],
   };
   const ms = (v: string | null) => (v === null ? null : fromIso(v)!);
@@ -218,8 +222,20 @@ export function planImport(
           });
           break;
         }
+        const expected = caller.tenant_embedding_dimensions ?? null;
+        if (m.embedding !== null && m.embedding.length !== expected) {
+          plan.errors.push({
+            path: `line ${n}.data.embedding`,
+            message:
+              expected === null
+                ? `has ${m.embedding.length} dimensions, but the tenant has no embedding configuration: set embedding.dimensions with PATCH /v1/tenant first`
+                : `has ${m.embedding.length} dimensions; the tenant's embedding configuration expects ${expected}`,
+          });
+          break;
+        }
         if (exists) break;
         if (m.deleted_at === null) plan.newLiveMemories++;
+        if (m.embedding !== null) plan.newVectors++;
         plan.rows.memories.push({
           ...m,
           id: newId,
@@ -228,6 +244,8 @@ export function planImport(
           tags: JSON.stringify(m.tags),
           metadata: JSON.stringify(m.metadata),
           embedding: m.embedding === null ? null : JSON.stringify(m.embedding),
+          vector: m.embedding === null ? null : toFloat32Hex(m.embedding),
+          embedding_status: m.embedding === null ? null : 'current',
           search_doc: searchDoc(caller.tenant_id, m.content, m.tags),
           created_at: ms(m.created_at),
           updated_at: ms(m.updated_at),

@@ -26,7 +26,7 @@ import {
 } from '../../db/export';
 import type { AppEnv } from '../../env';
 import { newId } from '../../lib/ids';
-import { EXPORT_PAGE_BYTES, EXPORT_PAGE_ROWS, IMPORT_MAX_LINES, MAX_BODY_BYTES } from '../../lib/limits';
+import { D1_VECTOR_MAX, EXPORT_PAGE_BYTES, EXPORT_PAGE_ROWS, IMPORT_MAX_LINES, MAX_BODY_BYTES } from '../../lib/limits';
 import { mediaTypeEssence } from '../../lib/media-type';
 import { PLANS } from '../../lib/plans';
 import { ApiError } from '../../lib/problem';
@@ -384,6 +384,12 @@ function quotaErrors(caller: CallerRow, plan: ReturnType<typeof planImport>, liv
     out.push({
       path: 'quota',
       message: `The chunk adds ${plan.newLiveMemories} memories; the ${caller.tenant_plan} plan allows ${limits.memories} and the tenant has ${caller.tenant_memory_count}.`,
+    });
+  }
+  if (plan.newVectors > 0 && caller.tenant_vector_count + plan.newVectors > D1_VECTOR_MAX) {
+    out.push({
+      path: 'quota',
+      message: `The chunk adds ${plan.newVectors} vectors; the embedded vector engine holds at most ${D1_VECTOR_MAX} per tenant and the tenant has ${caller.tenant_vector_count}.`,
     });
   }
   if (liveUsers + plan.newLiveUsers > limits.users) {

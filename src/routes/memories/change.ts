@@ -27,7 +27,7 @@ import { PLANS } from '../../lib/plans';
 import { ApiError, invalidRequest } from '../../lib/problem';
 import { ETAG_HEADERS, problemResponses, securedRoute } from '../../lib/route';
 import { contentPart, searchDoc, tagPart, tagSegment } from '../../lib/search-text';
-import { dedupe, expiryOf, memoryDeleted, notFound, preconditionFailed } from './helpers';
+import { dedupe, expiryOf, memoryDeleted, notFound, preconditionFailed, vectorRefusal } from './helpers';
 import {
   AddTagsSchema,
   DeleteQuerySchema,
@@ -124,6 +124,7 @@ changeRoutes.openapi(
         'not_found',
         'memory_deleted',
         'precondition_failed',
+        'vector_limit_exceeded',
         'conflict',
         'insufficient_role',
         'version_exhausted',
@@ -167,6 +168,14 @@ changeRoutes.openapi(
     if (out.before.deleted_at !== null) throw memoryDeleted(id);
     if (t.versions && !t.versions.includes(out.before.version)) throw preconditionFailed(id);
     if (patch.access_scope !== undefined) requireAuthorOrAdmin(out.caller, out.before);
+    if (patch.embedding) {
+      const refusal = vectorRefusal(
+        out.caller,
+        [{ path: 'json.embedding', dimensions: patch.embedding.length }],
+        out.before.embedding_status === null ? 1 : 0,
+      );
+      if (refusal) throw refusal;
+    }
     if (patch.access_scope === 'session' && out.before.session_id === null) {
       throw invalidRequest([
         { path: 'json.access_scope', message: 'a memory without a session cannot become session-scoped' },

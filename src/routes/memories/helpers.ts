@@ -1,8 +1,12 @@
 import type { Context } from 'hono';
+import { runAsCaller } from '../../auth/caller';
+import type { CallerRow } from '../../db/caller';
 import type { MemoryFilters } from '../../db/memories';
 import type { AppEnv } from '../../env';
-import { FILTER_VALUES_MAX } from '../../lib/limits';
+import { D1_VECTOR_MAX, FILTER_VALUES_MAX } from '../../lib/limits';
 import { ApiError, invalidRequest } from '../../lib/problem';
+import { ftsKeywordQuery, SearchSyntaxError } from '../../lib/search-query';
+import { type KeywordQuery, plainKeywordQuery } from '../../lib/search-text';
 import { fromIso } from '../../lib/time';
 
 /** Tags de-duplicated, first occurrence and order kept. */
@@ -82,4 +86,70 @@ export function expiryOf(
   if (input.ttl_seconds !== undefined) return now + input.ttl_seconds * 1000;
   if (input.expires_at === null) return null;
   return input.expires_at === undefined ? undefined : fromIso(input.expires_at);
+}
+
+/** A well-formed tenant id, to validate a query before the caller's tenant is known. */
+export const ANY_TENANT = 'ten_00000000000000000000000000';
+
+/** The search text as a keyword query (null: no searchable word); invalid fts syntax is a 400. */
+export function keywordQueryOf(
+  tenantId: string,
+  text: string,
+  syntax: 'plain' | 'fts',
+  match: 'all' | 'any',
+  path = 'query.q',
+): KeywordQuery | null {
+  if (syntax === 'plain') return plainKeywordQuery(tenantId, text, match);
+  try {
+    return ftsKeywordQuery(tenantId, text);
+  } catch (err) {
+    if (err instanceof SearchSyntaxError)
+      throw new ApiError('invalid_query', `The search query is not valid fts syntax: ${err.message}`, {
+        errors: [{ path, message: err.message }],
+      });
+    throw err;
+  }
+}
+
+/** runAsCaller for keyword searches: the builders only emit valid FTS5, but bad input is never a 500. */
+export async function runKeywordSearch(c: Context<AppEnv>, statements: D1PreparedStatement[], path = 'query.q') {
+  try {
+    return await runAsCaller(c, statements);
+  } catch (err) {
+    if (err instanceof Error && /fts5|MATCH/i.test(err.message))
+      throw new ApiError('invalid_query', 'The search query could not be run.', {
+        errors: [{ path, message: 'unsupported query' }],
+      });
+    throw err;
+  }
+}
+
+/**
+ * Why a write with vectors was refused, from the caller row of its batch (the SQL guard is
+ * db/memories.ts vectorGuardSql): a length that is not the tenant's dimensions (422), or the d1
+ * engine's vector bound (403). Null when neither explains it.
+ */
+export function vectorRefusal(
+  caller: CallerRow,
+  vectors: { path: string; dimensions: number }[],
+  adding: number,
+): ApiError | null {
+  const expected = caller.tenant_embedding_dimensions;
+  const errors = vectors
+    .filter((v) => v.dimensions !== expected)
+    .map((v) => ({
+      path: v.path,
+      message:
+        expected === null
+          ? `has ${v.dimensions} dimensions, but the tenant has no embedding configuration: set embedding.dimensions with PATCH /v1/tenant first`
+          : `has ${v.dimensions} dimensions; the tenant's embedding configuration expects ${expected}`,
+    }));
+  if (errors.length) return invalidRequest(errors);
+  if (adding > 0 && caller.tenant_vector_count + adding > D1_VECTOR_MAX)
+    return new ApiError(
+      'vector_limit_exceeded',
+      `The embedded vector engine holds at most ${D1_VECTOR_MAX} vectors per tenant; the tenant has ${caller.tenant_vector_count} and this request adds ${adding}. ` +
+        'Remove vectors (PATCH a memory with "embedding": null) or deploy with a Vectorize index (the VECTORIZE binding), which has no such bound.',
+    );
+  return null;
 }

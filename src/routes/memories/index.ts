@@ -3,6 +3,7 @@ import type { AppEnv } from '../../env';
 import { bulkRoutes } from './bulk';
 import { changeRoutes } from './change';
 import { readRoutes } from './read';
+import { recallRoutes } from './recall';
 import { versionRoutes } from './versions';
 import { writeRoutes } from './write';
 
@@ -11,5 +12,6 @@ export const memories = new OpenAPIHono<AppEnv>();
 memories.route('/', writeRoutes);
 memories.route('/', bulkRoutes);
 memories.route('/', readRoutes);
+memories.route('/', recallRoutes);
 memories.route('/', versionRoutes);
 memories.route('/', changeRoutes);

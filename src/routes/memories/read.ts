@@ -13,9 +13,8 @@ import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
 import { etagOf } from '../../lib/etag';
 import { ApiError } from '../../lib/problem';
 import { ETAG_HEADERS, problemResponses, securedRoute } from '../../lib/route';
-import { ftsSyntaxQuery, SearchSyntaxError, snippet } from '../../lib/search-query';
-import { plainFtsQuery, tokenize } from '../../lib/search-text';
-import { filtersOf, metadataFilters, notFound } from './helpers';
+import { snippet } from '../../lib/search-query';
+import { ANY_TENANT, filtersOf, keywordQueryOf, metadataFilters, notFound, runKeywordSearch } from './helpers';
 import {
   ListQuerySchema,
   METADATA_FILTER_DOC,
@@ -114,57 +113,34 @@ readRoutes.openapi(
       if (typeof p[0] !== 'number' || typeof p[1] !== 'number') throw badCursor();
       after = [p[0], p[1]];
     }
-    // Validate FTS syntax before touching D1 (the tenant only changes the prefix).
-    const parse = (tenantId: string) => {
-      if (q.syntax === 'plain') {
-        return { match: plainFtsQuery(tenantId, q.q, q.match), tokens: tokenize(q.q), prefixes: [] as string[] };
-      }
-      try {
-        return ftsSyntaxQuery(tenantId, q.q);
-      } catch (err) {
-        if (err instanceof SearchSyntaxError)
-          throw new ApiError('invalid_query', `The search query is not valid fts syntax: ${err.message}`, {
-            errors: [{ path: 'query.q', message: err.message }],
-          });
-        throw err;
-      }
-    };
-    parse('ten_00000000000000000000000000');
+    // Validate fts syntax before touching D1 (the tenant only changes the prefix).
+    keywordQueryOf(ANY_TENANT, q.q, q.syntax, q.match);
     const embedding = q.include === 'embedding';
     const { caller, results, terms } = await withCallerTenant(c, async (tenantId) => {
-      const terms = parse(tenantId);
-      if (terms.match === null) return { ...(await runAsCaller(c, [])), terms };
+      const terms = keywordQueryOf(tenantId, q.q, q.syntax, q.match);
+      if (terms === null) return { ...(await runAsCaller(c, [])), terms };
       const stmt = searchMemoriesStatement(c.env.DB, sub, filtersOf(q, metadata), {
         tenantId,
-        match: terms.match,
+        query: terms,
         limit: q.limit,
         after,
         sessionId: q.session_id,
         embedding,
       });
-      try {
-        return { ...(await runAsCaller(c, [stmt])), terms };
-      } catch (err) {
-        // Defence in depth: the query builders only emit valid FTS5, but never answer bad input with a 500.
-        if (err instanceof Error && /fts5|MATCH/i.test(err.message))
-          throw new ApiError('invalid_query', 'The search query could not be run.', {
-            errors: [{ path: 'query.q', message: 'unsupported query' }],
-          });
-        throw err;
-      }
+      return { ...(await runKeywordSearch(c, [stmt])), terms };
     });
     rememberCaller(c, caller);
-    const rows = (results[0]?.results ?? []) as (MemoryRow & { rank: number })[];
+    const rows = (results[0]?.results ?? []) as (MemoryRow & { score: number })[];
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
     const next_cursor =
-      rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.rank, last.seq]) : null;
+      rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.score, last.seq]) : null;
     return c.json(
       {
         data: page.map((r) => ({
           ...toMemory(r, embedding),
-          score: r.rank === 0 ? 0 : -r.rank,
-          snippet: snippet(r.content, terms.tokens, terms.prefixes),
+          score: r.score,
+          snippet: snippet(r.content, terms?.tokens ?? [], terms?.prefixes ?? []),
         })),
         next_cursor,
       },

@@ -16,6 +16,7 @@ import {
   MEMORY_TTL_MAX_SECONDS,
   METADATA_MAX_DEPTH,
   SEARCH_QUERY_MAX,
+  SEARCH_TOP_K_MAX,
 } from '../../lib/limits';
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
 import { metadataSchema, queryFlag } from '../../lib/schemas';
@@ -119,6 +120,17 @@ const ImportanceSchema = z
   .max(10)
   .openapi({ description: '1 (trivia) to 10 (critical).', example: 7 });
 
+const EmbeddingSchema = z
+  .array(z.number())
+  .min(1)
+  .max(MEMORY_EMBEDDING_MAX_DIMENSIONS)
+  .openapi({
+    description:
+      "Optional vector for semantic search: exactly the tenant's `embedding.dimensions` finite numbers (GET /v1/tenant; 422 naming the expected and received dimensions otherwise). " +
+      'Stored as given and returned only with `include=embedding`.',
+    example: [0.12, -0.5, 0.33],
+  });
+
 export const CreateMemorySchema = z
   .object({
     content: ContentSchema,
@@ -139,16 +151,7 @@ export const CreateMemorySchema = z
       .nullable()
       .default(null)
       .openapi({ description: 'Where the memory came from (free text).', example: 'chat' }),
-    embedding: z
-      .array(z.number())
-      .min(1)
-      .max(MEMORY_EMBEDDING_MAX_DIMENSIONS)
-      .nullable()
-      .default(null)
-      .openapi({
-        description: `Optional vector (1–${MEMORY_EMBEDDING_MAX_DIMENSIONS} numbers), stored as given and returned only with \`include=embedding\`.`,
-        example: [0.12, -0.5, 0.33],
-      }),
+    embedding: EmbeddingSchema.nullable().default(null),
     subject_id: SubjectIdSchema.nullable().default(null),
     agent_id: AgentIdSchema.nullable().default(null),
     expires_at: ExpiresAtSchema.nullable().optional(),
@@ -207,6 +210,10 @@ export const PatchMemorySchema = z
       .optional()
       .openapi({ description: 'RFC 3339 (future, ≤ 10 years); `null`: never expires.' }),
     ttl_seconds: TtlSecondsSchema.optional(),
+    embedding: EmbeddingSchema.nullable().optional().openapi({
+      description:
+        "A new vector (the tenant's `embedding.dimensions` numbers), or null to remove it. A `content` change without it marks the stored vector `stale`.",
+    }),
   })
   .strict()
   .superRefine(oneExpiry)
@@ -224,7 +231,7 @@ export const AddTagsSchema = z
   .strict()
   .openapi('AddTags', { example: { tags: ['travel', 'family'] } });
 
-const MEMORY_EXAMPLE = {
+export const MEMORY_EXAMPLE = {
   id: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
   user_id: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
   session_id: null,
@@ -237,6 +244,7 @@ const MEMORY_EXAMPLE = {
   subject_id: 'alice',
   agent_id: 'support-bot',
   expires_at: null,
+  embedding_status: null,
   version: 1,
   created_at: '2026-01-01T12:00:00.000Z',
   updated_at: '2026-01-01T12:00:00.000Z',
@@ -279,6 +287,10 @@ export const MemorySchema = z
       .nullable()
       .optional()
       .openapi({ description: 'Present only with `include=embedding`.' }),
+    embedding_status: z.enum(['current', 'stale']).nullable().openapi({
+      description:
+        '`current`: the vector is searchable. `stale`: the content changed after it was embedded; it is left out of semantic search until a new `embedding` is sent. null: no vector.',
+    }),
     version: z
       .number()
       .int()
@@ -295,9 +307,14 @@ export const MemorySchema = z
   })
   .openapi('Memory', { example: MEMORY_EXAMPLE });
 
+/** What a keyword `score` means (the spec states it). */
+export const SCORE_DOC =
+  "Relevance, higher is better: BM25 (k1 1.2, b 0.75) computed from your tenant's own memories only — how many hold each word and " +
+  "how long they are — so other tenants' data never changes it. Comparable within one query only.";
+
 export const SearchHitSchema = MemorySchema.extend({
   score: z.number().openapi({
-    description: 'Relevance (negated BM25: higher is better). Comparable within one query only.',
+    description: SCORE_DOC,
     example: 4.21,
   }),
   snippet: z.string().max(4000).openapi({
@@ -412,9 +429,14 @@ export const SearchQuerySchema = PageQuerySchema.extend({
         '`plain` (default): the words are searched, any punctuation or operator is just text. `fts`: a validated subset of FTS5 syntax — ' +
         'terms, "quoted phrases", `prefix*`, upper-case `AND` / `OR` / `NOT` and parentheses (no column filters, NEAR or ^); invalid syntax is a 400 `invalid_query`.',
     }),
-  match: z.enum(['all', 'any']).default('all').openapi({
-    description: 'Plain syntax only: require every word (default) or any word (ranked by how many match).',
-  }),
+  match: z
+    .enum(['all', 'any'])
+    .default('any')
+    .openapi({
+      description:
+        'Plain syntax only: `any` (default) finds memories holding any of the words, those with more and rarer words first; `all` requires every word. ' +
+        'English stop words ("what", "does", "the"…) are left out unless the query has nothing else.',
+    }),
   ...FilterFields,
 });
 
@@ -577,3 +599,179 @@ export const BulkDeleteResultSchema = z
     remaining: z.boolean().openapi({ description: 'More matching memories are left: call again.' }),
   })
   .openapi('BulkDeleteResult', { example: { matched: 1200, deleted: 1000, remaining: true } });
+
+// ---------------------------------------------------------------- POST /v1/memories/search
+
+const MetadataFilterValue = z.union([z.string().max(1024), z.number(), z.boolean()]);
+
+export const SearchFilterSchema = z
+  .object({
+    tag: z
+      .array(TagSchema)
+      .max(FILTER_VALUES_MAX)
+      .optional()
+      .openapi({ description: 'Only memories that have ALL these tags.' }),
+    any_tag: z
+      .array(TagSchema)
+      .max(FILTER_VALUES_MAX)
+      .optional()
+      .openapi({ description: 'Only memories that have AT LEAST ONE of these tags.' }),
+    min_importance: ImportanceSchema.optional().openapi({ description: 'Only memories with importance ≥ this.' }),
+    access_scope: ScopeSchema.optional(),
+    session_id: SessionIdSchema.optional().openapi({
+      description:
+        "Names the caller's live session: makes that session's `session`-scoped memories visible, and filters to memories of that session.",
+    }),
+    user_id: UserIdSchema.optional().openapi({
+      description: 'Only memories by this author (still only those visible to the caller).',
+    }),
+    subject_id: filterValues(LabelSchema, 'Only memories about one of these end users.'),
+    agent_id: filterValues(LabelSchema, 'Only memories of one of these agents.'),
+    created_after: rfc3339.optional().openapi({ description: 'RFC 3339; only memories created strictly after.' }),
+    created_before: rfc3339.optional().openapi({ description: 'RFC 3339; only memories created strictly before.' }),
+    metadata: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'metadata keys are 1–64 characters of A–Z a–z 0–9 _ -'),
+        MetadataFilterValue,
+      )
+      .refine((m) => Object.keys(m).length <= FILTER_VALUES_MAX, `at most ${FILTER_VALUES_MAX} keys`)
+      .optional()
+      .openapi({
+        description: `Equality on top-level metadata keys (up to ${FILTER_VALUES_MAX}): text compares as text, numbers numerically, booleans as booleans.`,
+        example: { app: 'support-bot' },
+      }),
+  })
+  .strict()
+  .openapi('SearchFilter', {
+    description: 'The same filters as GET /v1/memories (soft-deleted memories are never searched).',
+  });
+
+const Weight = z.number().min(0).max(100);
+
+export const SearchRequestSchema = z
+  .object({
+    query: z
+      .string()
+      .min(1)
+      .max(SEARCH_QUERY_MAX)
+      .optional()
+      .openapi({
+        description: `The search text, 1–${SEARCH_QUERY_MAX} characters.`,
+        example: 'what contact method does the customer prefer?',
+      }),
+    vector: EmbeddingSchema.optional().openapi({
+      description: "A query vector of the tenant's `embedding.dimensions` finite numbers (422 otherwise).",
+      example: [0.12, -0.5, 0.33],
+    }),
+    mode: z
+      .enum(['keyword', 'semantic', 'hybrid'])
+      .optional()
+      .openapi({
+        description:
+          '`keyword`: BM25 over content and tags (needs `query`). `semantic`: nearest vectors by cosine similarity (needs `vector`). `hybrid`: both, fused by ' +
+          "Reciprocal Rank Fusion (needs `query`). Without `vector`, semantic and hybrid embed `query` with the tenant's Workers AI model when the server has " +
+          'the AI binding (422 `vector_required` otherwise). Default: `hybrid` when both `query` and `vector` are sent, `semantic` with `vector` only, else `keyword`.',
+      }),
+    top_k: z
+      .number()
+      .int()
+      .min(1)
+      .max(SEARCH_TOP_K_MAX)
+      .default(10)
+      .openapi({ description: `Hits to return, 1–${SEARCH_TOP_K_MAX}.`, example: 10 }),
+    filter: SearchFilterSchema.optional(),
+    min_score: z
+      .number()
+      .min(-1_000_000)
+      .max(1_000_000)
+      .optional()
+      .openapi({ description: 'Leave out hits whose `score` is below this (the score of the mode used).' }),
+    explain: z
+      .boolean()
+      .default(false)
+      .openapi({ description: "Add each hit's ranks and scores per ranking (`explain`)." }),
+    syntax: z
+      .enum(['plain', 'fts'])
+      .default('plain')
+      .openapi({ description: 'How `query` is read, as in GET /v1/memories/search.' }),
+    match: z
+      .enum(['all', 'any'])
+      .default('any')
+      .openapi({ description: 'Plain syntax: any word (default) or every word.' }),
+    weights: z
+      .object({ keyword: Weight.default(1), vector: Weight.default(1) })
+      .strict()
+      .optional()
+      .openapi({ description: 'Hybrid only: the weight of each ranking in the fusion (default 1 and 1).' }),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.query === undefined && r.vector === undefined)
+      ctx.addIssue({ code: 'custom', path: ['query'], message: 'send query, vector, or both' });
+    const mode = r.mode;
+    if ((mode === 'keyword' || mode === 'hybrid') && r.query === undefined)
+      ctx.addIssue({ code: 'custom', path: ['query'], message: `is required with mode ${mode}` });
+    if (mode === 'semantic' && r.vector === undefined && r.query === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vector'],
+        message: 'is required with mode semantic (or a query to embed)',
+      });
+  })
+  .openapi('SearchRequest', {
+    example: {
+      query: 'what contact method does the customer prefer?',
+      top_k: 5,
+      filter: { tag: ['crm'] },
+      explain: true,
+    },
+  });
+
+const rankOrNull = z.number().int().min(1).max(1_000_000).nullable();
+const scoreOrNull = z.number().nullable();
+
+export const SearchResultHitSchema = z
+  .object({
+    memory: MemorySchema,
+    score: z.number().openapi({
+      description:
+        "Higher is better, comparable within one response only. keyword: BM25 from your tenant's own memories (see GET /v1/memories/search). " +
+        'semantic: cosine similarity, −1 to 1. hybrid: Σ weight / (60 + rank) over the keyword and vector rankings (Reciprocal Rank Fusion, k = 60).',
+      example: 0.0325,
+    }),
+    snippet: z.string().max(4000).optional().openapi({
+      description:
+        'With a `query`: up to 200 characters around the first match, HTML-escaped, matches in `<mark>…</mark>`.',
+    }),
+    explain: z
+      .object({
+        keyword_rank: rankOrNull,
+        keyword_score: scoreOrNull,
+        vector_rank: rankOrNull,
+        vector_score: scoreOrNull,
+      })
+      .optional()
+      .openapi({
+        description: 'With `explain: true`: the hit in each ranking (null where it is not in that ranking).',
+      }),
+  })
+  .openapi('SearchResultHit');
+
+export const SearchResultSchema = z
+  .object({
+    data: z.array(SearchResultHitSchema).max(SEARCH_TOP_K_MAX),
+    mode: z.enum(['keyword', 'semantic', 'hybrid']).openapi({ description: 'The mode that ran.' }),
+  })
+  .openapi('SearchResult', {
+    example: {
+      data: [
+        {
+          memory: { ...MEMORY_EXAMPLE, content: 'Customer prefers email contact', tags: ['crm'] },
+          score: 0.0325,
+          snippet: 'Customer prefers email <mark>contact</mark>',
+          explain: { keyword_rank: 1, keyword_score: 2.41, vector_rank: 2, vector_score: 0.83 },
+        },
+      ],
+      mode: 'hybrid',
+    },
+  });

@@ -22,7 +22,7 @@ import { PLANS } from '../../lib/plans';
 import { ApiError, invalidRequest } from '../../lib/problem';
 import { ETAG_HEADERS, problemResponses, securedRoute } from '../../lib/route';
 import { searchDoc } from '../../lib/search-text';
-import { dedupe, expiryOf, notFound } from './helpers';
+import { dedupe, expiryOf, notFound, vectorRefusal } from './helpers';
 import { BatchCreateSchema, CreateMemorySchema, IdempotencyHeaders, MemoryListSchema, MemorySchema } from './schemas';
 import { withCallerTenant } from './tenant';
 
@@ -119,6 +119,13 @@ async function createMemories(
       throw invalidRequest(errors);
     }
   }
+  const vectors = inputs.flatMap((input, i) =>
+    input.embedding
+      ? [{ path: pathOf(i).replace(/session_id$/, 'embedding'), dimensions: input.embedding.length }]
+      : [],
+  );
+  const refusal = vectors.length ? vectorRefusal(caller, vectors, vectors.length) : null;
+  if (refusal) throw refusal;
   if (caller.tenant_memory_count + inputs.length > PLANS[caller.tenant_plan].memories)
     throw quotaExceeded(caller, inputs.length);
   throw new Error(`memory insert refused without a known reason (${rows.length}/${inputs.length})`);
@@ -151,7 +158,7 @@ writeRoutes.openapi(
         },
         content: { 'application/json': { schema: MemorySchema } },
       },
-      ...problemResponses('quota_exceeded', 'not_found', 'conflict'),
+      ...problemResponses('quota_exceeded', 'vector_limit_exceeded', 'not_found', 'conflict'),
     },
   }),
   async (c) => {
@@ -187,7 +194,7 @@ writeRoutes.openapi(
         description: 'Created (or replayed: header `Idempotent-Replayed: true`).',
         content: { 'application/json': { schema: MemoryListSchema } },
       },
-      ...problemResponses('quota_exceeded', 'conflict'),
+      ...problemResponses('quota_exceeded', 'vector_limit_exceeded', 'conflict'),
     },
   }),
   async (c) => {

@@ -4,13 +4,13 @@ import { notProvisioned } from '../../auth/middleware';
 import {
   deleteTenantStatements,
   type RestoreProbe,
-  renameTenantStatements,
   restoreTenantStatements,
   type TenantRow,
   toTenant,
+  updateTenantStatements,
 } from '../../db/tenants';
 import type { AppEnv } from '../../env';
-import { TENANT_RETENTION_MS } from '../../lib/limits';
+import { EMBEDDING_DIMENSIONS_MIN, MEMORY_EMBEDDING_MAX_DIMENSIONS, TENANT_RETENTION_MS } from '../../lib/limits';
 import { ApiError } from '../../lib/problem';
 import { jsonResponse, problemResponses, securedRoute } from '../../lib/route';
 import { countSchema, prefixedIdSchema, timestampSchema } from '../../lib/schemas';
@@ -22,12 +22,36 @@ export const lifecycle = new OpenAPIHono<AppEnv>();
 
 const RETENTION_DAYS = TENANT_RETENTION_MS / (24 * 3600 * 1000);
 
+const EmbeddingConfigSchema = z
+  .object({
+    dimensions: z
+      .number()
+      .int()
+      .min(EMBEDDING_DIMENSIONS_MIN)
+      .max(MEMORY_EMBEDDING_MAX_DIMENSIONS)
+      .nullable()
+      .openapi({
+        description: `Length of every memory \`embedding\` (${EMBEDDING_DIMENSIONS_MIN}–${MEMORY_EMBEDDING_MAX_DIMENSIONS}); null: the tenant stores no vectors.`,
+        example: 384,
+      }),
+    model: z.string().trim().min(1).max(200).nullable().openapi({
+      description:
+        'The model that made the vectors (informational), or a Workers AI embedding model (`@cf/…`) the server embeds with when it has the AI binding.',
+      example: 'text-embedding-3-small',
+    }),
+  })
+  .openapi('EmbeddingConfig', {
+    description:
+      'Vectors for semantic search. `dimensions` can only change while no memory stores a vector (409 `embedding_dimensions_locked` otherwise).',
+  });
+
 export const TenantSchema = z
   .object({
     id: prefixedIdSchema('ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3'),
     name: z.string().max(200).openapi({ example: 'Acme' }),
     plan: z.enum(['free', 'pro', 'team']),
     memory_count: countSchema.openapi({ description: 'Live (not deleted) memories.', example: 42 }),
+    embedding: EmbeddingConfigSchema,
     created_at: timestampSchema(),
     updated_at: timestampSchema(),
   })
@@ -45,8 +69,12 @@ const DeletedTenantSchema = z
   .openapi('DeletedTenant');
 
 const UpdateTenantSchema = z
-  .object({ name: z.string().trim().min(1).max(200).openapi({ example: 'Acme Inc.' }) })
+  .object({
+    name: z.string().trim().min(1).max(200).optional().openapi({ example: 'Acme Inc.' }),
+    embedding: EmbeddingConfigSchema.optional(),
+  })
   .strict()
+  .refine((p) => p.name !== undefined || p.embedding !== undefined, 'must change name or embedding')
   .openapi('UpdateTenant', { example: { name: 'Acme Inc.' } });
 
 const getTenant = securedRoute([], {
@@ -68,6 +96,8 @@ lifecycle.openapi(getTenant, async (c) => {
       name: caller.tenant_name,
       plan: caller.tenant_plan,
       memory_count: caller.tenant_memory_count,
+      embedding_dimensions: caller.tenant_embedding_dimensions,
+      embedding_model: caller.tenant_embedding_model,
       created_at: caller.tenant_created_at,
       updated_at: caller.tenant_updated_at,
       deleted_at: null,
@@ -81,20 +111,31 @@ const updateTenant = securedRoute(['manage:tenant'], {
   path: '/v1/tenant',
   operationId: 'updateTenant',
   tags: ['Tenants'],
-  summary: 'Rename the tenant',
-  description: 'Owner or admin.',
+  summary: 'Rename the tenant or set its embedding configuration',
+  description:
+    'Owner or admin. `embedding.dimensions` can only change while no memory of the tenant stores a vector: 409 `embedding_dimensions_locked` otherwise.',
   request: { body: { required: true, content: { 'application/json': { schema: UpdateTenantSchema } } } },
-  responses: { 200: jsonResponse(TenantSchema, 'The renamed tenant'), ...problemResponses('insufficient_role') },
+  responses: {
+    200: jsonResponse(TenantSchema, 'The updated tenant'),
+    ...problemResponses('insufficient_role', 'embedding_dimensions_locked'),
+  },
 });
 
 lifecycle.openapi(updateTenant, async (c) => {
-  const { name } = c.req.valid('json');
+  const patch = c.req.valid('json');
   const { caller, results } = await runAsCaller(
     c,
-    renameTenantStatements(c.env.DB, c.get('auth').sub, name, requestMeta(c), Date.now()),
+    updateTenantStatements(c.env.DB, c.get('auth').sub, patch, requestMeta(c), Date.now()),
   );
   requireRole(caller, 'owner', 'admin');
-  return c.json(toTenant(results[1]!.results[0] as TenantRow), 200);
+  const row = results[1]!.results[0] as TenantRow | undefined;
+  if (!row)
+    throw new ApiError(
+      'embedding_dimensions_locked',
+      `The tenant stores ${caller.tenant_vector_count} vectors of ${caller.tenant_embedding_dimensions} dimensions, so the dimensions cannot change. ` +
+        'Remove them first (PATCH each memory with "embedding": null, or delete them for good), or keep the dimensions and change only the model.',
+    );
+  return c.json(toTenant(row), 200);
 });
 
 const deleteTenant = securedRoute(['manage:tenant'], {

@@ -86,6 +86,9 @@ provisioning.openapi(
       tenant_memory_count: tenant.memory_count,
       tenant_created_at: tenant.created_at,
       tenant_updated_at: tenant.updated_at,
+      tenant_embedding_dimensions: null,
+      tenant_embedding_model: null,
+      tenant_vector_count: 0,
     };
     return c.json(toMe(caller, scopes), 201, { Location: '/v1/tenant' });
   },

@@ -1,0 +1,152 @@
+// POST /v1/memories/search: keyword, semantic and hybrid search in one request.
+// Keyword ranking is one statement (db/memories.ts keywordSearchSql); the d1 vector engine reads the
+// caller's visible vectors in the same batch and ranks them exactly in the Worker; hybrid fuses both
+// rankings (lib/vectors.ts reciprocalRankFusion). Memories only found by vector are then read in a
+// second batch, which re-checks their visibility in D1.
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
+import { runAsCaller } from '../../auth/caller';
+import {
+  type MemoryFilters,
+  type MemoryRow,
+  memoriesBySeqStatement,
+  searchMemoriesStatement,
+  toMemory,
+  vectorScanStatement,
+} from '../../db/memories';
+import type { AppEnv } from '../../env';
+import { problemResponses, securedRoute } from '../../lib/route';
+import { snippet } from '../../lib/search-query';
+import { fromIso } from '../../lib/time';
+import { type Neighbour, nearest, reciprocalRankFusion } from '../../lib/vectors';
+import { embedQuery } from './embed';
+import { ANY_TENANT, keywordQueryOf, runKeywordSearch, vectorRefusal } from './helpers';
+import { type SearchFilterSchema, SearchRequestSchema, SearchResultSchema } from './schemas';
+import { rememberCaller, withCallerTenant } from './tenant';
+
+export const recallRoutes = new OpenAPIHono<AppEnv>();
+
+/** Each ranking that is fused contributes this many candidates. */
+const FUSION_CANDIDATES = 100;
+
+function filtersOfBody(f: z.infer<typeof SearchFilterSchema> = {}): MemoryFilters {
+  return {
+    tag: f.tag,
+    any_tag: f.any_tag,
+    min_importance: f.min_importance,
+    access_scope: f.access_scope,
+    session_id: f.session_id,
+    user_id: f.user_id,
+    subject_id: f.subject_id,
+    agent_id: f.agent_id,
+    created_after: f.created_after === undefined ? undefined : fromIso(f.created_after),
+    created_before: f.created_before === undefined ? undefined : fromIso(f.created_before),
+    metadata: Object.entries(f.metadata ?? {})
+      .map(([k, v]): [string, string] => [k, String(v)])
+      .sort(),
+    deleted: 'exclude',
+  };
+}
+
+recallRoutes.openapi(
+  securedRoute(['read:memories'], {
+    method: 'post',
+    path: '/v1/memories/search',
+    operationId: 'recallMemories',
+    tags: ['Memories'],
+    summary: 'Search memories (keyword, semantic or hybrid)',
+    description:
+      "Searches the caller's visible, live memories with the list filters. `keyword` ranks by BM25 (as GET /v1/memories/search, one round trip); " +
+      "`semantic` by cosine similarity to `vector` (exact nearest neighbours over the tenant's vectors); `hybrid` fuses both rankings by Reciprocal " +
+      'Rank Fusion (k = 60, optional `weights`). Memories whose vector is `stale` are left out of the vector ranking. Whatever an index returns, ' +
+      'visibility (scope, session, deletion, tenant) is decided by the database.',
+    request: { body: { required: true, content: { 'application/json': { schema: SearchRequestSchema } } } },
+    responses: {
+      200: { description: 'The hits, best first.', content: { 'application/json': { schema: SearchResultSchema } } },
+      ...problemResponses('invalid_query', 'conflict', 'vector_required', 'embedding_failed'),
+    },
+  }),
+  async (c) => {
+    const r = c.req.valid('json');
+    const mode =
+      r.mode ?? (r.query !== undefined && r.vector !== undefined ? 'hybrid' : r.vector ? 'semantic' : 'keyword');
+    const useKeyword = mode !== 'semantic';
+    const useVector = mode !== 'keyword';
+    const filters = filtersOfBody(r.filter);
+    const sub = c.get('auth').sub;
+    const db = c.env.DB;
+    const depth = mode === 'hybrid' ? Math.max(FUSION_CANDIDATES, r.top_k) : r.top_k;
+    if (useKeyword) keywordQueryOf(ANY_TENANT, r.query!, r.syntax, r.match, 'json.query');
+    // Without the AI binding a query cannot be embedded: refuse before reading anything.
+    if (useVector && !r.vector && !c.env.AI) await embedQuery(undefined, null, null, '');
+
+    const first = await withCallerTenant(c, async (tenantId) => {
+      const terms = useKeyword ? keywordQueryOf(tenantId, r.query!, r.syntax, r.match, 'json.query') : null;
+      const statements: D1PreparedStatement[] = [];
+      if (terms) statements.push(searchMemoriesStatement(db, sub, filters, { tenantId, query: terms, limit: depth }));
+      if (useVector) statements.push(vectorScanStatement(db, sub, filters));
+      return { ...(await runKeywordSearch(c, statements, 'json.query')), terms };
+    });
+    const { caller, terms } = first;
+    rememberCaller(c, caller);
+    let at = 0;
+    const keywordRows = (terms ? first.results[at++]!.results : []) as (MemoryRow & { score: number })[];
+    const vectorRows = (useVector ? first.results[at++]!.results : []) as { seq: number; v: string }[];
+
+    let neighbours: Neighbour[] = [];
+    if (useVector) {
+      const vector =
+        r.vector ??
+        (await embedQuery(c.env.AI, caller.tenant_embedding_model, caller.tenant_embedding_dimensions, r.query!));
+      const refusal = vectorRefusal(caller, [{ path: 'json.vector', dimensions: vector.length }], 0);
+      if (refusal) throw refusal;
+      neighbours = nearest(vector, vectorRows, depth);
+    }
+
+    const keyword = new Map(keywordRows.slice(0, depth).map((row, i) => [row.seq, { rank: i + 1, row }]));
+    const vector = new Map(neighbours.map((n, i) => [n.seq, { rank: i + 1, score: n.score }]));
+    const ranked =
+      mode === 'keyword'
+        ? keywordRows.slice(0, depth).map((row) => ({ seq: row.seq, score: row.score }))
+        : mode === 'semantic'
+          ? neighbours
+          : reciprocalRankFusion(
+              [...keyword.keys()],
+              neighbours.map((n) => n.seq),
+              { keyword: r.weights?.keyword ?? 1, vector: r.weights?.vector ?? 1 },
+            );
+    const top = ranked.filter((h) => r.min_score === undefined || h.score >= r.min_score).slice(0, r.top_k);
+
+    // Rows the keyword statement did not return (found by vector only): read them, visibility re-checked.
+    const rows = new Map(keywordRows.map((row) => [row.seq, row as MemoryRow]));
+    const missing = top.map((h) => h.seq).filter((seq) => !rows.has(seq));
+    if (missing.length) {
+      const { results } = await runAsCaller(c, [memoriesBySeqStatement(db, sub, missing, filters.session_id)]);
+      for (const row of results[0]!.results as MemoryRow[]) rows.set(row.seq, row);
+    }
+
+    const data = top.flatMap((h) => {
+      const row = rows.get(h.seq);
+      if (!row) return [];
+      const k = keyword.get(h.seq);
+      const v = vector.get(h.seq);
+      return [
+        {
+          memory: toMemory(row),
+          score: h.score,
+          ...(terms ? { snippet: snippet(row.content, terms.tokens, terms.prefixes) } : {}),
+          ...(r.explain
+            ? {
+                explain: {
+                  keyword_rank: k?.rank ?? null,
+                  keyword_score: k?.row.score ?? null,
+                  vector_rank: v?.rank ?? null,
+                  vector_score: v?.score ?? null,
+                },
+              }
+            : {}),
+        },
+      ];
+    });
+    return c.json({ data, mode }, 200);
+  },
+);
