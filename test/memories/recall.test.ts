@@ -4,6 +4,7 @@ import worker from '../../src/index';
 import { cosine, RRF_K, reciprocalRankFusion } from '../../src/lib/vectors';
 import { SearchResultSchema } from '../../src/routes/memories/schemas';
 import { TenantSchema } from '../../src/routes/tenants/lifecycle';
+import { callWith } from '../helpers/fakes';
 import { setEmbeddingDimensions } from '../helpers/fixtures';
 import { asMemory, call, createMemory, d1Stats, expectProblem, world } from './helpers';
 
@@ -330,7 +331,7 @@ describe('server-side query embedding (Workers AI, faked)', () => {
   it('embeds the query with the tenant model, in semantic and hybrid mode', async () => {
     const w = await world();
     const t = w.tokens.owner;
-    const patch = await call('/v1/tenant', {
+    const patch = await callWith({ AI: fakeAi })('/v1/tenant', {
       method: 'PATCH',
       token: t,
       json: { embedding: { dimensions: DIMS, model: '@cf/baai/bge-small-en-v1.5' } },
@@ -357,7 +358,7 @@ describe('server-side query embedding (Workers AI, faked)', () => {
       json: { embedding: { dimensions: 3, model: 'text-embedding-3-small' } },
     });
     await expectProblem(await withAi(t, { query: 'cat', mode: 'semantic' }), 422, 'vector_required');
-    await call('/v1/tenant', {
+    await callWith({ AI: fakeAi })('/v1/tenant', {
       method: 'PATCH',
       token: t,
       json: { embedding: { dimensions: 3, model: '@cf/baai/bge-small-en-v1.5' } },

@@ -6,6 +6,7 @@
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { runAsCaller } from '../../auth/caller';
 import {
+  indexHitsStatement,
   type MemoryFilters,
   type MemoryRow,
   memoriesBySeqStatement,
@@ -18,6 +19,7 @@ import { problemResponses, securedRoute } from '../../lib/route';
 import { snippet } from '../../lib/search-query';
 import { fromIso } from '../../lib/time';
 import { type Neighbour, nearest, reciprocalRankFusion } from '../../lib/vectors';
+import { queryIndex } from '../../vectors/vectorize';
 import { embedQuery } from './embed';
 import { ANY_TENANT, keywordQueryOf, runKeywordSearch, vectorRefusal } from './helpers';
 import { type SearchFilterSchema, SearchRequestSchema, SearchResultSchema } from './schemas';
@@ -83,14 +85,19 @@ recallRoutes.openapi(
       const terms = useKeyword ? keywordQueryOf(tenantId, r.query!, r.syntax, r.match, 'json.query') : null;
       const statements: D1PreparedStatement[] = [];
       if (terms) statements.push(searchMemoriesStatement(db, sub, filters, { tenantId, query: terms, limit: depth }));
-      if (useVector) statements.push(vectorScanStatement(db, sub, filters));
+      // The d1 engine reads the caller's vectors in this batch; Vectorize is asked after it.
+      if (useVector && !c.env.VECTORIZE) statements.push(vectorScanStatement(db, sub, filters));
       return { ...(await runKeywordSearch(c, statements, 'json.query')), terms };
     });
     const { caller, terms } = first;
     rememberCaller(c, caller);
     let at = 0;
     const keywordRows = (terms ? first.results[at++]!.results : []) as (MemoryRow & { score: number })[];
-    const vectorRows = (useVector ? first.results[at++]!.results : []) as { seq: number; v: string }[];
+    const vectorRows = (useVector && !c.env.VECTORIZE ? first.results[at++]!.results : []) as {
+      seq: number;
+      v: string;
+    }[];
+    const rows = new Map(keywordRows.map((row) => [row.seq, row as MemoryRow]));
 
     let neighbours: Neighbour[] = [];
     if (useVector) {
@@ -99,7 +106,28 @@ recallRoutes.openapi(
         (await embedQuery(c.env.AI, caller.tenant_embedding_model, caller.tenant_embedding_dimensions, r.query!));
       const refusal = vectorRefusal(caller, [{ path: 'json.vector', dimensions: vector.length }], 0);
       if (refusal) throw refusal;
-      neighbours = nearest(vector, vectorRows, depth);
+      if (c.env.VECTORIZE) {
+        // Vectorize: the tenant's namespace, then every hit re-checked in D1 (visibility, filters, current vector).
+        const matches = await queryIndex(c.env.VECTORIZE, caller.tenant_id, vector, filters);
+        const { results } = matches.length
+          ? await runAsCaller(c, [
+              indexHitsStatement(
+                db,
+                sub,
+                matches.map((m) => m.id),
+                filters,
+              ),
+            ])
+          : { results: [{ results: [] }] };
+        const seen = new Map((results[0]!.results as MemoryRow[]).map((row) => [row.id, row]));
+        neighbours = matches.flatMap((m) => {
+          const row = seen.get(m.id);
+          if (!row) return [];
+          rows.set(row.seq, row);
+          return [{ seq: row.seq, score: m.score }];
+        });
+        neighbours = neighbours.slice(0, depth);
+      } else neighbours = nearest(vector, vectorRows, depth);
     }
 
     const keyword = new Map(keywordRows.slice(0, depth).map((row, i) => [row.seq, { rank: i + 1, row }]));
@@ -117,7 +145,6 @@ recallRoutes.openapi(
     const top = ranked.filter((h) => r.min_score === undefined || h.score >= r.min_score).slice(0, r.top_k);
 
     // Rows the keyword statement did not return (found by vector only): read them, visibility re-checked.
-    const rows = new Map(keywordRows.map((row) => [row.seq, row as MemoryRow]));
     const missing = top.map((h) => h.seq).filter((seq) => !rows.has(seq));
     if (missing.length) {
       const { results } = await runAsCaller(c, [memoriesBySeqStatement(db, sub, missing, filters.session_id)]);
