@@ -57,15 +57,15 @@ const existing = await db
 const tenantId = existing?.id ?? newId('ten', now);
 if (!existing)
   await db.batch([
-  db
-    .prepare("INSERT INTO tenants (id, name, plan, created_at, updated_at) VALUES (?1, 'bench', 'team', ?2, ?2)")
-    .bind(tenantId, now),
-  db
-    .prepare(
-      "INSERT INTO users (id, tenant_id, auth0_id, email, role, created_at, updated_at) VALUES (?1, ?2, ?3, 'bench@example.com', 'owner', ?4, ?4)",
-    )
-    .bind(newId('usr', now), tenantId, sub, now),
-]);
+    db
+      .prepare("INSERT INTO tenants (id, name, plan, created_at, updated_at) VALUES (?1, 'bench', 'team', ?2, ?2)")
+      .bind(tenantId, now),
+    db
+      .prepare(
+        "INSERT INTO users (id, tenant_id, auth0_id, email, role, created_at, updated_at) VALUES (?1, ?2, ?3, 'bench@example.com', 'owner', ?4, ?4)",
+      )
+      .bind(newId('usr', now), tenantId, sub, now),
+  ]);
 
 const FILLER = 'note about the weekly planning meeting with several follow up items and owners'.split(' ');
 let stored = reuse ? (existing?.memory_count ?? 0) : 0;
