@@ -232,12 +232,21 @@ export function listMemoriesStatement(
 ): D1PreparedStatement {
   const b = new Binder(sub);
   const dir = o.order === 'asc' ? 'ASC' : 'DESC';
+  // A tag filter (without a subject or agent one) walks that tag's rows of memory_tags in list
+  // order, so a page costs about the page whatever share of the tenant holds the tag; the other
+  // tags are checked per row. The tenant is a scalar subquery so the index applies in any join order.
+  const byTag = f.tag?.length && !labelIndexSql(f) ? f.tag[0] : undefined;
+  const [at, id] = byTag ? ['mt.created_at', 'mt.memory_id'] : ['m.created_at', 'm.id'];
   const keyset = o.after
-    ? ` AND (m.created_at, m.id) ${o.order === 'asc' ? '>' : '<'} (${b.bind(o.after[0])}, ${b.bind(o.after[1])})`
+    ? ` AND (${at}, ${id}) ${o.order === 'asc' ? '>' : '<'} (${b.bind(o.after[0])}, ${b.bind(o.after[1])})`
     : '';
-  const sql = `SELECT ${cols(!!o.embedding)} FROM memories m${labelIndexSql(f)}, caller c
-    WHERE ${visibleSql(b, f.session_id)}${filterSql(b, f)}${keyset}
-    ORDER BY m.created_at ${dir}, m.id ${dir} LIMIT ${b.bind(o.limit + 1)}`;
+  const from = byTag
+    ? `memory_tags mt INDEXED BY memory_tags_tenant_tag_created JOIN memories m ON m.seq = mt.memory_seq, caller c
+    WHERE mt.tenant_id = (SELECT tenant_id FROM caller) AND mt.tag = ${b.bind(byTag)} AND`
+    : `memories m${labelIndexSql(f)}, caller c
+    WHERE`;
+  const sql = `SELECT ${cols(!!o.embedding)} FROM ${from} ${visibleSql(b, f.session_id)}${filterSql(b, byTag ? { ...f, tag: f.tag!.slice(1) } : f)}${keyset}
+    ORDER BY ${at} ${dir}, ${id} ${dir} LIMIT ${b.bind(o.limit + 1)}`;
   return prepared(db, b, withCaller(sql));
 }
 
