@@ -209,7 +209,7 @@ export interface paths {
         put?: never;
         /**
          * Search memories (keyword, semantic or hybrid)
-         * @description Searches the caller's visible, live memories with the list filters. `keyword` ranks by BM25 (as GET /v1/memories/search, one round trip); `semantic` by cosine similarity to `vector` (exact nearest neighbours over the tenant's vectors); `hybrid` fuses both rankings by Reciprocal Rank Fusion (k = 60, optional `weights`). Memories whose vector is `stale` are left out of the vector ranking. Whatever an index returns, visibility (scope, session, deletion, tenant) is decided by the database.
+         * @description Searches the caller's visible, live memories with the list filters. `keyword` ranks by BM25 (as GET /v1/memories/search, one round trip); `semantic` by cosine similarity to `vector` (exact nearest neighbours over the tenant's vectors); `hybrid` fuses both rankings by Reciprocal Rank Fusion (k = 60) of the keyword top 100 and the vector top `top_k`, weighted 1 and 0.5 unless `weights` says otherwise. Memories whose vector is `stale` are left out of the vector ranking. Whatever an index returns, visibility (scope, session, deletion, tenant) is decided by the database.
          */
         post: operations["recallMemories"];
         delete?: never;
@@ -1605,11 +1605,11 @@ export interface components {
              * @enum {string}
              */
             match?: "all" | "any";
-            /** @description Hybrid only: the weight of each ranking in the fusion (default 1 and 1). */
+            /** @description Hybrid only: the weight of each ranking in the fusion (default keyword 1, vector 0.5). */
             weights?: {
                 /** @default 1 */
                 keyword?: number;
-                /** @default 1 */
+                /** @default 0.5 */
                 vector?: number;
             };
         };

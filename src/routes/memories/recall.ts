@@ -18,7 +18,7 @@ import type { AppEnv } from '../../env';
 import { problemResponses, securedRoute } from '../../lib/route';
 import { snippet } from '../../lib/search-query';
 import { fromIso } from '../../lib/time';
-import { type Neighbour, nearest, reciprocalRankFusion } from '../../lib/vectors';
+import { FUSION_WEIGHTS_DEFAULT, type Neighbour, nearest, reciprocalRankFusion } from '../../lib/vectors';
 import { queryIndex } from '../../vectors/vectorize';
 import { embedQuery } from './embed';
 import { ANY_TENANT, keywordQueryOf, runKeywordSearch, vectorRefusal } from './helpers';
@@ -27,7 +27,7 @@ import { rememberCaller, withCallerTenant } from './tenant';
 
 export const recallRoutes = new OpenAPIHono<AppEnv>();
 
-/** Each ranking that is fused contributes this many candidates. */
+/** The keyword ranking contributes this many candidates to a fusion (the vector ranking its top_k). */
 const FUSION_CANDIDATES = 100;
 
 function filtersOfBody(f: z.infer<typeof SearchFilterSchema> = {}): MemoryFilters {
@@ -59,7 +59,7 @@ recallRoutes.openapi(
     description:
       "Searches the caller's visible, live memories with the list filters. `keyword` ranks by BM25 (as GET /v1/memories/search, one round trip); " +
       "`semantic` by cosine similarity to `vector` (exact nearest neighbours over the tenant's vectors); `hybrid` fuses both rankings by Reciprocal " +
-      'Rank Fusion (k = 60, optional `weights`). Memories whose vector is `stale` are left out of the vector ranking. Whatever an index returns, ' +
+      'Rank Fusion (k = 60) of the keyword top 100 and the vector top `top_k`, weighted 1 and 0.5 unless `weights` says otherwise. Memories whose vector is `stale` are left out of the vector ranking. Whatever an index returns, ' +
       'visibility (scope, session, deletion, tenant) is decided by the database.',
     request: { body: { required: true, content: { 'application/json': { schema: SearchRequestSchema } } } },
     responses: {
@@ -130,6 +130,8 @@ recallRoutes.openapi(
       } else neighbours = nearest(vector, vectorRows, depth);
     }
 
+    // Hybrid fuses the vector ranking's top_k only (lib/vectors.ts FUSION_WEIGHTS_DEFAULT); explain shows what was fused.
+    if (mode === 'hybrid') neighbours = neighbours.slice(0, r.top_k);
     const keyword = new Map(keywordRows.slice(0, depth).map((row, i) => [row.seq, { rank: i + 1, row }]));
     const vector = new Map(neighbours.map((n, i) => [n.seq, { rank: i + 1, score: n.score }]));
     const ranked =
@@ -140,7 +142,10 @@ recallRoutes.openapi(
           : reciprocalRankFusion(
               [...keyword.keys()],
               neighbours.map((n) => n.seq),
-              { keyword: r.weights?.keyword ?? 1, vector: r.weights?.vector ?? 1 },
+              {
+                keyword: r.weights?.keyword ?? FUSION_WEIGHTS_DEFAULT.keyword,
+                vector: r.weights?.vector ?? FUSION_WEIGHTS_DEFAULT.vector,
+              },
             );
     const top = ranked.filter((h) => r.min_score === undefined || h.score >= r.min_score).slice(0, r.top_k);
 

@@ -21,6 +21,7 @@ import {
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
 import { metadataSchema, queryFlag } from '../../lib/schemas';
 import { fromIso } from '../../lib/time';
+import { FUSION_WEIGHTS_DEFAULT } from '../../lib/vectors';
 
 export const MemoryIdSchema = z
   .string()
@@ -699,10 +700,15 @@ export const SearchRequestSchema = z
       .default('any')
       .openapi({ description: 'Plain syntax: any word (default) or every word.' }),
     weights: z
-      .object({ keyword: Weight.default(1), vector: Weight.default(1) })
+      .object({
+        keyword: Weight.default(FUSION_WEIGHTS_DEFAULT.keyword),
+        vector: Weight.default(FUSION_WEIGHTS_DEFAULT.vector),
+      })
       .strict()
       .optional()
-      .openapi({ description: 'Hybrid only: the weight of each ranking in the fusion (default 1 and 1).' }),
+      .openapi({
+        description: 'Hybrid only: the weight of each ranking in the fusion (default keyword 1, vector 0.5).',
+      }),
   })
   .strict()
   .superRefine((r, ctx) => {
