@@ -1574,7 +1574,7 @@ export interface components {
              */
             vector?: number[];
             /**
-             * @description `keyword`: BM25 over content and tags (needs `query`). `semantic`: nearest vectors by cosine similarity (needs `vector`). `hybrid`: both, fused by Reciprocal Rank Fusion (needs `query`). Without `vector`, semantic and hybrid embed `query` with the tenant's Workers AI model when the server has the AI binding (422 `vector_required` otherwise). Default: `hybrid` when both `query` and `vector` are sent, `semantic` with `vector` only, else `keyword`.
+             * @description `keyword`: BM25 over content and tags (needs `query`). `semantic`: nearest vectors by cosine similarity (needs `vector`). `hybrid`: both, fused by Reciprocal Rank Fusion (needs `query`). Without `vector`, semantic and hybrid embed `query` with the tenant's Workers AI model when the server has the AI binding (422 `vector_required` otherwise). Default: `hybrid` when both `query` and `vector` are sent, or `query` alone for a tenant the server embeds for; `semantic` with `vector` only; else `keyword`.
              * @enum {string}
              */
             mode?: "keyword" | "semantic" | "hybrid";

@@ -284,6 +284,20 @@ describe('server-side embedding at write time (Workers AI, faked)', () => {
       ),
     );
     expect(res.data.map((h) => h.memory.id)).toEqual([one.id]);
+    // A text query without a mode is hybrid for such a tenant (keyword where the server cannot embed).
+    const auto = SearchResultSchema.parse(
+      await ok(
+        await api('/v1/memories/search', { method: 'POST', token: t, json: { query: 'bird sings', explain: true } }),
+      ),
+    );
+    expect(auto.mode).toBe('hybrid');
+    expect(auto.data[0]).toMatchObject({ memory: { id: one.id }, explain: { keyword_rank: 1, vector_rank: 1 } });
+    const plainSearch = await callWith({})('/v1/memories/search', {
+      method: 'POST',
+      token: t,
+      json: { query: 'bird sings' },
+    });
+    expect(((await ok(plainSearch)) as { mode: string }).mode).toBe('keyword');
     // A long memory is cut to what the model reads (the fake refuses over 512 tokens).
     const long = await api('/v1/memories', { method: 'POST', token: t, json: { content: 'word, '.repeat(3000) } });
     expect(long.status, await long.clone().text()).toBe(201);

@@ -20,10 +20,10 @@ import { snippet } from '../../lib/search-query';
 import { fromIso } from '../../lib/time';
 import { FUSION_WEIGHTS_DEFAULT, type Neighbour, nearest, reciprocalRankFusion } from '../../lib/vectors';
 import { queryIndex } from '../../vectors/vectorize';
-import { embedQuery } from './embed';
+import { embedQuery, embedsOnServer } from './embed';
 import { ANY_TENANT, keywordQueryOf, runKeywordSearch, vectorRefusal } from './helpers';
 import { type SearchFilterSchema, SearchRequestSchema, SearchResultSchema } from './schemas';
-import { rememberCaller, withCallerTenant } from './tenant';
+import { assumedEmbedding, rememberCaller, withCallerTenant } from './tenant';
 
 export const recallRoutes = new OpenAPIHono<AppEnv>();
 
@@ -69,31 +69,48 @@ recallRoutes.openapi(
   }),
   async (c) => {
     const r = c.req.valid('json');
-    const mode =
-      r.mode ?? (r.query !== undefined && r.vector !== undefined ? 'hybrid' : r.vector ? 'semantic' : 'keyword');
-    const useKeyword = mode !== 'semantic';
-    const useVector = mode !== 'keyword';
     const filters = filtersOfBody(r.filter);
     const sub = c.get('auth').sub;
     const db = c.env.DB;
-    const depth = mode === 'hybrid' ? Math.max(FUSION_CANDIDATES, r.top_k) : r.top_k;
-    if (useKeyword) keywordQueryOf(ANY_TENANT, r.query!, r.syntax, r.match, 'json.query');
+    if (r.query !== undefined && r.mode !== 'semantic')
+      keywordQueryOf(ANY_TENANT, r.query, r.syntax, r.match, 'json.query');
     // Without the AI binding a query cannot be embedded: refuse before reading anything.
-    if (useVector && !r.vector && !c.env.AI) await embedQuery(undefined, null, null, '');
+    if (r.mode && r.mode !== 'keyword' && !r.vector && !c.env.AI) await embedQuery(undefined, null, null, '');
 
+    // Default mode: hybrid when there is a vector to fuse (sent, or embedded on the server for a
+    // tenant whose model is a Workers AI one), else semantic for a vector alone, else keyword.
+    const modeFor = (embeds: boolean) =>
+      r.mode ??
+      (r.vector !== undefined
+        ? r.query !== undefined
+          ? 'hybrid'
+          : 'semantic'
+        : embeds && c.env.AI !== undefined
+          ? 'hybrid'
+          : 'keyword');
     const first = await withCallerTenant(c, async (tenantId) => {
-      const terms = useKeyword ? keywordQueryOf(tenantId, r.query!, r.syntax, r.match, 'json.query') : null;
+      const assumed = assumedEmbedding(tenantId);
+      const mode = modeFor(embedsOnServer(assumed.model, assumed.dimensions));
+      const depth = mode === 'hybrid' ? Math.max(FUSION_CANDIDATES, r.top_k) : r.top_k;
+      const terms = mode !== 'semantic' ? keywordQueryOf(tenantId, r.query!, r.syntax, r.match, 'json.query') : null;
       const statements: D1PreparedStatement[] = [];
       if (terms) statements.push(searchMemoriesStatement(db, sub, filters, { tenantId, query: terms, limit: depth }));
       // The d1 engine reads the caller's vectors in this batch; Vectorize is asked after it.
-      if (useVector && !c.env.VECTORIZE) statements.push(vectorScanStatement(db, sub, filters));
-      return { ...(await runKeywordSearch(c, statements, 'json.query')), terms };
+      const scan = mode !== 'keyword' && !c.env.VECTORIZE;
+      if (scan) statements.push(vectorScanStatement(db, sub, filters));
+      return { ...(await runKeywordSearch(c, statements, 'json.query')), terms, mode, depth, scan };
     });
-    const { caller, terms } = first;
+    const { caller, terms, depth } = first;
+    // A default hybrid assumed from a stale view of the tenant's model: keyword after all.
+    const mode =
+      !r.mode && !r.vector && first.mode === 'hybrid'
+        ? modeFor(embedsOnServer(caller.tenant_embedding_model, caller.tenant_embedding_dimensions))
+        : first.mode;
+    const useVector = mode !== 'keyword';
     rememberCaller(c, caller);
     let at = 0;
     const keywordRows = (terms ? first.results[at++]!.results : []) as (MemoryRow & { score: number })[];
-    const vectorRows = (useVector && !c.env.VECTORIZE ? first.results[at++]!.results : []) as {
+    const vectorRows = (first.scan ? first.results[at++]!.results : []) as {
       seq: number;
       v: string;
     }[];
