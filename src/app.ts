@@ -27,7 +27,7 @@ import { memories } from './routes/memories';
 import { sessions } from './routes/sessions';
 import { subscription } from './routes/subscription';
 import { system } from './routes/system';
-import { lifecycle, provisioning } from './routes/tenants';
+import { lifecycle, provisioning, vectorIndex } from './routes/tenants';
 import { usage } from './routes/usage';
 import { users } from './routes/users';
 
@@ -125,6 +125,7 @@ export function createApp() {
     me,
     provisioning,
     lifecycle,
+    vectorIndex,
     memories,
     auditLogs,
     changes,

@@ -2,6 +2,7 @@ import type { AuthContext } from './auth/middleware';
 import type { CallerRow } from './db/caller';
 import type { D1Stats } from './db/instrument';
 import type { RateLimiter } from './durable/rate-limiter';
+import type { VectorizeIndexLike } from './vectors/vectorize';
 
 /** Bindings and vars the Worker reads (wrangler.toml, .dev.vars, test config). */
 export interface Env {
@@ -23,6 +24,10 @@ export interface Env {
   SESSION_IDLE_TIMEOUT_MINUTES?: string;
   /** Workers AI: embeds search queries when the tenant's embedding model is a Workers AI model (`@cf/…`). */
   AI?: { run(model: string, input: { text: string[] }): Promise<unknown> };
+  /** Cloudflare Vectorize index (cosine metric): the production vector engine; absent = the embedded d1 engine. */
+  VECTORIZE?: VectorizeIndexLike;
+  /** The Vectorize index's dimensions: every tenant's embedding dimensions must equal them. */
+  VECTORIZE_DIMENSIONS?: string;
 }
 
 export interface AppEnv {

@@ -26,6 +26,7 @@ import {
   sessionIdleTimeoutMs,
   TENANT_RETENTION_MS,
 } from './lib/limits';
+import { syncIndex } from './vectors/vectorize';
 
 export const MIN_QUERY_BUDGET = 5 + TENANT_CHILD_TABLES + 1;
 
@@ -96,6 +97,7 @@ export async function runMaintenance(env: Env, opts: MaintenanceOptions = {}): P
     report.queries++;
     const [, , deleted] = await db.batch(expireMemoriesStatements(db, now, chunk));
     const n = deleted!.results.length;
+    await syncIndex(env, { remove: (deleted!.results as { id: string }[]).map((r) => r.id) });
     report.memories_expired += n;
     if (n < chunk) break;
   }
@@ -117,8 +119,11 @@ export async function runMaintenance(env: Env, opts: MaintenanceOptions = {}): P
       for (const stmt of purgeTenantChildStatements(db, id, retentionCutoff, chunk)) {
         for (;;) {
           if (!canQuery()) return report;
-          const n = (await run(stmt)).length;
+          const rows = (await run(stmt)) as { id?: string }[];
+          const n = rows.length;
           report.rows_purged += n;
+          // Erased memories leave the vector index too (their chunk returns their ids).
+          await syncIndex(env, { remove: rows.flatMap((r) => (r.id ? [r.id] : [])) });
           if (n < chunk) break;
         }
       }

@@ -232,12 +232,21 @@ export function listMemoriesStatement(
 ): D1PreparedStatement {
   const b = new Binder(sub);
   const dir = o.order === 'asc' ? 'ASC' : 'DESC';
+  // A tag filter (without a subject or agent one) walks that tag's rows of memory_tags in list
+  // order, so a page costs about the page whatever share of the tenant holds the tag; the other
+  // tags are checked per row. The tenant is a scalar subquery so the index applies in any join order.
+  const byTag = f.tag?.length && !labelIndexSql(f) ? f.tag[0] : undefined;
+  const [at, id] = byTag ? ['mt.created_at', 'mt.memory_id'] : ['m.created_at', 'm.id'];
   const keyset = o.after
-    ? ` AND (m.created_at, m.id) ${o.order === 'asc' ? '>' : '<'} (${b.bind(o.after[0])}, ${b.bind(o.after[1])})`
+    ? ` AND (${at}, ${id}) ${o.order === 'asc' ? '>' : '<'} (${b.bind(o.after[0])}, ${b.bind(o.after[1])})`
     : '';
-  const sql = `SELECT ${cols(!!o.embedding)} FROM memories m${labelIndexSql(f)}, caller c
-    WHERE ${visibleSql(b, f.session_id)}${filterSql(b, f)}${keyset}
-    ORDER BY m.created_at ${dir}, m.id ${dir} LIMIT ${b.bind(o.limit + 1)}`;
+  const from = byTag
+    ? `memory_tags mt INDEXED BY memory_tags_tenant_tag_created JOIN memories m ON m.seq = mt.memory_seq, caller c
+    WHERE mt.tenant_id = (SELECT tenant_id FROM caller) AND mt.tag = ${b.bind(byTag)} AND`
+    : `memories m${labelIndexSql(f)}, caller c
+    WHERE`;
+  const sql = `SELECT ${cols(!!o.embedding)} FROM ${from} ${visibleSql(b, f.session_id)}${filterSql(b, byTag ? { ...f, tag: f.tag!.slice(1) } : f)}${keyset}
+    ORDER BY ${at} ${dir}, ${id} ${dir} LIMIT ${b.bind(o.limit + 1)}`;
   return prepared(db, b, withCaller(sql));
 }
 
@@ -336,6 +345,28 @@ export function vectorScanStatement(db: D1Database, sub: string, f: MemoryFilter
   return prepared(db, b, withCaller(sql));
 }
 
+/**
+ * The memories a vector index returned (`ids`, best first), re-checked here: those the caller
+ * can see, live, whose vector is current and that pass the request's filters, in that order.
+ */
+export function indexHitsStatement(db: D1Database, sub: string, ids: string[], f: MemoryFilters): D1PreparedStatement {
+  const b = new Binder(sub);
+  const sql = `SELECT ${cols(false)} FROM json_each(${b.bind(JSON.stringify(ids))}) j JOIN memories m ON m.id = j.value, caller c
+    WHERE ${visibleSql(b, f.session_id)} AND m.embedding_status = 'current'${filterSql(b, { ...f, deleted: 'exclude' })} ORDER BY j.key`;
+  return prepared(db, b, withCaller(sql));
+}
+
+/** Backfill of the vector index: the caller's tenant's live memories with a current vector after `afterSeq`, oldest first. */
+export function indexableVectorsStatement(db: D1Database, sub: string, afterSeq: number, limit: number) {
+  return db
+    .prepare(
+      withCaller(`SELECT m.seq, m.id, m.subject_id, m.agent_id, m.embedding FROM caller c JOIN memories m INDEXED BY memories_tenant_vectors
+        ON m.tenant_id = c.tenant_id AND m.vector IS NOT NULL AND m.embedding_status = 'current' AND m.deleted_at IS NULL
+        WHERE m.seq > ?2 ORDER BY m.seq LIMIT ?3`),
+    )
+    .bind(sub, afterSeq, limit);
+}
+
 /** The memories at `seqs`, in that order, that the caller can still see live (whatever an index returned). */
 export function memoriesBySeqStatement(
   db: D1Database,
@@ -369,9 +400,13 @@ export interface NewMemory {
 }
 
 /** What a refused write with vectors is checked against (the guard below, and the route's diagnosis). */
-export const vectorGuardSql = (b: Binder, dimensions: number[], adding: number) =>
+export const vectorGuardSql = (b: Binder, dimensions: number[], adding: number, max = D1_VECTOR_MAX) =>
   `(SELECT (t.embedding_dimensions IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(${b.bind(JSON.stringify(dimensions))}) WHERE value <> t.embedding_dimensions))
-      AND t.vector_count + ${b.bind(adding)} <= ${b.bind(D1_VECTOR_MAX)} FROM tenants t WHERE t.id = c.tenant_id)`;
+      AND t.vector_count + ${b.bind(adding)} <= ${b.bind(max)} FROM tenants t WHERE t.id = c.tenant_id)`;
+
+/** The tenant's embedding model is still `model` (a write embedded on the server, or not, by it). */
+const embeddingModelIsSql = (b: Binder, model: string | null) =>
+  `(SELECT t.embedding_model IS ${b.bind(model)} FROM tenants t WHERE t.id = c.tenant_id)`;
 
 /** What a new memory looks like in its audit row. */
 export function auditValuesOf(m: Omit<NewMemory, 'id' | 'search_doc'>) {
@@ -409,6 +444,13 @@ export interface WriteContext {
   now: number;
   meta: RequestMeta;
   idempotency: IdempotencyKey | null;
+  /** Vectors the tenant may store with the engine in use (default: the d1 engine's bound). */
+  vectorMax?: number;
+  /**
+   * The embedding model the Worker decided by (whether to embed on the server); when set, the
+   * write only happens if the tenant's model is still this one.
+   */
+  assumedModel?: string | null;
 }
 
 /**
@@ -449,7 +491,8 @@ export function insertMemoriesStatements(
            AND NOT EXISTS (SELECT 1 FROM json_each(${b.bind(JSON.stringify(sessionIds))}) x WHERE NOT EXISTS (
              SELECT 1 FROM sessions s WHERE s.id = x.value AND s.tenant_id = c.tenant_id AND s.user_id = c.user_id AND s.expired_at IS NULL))
            AND (SELECT ${liveMemoryCountSql('t')} + ${b.bind(items.length)} <= ${planLimitSql('memories', 't.plan')} FROM tenants t WHERE t.id = c.tenant_id)
-           ${vectors ? `AND ${vectorGuardSql(b, dimensions, vectors)}` : ''}`
+           ${vectors ? `AND ${vectorGuardSql(b, dimensions, vectors, w.vectorMax)}` : ''}
+           ${w.assumedModel !== undefined ? `AND ${embeddingModelIsSql(b, w.assumedModel)}` : ''}`
         : `EXISTS (SELECT 1 FROM memories WHERE id = ${b.bind(firstId)})`;
     const f = (k: string) => `json_extract(j.value, '$.${k}')`;
     const sql = `INSERT INTO memories (id, tenant_id, user_id, session_id, content, tags, metadata, importance, access_scope, source, subject_id, agent_id, expires_at,
@@ -636,9 +679,9 @@ export function patchMemoryStatements(
     when: (b) =>
       `m.deleted_at IS NULL AND (${b.bind(patch.access_scope ?? null)} IS NOT 'session' OR m.session_id IS NOT NULL)${patch.access_scope !== undefined ? ` AND ${MAY_RESCOPE_SQL}` : ''}${
         patch.embedding
-          ? ` AND ${vectorGuardSql(b, [patch.embedding.length], 0)} AND (m.vector IS NOT NULL OR ${vectorGuardSql(b, [patch.embedding.length], 1)})`
+          ? ` AND ${vectorGuardSql(b, [patch.embedding.length], 0, w.vectorMax)} AND (m.vector IS NOT NULL OR ${vectorGuardSql(b, [patch.embedding.length], 1, w.vectorMax)})`
           : ''
-      }`,
+      }${w.assumedModel !== undefined ? ` AND ${embeddingModelIsSql(b, w.assumedModel)}` : ''}`,
     set: (b) => {
       const sets = keys.map(
         (k) => `${k} = ${b.bind(jsonCols.has(k) && patch[k] !== null ? JSON.stringify(patch[k]) : patch[k])}`,
@@ -888,9 +931,10 @@ export function bulkDeleteStatements(
   }
   return {
     statements,
-    decode(results: D1Result[]): BulkDeleteOutcome {
+    decode(results: D1Result[]): BulkDeleteOutcome & { ids: string[] } {
       const matched = (results[0]!.results[0] as { matched: number }).matched;
-      return { matched, deleted: o.dryRun ? 0 : results.at(-1)!.results.length };
+      const ids = o.dryRun ? [] : (results.at(-1)!.results as { id: string }[]).map((r) => r.id);
+      return { matched, deleted: ids.length, ids };
     },
   };
 }
@@ -969,8 +1013,12 @@ export function restoreVersionStatements(
   return changeStatements(db, t, w, {
     action: 'memory.version_restore',
     when: (b) => `m.deleted_at IS NULL AND ${restorable(b)}`,
-    set: (b) => `(content, tags, metadata, importance, access_scope, subject_id, agent_id, expires_at, search_doc) =
-      (SELECT v.content, v.tags, v.metadata, v.importance, v.access_scope, v.subject_id, v.agent_id, v.expires_at, v.search_doc
+    // Restored content the stored vector was not made from turns the vector stale, as a content PATCH does.
+    set: (
+      b,
+    ) => `(content, tags, metadata, importance, access_scope, subject_id, agent_id, expires_at, search_doc, embedding_status) =
+      (SELECT v.content, v.tags, v.metadata, v.importance, v.access_scope, v.subject_id, v.agent_id, v.expires_at, v.search_doc,
+              CASE WHEN m.vector IS NULL THEN NULL WHEN v.content IS m.content THEN m.embedding_status ELSE 'stale' END
        FROM memory_versions v WHERE v.memory_id = m.id AND v.version = ${b.bind(version)})`,
     oldValues: () => SNAPSHOT_SQL,
     newValues: (b) => `json_object('restored_version', ${b.bind(version)})`,

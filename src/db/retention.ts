@@ -36,12 +36,12 @@ const CHUNKED_CHILDREN: { table: string; key: string[] }[] = [
 
 export const TENANT_CHILD_TABLES = CHUNKED_CHILDREN.length;
 
-/** One chunk-delete statement per child table, in the order they must be emptied. */
+/** One chunk-delete statement per child table, in the order they must be emptied (memories return their ids, for the vector index). */
 export function purgeTenantChildStatements(db: D1Database, tenantId: string, cutoff: number, limit: number) {
   return CHUNKED_CHILDREN.map(({ table, key }) =>
     db
       .prepare(
-        `DELETE FROM ${table} WHERE (${key.join(', ')}) IN (SELECT ${key.join(', ')} FROM ${table} WHERE tenant_id = ?1 LIMIT ?3) AND ${STILL_PURGEABLE} RETURNING 1`,
+        `DELETE FROM ${table} WHERE (${key.join(', ')}) IN (SELECT ${key.join(', ')} FROM ${table} WHERE tenant_id = ?1 LIMIT ?3) AND ${STILL_PURGEABLE} RETURNING ${table === 'memories' ? 'id' : '1'}`,
       )
       .bind(tenantId, cutoff, limit),
   );

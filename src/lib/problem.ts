@@ -22,6 +22,7 @@ export const ERRORS = {
   method_not_allowed: { status: 405, title: 'Method Not Allowed' },
   conflict: { status: 409, title: 'Conflict' },
   already_provisioned: { status: 409, title: 'Conflict' },
+  vector_index_not_configured: { status: 409, title: 'Conflict' },
   email_taken: { status: 409, title: 'Conflict' },
   auth0_id_taken: { status: 409, title: 'Conflict' },
   last_owner: { status: 409, title: 'Conflict' },
@@ -49,6 +50,7 @@ export const ERRORS = {
   auth_not_configured: { status: 503, title: 'Service Unavailable' },
   database_unavailable: { status: 503, title: 'Service Unavailable' },
   cursor_not_configured: { status: 503, title: 'Service Unavailable' },
+  embedding_unavailable: { status: 503, title: 'Service Unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof ERRORS;

@@ -56,6 +56,13 @@ export function nearest(query: readonly number[], rows: { seq: number; v: string
 /** Reciprocal Rank Fusion constant (Cormack et al., 2009). */
 export const RRF_K = 60;
 
+/**
+ * Hybrid defaults: the vector ranking counts half as much as the keyword one, and only its top
+ * `top_k` are fused (the keyword ranking's top 100). A deep vector list of weak neighbours, each
+ * adding ~1/(60 + rank), pushed keyword answers out of the top 10 (bench/RESULTS.md, "Recall quality").
+ */
+export const FUSION_WEIGHTS_DEFAULT = { keyword: 1, vector: 0.5 } as const;
+
 export interface Fused {
   seq: number;
   score: number;

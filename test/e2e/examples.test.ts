@@ -73,7 +73,14 @@ describe('the examples of the published spec, on a fresh server', () => {
       const text = await res.text();
       statuses[op.operationId] = res.status;
       const namesResource = path.includes('{');
-      const ok = res.status < 300 || (res.status === 304 && method === 'GET') || (namesResource && res.status === 404);
+      // The Vectorize backfill needs a Vectorize index, which no local server has (wrangler dev
+      // only proxies it to Cloudflare): there it is a 409 that says so, not a refused example.
+      const needsVectorize = op.operationId === 'backfillVectorIndex' && text.includes('vector_index_not_configured');
+      const ok =
+        res.status < 300 ||
+        (res.status === 304 && method === 'GET') ||
+        (namesResource && res.status === 404) ||
+        (needsVectorize && res.status === 409);
       if (!ok) refused.push(`${method} ${url.slice(worker.baseUrl.length)} → ${res.status} ${text.slice(0, 300)}`);
     }
     expect(refused).toEqual([]);

@@ -11,6 +11,20 @@ async function getSearch(token: string, qs: string) {
 }
 
 describe('keyword search understands questions', () => {
+  it('a query of the most words searched (64) is answered, ranked, on GET and POST alike', async () => {
+    const w = await world();
+    const t = w.tokens.owner;
+    const words = Array.from({ length: 70 }, (_, i) => `word${i}x`);
+    const target = await createMemory(t, { content: `${words[0]} ${words[63]} and more` });
+    const other = await createMemory(t, { content: `${words[1]} only` });
+    // Beyond the 64th word nothing is searched.
+    await createMemory(t, { content: `${words[69]} only` });
+    const q = encodeURIComponent(words.join(' '));
+    expect((await getSearch(t, `q=${q}`)).map((h) => h.id)).toEqual([target.id, other.id]);
+    const post = await call('/v1/memories/search', { method: 'POST', token: t, json: { query: words.join(' ') } });
+    expect(post.status, await post.clone().text()).toBe(200);
+  });
+
   it('finds the memory a question asks about at rank 1 with the defaults (any word, stop words dropped)', async () => {
     const w = await world();
     const t = w.tokens.owner;

@@ -4,6 +4,7 @@ import worker from '../../src/index';
 import { cosine, RRF_K, reciprocalRankFusion } from '../../src/lib/vectors';
 import { SearchResultSchema } from '../../src/routes/memories/schemas';
 import { TenantSchema } from '../../src/routes/tenants/lifecycle';
+import { callWith } from '../helpers/fakes';
 import { setEmbeddingDimensions } from '../helpers/fixtures';
 import { asMemory, call, createMemory, d1Stats, expectProblem, world } from './helpers';
 
@@ -260,7 +261,7 @@ describe('semantic and hybrid search', () => {
     expect((await call(`/v1/memories/${gone.id}`, { method: 'DELETE', token: w.tokens.owner })).status).toBe(204);
     for (const mode of ['semantic', 'hybrid'] as const) {
       const body = { query: 'apple', vector: [1, 0], mode };
-      expect(ids(await hits(w.tokens.owner, body))).toEqual([own.id, shared.id]);
+      expect(ids(await hits(w.tokens.owner, body)).sort()).toEqual([own.id, shared.id].sort());
       expect(ids(await hits(w.tokens.member, body))).toEqual([shared.id]);
       expect(ids(await hits(w.tokens.other, body))).toHaveLength(1);
       expect(ids(await hits(w.tokens.other, body))).not.toContain(shared.id);
@@ -276,16 +277,24 @@ describe('semantic and hybrid search', () => {
     const c = await createMemory(t, { content: 'nothing related', embedding: [0.9, 0.2] });
     const body = await hits(t, { query: 'zebra', vector: [1, 0], explain: true });
     expect(body.mode).toBe('hybrid');
+    // Default weights: keyword 1, vector 0.5.
     for (const h of body.data) {
       const e = h.explain!;
       const expected =
-        (e.keyword_rank ? 1 / (RRF_K + e.keyword_rank) : 0) + (e.vector_rank ? 1 / (RRF_K + e.vector_rank) : 0);
+        (e.keyword_rank ? 1 / (RRF_K + e.keyword_rank) : 0) + (e.vector_rank ? 0.5 / (RRF_K + e.vector_rank) : 0);
       expect(h.score).toBeCloseTo(expected, 12);
     }
-    // b is 2nd by keyword and 1st by vector; a is 1st by keyword, 3rd by vector; c only by vector (2nd).
-    expect(ids(body)).toEqual([b.id, a.id, c.id]);
-    const keywordHeavy = await hits(t, { query: 'zebra', vector: [1, 0], weights: { keyword: 10, vector: 1 } });
-    expect(ids(keywordHeavy)[0]).toBe(a.id);
+    // a is 1st by keyword, 3rd by vector (1/61 + 0.5/63); b 2nd by keyword, 1st by vector (1/62 + 0.5/61);
+    // c only by vector (2nd).
+    expect(ids(body)).toEqual([a.id, b.id, c.id]);
+    const equal = await hits(t, { query: 'zebra', vector: [1, 0], weights: { keyword: 1, vector: 1 } });
+    expect(ids(equal)).toEqual([b.id, a.id, c.id]);
+    // The vector ranking is fused in its top_k only: with top_k 2, a (3rd by vector) gets nothing from it.
+    const two = await hits(t, { query: 'zebra', vector: [1, 0], top_k: 2, explain: true });
+    expect(two.data.map((h) => [h.memory.id, h.explain!.vector_rank])).toEqual([
+      [b.id, 1],
+      [a.id, null],
+    ]);
   });
 
   it('fusion arithmetic', () => {
@@ -330,7 +339,7 @@ describe('server-side query embedding (Workers AI, faked)', () => {
   it('embeds the query with the tenant model, in semantic and hybrid mode', async () => {
     const w = await world();
     const t = w.tokens.owner;
-    const patch = await call('/v1/tenant', {
+    const patch = await callWith({ AI: fakeAi })('/v1/tenant', {
       method: 'PATCH',
       token: t,
       json: { embedding: { dimensions: DIMS, model: '@cf/baai/bge-small-en-v1.5' } },
@@ -357,7 +366,7 @@ describe('server-side query embedding (Workers AI, faked)', () => {
       json: { embedding: { dimensions: 3, model: 'text-embedding-3-small' } },
     });
     await expectProblem(await withAi(t, { query: 'cat', mode: 'semantic' }), 422, 'vector_required');
-    await call('/v1/tenant', {
+    await callWith({ AI: fakeAi })('/v1/tenant', {
       method: 'PATCH',
       token: t,
       json: { embedding: { dimensions: 3, model: '@cf/baai/bge-small-en-v1.5' } },

@@ -243,6 +243,7 @@ export const OPERATIONS: Record<string, OperationFixture> = {
   // The caller's tenant: anyone reads it; owner/admin rename; only an owner deletes or restores it.
   getTenant: { roles: ANY_ROLE },
   updateTenant: { roles: ['owner', 'admin'], body: () => ({ name: 'Renamed tenant' }) },
+  backfillVectorIndex: { roles: ['owner', 'admin'] },
   deleteTenant: { roles: ['owner'] },
   restoreTenant: { roles: ['owner'] },
   getSubscription: { roles: ['owner'] },

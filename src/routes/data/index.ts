@@ -26,12 +26,13 @@ import {
 } from '../../db/export';
 import type { AppEnv } from '../../env';
 import { newId } from '../../lib/ids';
-import { D1_VECTOR_MAX, EXPORT_PAGE_BYTES, EXPORT_PAGE_ROWS, IMPORT_MAX_LINES, MAX_BODY_BYTES } from '../../lib/limits';
+import { EXPORT_PAGE_BYTES, EXPORT_PAGE_ROWS, IMPORT_MAX_LINES, MAX_BODY_BYTES } from '../../lib/limits';
 import { mediaTypeEssence } from '../../lib/media-type';
 import { PLANS } from '../../lib/plans';
 import { ApiError } from '../../lib/problem';
 import { problemResponses, securedRoute } from '../../lib/route';
 import { queryFlag } from '../../lib/schemas';
+import { syncIndex, vectorLimit } from '../../vectors/vectorize';
 import { mappedId, parseChunk, planImport, referencedIds } from './import-plan';
 import {
   ExportFileSchema,
@@ -287,7 +288,14 @@ async function importChunk(
     now,
   );
   const errors = [...chunk.errors, ...plan.errors];
-  errors.push(...quotaErrors(caller, plan, Number(conflicts.find((r) => r.kind === 'live_users')?.value ?? 0)));
+  errors.push(
+    ...quotaErrors(
+      caller,
+      plan,
+      Number(conflicts.find((r) => r.kind === 'live_users')?.value ?? 0),
+      vectorLimit(c.env),
+    ),
+  );
   const report: ImportReport = {
     dry_run: dryRun,
     valid: errors.length === 0,
@@ -366,6 +374,22 @@ async function importChunk(
       `The chunk adds ${plan.newLiveMemories} memories and ${plan.newLiveUsers} users, which the ${caller.tenant_plan} plan no longer allows: another request added some meanwhile. Nothing was written.`,
     );
   }
+  // Imported live memories with a vector join the vector index (a memory skipped as existing is rewritten as it was).
+  await syncIndex(c.env, {
+    upsert: plan.rows.memories.flatMap((m) =>
+      m.embedding !== null && m.deleted_at === null
+        ? [
+            {
+              id: m.id as string,
+              tenant_id: caller.tenant_id,
+              subject_id: (m.subject_id as string | null) ?? null,
+              agent_id: (m.agent_id as string | null) ?? null,
+              values: JSON.parse(m.embedding as string) as number[],
+            },
+          ]
+        : [],
+    ),
+  });
   // Rows another request wrote meanwhile are skipped by ON CONFLICT: report what was written.
   let i = 1;
   const created = { ...report.created };
@@ -377,7 +401,7 @@ async function importChunk(
   return { ...report, created, skipped: { ...report.skipped, existing: report.skipped.existing + skippedNow } };
 }
 
-function quotaErrors(caller: CallerRow, plan: ReturnType<typeof planImport>, liveUsers: number) {
+function quotaErrors(caller: CallerRow, plan: ReturnType<typeof planImport>, liveUsers: number, vectorMax: number) {
   const limits = PLANS[caller.tenant_plan];
   const out = [];
   if (caller.tenant_memory_count + plan.newLiveMemories > limits.memories) {
@@ -386,10 +410,10 @@ function quotaErrors(caller: CallerRow, plan: ReturnType<typeof planImport>, liv
       message: `The chunk adds ${plan.newLiveMemories} memories; the ${caller.tenant_plan} plan allows ${limits.memories} and the tenant has ${caller.tenant_memory_count}.`,
     });
   }
-  if (plan.newVectors > 0 && caller.tenant_vector_count + plan.newVectors > D1_VECTOR_MAX) {
+  if (plan.newVectors > 0 && caller.tenant_vector_count + plan.newVectors > vectorMax) {
     out.push({
       path: 'quota',
-      message: `The chunk adds ${plan.newVectors} vectors; the embedded vector engine holds at most ${D1_VECTOR_MAX} per tenant and the tenant has ${caller.tenant_vector_count}.`,
+      message: `The chunk adds ${plan.newVectors} vectors; the vector engine holds at most ${vectorMax} per tenant and the tenant has ${caller.tenant_vector_count}.`,
     });
   }
   if (liveUsers + plan.newLiveUsers > limits.users) {

@@ -8,6 +8,7 @@ import { BULK_DELETE_MAX } from '../../lib/limits';
 import { invalidRequest } from '../../lib/problem';
 import { problemResponses, securedRoute } from '../../lib/route';
 import { fromIso } from '../../lib/time';
+import { syncIndex } from '../../vectors/vectorize';
 import { BulkDeleteResultSchema, BulkDeleteSchema } from './schemas';
 import { rememberCaller } from './tenant';
 
@@ -72,7 +73,8 @@ bulkRoutes.openapi(
     rememberCaller(c, caller);
     // The statements wrote nothing for a caller without the role; say why.
     if (unfiltered || body.mode === 'purge') requireRole(caller, 'owner', 'admin');
-    const { matched, deleted } = built.decode(results);
+    const { matched, deleted, ids } = built.decode(results);
+    await syncIndex(c.env, { remove: ids });
     return c.json({ matched, deleted, remaining: matched > deleted }, 200);
   },
 );

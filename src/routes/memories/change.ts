@@ -27,7 +27,9 @@ import { PLANS } from '../../lib/plans';
 import { ApiError, invalidRequest } from '../../lib/problem';
 import { ETAG_HEADERS, problemResponses, securedRoute } from '../../lib/route';
 import { contentPart, searchDoc, tagPart, tagSegment } from '../../lib/search-text';
-import { dedupe, expiryOf, memoryDeleted, notFound, preconditionFailed, vectorRefusal } from './helpers';
+import { vectorLimit } from '../../vectors/vectorize';
+import { embedsOnServer, embedTexts } from './embed';
+import { dedupe, expiryOf, memoryDeleted, notFound, preconditionFailed, syncChanged, vectorRefusal } from './helpers';
 import {
   AddTagsSchema,
   DeleteQuerySchema,
@@ -39,7 +41,7 @@ import {
   ReadQuerySchema,
   TagPathSchema,
 } from './schemas';
-import { rememberCaller, withCallerTenant } from './tenant';
+import { assumedEmbedding, rememberCaller, withCallerTenant } from './tenant';
 import { quotaExceeded } from './write';
 
 export const changeRoutes = new OpenAPIHono<AppEnv>();
@@ -128,6 +130,8 @@ changeRoutes.openapi(
         'conflict',
         'insufficient_role',
         'version_exhausted',
+        'embedding_failed',
+        'embedding_unavailable',
       ),
     },
   }),
@@ -144,10 +148,14 @@ changeRoutes.openapi(
       id,
       sessionId: q.session_id,
       versions: acceptedVersions(c.req.valid('header')['If-Match'], id),
-      embedding,
+      // The vector index is rewritten from the changed row's vector.
+      embedding: embedding || !!c.env.VECTORIZE,
     };
-    const w = { sub: c.get('auth').sub, now, meta: requestMeta(c), idempotency: null };
-    const run = (tenantId: string) => {
+    const w = { sub: c.get('auth').sub, now, meta: requestMeta(c), idempotency: null, vectorMax: vectorLimit(c.env) };
+    // New content without a vector: embedded here when the tenant's model is a Workers AI one
+    // (else the stored vector turns stale); the batch checks the model is still the one assumed.
+    const reembed = patch.content !== undefined && patch.embedding === undefined;
+    const run = async (tenantId: string) => {
       const doc =
         patch.content !== undefined && patch.tags !== undefined
           ? { full: searchDoc(tenantId, patch.content, patch.tags) }
@@ -156,14 +164,31 @@ changeRoutes.openapi(
             : patch.tags !== undefined
               ? { tagPart: tagPart(tenantId, patch.tags) }
               : {};
-      return runChange(c, patchMemoryStatements(c.env.DB, t, { ...w, tenantId }, patch, doc), null, t);
+      const assumed = assumedEmbedding(tenantId);
+      const vector =
+        reembed && embedsOnServer(assumed.model, assumed.dimensions)
+          ? (await embedTexts(c.env.AI, assumed.model!, assumed.dimensions!, [patch.content!]))[0]
+          : undefined;
+      const statements = patchMemoryStatements(
+        c.env.DB,
+        t,
+        { ...w, tenantId, ...(reembed ? { assumedModel: assumed.model } : {}) },
+        vector ? { ...patch, embedding: vector } : patch,
+        doc,
+      );
+      const out = await runChange(c, statements, null, t);
+      return { ...out, modelChanged: reembed && !out.after && out.caller.tenant_embedding_model !== assumed.model };
     };
     // Only new search text needs the tenant up front.
-    const out =
+    let out =
       patch.content !== undefined || patch.tags !== undefined
         ? await withCallerTenant(c, run)
         : await runChange(c, patchMemoryStatements(c.env.DB, t, { ...w, tenantId: '' }, patch, {}), null, t);
-    if (out.after) return respond(c, out.after, embedding);
+    if ('modelChanged' in out && out.modelChanged) out = await withCallerTenant(c, run);
+    if (out.after) {
+      await syncChanged(c, out.after);
+      return respond(c, out.after, embedding);
+    }
     if (!out.before) throw notFound(id);
     if (out.before.deleted_at !== null) throw memoryDeleted(id);
     if (t.versions && !t.versions.includes(out.before.version)) throw preconditionFailed(id);
@@ -173,6 +198,7 @@ changeRoutes.openapi(
         out.caller,
         [{ path: 'json.embedding', dimensions: patch.embedding.length }],
         out.before.embedding_status === null ? 1 : 0,
+        vectorLimit(c.env),
       );
       if (refusal) throw refusal;
     }
@@ -213,7 +239,10 @@ changeRoutes.openapi(
       null,
       t,
     );
-    if (out.after) return c.body(null, 204);
+    if (out.after) {
+      await syncChanged(c, out.after);
+      return c.body(null, 204);
+    }
     if (permanent) requireRole(out.caller, 'owner', 'admin');
     if (!out.before) throw notFound(id);
     if (t.versions && !t.versions.includes(out.before.version)) throw preconditionFailed(id);
@@ -244,7 +273,7 @@ changeRoutes.openapi(
     const embedding = q.include === 'embedding';
     const now = Date.now();
     const idem = await idempotencyKeyOf(c, null, now);
-    const t = { id, sessionId: q.session_id, embedding };
+    const t = { id, sessionId: q.session_id, embedding: embedding || !!c.env.VECTORIZE };
     const sub = c.get('auth').sub;
     const store = idem
       ? idempotencyStore(c.env.DB, sub, idem, { status: 200, body: JSON.stringify({ ids: [id] }) }, (b) =>
@@ -262,7 +291,10 @@ changeRoutes.openapi(
       if (!out.replay) throw notFound(id);
       return respond(c, out.replay, embedding, true);
     }
-    if (out.after) return respond(c, out.after, embedding);
+    if (out.after) {
+      await syncChanged(c, out.after);
+      return respond(c, out.after, embedding);
+    }
     if (!out.before) throw notFound(id);
     if (out.before.deleted_at === null) return respond(c, out.before, embedding);
     if (out.caller.tenant_memory_count + 1 > PLANS[out.caller.tenant_plan].memories) throw quotaExceeded(out.caller, 1);

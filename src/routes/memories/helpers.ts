@@ -1,13 +1,14 @@
 import type { Context } from 'hono';
 import { runAsCaller } from '../../auth/caller';
 import type { CallerRow } from '../../db/caller';
-import type { MemoryFilters } from '../../db/memories';
+import type { MemoryFilters, MemoryRow } from '../../db/memories';
 import type { AppEnv } from '../../env';
 import { D1_VECTOR_MAX, FILTER_VALUES_MAX } from '../../lib/limits';
 import { ApiError, invalidRequest } from '../../lib/problem';
 import { ftsKeywordQuery, SearchSyntaxError } from '../../lib/search-query';
 import { type KeywordQuery, plainKeywordQuery } from '../../lib/search-text';
 import { fromIso } from '../../lib/time';
+import { type IndexedMemory, syncIndex } from '../../vectors/vectorize';
 
 /** Tags de-duplicated, first occurrence and order kept. */
 export const dedupe = (tags: readonly string[]) => [...new Set(tags)];
@@ -133,6 +134,7 @@ export function vectorRefusal(
   caller: CallerRow,
   vectors: { path: string; dimensions: number }[],
   adding: number,
+  max = D1_VECTOR_MAX,
 ): ApiError | null {
   const expected = caller.tenant_embedding_dimensions;
   const errors = vectors
@@ -145,11 +147,48 @@ export function vectorRefusal(
           : `has ${v.dimensions} dimensions; the tenant's embedding configuration expects ${expected}`,
     }));
   if (errors.length) return invalidRequest(errors);
-  if (adding > 0 && caller.tenant_vector_count + adding > D1_VECTOR_MAX)
+  if (adding > 0 && caller.tenant_vector_count + adding > max)
     return new ApiError(
       'vector_limit_exceeded',
       `The embedded vector engine holds at most ${D1_VECTOR_MAX} vectors per tenant; the tenant has ${caller.tenant_vector_count} and this request adds ${adding}. ` +
         'Remove vectors (PATCH a memory with "embedding": null) or deploy with a Vectorize index (the VECTORIZE binding), which has no such bound.',
     );
   return null;
+}
+
+/** The memories of a write that carry a vector, as the vector index holds them. */
+export const indexedOf = (
+  items: { id: string; subject_id: string | null; agent_id: string | null; embedding: number[] | null }[],
+  tenantId: string,
+): IndexedMemory[] =>
+  items.flatMap((m) =>
+    m.embedding
+      ? [{ id: m.id, tenant_id: tenantId, subject_id: m.subject_id, agent_id: m.agent_id, values: m.embedding }]
+      : [],
+  );
+
+/**
+ * After a committed change to one memory, the vector index follows its row: (re)written while the
+ * memory is live with a current vector, removed otherwise (deleted, purged, stale, no vector).
+ * The row must carry `embedding` when the index is bound (statements built with `embedding: true`).
+ */
+export async function syncChanged(c: Context<AppEnv>, row: Pick<MemoryRow, 'id'> & Partial<MemoryRow>) {
+  if (!c.env.VECTORIZE) return;
+  const live = row.deleted_at === null && row.embedding_status === 'current' && row.embedding;
+  await syncIndex(
+    c.env,
+    live
+      ? {
+          upsert: [
+            {
+              id: row.id,
+              tenant_id: row.tenant_id!,
+              subject_id: row.subject_id ?? null,
+              agent_id: row.agent_id ?? null,
+              values: JSON.parse(row.embedding!) as number[],
+            },
+          ],
+        }
+      : { remove: [row.id] },
+  );
 }

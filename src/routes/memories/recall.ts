@@ -6,6 +6,7 @@
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { runAsCaller } from '../../auth/caller';
 import {
+  indexHitsStatement,
   type MemoryFilters,
   type MemoryRow,
   memoriesBySeqStatement,
@@ -17,15 +18,16 @@ import type { AppEnv } from '../../env';
 import { problemResponses, securedRoute } from '../../lib/route';
 import { snippet } from '../../lib/search-query';
 import { fromIso } from '../../lib/time';
-import { type Neighbour, nearest, reciprocalRankFusion } from '../../lib/vectors';
-import { embedQuery } from './embed';
+import { FUSION_WEIGHTS_DEFAULT, type Neighbour, nearest, reciprocalRankFusion } from '../../lib/vectors';
+import { queryIndex } from '../../vectors/vectorize';
+import { embedQuery, embedsOnServer } from './embed';
 import { ANY_TENANT, keywordQueryOf, runKeywordSearch, vectorRefusal } from './helpers';
 import { type SearchFilterSchema, SearchRequestSchema, SearchResultSchema } from './schemas';
-import { rememberCaller, withCallerTenant } from './tenant';
+import { assumedEmbedding, rememberCaller, withCallerTenant } from './tenant';
 
 export const recallRoutes = new OpenAPIHono<AppEnv>();
 
-/** Each ranking that is fused contributes this many candidates. */
+/** The keyword ranking contributes this many candidates to a fusion (the vector ranking its top_k). */
 const FUSION_CANDIDATES = 100;
 
 function filtersOfBody(f: z.infer<typeof SearchFilterSchema> = {}): MemoryFilters {
@@ -57,7 +59,7 @@ recallRoutes.openapi(
     description:
       "Searches the caller's visible, live memories with the list filters. `keyword` ranks by BM25 (as GET /v1/memories/search, one round trip); " +
       "`semantic` by cosine similarity to `vector` (exact nearest neighbours over the tenant's vectors); `hybrid` fuses both rankings by Reciprocal " +
-      'Rank Fusion (k = 60, optional `weights`). Memories whose vector is `stale` are left out of the vector ranking. Whatever an index returns, ' +
+      'Rank Fusion (k = 60) of the keyword top 100 and the vector top `top_k`, weighted 1 and 0.5 unless `weights` says otherwise. Memories whose vector is `stale` are left out of the vector ranking. Whatever an index returns, ' +
       'visibility (scope, session, deletion, tenant) is decided by the database.',
     request: { body: { required: true, content: { 'application/json': { schema: SearchRequestSchema } } } },
     responses: {
@@ -67,30 +69,52 @@ recallRoutes.openapi(
   }),
   async (c) => {
     const r = c.req.valid('json');
-    const mode =
-      r.mode ?? (r.query !== undefined && r.vector !== undefined ? 'hybrid' : r.vector ? 'semantic' : 'keyword');
-    const useKeyword = mode !== 'semantic';
-    const useVector = mode !== 'keyword';
     const filters = filtersOfBody(r.filter);
     const sub = c.get('auth').sub;
     const db = c.env.DB;
-    const depth = mode === 'hybrid' ? Math.max(FUSION_CANDIDATES, r.top_k) : r.top_k;
-    if (useKeyword) keywordQueryOf(ANY_TENANT, r.query!, r.syntax, r.match, 'json.query');
+    if (r.query !== undefined && r.mode !== 'semantic')
+      keywordQueryOf(ANY_TENANT, r.query, r.syntax, r.match, 'json.query');
     // Without the AI binding a query cannot be embedded: refuse before reading anything.
-    if (useVector && !r.vector && !c.env.AI) await embedQuery(undefined, null, null, '');
+    if (r.mode && r.mode !== 'keyword' && !r.vector && !c.env.AI) await embedQuery(undefined, null, null, '');
 
+    // Default mode: hybrid when there is a vector to fuse (sent, or embedded on the server for a
+    // tenant whose model is a Workers AI one), else semantic for a vector alone, else keyword.
+    const modeFor = (embeds: boolean) =>
+      r.mode ??
+      (r.vector !== undefined
+        ? r.query !== undefined
+          ? 'hybrid'
+          : 'semantic'
+        : embeds && c.env.AI !== undefined
+          ? 'hybrid'
+          : 'keyword');
     const first = await withCallerTenant(c, async (tenantId) => {
-      const terms = useKeyword ? keywordQueryOf(tenantId, r.query!, r.syntax, r.match, 'json.query') : null;
+      const assumed = assumedEmbedding(tenantId);
+      const mode = modeFor(embedsOnServer(assumed.model, assumed.dimensions));
+      const depth = mode === 'hybrid' ? Math.max(FUSION_CANDIDATES, r.top_k) : r.top_k;
+      const terms = mode !== 'semantic' ? keywordQueryOf(tenantId, r.query!, r.syntax, r.match, 'json.query') : null;
       const statements: D1PreparedStatement[] = [];
       if (terms) statements.push(searchMemoriesStatement(db, sub, filters, { tenantId, query: terms, limit: depth }));
-      if (useVector) statements.push(vectorScanStatement(db, sub, filters));
-      return { ...(await runKeywordSearch(c, statements, 'json.query')), terms };
+      // The d1 engine reads the caller's vectors in this batch; Vectorize is asked after it.
+      const scan = mode !== 'keyword' && !c.env.VECTORIZE;
+      if (scan) statements.push(vectorScanStatement(db, sub, filters));
+      return { ...(await runKeywordSearch(c, statements, 'json.query')), terms, mode, depth, scan };
     });
-    const { caller, terms } = first;
+    const { caller, terms, depth } = first;
+    // A default hybrid assumed from a stale view of the tenant's model: keyword after all.
+    const mode =
+      !r.mode && !r.vector && first.mode === 'hybrid'
+        ? modeFor(embedsOnServer(caller.tenant_embedding_model, caller.tenant_embedding_dimensions))
+        : first.mode;
+    const useVector = mode !== 'keyword';
     rememberCaller(c, caller);
     let at = 0;
     const keywordRows = (terms ? first.results[at++]!.results : []) as (MemoryRow & { score: number })[];
-    const vectorRows = (useVector ? first.results[at++]!.results : []) as { seq: number; v: string }[];
+    const vectorRows = (first.scan ? first.results[at++]!.results : []) as {
+      seq: number;
+      v: string;
+    }[];
+    const rows = new Map(keywordRows.map((row) => [row.seq, row as MemoryRow]));
 
     let neighbours: Neighbour[] = [];
     if (useVector) {
@@ -99,9 +123,32 @@ recallRoutes.openapi(
         (await embedQuery(c.env.AI, caller.tenant_embedding_model, caller.tenant_embedding_dimensions, r.query!));
       const refusal = vectorRefusal(caller, [{ path: 'json.vector', dimensions: vector.length }], 0);
       if (refusal) throw refusal;
-      neighbours = nearest(vector, vectorRows, depth);
+      if (c.env.VECTORIZE) {
+        // Vectorize: the tenant's namespace, then every hit re-checked in D1 (visibility, filters, current vector).
+        const matches = await queryIndex(c.env.VECTORIZE, caller.tenant_id, vector, filters);
+        const { results } = matches.length
+          ? await runAsCaller(c, [
+              indexHitsStatement(
+                db,
+                sub,
+                matches.map((m) => m.id),
+                filters,
+              ),
+            ])
+          : { results: [{ results: [] }] };
+        const seen = new Map((results[0]!.results as MemoryRow[]).map((row) => [row.id, row]));
+        neighbours = matches.flatMap((m) => {
+          const row = seen.get(m.id);
+          if (!row) return [];
+          rows.set(row.seq, row);
+          return [{ seq: row.seq, score: m.score }];
+        });
+        neighbours = neighbours.slice(0, depth);
+      } else neighbours = nearest(vector, vectorRows, depth);
     }
 
+    // Hybrid fuses the vector ranking's top_k only (lib/vectors.ts FUSION_WEIGHTS_DEFAULT); explain shows what was fused.
+    if (mode === 'hybrid') neighbours = neighbours.slice(0, r.top_k);
     const keyword = new Map(keywordRows.slice(0, depth).map((row, i) => [row.seq, { rank: i + 1, row }]));
     const vector = new Map(neighbours.map((n, i) => [n.seq, { rank: i + 1, score: n.score }]));
     const ranked =
@@ -112,12 +159,14 @@ recallRoutes.openapi(
           : reciprocalRankFusion(
               [...keyword.keys()],
               neighbours.map((n) => n.seq),
-              { keyword: r.weights?.keyword ?? 1, vector: r.weights?.vector ?? 1 },
+              {
+                keyword: r.weights?.keyword ?? FUSION_WEIGHTS_DEFAULT.keyword,
+                vector: r.weights?.vector ?? FUSION_WEIGHTS_DEFAULT.vector,
+              },
             );
     const top = ranked.filter((h) => r.min_score === undefined || h.score >= r.min_score).slice(0, r.top_k);
 
     // Rows the keyword statement did not return (found by vector only): read them, visibility re-checked.
-    const rows = new Map(keywordRows.map((row) => [row.seq, row as MemoryRow]));
     const missing = top.map((h) => h.seq).filter((seq) => !rows.has(seq));
     if (missing.length) {
       const { results } = await runAsCaller(c, [memoriesBySeqStatement(db, sub, missing, filters.session_id)]);

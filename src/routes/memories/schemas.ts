@@ -21,6 +21,7 @@ import {
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
 import { metadataSchema, queryFlag } from '../../lib/schemas';
 import { fromIso } from '../../lib/time';
+import { FUSION_WEIGHTS_DEFAULT } from '../../lib/vectors';
 
 export const MemoryIdSchema = z
   .string()
@@ -670,7 +671,7 @@ export const SearchRequestSchema = z
         description:
           '`keyword`: BM25 over content and tags (needs `query`). `semantic`: nearest vectors by cosine similarity (needs `vector`). `hybrid`: both, fused by ' +
           "Reciprocal Rank Fusion (needs `query`). Without `vector`, semantic and hybrid embed `query` with the tenant's Workers AI model when the server has " +
-          'the AI binding (422 `vector_required` otherwise). Default: `hybrid` when both `query` and `vector` are sent, `semantic` with `vector` only, else `keyword`.',
+          'the AI binding (422 `vector_required` otherwise). Default: `hybrid` when both `query` and `vector` are sent, or `query` alone for a tenant the server embeds for; `semantic` with `vector` only; else `keyword`.',
       }),
     top_k: z
       .number()
@@ -699,10 +700,15 @@ export const SearchRequestSchema = z
       .default('any')
       .openapi({ description: 'Plain syntax: any word (default) or every word.' }),
     weights: z
-      .object({ keyword: Weight.default(1), vector: Weight.default(1) })
+      .object({
+        keyword: Weight.default(FUSION_WEIGHTS_DEFAULT.keyword),
+        vector: Weight.default(FUSION_WEIGHTS_DEFAULT.vector),
+      })
       .strict()
       .optional()
-      .openapi({ description: 'Hybrid only: the weight of each ranking in the fusion (default 1 and 1).' }),
+      .openapi({
+        description: 'Hybrid only: the weight of each ranking in the fusion (default keyword 1, vector 0.5).',
+      }),
   })
   .strict()
   .superRefine((r, ctx) => {

@@ -14,11 +14,33 @@ import { ApiError } from '../../lib/problem';
 const MAX_ENTRIES = 10_000;
 const tenantBySubject = new Map<string, string>();
 
-function remember(sub: string, tenantId: string) {
-  tenantBySubject.delete(sub);
-  if (tenantBySubject.size >= MAX_ENTRIES) tenantBySubject.delete(tenantBySubject.keys().next().value!);
-  tenantBySubject.set(sub, tenantId);
+/** A tenant's embedding configuration as last seen in a caller row (writes that embed on the server are guarded by it). */
+export interface EmbeddingConfig {
+  model: string | null;
+  dimensions: number | null;
 }
+const embeddingByTenant = new Map<string, EmbeddingConfig>();
+
+function bounded<K, V>(map: Map<K, V>, key: K, value: V) {
+  map.delete(key);
+  if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value!);
+  map.set(key, value);
+}
+
+function remember(sub: string, tenantId: string) {
+  bounded(tenantBySubject, sub, tenantId);
+}
+
+function rememberEmbedding(caller: CallerRow) {
+  bounded(embeddingByTenant, caller.tenant_id, {
+    model: caller.tenant_embedding_model,
+    dimensions: caller.tenant_embedding_dimensions,
+  });
+}
+
+/** The tenant's embedding configuration as this isolate last saw it (none seen: no model). */
+export const assumedEmbedding = (tenantId: string): EmbeddingConfig =>
+  embeddingByTenant.get(tenantId) ?? { model: null, dimensions: null };
 
 /**
  * Runs `attempt(tenantId)` — which must make exactly one batch through runAsCaller and guard
@@ -32,11 +54,14 @@ export async function withCallerTenant<T extends { caller: CallerRow }>(
   const sub = c.get('auth').sub;
   let tenantId = tenantBySubject.get(sub);
   if (tenantId === undefined) {
-    tenantId = (await runAsCaller(c, [])).caller.tenant_id;
+    const { caller } = await runAsCaller(c, []);
+    tenantId = caller.tenant_id;
     remember(sub, tenantId);
+    rememberEmbedding(caller);
   }
   for (let i = 0; i < 2; i++) {
     const out = await attempt(tenantId);
+    rememberEmbedding(out.caller);
     if (out.caller.tenant_id === tenantId) return out;
     tenantId = out.caller.tenant_id;
     remember(sub, tenantId);
@@ -46,5 +71,6 @@ export async function withCallerTenant<T extends { caller: CallerRow }>(
 
 /** Any batch's caller row keeps the cache warm (a read today makes tomorrow's write one trip). */
 export function rememberCaller(c: Context<AppEnv>, caller: CallerRow) {
+  rememberEmbedding(caller);
   if (tenantBySubject.get(c.get('auth').sub) !== caller.tenant_id) remember(c.get('auth').sub, caller.tenant_id);
 }

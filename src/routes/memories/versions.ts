@@ -16,7 +16,7 @@ import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
 import { acceptedVersions, etagOf } from '../../lib/etag';
 import { ApiError } from '../../lib/problem';
 import { problemResponses, securedRoute } from '../../lib/route';
-import { memoryDeleted, notFound, preconditionFailed } from './helpers';
+import { memoryDeleted, notFound, preconditionFailed, syncChanged } from './helpers';
 import {
   IfMatchHeaders,
   MemoryPathSchema,
@@ -103,7 +103,7 @@ versionRoutes.openapi(
       id,
       sessionId: q.session_id,
       versions: acceptedVersions(c.req.valid('header')['If-Match'], id),
-      embedding,
+      embedding: embedding || !!c.env.VECTORIZE,
     };
     const sub = c.get('auth').sub;
     const change = restoreVersionStatements(
@@ -118,6 +118,7 @@ versionRoutes.openapi(
     const before = results[1]!.results[0] as MemoryRow | undefined;
     const after = results.at(-1)!.results[0] as MemoryRow | undefined;
     if (after) {
+      await syncChanged(c, after);
       c.header('ETag', etagOf(after));
       return c.json(toMemory(after, embedding), 200);
     }

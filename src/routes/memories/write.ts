@@ -22,9 +22,11 @@ import { PLANS } from '../../lib/plans';
 import { ApiError, invalidRequest } from '../../lib/problem';
 import { ETAG_HEADERS, problemResponses, securedRoute } from '../../lib/route';
 import { searchDoc } from '../../lib/search-text';
-import { dedupe, expiryOf, notFound, vectorRefusal } from './helpers';
+import { syncIndex, vectorLimit } from '../../vectors/vectorize';
+import { embedsOnServer, embedTexts } from './embed';
+import { dedupe, expiryOf, indexedOf, notFound, vectorRefusal } from './helpers';
 import { BatchCreateSchema, CreateMemorySchema, IdempotencyHeaders, MemoryListSchema, MemorySchema } from './schemas';
-import { withCallerTenant } from './tenant';
+import { assumedEmbedding, withCallerTenant } from './tenant';
 
 export const writeRoutes = new OpenAPIHono<AppEnv>();
 
@@ -53,7 +55,21 @@ async function createMemories(
   const db = c.env.DB;
   const sub = c.get('auth').sub;
   const sessionIds = [...new Set(inputs.map((i) => i.session_id).filter((s): s is string => !!s))];
-  const out = await withCallerTenant(c, async (tenantId) => {
+  const attempt = async (tenantId: string) => {
+    // A tenant whose model is a Workers AI model gets a vector for every memory sent without one,
+    // from one AI call before the batch; the batch checks that the model is still the one assumed.
+    const assumed = assumedEmbedding(tenantId);
+    const lacking = inputs.flatMap((input, n) => (input.embedding ? [] : [n]));
+    const embedded = new Map<number, number[]>();
+    if (lacking.length && embedsOnServer(assumed.model, assumed.dimensions)) {
+      const vectors = await embedTexts(
+        c.env.AI,
+        assumed.model!,
+        assumed.dimensions!,
+        lacking.map((n) => inputs[n]!.content),
+      );
+      for (const [k, n] of lacking.entries()) embedded.set(n, vectors[k]!);
+    }
     // Sorted ids: a batch shares created_at, so (created_at, id) order is the request order.
     const ids = inputs.map(() => newId('mem', now)).sort();
     const items: NewMemory[] = inputs.map((i, n) => {
@@ -70,7 +86,7 @@ async function createMemories(
         subject_id: i.subject_id,
         agent_id: i.agent_id,
         expires_at: expiryOf(i, now) ?? null,
-        embedding: i.embedding,
+        embedding: i.embedding ?? embedded.get(n) ?? null,
         search_doc: searchDoc(tenantId, i.content, tags),
       };
     });
@@ -84,6 +100,8 @@ async function createMemories(
       now,
       meta: requestMeta(c),
       idempotency: idem,
+      vectorMax: vectorLimit(c.env),
+      assumedModel: lacking.length ? assumed.model : undefined,
     });
     statements.push(...insert.statements);
     if (idem) {
@@ -99,15 +117,22 @@ async function createMemories(
       );
     }
     const { caller, results } = await runAsCaller(c, statements);
-    return { caller, results, first, inserts: insert.inserts };
-  });
+    const modelChanged = lacking.length > 0 && caller.tenant_embedding_model !== assumed.model;
+    return { caller, results, first, inserts: insert.inserts, items, modelChanged };
+  };
+  let out = await withCallerTenant(c, attempt);
+  // The tenant's model changed since this isolate last saw it: the guarded insert wrote nothing; once more with it.
+  if (out.modelChanged) out = await withCallerTenant(c, attempt);
   const { caller, results } = out;
   if (idem) {
     const replay = storedResponse(results[0]!.results[0] as IdempotencyRow | undefined, idem);
     if (replay) return { rows: results[1]!.results as MemoryRow[], replayed: replay };
   }
   const rows = results.slice(out.first, out.first + out.inserts).flatMap((r) => r.results as MemoryRow[]);
-  if (rows.length === inputs.length) return { rows, replayed: null };
+  if (rows.length === inputs.length) {
+    await syncIndex(c.env, { upsert: indexedOf(out.items, caller.tenant_id) });
+    return { rows, replayed: null };
+  }
   if (sessionIds.length) {
     const unusable = new Set((results[idem ? 2 : 0]!.results as { id: string }[]).map((r) => r.id));
     if (unusable.size) {
@@ -119,12 +144,10 @@ async function createMemories(
       throw invalidRequest(errors);
     }
   }
-  const vectors = inputs.flatMap((input, i) =>
-    input.embedding
-      ? [{ path: pathOf(i).replace(/session_id$/, 'embedding'), dimensions: input.embedding.length }]
-      : [],
+  const vectors = out.items.flatMap((item, i) =>
+    item.embedding ? [{ path: pathOf(i).replace(/session_id$/, 'embedding'), dimensions: item.embedding.length }] : [],
   );
-  const refusal = vectors.length ? vectorRefusal(caller, vectors, vectors.length) : null;
+  const refusal = vectors.length ? vectorRefusal(caller, vectors, vectors.length, vectorLimit(c.env)) : null;
   if (refusal) throw refusal;
   if (caller.tenant_memory_count + inputs.length > PLANS[caller.tenant_plan].memories)
     throw quotaExceeded(caller, inputs.length);
@@ -158,7 +181,14 @@ writeRoutes.openapi(
         },
         content: { 'application/json': { schema: MemorySchema } },
       },
-      ...problemResponses('quota_exceeded', 'vector_limit_exceeded', 'not_found', 'conflict'),
+      ...problemResponses(
+        'quota_exceeded',
+        'vector_limit_exceeded',
+        'not_found',
+        'conflict',
+        'embedding_failed',
+        'embedding_unavailable',
+      ),
     },
   }),
   async (c) => {
@@ -194,7 +224,13 @@ writeRoutes.openapi(
         description: 'Created (or replayed: header `Idempotent-Replayed: true`).',
         content: { 'application/json': { schema: MemoryListSchema } },
       },
-      ...problemResponses('quota_exceeded', 'vector_limit_exceeded', 'conflict'),
+      ...problemResponses(
+        'quota_exceeded',
+        'vector_limit_exceeded',
+        'conflict',
+        'embedding_failed',
+        'embedding_unavailable',
+      ),
     },
   }),
   async (c) => {

@@ -2,3 +2,4 @@
 
 export { lifecycle } from './lifecycle';
 export { provisioning } from './provision';
+export { vectorIndex } from './vector-index';

@@ -11,10 +11,12 @@ import {
 } from '../../db/tenants';
 import type { AppEnv } from '../../env';
 import { EMBEDDING_DIMENSIONS_MIN, MEMORY_EMBEDDING_MAX_DIMENSIONS, TENANT_RETENTION_MS } from '../../lib/limits';
-import { ApiError } from '../../lib/problem';
+import { ApiError, type FieldError, invalidRequest } from '../../lib/problem';
 import { jsonResponse, problemResponses, securedRoute } from '../../lib/route';
 import { countSchema, prefixedIdSchema, timestampSchema } from '../../lib/schemas';
 import { toIso } from '../../lib/time';
+import { VECTORIZE_LIMITS } from '../../vectors/vectorize';
+import { isWorkersAiModel } from '../memories/embed';
 
 // The caller's own tenant: read, rename, delete (soft, restorable for TENANT_RETENTION_MS), restore.
 
@@ -121,8 +123,33 @@ const updateTenant = securedRoute(['manage:tenant'], {
   },
 });
 
+/** An embedding configuration this deployment cannot serve: a 422 naming the field, before anything is written. */
+function embeddingConfigErrors(env: AppEnv['Bindings'], e: { dimensions: number | null; model: string | null }) {
+  const errors: FieldError[] = [];
+  if (isWorkersAiModel(e.model) && !env.AI)
+    errors.push({
+      path: 'json.embedding.model',
+      message: 'is a Workers AI model, but this server has no Workers AI binding (AI) to embed with',
+    });
+  const indexDims = env.VECTORIZE_DIMENSIONS ? Number(env.VECTORIZE_DIMENSIONS) : VECTORIZE_LIMITS.dimensions;
+  if (
+    env.VECTORIZE &&
+    e.dimensions !== null &&
+    (e.dimensions > VECTORIZE_LIMITS.dimensions || (env.VECTORIZE_DIMENSIONS && e.dimensions !== indexDims))
+  )
+    errors.push({
+      path: 'json.embedding.dimensions',
+      message: env.VECTORIZE_DIMENSIONS
+        ? `must be ${indexDims}, the dimensions of this deployment's Vectorize index`
+        : `must be at most ${VECTORIZE_LIMITS.dimensions} with the Vectorize engine`,
+    });
+  return errors;
+}
+
 lifecycle.openapi(updateTenant, async (c) => {
   const patch = c.req.valid('json');
+  const refused = patch.embedding ? embeddingConfigErrors(c.env, patch.embedding) : [];
+  if (refused.length) throw invalidRequest(refused);
   const { caller, results } = await runAsCaller(
     c,
     updateTenantStatements(c.env.DB, c.get('auth').sub, patch, requestMeta(c), Date.now()),
