@@ -496,7 +496,11 @@ export interface paths {
         get: operations["getInvitation"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Revoke an invitation
+         * @description Revokes an invitation that was not accepted: it can no longer be accepted and stays listed with status `revoked` (audit `invitation.revoke`). Revoking it again changes nothing. Owners revoke any invitation, admins member invitations; an accepted one is 409 (remove the user instead).
+         */
+        delete: operations["revokeInvitation"];
         options?: never;
         head?: never;
         patch?: never;
@@ -513,7 +517,7 @@ export interface paths {
         put?: never;
         /**
          * Accept an invitation
-         * @description The invited person, with their own access token (no scope needed, like `POST /v1/tenants`), becomes a user of the inviting tenant with the invitation's role. The invitation must name the token's `sub`, or name no `sub` and an email equal to the token's `email` claim with `email_verified` true. Anything else, an expired or accepted invitation included, is 404. An identity that is already a user gets 409 `already_provisioned`.
+         * @description The invited person, with their own access token (no scope needed, like `POST /v1/tenants`), becomes a user of the inviting tenant with the invitation's role. The invitation must name the token's `sub`, or name no `sub` and an email equal to the token's `email` claim with `email_verified` true. Anything else, an expired, revoked or accepted invitation included, is 404. An identity that is already a user gets 409 `already_provisioned`.
          */
         post: operations["acceptInvitation"];
         delete?: never;
@@ -2092,7 +2096,7 @@ export interface components {
              * @example pending
              * @enum {string}
              */
-            status: "pending" | "accepted" | "expired";
+            status: "pending" | "accepted" | "revoked" | "expired";
             /** @example usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
             invited_by: string | null;
             /**
@@ -2115,6 +2119,11 @@ export interface components {
              * @example null
              */
             accepted_at: string | null;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            revoked_at: string | null;
         };
         /**
          * @example {
@@ -5087,6 +5096,44 @@ export interface operations {
             401: components["responses"]["InvalidToken"];
             403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The invitation id (`inv_…`).
+                 * @example inv_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];

@@ -18,12 +18,19 @@ export interface InvitationRow {
   created_at: number;
   expires_at: number;
   accepted_at: number | null;
+  revoked_at: number | null;
   user_id: string | null;
 }
 
 export function toInvitation(row: InvitationRow, now = Date.now()) {
-  const status: 'pending' | 'accepted' | 'expired' =
-    row.accepted_at !== null ? 'accepted' : row.expires_at <= now ? 'expired' : 'pending';
+  const status: 'pending' | 'accepted' | 'revoked' | 'expired' =
+    row.accepted_at !== null
+      ? 'accepted'
+      : row.revoked_at !== null
+        ? 'revoked'
+        : row.expires_at <= now
+          ? 'expired'
+          : 'pending';
   return {
     id: row.id,
     email: row.email,
@@ -36,13 +43,14 @@ export function toInvitation(row: InvitationRow, now = Date.now()) {
     created_at: toIso(row.created_at)!,
     expires_at: toIso(row.expires_at)!,
     accepted_at: toIso(row.accepted_at),
+    revoked_at: toIso(row.revoked_at),
   };
 }
 
 const COLS =
-  'i.id, i.tenant_id, i.email, i.auth0_id, i.name, i.role, i.invited_by, i.created_at, i.expires_at, i.accepted_at, i.user_id';
+  'i.id, i.tenant_id, i.email, i.auth0_id, i.name, i.role, i.invited_by, i.created_at, i.expires_at, i.accepted_at, i.revoked_at, i.user_id';
 const RETURNING =
-  'RETURNING id, tenant_id, email, auth0_id, name, role, invited_by, created_at, expires_at, accepted_at, user_id';
+  'RETURNING id, tenant_id, email, auth0_id, name, role, invited_by, created_at, expires_at, accepted_at, revoked_at, user_id';
 const liveUsers = (tenant: string) => `(SELECT count(*) FROM users WHERE tenant_id = ${tenant} AND deleted_at IS NULL)`;
 const userLimit = (tenant: string) => `(SELECT ${planLimitSql('users', 'plan')} FROM tenants WHERE id = ${tenant})`;
 
@@ -52,7 +60,9 @@ export type InvitationVerdict =
   | 'email_taken'
   | 'quota_exceeded'
   | 'not_found'
-  | 'already_member';
+  | 'already_member'
+  | 'already_accepted'
+  | 'already_revoked';
 
 export interface NewInvitation {
   id: string;
@@ -117,6 +127,59 @@ export function createInvitationStatements(
   ];
 }
 
+/**
+ * Revoking invitation `id`: [verdict, audit, UPDATE … RETURNING]. Owners revoke any invitation,
+ * admins member invitations (the rule for creating them); an accepted one is refused, and a
+ * revoked one is left as it is (no second audit row).
+ */
+export function revokeInvitationStatements(
+  db: D1Database,
+  sub: string,
+  id: string,
+  meta: RequestMeta,
+  now: number,
+): D1PreparedStatement[] {
+  const verdict = (b: Binder) => `(SELECT CASE
+      WHEN c.role NOT IN ('owner', 'admin') THEN 'insufficient_role'
+      WHEN i.id IS NULL THEN 'not_found'
+      WHEN c.role = 'admin' AND i.role <> 'member' THEN 'insufficient_role'
+      WHEN i.accepted_at IS NOT NULL THEN 'already_accepted'
+      WHEN i.revoked_at IS NOT NULL THEN 'already_revoked'
+      ELSE 'ok' END
+    FROM caller c LEFT JOIN invitations i ON i.tenant_id = c.tenant_id AND i.id = ${b.bind(id)})`;
+  const v = new Binder(sub);
+  const a = new Binder(sub);
+  const w = new Binder(sub);
+  return [
+    prepared(db, v, withCaller(`SELECT ${verdict(v)} AS verdict`)),
+    prepared(
+      db,
+      a,
+      withCaller(
+        auditInsertSql(
+          a,
+          {
+            action: 'invitation.revoke',
+            resourceType: 'invitation',
+            resourceIdSql: a.bind(id),
+            oldSql: `json_object('status', 'pending')`,
+            newSql: `json_object('status', 'revoked')`,
+          },
+          meta,
+          now,
+          `caller c WHERE ${verdict(a)} = 'ok'`,
+        ),
+      ),
+    ),
+    prepared(
+      db,
+      w,
+      withCaller(`UPDATE invitations SET revoked_at = ${w.bind(now)}
+        WHERE id = ${w.bind(id)} AND tenant_id = (SELECT tenant_id FROM caller) AND ${verdict(w)} = 'ok' ${RETURNING}`),
+    ),
+  ];
+}
+
 /** One page (limit + 1 rows) of the caller's tenant's invitations, oldest first; owner/admin only. */
 export function listInvitationsStatement(db: D1Database, sub: string, limit: number, after: [number, string] | null) {
   return db
@@ -152,7 +215,9 @@ export function acceptInvitationStatements(
   meta: RequestMeta,
   now: number,
 ): D1PreparedStatement[] {
-  const match = (b: Binder) => `i.id = ${b.bind(p.id)} AND i.accepted_at IS NULL AND i.expires_at > ${b.bind(now)}
+  const match = (
+    b: Binder,
+  ) => `i.id = ${b.bind(p.id)} AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${b.bind(now)}
     AND (i.auth0_id = ?1 OR (i.auth0_id IS NULL AND i.email = ${b.bind(p.verifiedEmail)}))
     AND EXISTS (SELECT 1 FROM tenants t WHERE t.id = i.tenant_id AND t.deleted_at IS NULL)`;
   const verdict = (b: Binder) => `(SELECT CASE

@@ -12,7 +12,7 @@
 
 import { EXPORT_FORMAT, EXPORT_VERSION, type ImportTable } from '../../db/export';
 import { IMPORT_MAX_JSON_DEPTH } from '../../lib/limits';
-import type { FieldError } from '../../lib/problem';
+import { type FieldError, issueErrors } from '../../lib/problem';
 import { nestsDeeperThan, unstorableJson } from '../../lib/schemas';
 import { searchDoc } from '../../lib/search-text';
 import { fromIso } from '../../lib/time';
@@ -60,14 +60,18 @@ export function parseChunk(body: string, maxLines: number) {
     }
     if (value && typeof value === 'object' && 'format' in value) {
       const header = ExportHeaderSchema.safeParse(value);
-      if (!header.success) errors.push({ path, message: `is not a ${EXPORT_FORMAT} version ${EXPORT_VERSION} header` });
+      if (!header.success) {
+        const unknown = header.error.issues.filter((issue) => issue.code === 'unrecognized_keys');
+        errors.push(...issueErrors(path, unknown));
+        if (unknown.length < header.error.issues.length)
+          errors.push({ path, message: `is not a ${EXPORT_FORMAT} version ${EXPORT_VERSION} header` });
+      }
       ignored++;
       continue;
     }
     const parsed = ImportLineSchema.safeParse(value);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues.slice(0, 5))
-        errors.push({ path: [path, ...issue.path.map(String)].join('.'), message: issue.message });
+      errors.push(...issueErrors(path, parsed.error.issues.slice(0, 5)));
       continue;
     }
     if (parsed.data.type === 'tenant') ignored++;
