@@ -669,7 +669,7 @@ export interface paths {
         put?: never;
         /**
          * Import a chunk of an export (NDJSON)
-         * @description Owner only. Takes lines of the `GET /v1/export` format into the CALLER's tenant. A request is one chunk: at most 4194304 bytes and 10000 lines; split a larger export at line boundaries and send the chunks in order (users and sessions before the memories that reference them, as the export writes them). A chunk is all-or-nothing: any bad line and nothing of it is written (422 with one error per line). Every row gets a new id derived from the exported id and this tenant (returned in `id_map`), so re-sending a chunk skips what already exists. Users whose identity is already a live user are not created: their sessions and memories go to the caller. Imported sessions arrive ended. Header and tenant lines are accepted and ignored. Plan quotas apply (403 `quota_exceeded`).
+         * @description Owner only. Takes lines of the `GET /v1/export` format into the CALLER's tenant. A request is one chunk: at most 4194304 bytes and 10000 lines; split a larger export at line boundaries and send the chunks in order (users and sessions before the memories that reference them, as the export writes them). A chunk is all-or-nothing: any bad line and nothing of it is written (422 with one error per line). Every row gets a new id derived from the exported id and this tenant (returned in `id_map`), so re-sending a chunk skips what already exists. A live person arrives as a user who has not joined yet, with a pending invitation for their identity (`users_invited`): accepting it (`POST /v1/invitations/{id}/accept`) binds them, with their sessions and memories. A live service arrives bound. A user whose identity or email is already a user of this tenant (a service: of any tenant) is not created: their sessions and memories go to the caller. Imported sessions arrive ended. Header and tenant lines are accepted and ignored. Plan quotas apply (403 `quota_exceeded`).
          */
         post: operations["importTenant"];
         delete?: never;
@@ -2100,7 +2100,7 @@ export interface components {
             /** @example usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
             invited_by: string | null;
             /**
-             * @description The user it created, once accepted.
+             * @description The user it created, once accepted; or, from the start, the user an import brought in before they joined, whom accepting binds.
              * @example null
              */
             user_id: string | null;
@@ -2443,6 +2443,7 @@ export interface components {
          *       "users_mapped_to_importer": [
          *         "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3"
          *       ],
+         *       "users_invited": {},
          *       "id_map": {
          *         "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3": "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C4",
          *         "ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3": "ses_01J9Z3Q4W5QX4M0B7N2C8D1E6F"
@@ -2482,8 +2483,12 @@ export interface components {
                  */
                 ignored: number;
             };
-            /** @description Exported user ids whose identity is already a live user (here or elsewhere): their sessions and memories now belong to the caller. */
+            /** @description Exported user ids whose identity or email is already a user of this tenant (a service's: of any tenant): their sessions and memories now belong to the caller. */
             users_mapped_to_importer: string[];
+            /** @description Exported person id → the pending invitation that binds their imported user once they accept it with their own token. */
+            users_invited: {
+                [key: string]: string;
+            };
             /** @description Exported id → id in this tenant, for every row of the chunk. */
             id_map: {
                 [key: string]: string;

@@ -203,10 +203,19 @@ export function getInvitationStatement(db: D1Database, sub: string, id: string) 
 }
 
 /**
+ * The auth0_id of a user imported before they joined: no token carries it (an Auth0 `sub` is
+ * `<connection>|<id>` or `<client_id>@clients`), so the row binds nobody until its invitation is accepted.
+ */
+export const pendingAuth0Id = (invitationId: string) => `pending:${invitationId}`;
+export const isPendingAuth0Id = (auth0Id: string) => auth0Id.startsWith('pending:');
+
+/**
  * Accepting invitation `id` as the token's subject (who is no user yet): [verdict, user INSERT …
- * RETURNING, invitation UPDATE, audit rows]. The invitation matches when it names this `sub`, or
- * names no `sub` and its email is the token's verified email; it must be pending in a live tenant.
- * Anything else is 'not_found', whatever the reason, so the answer reveals nothing.
+ * RETURNING, user bind UPDATE … RETURNING, audit rows, invitation UPDATE]. The invitation matches
+ * when it names this `sub`, or names no `sub` and its email is the token's verified email; it must
+ * be pending in a live tenant. An invitation with a `user_id` (a user imported before they joined)
+ * binds that user to the `sub`; any other creates the user. Anything else is 'not_found', whatever
+ * the reason, so the answer reveals nothing.
  */
 export function acceptInvitationStatements(
   db: D1Database,
@@ -219,19 +228,29 @@ export function acceptInvitationStatements(
     b: Binder,
   ) => `i.id = ${b.bind(p.id)} AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${b.bind(now)}
     AND (i.auth0_id = ?1 OR (i.auth0_id IS NULL AND i.email = ${b.bind(p.verifiedEmail)}))
-    AND EXISTS (SELECT 1 FROM tenants t WHERE t.id = i.tenant_id AND t.deleted_at IS NULL)`;
+    AND EXISTS (SELECT 1 FROM tenants t WHERE t.id = i.tenant_id AND t.deleted_at IS NULL)
+    AND (i.user_id IS NULL OR EXISTS (SELECT 1 FROM users pu WHERE pu.id = i.user_id AND pu.deleted_at IS NULL AND pu.auth0_id = 'pending:' || i.id))`;
   const verdict = (b: Binder) => `(SELECT CASE
       WHEN i.id IS NULL THEN 'not_found'
       WHEN EXISTS (SELECT 1 FROM users WHERE auth0_id = ?1 AND deleted_at IS NULL) THEN 'already_member'
-      WHEN EXISTS (SELECT 1 FROM users WHERE tenant_id = i.tenant_id AND email = i.email AND deleted_at IS NULL) THEN 'email_taken'
-      WHEN ${liveUsers('i.tenant_id')} >= ${userLimit('i.tenant_id')} THEN 'quota_exceeded'
+      WHEN EXISTS (SELECT 1 FROM users WHERE tenant_id = i.tenant_id AND email = i.email AND deleted_at IS NULL AND id IS NOT i.user_id) THEN 'email_taken'
+      WHEN i.user_id IS NULL AND ${liveUsers('i.tenant_id')} >= ${userLimit('i.tenant_id')} THEN 'quota_exceeded'
       ELSE 'ok' END FROM (SELECT 1) LEFT JOIN invitations i ON ${match(b)})`;
   const v = new Binder(sub);
   const u = new Binder(sub);
+  const bu = new Binder(sub);
   const up = new Binder(sub);
   const userId = (b: Binder) => b.bind(p.userId);
-  // After the insert the caller CTE resolves to the new user: the audit rows are theirs.
-  const audit = (action: string, type: string, idSql: (b: Binder) => string, values: (b: Binder) => string) => {
+  const USER_COLS = 'id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at, deleted_at';
+  // After the insert or bind, and before the invitation is marked accepted, the caller CTE resolves
+  // to the user this request created or bound: the audit rows are theirs.
+  const audit = (
+    action: string,
+    type: string,
+    idSql: (b: Binder) => string,
+    values: (b: Binder) => string,
+    when: (b: Binder) => string,
+  ) => {
     const b = new Binder(sub);
     return prepared(
       db,
@@ -242,7 +261,7 @@ export function acceptInvitationStatements(
           { action, resourceType: type, resourceIdSql: idSql(b), oldSql: 'NULL', newSql: values(b) },
           meta,
           now,
-          `caller c JOIN invitations i ON i.id = ${b.bind(p.id)} WHERE c.user_id = ${userId(b)}`,
+          `caller c JOIN invitations i ON i.id = ${b.bind(p.id)} WHERE i.accepted_at IS NULL AND c.user_id = coalesce(i.user_id, ${userId(b)}) AND ${when(b)}`,
         ),
       ),
     );
@@ -254,27 +273,44 @@ export function acceptInvitationStatements(
       u,
       `INSERT INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at)
        SELECT ${userId(u)}, i.tenant_id, ?1, i.email, i.name, i.role, 'person', ${u.bind(now)}, ${u.bind(now)}
-       FROM invitations i WHERE ${match(u)} AND ${verdict(u)} = 'ok'
-       RETURNING id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at, deleted_at`,
+       FROM invitations i WHERE ${match(u)} AND i.user_id IS NULL AND ${verdict(u)} = 'ok'
+       RETURNING ${USER_COLS}`,
     ),
     prepared(
       db,
-      up,
-      `UPDATE invitations SET accepted_at = ${up.bind(now)}, user_id = ${userId(up)}
-       WHERE id = ${up.bind(p.id)} AND EXISTS (SELECT 1 FROM users WHERE id = ${userId(up)})`,
+      bu,
+      `UPDATE users SET auth0_id = ?1, updated_at = ${bu.bind(now)}
+       WHERE id = (SELECT i.user_id FROM invitations i WHERE ${match(bu)}) AND ${verdict(bu)} = 'ok'
+       RETURNING ${USER_COLS}`,
     ),
     audit(
       'user.create',
       'user',
-      userId,
+      () => 'c.user_id',
       () =>
         `json_object('auth0_id', ?1, 'email', i.email, 'name', i.name, 'role', i.role, 'kind', 'person', 'invitation_id', i.id)`,
+      () => 'i.user_id IS NULL',
+    ),
+    audit(
+      'user.update',
+      'user',
+      () => 'c.user_id',
+      () => `json_object('auth0_id', ?1, 'invitation_id', i.id)`,
+      () => 'i.user_id IS NOT NULL',
     ),
     audit(
       'invitation.accept',
       'invitation',
       (b) => b.bind(p.id),
-      (b) => `json_object('user_id', ${userId(b)})`,
+      () => `json_object('user_id', c.user_id)`,
+      () => '1',
+    ),
+    prepared(
+      db,
+      up,
+      `UPDATE invitations SET accepted_at = ${up.bind(now)}, user_id = coalesce(user_id, ${userId(up)})
+       WHERE id = ${up.bind(p.id)} AND accepted_at IS NULL
+         AND EXISTS (SELECT 1 FROM users WHERE id = coalesce(invitations.user_id, ${userId(up)}) AND auth0_id = ?1 AND deleted_at IS NULL)`,
     ),
   ];
 }

@@ -223,7 +223,11 @@ export const ImportReportSchema = z
     }),
     users_mapped_to_importer: z.array(z.string().max(30)).max(IMPORT_MAX_LINES).openapi({
       description:
-        'Exported user ids whose identity is already a live user (here or elsewhere): their sessions and memories now belong to the caller.',
+        "Exported user ids whose identity or email is already a user of this tenant (a service's: of any tenant): their sessions and memories now belong to the caller.",
+    }),
+    users_invited: z.record(z.string().max(30), z.string().max(30)).openapi({
+      description:
+        'Exported person id → the pending invitation that binds their imported user once they accept it with their own token.',
     }),
     id_map: z
       .record(z.string().max(30), z.string().max(30))
@@ -241,6 +245,7 @@ export const ImportReportSchema = z
       created: { users: 0, sessions: 1, memories: 2, audit_logs: 0 },
       skipped: { existing: 0, ignored: 1 },
       users_mapped_to_importer: ['usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3'],
+      users_invited: {},
       id_map: {
         usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3: 'usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C4',
         ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3: 'ses_01J9Z3Q4W5QX4M0B7N2C8D1E6F',

@@ -42,11 +42,11 @@ export const InvitationSchema = z
     role: Role,
     status: z.enum(['pending', 'accepted', 'revoked', 'expired']).openapi({ example: 'pending' }),
     invited_by: z.string().max(30).nullable().openapi({ example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
-    user_id: z
-      .string()
-      .max(30)
-      .nullable()
-      .openapi({ description: 'The user it created, once accepted.', example: null }),
+    user_id: z.string().max(30).nullable().openapi({
+      description:
+        'The user it created, once accepted; or, from the start, the user an import brought in before they joined, whom accepting binds.',
+      example: null,
+    }),
     created_at: timestampSchema(),
     expires_at: timestampSchema('2026-01-12T10:00:00.000Z'),
     accepted_at: timestampSchema().nullable().openapi({ example: null }),
@@ -253,10 +253,10 @@ invitations.openapi(acceptInvitation, async (c) => {
   const now = Date.now();
   const userId = newId('usr', now);
   // Not runAsCaller: the caller is no user yet. One batch: verdict, user, invitation, audit rows.
-  const [verdict, created] = await c.env.DB.batch(
+  const [verdict, created, bound] = await c.env.DB.batch(
     acceptInvitationStatements(c.env.DB, sub, { id, verifiedEmail, userId }, requestMeta(c), now),
   );
-  const row = created!.results[0] as UserRow | undefined;
+  const row = (created!.results[0] ?? bound!.results[0]) as UserRow | undefined;
   if (!row) throw refusal((verdict!.results[0] as { verdict: InvitationVerdict }).verdict);
   return c.json(toUser(row), 200);
 });

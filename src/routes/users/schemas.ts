@@ -40,7 +40,8 @@ export const UserListQuerySchema = PageQuerySchema.extend({
   include_deleted: queryFlag('`true`: also list removed users.', true),
 });
 
-const SERVICE_SUB = /^[A-Za-z0-9_-]{1,200}@clients$/;
+/** A machine-to-machine client's Auth0 `sub`. */
+export const SERVICE_SUB = /^[A-Za-z0-9_-]{1,200}@clients$/;
 
 export const CreateUserSchema = z
   .object({
