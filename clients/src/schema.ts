@@ -498,7 +498,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke an invitation
-         * @description Revokes an invitation that was not accepted: it can no longer be accepted and stays listed with status `revoked` (audit `invitation.revoke`). Revoking it again changes nothing. Owners revoke any invitation, admins member invitations; an accepted one is 409 (remove the user instead).
+         * @description Revokes an invitation that was not accepted: it can no longer be accepted and stays listed with status `revoked` (audit `invitation.revoke`). Revoking it again changes nothing. Owners revoke any invitation, admins member invitations; an accepted one is 409 (remove the user instead). The unbound user an import created for it stays until removed (`DELETE /v1/users/{id}`).
          */
         delete: operations["revokeInvitation"];
         options?: never;
@@ -1984,7 +1984,7 @@ export interface components {
             /** @example ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
             tenant_id: string;
             /**
-             * @description The Auth0 subject (`sub`) this user signs in as.
+             * @description The Auth0 subject (`sub`) this user signs in as; `pending:<invitation id>` for a person imported before they joined, bound once they accept that invitation.
              * @example auth0|64f1c2d3e4f5a6b7c8d9e0f1
              */
             auth0_id: string;

@@ -208,7 +208,8 @@ const revokeInvitation = securedRoute(['manage:users'], {
   summary: 'Revoke an invitation',
   description:
     'Revokes an invitation that was not accepted: it can no longer be accepted and stays listed with status `revoked` (audit `invitation.revoke`). ' +
-    'Revoking it again changes nothing. Owners revoke any invitation, admins member invitations; an accepted one is 409 (remove the user instead).',
+    'Revoking it again changes nothing. Owners revoke any invitation, admins member invitations; an accepted one is 409 (remove the user instead). ' +
+    'The unbound user an import created for it stays until removed (`DELETE /v1/users/{id}`).',
   request: { params: InvitationParams },
   responses: {
     204: { description: 'Revoked' },
