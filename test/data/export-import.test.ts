@@ -576,6 +576,8 @@ describe('POST /v1/import', () => {
 describe('POST /v1/import: vectors', () => {
   it("imports a memory's vector as searchable, and refuses one that does not fit the tenant's dimensions", async () => {
     const src = await sourceTenant();
+    // Global, so the importer sees it: the source's owner arrives as a person who has not joined.
+    await env.DB.prepare("UPDATE memories SET access_scope = 'global' WHERE id = ?1").bind(src.memories[0]!.id).run();
     const body = (await exportOf(src.token)).text;
     const dst = await createTenant();
     const token = await dst.owner.token();
