@@ -10,7 +10,7 @@ import { newId } from './lib/ids';
 import { MAX_BODY_BYTES } from './lib/limits';
 import { mediaTypeEssence } from './lib/media-type';
 import { buildOpenApiDocument, registerSecurity } from './lib/openapi';
-import { ApiError, type FieldError, invalidRequest, problemResponse } from './lib/problem';
+import { ApiError, type FieldError, invalidRequest, issueErrors, problemResponse } from './lib/problem';
 import { unstorableJson } from './lib/schemas';
 import { meterRequest } from './lib/usage-meter';
 import { mountMcp } from './mcp';
@@ -38,15 +38,9 @@ async function validationHook(result: { success: boolean; target?: string; error
   if ((result.success || !result.error) && unstorable.length === 0) return;
   const errors: FieldError[] = [
     ...unstorable,
-    ...(result.error?.issues ?? [])
-      .flatMap((issue) => {
-        const path = [result.target ?? 'request', ...issue.path.map(String)];
-        // A strict body names each field it does not know, at that field's own path.
-        if (issue.code === 'unrecognized_keys')
-          return issue.keys.map((key) => ({ path: [...path, key].join('.'), message: 'is not a known field' }));
-        return [{ path: path.join('.'), message: issue.message }];
-      })
-      .filter((e) => !unstorable.some((u) => u.path === e.path)),
+    ...issueErrors(result.target ?? 'request', result.error?.issues ?? []).filter(
+      (e) => !unstorable.some((u) => u.path === e.path),
+    ),
   ];
   throw invalidRequest(errors);
 }

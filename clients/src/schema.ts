@@ -496,7 +496,11 @@ export interface paths {
         get: operations["getInvitation"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Revoke an invitation
+         * @description Revokes an invitation that was not accepted: it can no longer be accepted and stays listed with status `revoked` (audit `invitation.revoke`). Revoking it again changes nothing. Owners revoke any invitation, admins member invitations; an accepted one is 409 (remove the user instead). The unbound user an import created for it stays until removed (`DELETE /v1/users/{id}`).
+         */
+        delete: operations["revokeInvitation"];
         options?: never;
         head?: never;
         patch?: never;
@@ -513,7 +517,7 @@ export interface paths {
         put?: never;
         /**
          * Accept an invitation
-         * @description The invited person, with their own access token (no scope needed, like `POST /v1/tenants`), becomes a user of the inviting tenant with the invitation's role. The invitation must name the token's `sub`, or name no `sub` and an email equal to the token's `email` claim with `email_verified` true. Anything else, an expired or accepted invitation included, is 404. An identity that is already a user gets 409 `already_provisioned`.
+         * @description The invited person, with their own access token (no scope needed, like `POST /v1/tenants`), becomes a user of the inviting tenant with the invitation's role. The invitation must name the token's `sub`, or name no `sub` and an email equal to the token's `email` claim with `email_verified` true. Anything else, an expired, revoked or accepted invitation included, is 404. An identity that is already a user gets 409 `already_provisioned`.
          */
         post: operations["acceptInvitation"];
         delete?: never;
@@ -665,7 +669,7 @@ export interface paths {
         put?: never;
         /**
          * Import a chunk of an export (NDJSON)
-         * @description Owner only. Takes lines of the `GET /v1/export` format into the CALLER's tenant. A request is one chunk: at most 4194304 bytes and 10000 lines; split a larger export at line boundaries and send the chunks in order (users and sessions before the memories that reference them, as the export writes them). A chunk is all-or-nothing: any bad line and nothing of it is written (422 with one error per line). Every row gets a new id derived from the exported id and this tenant (returned in `id_map`), so re-sending a chunk skips what already exists. Users whose identity is already a live user are not created: their sessions and memories go to the caller. Imported sessions arrive ended. Header and tenant lines are accepted and ignored. Plan quotas apply (403 `quota_exceeded`).
+         * @description Owner only. Takes lines of the `GET /v1/export` format into the CALLER's tenant. A request is one chunk: at most 4194304 bytes and 10000 lines; split a larger export at line boundaries and send the chunks in order (users and sessions before the memories that reference them, as the export writes them). A chunk is all-or-nothing: any bad line and nothing of it is written (422 with one error per line). Every row gets a new id derived from the exported id and this tenant (returned in `id_map`), so re-sending a chunk skips what already exists. A live person arrives as a user who has not joined yet, with a pending invitation for their identity (`users_invited`): accepting it (`POST /v1/invitations/{id}/accept`) binds them, with their sessions and memories. A live service arrives bound. A user whose identity or email is already a user of this tenant (a service: of any tenant) is not created: their sessions and memories go to the caller. Imported sessions arrive ended. Header and tenant lines are accepted and ignored. Plan quotas apply (403 `quota_exceeded`).
          */
         post: operations["importTenant"];
         delete?: never;
@@ -1980,7 +1984,7 @@ export interface components {
             /** @example ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
             tenant_id: string;
             /**
-             * @description The Auth0 subject (`sub`) this user signs in as.
+             * @description The Auth0 subject (`sub`) this user signs in as; `pending:<invitation id>` for a person imported before they joined, bound once they accept that invitation.
              * @example auth0|64f1c2d3e4f5a6b7c8d9e0f1
              */
             auth0_id: string;
@@ -2092,11 +2096,11 @@ export interface components {
              * @example pending
              * @enum {string}
              */
-            status: "pending" | "accepted" | "expired";
+            status: "pending" | "accepted" | "revoked" | "expired";
             /** @example usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
             invited_by: string | null;
             /**
-             * @description The user it created, once accepted.
+             * @description The user it created, once accepted; or, from the start, the user an import brought in before they joined, whom accepting binds.
              * @example null
              */
             user_id: string | null;
@@ -2115,6 +2119,11 @@ export interface components {
              * @example null
              */
             accepted_at: string | null;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            revoked_at: string | null;
         };
         /**
          * @example {
@@ -2434,6 +2443,7 @@ export interface components {
          *       "users_mapped_to_importer": [
          *         "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3"
          *       ],
+         *       "users_invited": {},
          *       "id_map": {
          *         "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3": "usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C4",
          *         "ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3": "ses_01J9Z3Q4W5QX4M0B7N2C8D1E6F"
@@ -2473,8 +2483,12 @@ export interface components {
                  */
                 ignored: number;
             };
-            /** @description Exported user ids whose identity is already a live user (here or elsewhere): their sessions and memories now belong to the caller. */
+            /** @description Exported user ids whose identity or email is already a user of this tenant (a service's: of any tenant): their sessions and memories now belong to the caller. */
             users_mapped_to_importer: string[];
+            /** @description Exported person id → the pending invitation that binds their imported user once they accept it with their own token. */
+            users_invited: {
+                [key: string]: string;
+            };
             /** @description Exported id → id in this tenant, for every row of the chunk. */
             id_map: {
                 [key: string]: string;
@@ -5087,6 +5101,44 @@ export interface operations {
             401: components["responses"]["InvalidToken"];
             403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The invitation id (`inv_…`).
+                 * @example inv_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];

@@ -237,11 +237,15 @@ export function existingIdsStatement(db: D1Database, sub: string, ids: string[])
     .bind(sub, JSON.stringify(ids));
 }
 
-/** Which of `auth0Ids` are live users anywhere, which of `emails` live users of the caller's tenant, and the live user count. */
+/**
+ * Which of `auth0Ids` are live users anywhere ('auth0_id': asked for services only) or in the
+ * caller's tenant ('auth0_id_here'), which of `emails` live users of the caller's tenant, and the
+ * live user count.
+ */
 export function importUserConflictsStatement(db: D1Database, sub: string, auth0Ids: string[], emails: string[]) {
   return db
     .prepare(
-      withCaller(`SELECT 'auth0_id' AS kind, u.auth0_id AS value FROM caller c, users u
+      withCaller(`SELECT CASE WHEN u.tenant_id = c.tenant_id THEN 'auth0_id_here' ELSE 'auth0_id' END AS kind, u.auth0_id AS value FROM caller c, users u
           WHERE c.role = 'owner' AND u.deleted_at IS NULL AND u.auth0_id IN (SELECT value FROM json_each(?2))
         UNION ALL SELECT 'email', lower(u.email) FROM caller c, users u
           WHERE c.role = 'owner' AND u.tenant_id = c.tenant_id AND u.deleted_at IS NULL AND u.email IN (SELECT value FROM json_each(?3))
@@ -292,6 +296,8 @@ const IMPORT_PARAM_BYTES = 1_500_000;
 
 export const IMPORT_COLUMNS = {
   users: ['id', 'auth0_id', 'email', 'name', 'role', 'kind', 'created_at', 'updated_at', 'deleted_at'],
+  // A person's imported user arrives unbound, with the invitation that binds it (import-plan.ts).
+  invitations: ['id', 'email', 'auth0_id', 'name', 'role', 'invited_by', 'created_at', 'expires_at', 'user_id'],
   sessions: ['id', 'user_id', 'mcp_client_id', 'metadata', 'created_at', 'last_activity_at', 'expired_at'],
   // The exported columns plus what import recomputes for the importing tenant: the packed vector,
   // its status and the search text.

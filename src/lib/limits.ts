@@ -31,6 +31,11 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 export const RATE_LIMIT_WINDOW_SECONDS = 60;
 /** Requests per window for a valid token whose subject is no user yet (each costs a D1 lookup): enough to sign up. */
 export const UNPROVISIONED_REQUESTS_PER_MINUTE = 30;
+/**
+ * Requests per window from one client IP (CF-Connecting-IP) that no user makes: no or an invalid
+ * token, or a subject that is no user yet. Shared by everyone behind that address.
+ */
+export const ANONYMOUS_REQUESTS_PER_MINUTE_PER_IP = 60;
 
 /** A soft-deleted tenant can be restored for this long; then the cron purges it with all its data. */
 export const TENANT_RETENTION_MS = 30 * 24 * 3600 * 1000;

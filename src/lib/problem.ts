@@ -75,6 +75,19 @@ export class ApiError extends Error {
 }
 
 /**
+ * Zod issues as field errors under `prefix`; a strict object names each field it does not know at
+ * that field's own path (one rule for JSON bodies and import lines).
+ */
+export function issueErrors(prefix: string, issues: readonly z.core.$ZodIssue[]): FieldError[] {
+  return issues.flatMap((issue) => {
+    const path = [prefix, ...issue.path.map(String)];
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({ path: [...path, key].join('.'), message: 'is not a known field' }));
+    return [{ path: path.join('.'), message: issue.message }];
+  });
+}
+
+/**
  * The one formatter of validation failures: a body field makes it a 422 `validation_failed`,
  * anything else (path, query, header) a 400 `invalid_parameter`; the detail names every field.
  */

@@ -1,7 +1,7 @@
 import { createRoute, type RouteConfig, z } from '@hono/zod-openapi';
 import { requireAuth } from '../auth/middleware';
 import type { Scope } from '../auth/scopes';
-import { rateLimit } from '../middleware/rate-limit';
+import { rateLimit, rateLimitAnonymous } from '../middleware/rate-limit';
 import { MAX_BODY_BYTES } from './limits';
 import { ERRORS, PROBLEM_CODES, type ProblemCode } from './problem';
 
@@ -263,7 +263,8 @@ export function securedRoute<const R extends Omit<RouteConfig, 'security' | 'mid
   return createRoute({
     ...route,
     security: [{ bearerAuth: [...scopes] }],
-    middleware: [requireAuth(scopes), rateLimit] as const, // rateLimit: per tenant, middleware/rate-limit.ts
+    // per client IP without a valid token, per tenant with one: middleware/rate-limit.ts
+    middleware: [rateLimitAnonymous, requireAuth(scopes), rateLimit] as const,
     responses: idempotent ? withReplayHeader(responses) : responses,
   });
 }

@@ -13,6 +13,7 @@ import { idPattern } from '../lib/ids';
 import { MAX_BODY_BYTES } from '../lib/limits';
 import { API_TITLE, API_VERSION } from '../lib/openapi';
 import { allowlist } from '../middleware/cors';
+import { rateLimitAnonymous } from '../middleware/rate-limit';
 import { type AppFetch, callOperation, dispatcher, type ProblemFields, problemOf } from './dispatch';
 import { buildTools, type OpenApiDocument, TOOLS, type Tool } from './tools';
 
@@ -89,7 +90,7 @@ export function mountMcp(app: OpenAPIHono<AppEnv>) {
       return rpcError(c, 403, RPC.invalidRequest, `Origin ${origin.slice(0, 200)} is not allowed.`);
     await next();
   });
-  app.use('/mcp', requireAuth([]));
+  app.use('/mcp', rateLimitAnonymous, requireAuth([]));
   app.use(
     '/mcp',
     bodyLimit({

@@ -4,9 +4,13 @@ import { type CallerRow, callerStatement } from '../db/caller';
 import type { Plan } from '../db/tenants';
 import type { RateDecision, RateLimiter } from '../durable/rate-limiter';
 import type { AppEnv } from '../env';
-import { RATE_LIMIT_WINDOW_SECONDS, UNPROVISIONED_REQUESTS_PER_MINUTE } from '../lib/limits';
+import {
+  ANONYMOUS_REQUESTS_PER_MINUTE_PER_IP,
+  RATE_LIMIT_WINDOW_SECONDS,
+  UNPROVISIONED_REQUESTS_PER_MINUTE,
+} from '../lib/limits';
 import { PLANS } from '../lib/plans';
-import { ApiError } from '../lib/problem';
+import { ApiError, problemResponse } from '../lib/problem';
 
 // Per-tenant rate limiting by plan, counted in one RateLimiter Durable Object per tenant (exact,
 // no D1 write). The tenant and plan are only known from the caller row of the request's own D1
@@ -21,6 +25,10 @@ import { ApiError } from '../lib/problem';
 //  - a subject with no user (403 not_provisioned; each such request costs a D1 lookup) draws on a
 //    small budget of its own, keyed by subject; once this isolate knows it, it is charged before
 //    any D1 work, so a flood of them is 429 without touching D1.
+//  - a request with no or an invalid token (no subject at all) draws on its client IP's budget
+//    (rateLimitAnonymous), and so does each unprovisioned subject's request: minting new subjects
+//    does not escape it. The IP is CF-Connecting-IP, which Cloudflare's edge sets and overwrites;
+//    a request without it (only off Cloudflare: local runs) has no IP budget.
 
 const WINDOW_MS = RATE_LIMIT_WINDOW_SECONDS * 1000;
 const MAX_KNOWN = 10_000;
@@ -48,9 +56,29 @@ function limiterOf(ns: DurableObjectNamespace<RateLimiter>, name: string) {
 const take = (c: Context<AppEnv>, tenant: { tenantId: string; plan: Plan }) =>
   takeFrom(c, tenant.tenantId, PLANS[tenant.plan].requestsPerMinute);
 
-/** Takes one request from an unprovisioned subject's own budget (a limiter name no tenant id can equal). */
-const takeUnprovisioned = (c: Context<AppEnv>, sub: string) =>
-  takeFrom(c, `unprovisioned:${sub}`, UNPROVISIONED_REQUESTS_PER_MINUTE);
+interface Taken {
+  decision: RateDecision;
+  who: string;
+}
+
+/** Takes one request from the client IP's budget for requests no user makes (limiter names no tenant id can equal). */
+async function takeAnonymous(c: Context<AppEnv>): Promise<Taken | null> {
+  const ip = c.req.header('cf-connecting-ip');
+  const decision = ip ? await takeFrom(c, `ip:${ip.slice(0, 64)}`, ANONYMOUS_REQUESTS_PER_MINUTE_PER_IP) : null;
+  return decision && { decision, who: 'A client address, for requests without a user behind them,' };
+}
+
+/** Takes one request from an unprovisioned subject's own budget and from its client IP's; the tighter one answers. */
+async function takeUnprovisioned(c: Context<AppEnv>, sub: string): Promise<Taken | null> {
+  const [own, ip] = await Promise.all([
+    takeFrom(c, `unprovisioned:${sub}`, UNPROVISIONED_REQUESTS_PER_MINUTE),
+    takeAnonymous(c),
+  ]);
+  const mine = own && { decision: own, who: 'An access token whose subject is no user yet' };
+  if (!mine || !ip) return mine ?? ip;
+  if (mine.decision.allowed !== ip.decision.allowed) return mine.decision.allowed ? ip : mine;
+  return ip.decision.remaining < mine.decision.remaining ? ip : mine;
+}
 
 async function takeFrom(c: Context<AppEnv>, name: string, limit: number): Promise<RateDecision | null> {
   const ns = c.env.RATE_LIMITER;
@@ -105,15 +133,15 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   }
 
   if (unprovisioned.has(sub)) {
-    const decision = await takeUnprovisioned(c, sub);
-    if (decision && !decision.allowed) throw tooMany(decision, 'An access token whose subject is no user yet');
+    const taken = await takeUnprovisioned(c, sub);
+    if (taken && !taken.decision.allowed) throw tooMany(taken.decision, taken.who);
     await next();
     const caller = c.get('caller');
     if (caller) {
       unprovisioned.delete(sub);
       remember(sub, caller);
     }
-    setHeaders(c, decision);
+    setHeaders(c, taken?.decision ?? null);
     return;
   }
 
@@ -128,7 +156,9 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
       // No live user for this subject: charge its own budget, before D1 from now on.
       if (unprovisioned.size >= MAX_KNOWN) unprovisioned.clear();
       unprovisioned.add(sub);
-      setHeaders(c, await takeUnprovisioned(c, sub));
+      const taken = await takeUnprovisioned(c, sub);
+      if (taken && !taken.decision.allowed) replaceWith429(c, taken);
+      else setHeaders(c, taken?.decision ?? null);
       return;
     }
     remember(sub, caller);
@@ -138,3 +168,20 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
     release();
   }
 });
+
+/**
+ * Runs before requireAuth: a request refused for its token (none, malformed, forged, expired) is
+ * charged to its client IP's budget, and past the budget it is answered 429 instead of 401.
+ */
+export const rateLimitAnonymous = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  if (!(c.error instanceof ApiError) || c.error.code !== 'invalid_token') return;
+  const taken = await takeAnonymous(c);
+  if (taken && !taken.decision.allowed) replaceWith429(c, taken);
+});
+
+/** Answers 429 instead of the response already made (a fresh subject's budget is only known afterwards). */
+function replaceWith429(c: Context<AppEnv>, taken: Taken) {
+  c.res = undefined; // replace it whole: none of its headers (WWW-Authenticate) carry over
+  c.res = problemResponse(c, tooMany(taken.decision, taken.who));
+}

@@ -203,7 +203,8 @@ describe('GET /v1/changes', () => {
   it('lists imported memories as import', async () => {
     const src = await createTenant();
     const srcToken = await src.owner.token();
-    await createMemory(srcToken, { content: 'exported' });
+    // Global: the source's owner arrives as a person who has not joined, their private memories theirs.
+    await createMemory(srcToken, { content: 'exported', access_scope: 'global' });
     const exported = await (await ok(await call('/v1/export', { token: srcToken }))).text();
     const dst = await createTenant();
     const token = await dst.owner.token();

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { pendingAuth0Id } from '../../src/db/invitations';
 import { newId } from '../../src/lib/ids';
 import { TENANT_RETENTION_MS } from '../../src/lib/limits';
 import { ExportHeaderSchema, ImportLineSchema, ImportReportSchema } from '../../src/routes/data/schemas';
@@ -174,12 +175,18 @@ function expectReproduced(
   src: Line[],
   dst: Line[],
   idMap: Record<string, string>,
+  invited: Record<string, string>,
   importedAt: number,
   dstTenant: string,
 ) {
   const map = (id: string | null) => (id === null ? null : (idMap[id] ?? (id.startsWith('ten_') ? dstTenant : id)));
   const find = (type: string, id: string) => byType(dst, type).find((d) => d.id === idMap[id]);
-  for (const u of byType(src, 'user')) expect(find('user', u.id), u.id).toEqual({ ...u, id: idMap[u.id] });
+  for (const u of byType(src, 'user')) {
+    // A live person arrives unbound until they accept their invitation.
+    const invitation = invited[u.id];
+    const auth0_id = invitation ? pendingAuth0Id(invitation) : u.auth0_id;
+    expect(find('user', u.id), u.id).toEqual({ ...u, id: idMap[u.id], auth0_id });
+  }
   for (const s of byType(src, 'session')) {
     const got = find('session', s.id)!;
     expect(got, s.id).toEqual({ ...s, id: idMap[s.id], user_id: map(s.user_id), expired_at: got.expired_at });
@@ -226,19 +233,22 @@ describe('POST /v1/import', () => {
     await setEmbeddingDimensions(dst.tenant.id, 3);
     const token = await dst.owner.token();
     const idMap: Record<string, string> = {};
+    const invited: Record<string, string> = {};
     const started = Date.now();
     const chunks = chunksOf(exported.text, 4);
     for (const chunk of chunks) {
       const report = await expectBody(await importChunk(token, chunk), 200, ImportReportSchema);
       expect(report).toMatchObject({ dry_run: false, valid: true, errors: [], users_mapped_to_importer: [] });
       Object.assign(idMap, report.id_map);
+      Object.assign(invited, report.users_invited);
     }
+    expect(Object.keys(invited).sort()).toEqual([s.owner.id, s.member.id].sort());
     const after = await exportOf(token);
     // every exported id was mapped to a new one
     const exportedIds = exported.lines.filter((l) => l.type !== 'tenant').map((l) => l.data.id);
     for (const id of exportedIds)
       expect(idMap[id], id).toMatch(new RegExp(`^${id.slice(0, 4)}${id.slice(4, 14)}[0-9A-HJKMNP-TV-Z]{16}$`));
-    expectReproduced(exported.lines, after.lines, idMap, started, dst.tenant.id);
+    expectReproduced(exported.lines, after.lines, idMap, invited, started, dst.tenant.id);
     expect(after.header.counts).toEqual({
       users: exported.header.counts.users + 1,
       sessions: exported.header.counts.sessions,
@@ -246,7 +256,13 @@ describe('POST /v1/import', () => {
       audit_logs: exported.header.counts.audit_logs + 1 + chunks.length, // + tenant.create + one tenant.import per chunk
     });
     expect(byType(after.lines, 'tenant')[0]!.memory_count).toBe(4);
-    // the old owner's identity now works in the new tenant and finds its memory by full-text search
+    // once the old owner accepts their invitation, their identity works in the new tenant and finds
+    // its memory by full-text search
+    const accepted = await call(`/v1/invitations/${invited[s.owner.id]}/accept`, {
+      method: 'POST',
+      token: await s.owner.token(),
+    });
+    expect(accepted.status, await accepted.clone().text()).toBe(200);
     const hits = await expectBody(
       await call('/v1/memories/search?q=quokkaword', { token: await s.owner.token() }),
       200,
@@ -263,30 +279,42 @@ describe('POST /v1/import', () => {
     expect(Object.assign({}, ...audit.results.map((r) => JSON.parse(r.new_values).id_map))).toEqual(idMap);
   });
 
-  it('maps users whose identity is still live elsewhere to the importing owner, keeping references consistent', async () => {
+  it('invites persons who are users elsewhere like anyone (no oracle); users of this tenant map to the importer', async () => {
     const s = await sourceTenant();
     const { text } = await exportOf(s.token);
     const dst = await createTenant('Copy');
     await setEmbeddingDimensions(dst.tenant.id, 3);
     const report = await expectBody(await importChunk(await dst.owner.token(), text), 200, ImportReportSchema);
-    expect(report.users_mapped_to_importer.sort()).toEqual([s.owner.id, s.member.id].sort());
-    expect(report.created).toMatchObject({ users: 1, sessions: 2, memories: 5 }); // the deleted user is imported as deleted
-    const rows = await env.DB.prepare('SELECT id, user_id, session_id FROM memories WHERE tenant_id = ?1')
-      .bind(dst.tenant.id)
+    expect(report.users_mapped_to_importer).toEqual([]);
+    expect(Object.keys(report.users_invited).sort()).toEqual([s.owner.id, s.member.id].sort());
+    expect(report.created).toMatchObject({ users: 3, sessions: 2, memories: 5 }); // the deleted user is imported as deleted
+    // Nobody was moved: the source's owner is still the source's.
+    expect(await count('SELECT count(*) AS n FROM users WHERE auth0_id = ?1 AND deleted_at IS NULL', s.owner.sub)).toBe(
+      1,
+    );
+
+    // Into the source tenant itself: its own users are not created again, their rows go to the importer.
+    const again = await expectBody(await importChunk(s.token, text), 200, ImportReportSchema);
+    expect(again.users_mapped_to_importer.sort()).toEqual([s.owner.id, s.member.id].sort());
+    expect(again.users_invited).toEqual({});
+    const copied = Object.values(again.id_map);
+    const rows = await env.DB.prepare(
+      'SELECT id, user_id, session_id FROM memories WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))',
+    )
+      .bind(s.tenant.id, JSON.stringify(copied))
       .all<{ user_id: string; session_id: string | null }>();
-    expect(new Set(rows.results.map((r) => r.user_id))).toEqual(new Set([dst.owner.id]));
+    expect(rows.results).toHaveLength(5);
+    expect(new Set(rows.results.map((r) => r.user_id))).toEqual(new Set([s.owner.id]));
     for (const r of rows.results.filter((r) => r.session_id)) {
       expect(
         await count(
           'SELECT count(*) AS n FROM sessions WHERE id = ?1 AND tenant_id = ?2 AND user_id = ?3 AND expired_at IS NOT NULL',
           r.session_id,
-          dst.tenant.id,
-          dst.owner.id,
+          s.tenant.id,
+          s.owner.id,
         ),
       ).toBe(1);
     }
-    // the source is untouched
-    expect(await count('SELECT count(*) AS n FROM memories WHERE tenant_id = ?1', s.tenant.id)).toBe(5);
   });
 
   it('dry run reports what would be written and writes nothing', async () => {
@@ -306,7 +334,7 @@ describe('POST /v1/import', () => {
     expect(report).toMatchObject({
       dry_run: true,
       valid: true,
-      created: { users: 1, sessions: 2, memories: 5 },
+      created: { users: 3, sessions: 2, memories: 5 },
       errors: [],
     });
     expect(res.headers.get('server-timing')).toMatch(/rows_written=0"/);
@@ -548,6 +576,8 @@ describe('POST /v1/import', () => {
 describe('POST /v1/import: vectors', () => {
   it("imports a memory's vector as searchable, and refuses one that does not fit the tenant's dimensions", async () => {
     const src = await sourceTenant();
+    // Global, so the importer sees it: the source's owner arrives as a person who has not joined.
+    await env.DB.prepare("UPDATE memories SET access_scope = 'global' WHERE id = ?1").bind(src.memories[0]!.id).run();
     const body = (await exportOf(src.token)).text;
     const dst = await createTenant();
     const token = await dst.owner.token();

@@ -139,4 +139,45 @@ describe('adding a person', () => {
       'insufficient_role',
     );
   });
+
+  it('a revoked invitation can no longer be accepted; revoking is audited and for owners and admins', async () => {
+    const a = await createTenant();
+    const owner = await a.owner.token();
+    const admin = await (await a.addUser('admin')).token();
+    const member = await (await a.addUser('member')).token();
+    const sub = `auth0|${crypto.randomUUID()}`;
+    const inv = await invite(owner, { email: 'later@example.com', role: 'member', auth0_id: sub });
+    const forAdmin = await invite(owner, { email: 'boss@example.com', role: 'admin' });
+    const revoke = (id: string, token: string) => call(`/v1/invitations/${id}`, { method: 'DELETE', token });
+
+    await expectProblem(await revoke(inv.id, member), 403, 'insufficient_role');
+    await expectProblem(await revoke(forAdmin.id, admin), 403, 'insufficient_role');
+    await expectProblem(await revoke(inv.id, await (await createTenant()).owner.token()), 404, 'not_found');
+    expect((await revoke(inv.id, admin)).status).toBe(204);
+    expect((await revoke(inv.id, owner)).status).toBe(204); // again: nothing changes
+    expect((await revoke(forAdmin.id, owner)).status).toBe(204);
+
+    const got = await call(`/v1/invitations/${inv.id}`, { token: owner });
+    expect(await got.json()).toMatchObject({ status: 'revoked', revoked_at: expect.any(String) });
+    const token = await mintToken({ sub, claims: { email: 'later@example.com', email_verified: true } });
+    await expectProblem(await call(`/v1/invitations/${inv.id}/accept`, { method: 'POST', token }), 404, 'not_found');
+    await expectProblem(await call('/v1/me', { token }), 403, 'not_provisioned');
+
+    const audit = await env.DB.prepare(
+      "SELECT resource_id FROM audit_logs WHERE tenant_id = ?1 AND action = 'invitation.revoke' ORDER BY resource_id",
+    )
+      .bind(a.tenant.id)
+      .all<{ resource_id: string }>();
+    expect(audit.results.map((r) => r.resource_id)).toEqual([inv.id, forAdmin.id].sort());
+
+    // An accepted invitation is not revoked: the user it created is removed instead.
+    const joiner = `auth0|${crypto.randomUUID()}`;
+    const accepted = await invite(owner, { email: 'joined@example.com', role: 'member', auth0_id: joiner });
+    const res = await call(`/v1/invitations/${accepted.id}/accept`, {
+      method: 'POST',
+      token: await mintToken({ sub: joiner }),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    await expectProblem(await revoke(accepted.id, owner), 409, 'conflict');
+  });
 });

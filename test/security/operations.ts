@@ -237,6 +237,7 @@ export const OPERATIONS: Record<string, OperationFixture> = {
   },
   listInvitations: { roles: ['owner', 'admin'] },
   getInvitation: { roles: ['owner', 'admin'], params: invitation },
+  revokeInvitation: { roles: ['owner', 'admin'], params: invitation },
   // Accepting is for identities with no user yet: every member of a tenant gets 409, never 403.
   acceptInvitation: { roles: ANY_ROLE, params: invitation },
 

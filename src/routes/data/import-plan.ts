@@ -6,17 +6,24 @@
 // twice maps to the same id (re-sending a chunk skips what exists), later chunks find rows of
 // earlier chunks without any stored mapping, and the source tenant may still exist (ids are
 // globally unique).
-// Users: an exported live user whose auth0_id is already a live user anywhere (or whose email is
-// taken in this tenant) is not created; what referenced them (sessions, memories) is mapped to
-// the importing owner, and audit rows keep user_id NULL. Deleted users are imported as deleted.
+// Users: a person joins only by accepting an invitation with their own token, so an exported live
+// person arrives unbound (auth0_id = pendingAuth0Id(invitation), which no token carries) together
+// with a pending invitation for their identity; accepting it binds that user, with their sessions
+// and memories. Whether the identity is a user elsewhere is never looked at (no oracle, no
+// pre-claim). A live service (`<client_id>@clients`) arrives bound, unless that client is already a
+// live user somewhere. A live user whose identity or email is already a user of this tenant is not
+// created; what referenced them (sessions, memories) is mapped to the importing owner, and audit
+// rows keep user_id NULL. Deleted users are imported as deleted.
 
 import { EXPORT_FORMAT, EXPORT_VERSION, type ImportTable } from '../../db/export';
-import { IMPORT_MAX_JSON_DEPTH } from '../../lib/limits';
-import type { FieldError } from '../../lib/problem';
+import { isPendingAuth0Id, pendingAuth0Id } from '../../db/invitations';
+import { IMPORT_MAX_JSON_DEPTH, INVITATION_TTL_MS } from '../../lib/limits';
+import { type FieldError, issueErrors } from '../../lib/problem';
 import { nestsDeeperThan, unstorableJson } from '../../lib/schemas';
 import { searchDoc } from '../../lib/search-text';
 import { fromIso } from '../../lib/time';
 import { toFloat32Hex } from '../../lib/vectors';
+import { SERVICE_SUB } from '../users/schemas';
 import { ExportHeaderSchema, type ImportLine, ImportLineSchema } from './schemas';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -60,14 +67,18 @@ export function parseChunk(body: string, maxLines: number) {
     }
     if (value && typeof value === 'object' && 'format' in value) {
       const header = ExportHeaderSchema.safeParse(value);
-      if (!header.success) errors.push({ path, message: `is not a ${EXPORT_FORMAT} version ${EXPORT_VERSION} header` });
+      if (!header.success) {
+        const unknown = header.error.issues.filter((issue) => issue.code === 'unrecognized_keys');
+        errors.push(...issueErrors(path, unknown));
+        if (unknown.length < header.error.issues.length)
+          errors.push({ path, message: `is not a ${EXPORT_FORMAT} version ${EXPORT_VERSION} header` });
+      }
       ignored++;
       continue;
     }
     const parsed = ImportLineSchema.safeParse(value);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues.slice(0, 5))
-        errors.push({ path: [path, ...issue.path.map(String)].join('.'), message: issue.message });
+      errors.push(...issueErrors(path, parsed.error.issues.slice(0, 5)));
       continue;
     }
     if (parsed.data.type === 'tenant') ignored++;
@@ -86,8 +97,10 @@ function unstorable(value: unknown): string | null {
 export interface Lookup {
   /** Mapped ids that already exist in the tenant. */
   existing: Set<string>;
-  /** auth0 ids that are live users anywhere. */
+  /** auth0 ids that are live users anywhere (asked for services only). */
   liveAuth0: Set<string>;
+  /** auth0 ids that are live users of this tenant. */
+  liveAuth0Here: Set<string>;
   /** Lower-cased emails of the tenant's live users. */
   liveEmails: Set<string>;
 }
@@ -97,6 +110,8 @@ export interface Plan {
   idMap: Record<string, string>;
   existing: number;
   mappedToImporter: string[];
+  /** Exported person id → the invitation that binds their imported user. */
+  invited: Record<string, string>;
   newLiveUsers: number;
   newLiveMemories: number;
   /** Memories with a vector (the d1 engine's per-tenant bound). */
@@ -126,10 +141,11 @@ export function planImport(
   now: number,
 ): Plan {
   const plan: Plan = {
-    rows: { users: [], sessions: [], memories: [], audit_logs: [] },
+    rows: { users: [], invitations: [], sessions: [], memories: [], audit_logs: [] },
     idMap: {},
     existing: 0,
     mappedToImporter: [],
+    invited: {},
     newLiveUsers: 0,
     newLiveMemories: 0,
     newVectors: 0,
@@ -141,6 +157,7 @@ export function planImport(
   const userMap = new Map<string, string>();
   const emails = new Set(look.liveEmails);
   const auth0 = new Set(look.liveAuth0);
+  const auth0Here = new Set(look.liveAuth0Here);
   /** The user a row of the import belongs to: the imported user, else the importing owner. */
   const owner = (exported: string) =>
     userMap.get(exported) ?? (look.existing.has(ids.get(exported)!) ? ids.get(exported)! : caller.user_id);
@@ -174,22 +191,53 @@ export function planImport(
           break;
         }
         const live = u.deleted_at === null;
-        if (live && (auth0.has(u.auth0_id) || emails.has(u.email.toLowerCase()))) {
+        const service = SERVICE_SUB.test(u.auth0_id);
+        if (live && service !== (u.kind === 'service')) {
+          plan.errors.push({
+            path: `line ${n}.data.kind`,
+            message: service
+              ? 'an auth0_id "<client_id>@clients" is a machine client: kind "service"'
+              : 'a service user\'s auth0_id is "<client_id>@clients"',
+          });
+          break;
+        }
+        const taken = service ? auth0.has(u.auth0_id) : auth0Here.has(u.auth0_id);
+        if (live && (taken || emails.has(u.email.toLowerCase()))) {
           userMap.set(u.id, caller.user_id);
           plan.idMap[u.id] = caller.user_id;
           plan.mappedToImporter.push(u.id);
           break;
         }
+        let auth0Id = u.auth0_id;
         if (live) {
           auth0.add(u.auth0_id);
+          auth0Here.add(u.auth0_id);
           emails.add(u.email.toLowerCase());
           plan.newLiveUsers++;
+        }
+        if (live && !service) {
+          const invitationId = `inv_${newId.slice(4)}`;
+          auth0Id = pendingAuth0Id(invitationId);
+          plan.invited[u.id] = invitationId;
+          plan.rows.invitations.push({
+            id: invitationId,
+            email: u.email,
+            // An export of a user who had not joined yet: whoever proves the email accepts.
+            auth0_id: isPendingAuth0Id(u.auth0_id) ? null : u.auth0_id,
+            name: u.name,
+            role: u.role,
+            invited_by: caller.user_id,
+            created_at: now,
+            expires_at: now + INVITATION_TTL_MS,
+            user_id: newId,
+          });
         }
         importedUsers.add(newId);
         userMap.set(u.id, newId);
         plan.rows.users.push({
           ...u,
           id: newId,
+          auth0_id: auth0Id,
           created_at: ms(u.created_at),
           updated_at: ms(u.updated_at),
           deleted_at: ms(u.deleted_at),

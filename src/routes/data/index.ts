@@ -224,7 +224,8 @@ data.openapi(
       'split a larger export at line boundaries and send the chunks in order (users and sessions before the memories that reference them, as the export writes them). ' +
       'A chunk is all-or-nothing: any bad line and nothing of it is written (422 with one error per line). ' +
       'Every row gets a new id derived from the exported id and this tenant (returned in `id_map`), so re-sending a chunk skips what already exists. ' +
-      'Users whose identity is already a live user are not created: their sessions and memories go to the caller. Imported sessions arrive ended. ' +
+      'A live person arrives as a user who has not joined yet, with a pending invitation for their identity (`users_invited`): accepting it (`POST /v1/invitations/{id}/accept`) binds them, with their sessions and memories. ' +
+      'A live service arrives bound. A user whose identity or email is already a user of this tenant (a service: of any tenant) is not created: their sessions and memories go to the caller. Imported sessions arrive ended. ' +
       'Header and tenant lines are accepted and ignored. Plan quotas apply (403 `quota_exceeded`).',
     request: {
       query: ImportQuerySchema,
@@ -281,7 +282,8 @@ async function importChunk(
     ids,
     {
       existing,
-      liveAuth0: new Set(conflicts.filter((r) => r.kind === 'auth0_id').map((r) => r.value)),
+      liveAuth0: new Set(conflicts.filter((r) => r.kind.startsWith('auth0_id')).map((r) => r.value)),
+      liveAuth0Here: new Set(conflicts.filter((r) => r.kind === 'auth0_id_here').map((r) => r.value)),
       liveEmails: new Set(conflicts.filter((r) => r.kind === 'email').map((r) => r.value)),
     },
     caller,
@@ -308,6 +310,7 @@ async function importChunk(
     },
     skipped: { existing: plan.existing, ignored: chunk.ignored },
     users_mapped_to_importer: plan.mappedToImporter,
+    users_invited: plan.invited,
     id_map: plan.idMap,
     errors: errors.slice(0, 100),
   };
@@ -320,7 +323,7 @@ async function importChunk(
     });
   }
   // 3. the chunk, all-or-nothing, with its audit row (nothing new: nothing to write or audit)
-  const tables: ImportTable[] = ['users', 'sessions', 'memories', 'audit_logs'];
+  const tables = ['users', 'sessions', 'memories', 'audit_logs'] as const satisfies ImportTable[];
   if (tables.every((t) => plan.rows[t].length === 0)) return report;
   const auditId = newId('aud', now);
   const meta = requestMeta(c);
@@ -338,6 +341,7 @@ async function importChunk(
         created: report.created,
         skipped: report.skipped,
         users_mapped_to_importer: report.users_mapped_to_importer,
+        users_invited: report.users_invited,
         id_map: report.id_map,
       },
     },
@@ -357,7 +361,22 @@ async function importChunk(
       now,
       auditId,
     );
-    ({ results } = await runAsCaller(c, [audit, ...inserts.flat(), mark, auditExistsStatement(db, auditId)]));
+    // After every table: an invitation references its user.
+    const invitations = importInsertStatements(
+      db,
+      sub,
+      caller.tenant_id,
+      'invitations',
+      plan.rows.invitations,
+      auditId,
+    );
+    ({ results } = await runAsCaller(c, [
+      audit,
+      ...inserts.flat(),
+      ...invitations,
+      mark,
+      auditExistsStatement(db, auditId),
+    ]));
   } catch (err) {
     // Only a concurrent change (e.g. a user created meanwhile) can trip a constraint; nothing was written.
     if (!(err instanceof ApiError) && /constraint/i.test(err instanceof Error ? err.message : '')) {

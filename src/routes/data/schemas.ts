@@ -31,12 +31,12 @@ const id = (prefix: Parameters<typeof idPattern>[0]) =>
 const text = (min: number, max: number) => z.string().min(min).max(max);
 
 export const ExportHeaderSchema = z
-  .object({
+  .strictObject({
     format: z.literal(EXPORT_FORMAT),
     version: z.literal(EXPORT_VERSION),
     tenant_id: z.string().max(30),
     exported_at: z.string().max(40),
-    counts: z.object({ users: count, memories: count, sessions: count, audit_logs: count }),
+    counts: z.strictObject({ users: count, memories: count, sessions: count, audit_logs: count }),
   })
   .openapi('ExportHeader', {
     description: 'The first line: format, version and row counts at the start of the export.',
@@ -50,9 +50,9 @@ export const ExportHeaderSchema = z
   });
 
 export const ExportTenantLineSchema = z
-  .object({
+  .strictObject({
     type: z.literal('tenant'),
-    data: z.object({
+    data: z.strictObject({
       id: z.string().max(30),
       name: z.string().max(200),
       plan: z.string().max(20),
@@ -66,9 +66,9 @@ export const ExportTenantLineSchema = z
   .openapi('ExportTenantLine');
 
 export const ExportUserLineSchema = z
-  .object({
+  .strictObject({
     type: z.literal('user'),
-    data: z.object({
+    data: z.strictObject({
       id: id('usr'),
       auth0_id: text(1, 255),
       email: text(3, 320).regex(/.@./, 'must be an email address'),
@@ -83,10 +83,10 @@ export const ExportUserLineSchema = z
   .openapi('ExportUserLine');
 
 export const ExportSessionLineSchema = z
-  .object({
+  .strictObject({
     type: z.literal('session'),
     data: z
-      .object({
+      .strictObject({
         id: id('ses'),
         user_id: id('usr'),
         mcp_client_id: text(1, 200),
@@ -103,10 +103,10 @@ export const ExportSessionLineSchema = z
   .openapi('ExportSessionLine');
 
 export const ExportMemoryLineSchema = z
-  .object({
+  .strictObject({
     type: z.literal('memory'),
     data: z
-      .object({
+      .strictObject({
         id: id('mem'),
         user_id: id('usr').nullable(),
         session_id: id('ses').nullable(),
@@ -150,9 +150,9 @@ export const ExportMemoryLineSchema = z
   .openapi('ExportMemoryLine');
 
 export const ExportAuditLogLineSchema = z
-  .object({
+  .strictObject({
     type: z.literal('audit_log'),
-    data: z.object({
+    data: z.strictObject({
       id: id('aud'),
       user_id: id('usr').nullable(),
       action: text(1, 64),
@@ -223,7 +223,11 @@ export const ImportReportSchema = z
     }),
     users_mapped_to_importer: z.array(z.string().max(30)).max(IMPORT_MAX_LINES).openapi({
       description:
-        'Exported user ids whose identity is already a live user (here or elsewhere): their sessions and memories now belong to the caller.',
+        "Exported user ids whose identity or email is already a user of this tenant (a service's: of any tenant): their sessions and memories now belong to the caller.",
+    }),
+    users_invited: z.record(z.string().max(30), z.string().max(30)).openapi({
+      description:
+        'Exported person id → the pending invitation that binds their imported user once they accept it with their own token.',
     }),
     id_map: z
       .record(z.string().max(30), z.string().max(30))
@@ -241,6 +245,7 @@ export const ImportReportSchema = z
       created: { users: 0, sessions: 1, memories: 2, audit_logs: 0 },
       skipped: { existing: 0, ignored: 1 },
       users_mapped_to_importer: ['usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3'],
+      users_invited: {},
       id_map: {
         usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C3: 'usr_01J9Z3Q4W5E6R7T8Y9V0A1B2C4',
         ses_01J9Z3Q4W5E6R7T8Y9V0A1B2C3: 'ses_01J9Z3Q4W5QX4M0B7N2C8D1E6F',

@@ -1,4 +1,4 @@
-// POST/GET /v1/invitations, GET /v1/invitations/{id}, POST /v1/invitations/{id}/accept.
+// POST/GET /v1/invitations, GET/DELETE /v1/invitations/{id}, POST /v1/invitations/{id}/accept.
 // People join a tenant only through an invitation they accept with their own token; service
 // identities (machine clients of the tenant's own Auth0) are still added with POST /v1/users.
 import { OpenAPIHono, z } from '@hono/zod-openapi';
@@ -10,6 +10,7 @@ import {
   type InvitationRow,
   type InvitationVerdict,
   listInvitationsStatement,
+  revokeInvitationStatements,
   toInvitation,
 } from '../../db/invitations';
 import { toUser, type UserRow } from '../../db/users';
@@ -39,16 +40,17 @@ export const InvitationSchema = z
     }),
     name: z.string().max(200).nullable().openapi({ example: 'Ada Lovelace' }),
     role: Role,
-    status: z.enum(['pending', 'accepted', 'expired']).openapi({ example: 'pending' }),
+    status: z.enum(['pending', 'accepted', 'revoked', 'expired']).openapi({ example: 'pending' }),
     invited_by: z.string().max(30).nullable().openapi({ example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' }),
-    user_id: z
-      .string()
-      .max(30)
-      .nullable()
-      .openapi({ description: 'The user it created, once accepted.', example: null }),
+    user_id: z.string().max(30).nullable().openapi({
+      description:
+        'The user it created, once accepted; or, from the start, the user an import brought in before they joined, whom accepting binds.',
+      example: null,
+    }),
     created_at: timestampSchema(),
     expires_at: timestampSchema('2026-01-12T10:00:00.000Z'),
     accepted_at: timestampSchema().nullable().openapi({ example: null }),
+    revoked_at: timestampSchema().nullable().openapi({ example: null }),
   })
   .openapi('Invitation');
 
@@ -86,7 +88,12 @@ const InvitationParams = z.object({
 function refusal(verdict: InvitationVerdict): ApiError {
   switch (verdict) {
     case 'insufficient_role':
-      return new ApiError('insufficient_role', 'Owners invite any role; admins invite members only.');
+      return new ApiError('insufficient_role', 'Owners invite (and revoke) any role; admins members only.');
+    case 'already_accepted':
+      return new ApiError(
+        'conflict',
+        'The invitation was accepted: remove the user it created instead (DELETE /v1/users/{id}).',
+      );
     case 'email_taken':
       return new ApiError('email_taken', 'A user of this tenant already has this email.');
     case 'quota_exceeded':
@@ -99,7 +106,7 @@ function refusal(verdict: InvitationVerdict): ApiError {
     default:
       return new ApiError(
         'not_found',
-        'No pending invitation with this id for this identity (it names another identity or email, the email is not verified, or it expired or was accepted).',
+        'No pending invitation with this id for this identity (it names another identity or email, the email is not verified, or it expired, was revoked or was accepted).',
       );
   }
 }
@@ -193,6 +200,35 @@ invitations.openapi(getInvitation, async (c) => {
   return c.json(toInvitation(row), 200);
 });
 
+const revokeInvitation = securedRoute(['manage:users'], {
+  method: 'delete',
+  path: '/v1/invitations/{id}',
+  operationId: 'revokeInvitation',
+  tags: ['Users'],
+  summary: 'Revoke an invitation',
+  description:
+    'Revokes an invitation that was not accepted: it can no longer be accepted and stays listed with status `revoked` (audit `invitation.revoke`). ' +
+    'Revoking it again changes nothing. Owners revoke any invitation, admins member invitations; an accepted one is 409 (remove the user instead). ' +
+    'The unbound user an import created for it stays until removed (`DELETE /v1/users/{id}`).',
+  request: { params: InvitationParams },
+  responses: {
+    204: { description: 'Revoked' },
+    ...problemResponses('insufficient_role', 'not_found', 'conflict'),
+  },
+});
+
+invitations.openapi(revokeInvitation, async (c) => {
+  const { id } = c.req.valid('param');
+  const { results } = await runAsCaller(
+    c,
+    revokeInvitationStatements(c.env.DB, c.get('auth').sub, id, requestMeta(c), Date.now()),
+  );
+  const verdict = (results[0]!.results[0] as { verdict: InvitationVerdict }).verdict;
+  if (verdict === 'not_found') throw new ApiError('not_found', `Invitation ${id} was not found.`);
+  if (verdict !== 'ok' && verdict !== 'already_revoked') throw refusal(verdict);
+  return c.body(null, 204);
+});
+
 const acceptInvitation = securedRoute([], {
   method: 'post',
   path: '/v1/invitations/{id}/accept',
@@ -202,7 +238,7 @@ const acceptInvitation = securedRoute([], {
   description:
     "The invited person, with their own access token (no scope needed, like `POST /v1/tenants`), becomes a user of the inviting tenant with the invitation's role. " +
     "The invitation must name the token's `sub`, or name no `sub` and an email equal to the token's `email` claim with `email_verified` true. " +
-    'Anything else, an expired or accepted invitation included, is 404. An identity that is already a user gets 409 `already_provisioned`.',
+    'Anything else, an expired, revoked or accepted invitation included, is 404. An identity that is already a user gets 409 `already_provisioned`.',
   request: { params: InvitationParams },
   responses: {
     200: jsonResponse(UserSchema, 'The new user'),
@@ -218,10 +254,10 @@ invitations.openapi(acceptInvitation, async (c) => {
   const now = Date.now();
   const userId = newId('usr', now);
   // Not runAsCaller: the caller is no user yet. One batch: verdict, user, invitation, audit rows.
-  const [verdict, created] = await c.env.DB.batch(
+  const [verdict, created, bound] = await c.env.DB.batch(
     acceptInvitationStatements(c.env.DB, sub, { id, verifiedEmail, userId }, requestMeta(c), now),
   );
-  const row = created!.results[0] as UserRow | undefined;
+  const row = (created!.results[0] ?? bound!.results[0]) as UserRow | undefined;
   if (!row) throw refusal((verdict!.results[0] as { verdict: InvitationVerdict }).verdict);
   return c.json(toUser(row), 200);
 });

@@ -17,7 +17,8 @@ export const UserSchema = z
     id: prefixedIdSchema('usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3'),
     tenant_id: prefixedIdSchema('ten_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3'),
     auth0_id: z.string().max(255).openapi({
-      description: 'The Auth0 subject (`sub`) this user signs in as.',
+      description:
+        'The Auth0 subject (`sub`) this user signs in as; `pending:<invitation id>` for a person imported before they joined, bound once they accept that invitation.',
       example: 'auth0|64f1c2d3e4f5a6b7c8d9e0f1',
     }),
     email: z.string().max(320).openapi({ example: 'ada@example.com' }),
@@ -40,7 +41,8 @@ export const UserListQuerySchema = PageQuerySchema.extend({
   include_deleted: queryFlag('`true`: also list removed users.', true),
 });
 
-const SERVICE_SUB = /^[A-Za-z0-9_-]{1,200}@clients$/;
+/** A machine-to-machine client's Auth0 `sub`. */
+export const SERVICE_SUB = /^[A-Za-z0-9_-]{1,200}@clients$/;
 
 export const CreateUserSchema = z
   .object({
