@@ -88,6 +88,8 @@ export default defineConfig({
         test: {
           name: 'workers-sharded',
           include: shardedSuites,
+          // Provisioning a test tenant spans the directory and a shard (several round trips).
+          testTimeout: 15_000,
           setupFiles: ['./test/helpers/setup.ts'],
         },
       },

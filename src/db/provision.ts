@@ -20,6 +20,7 @@ import {
   shardDb,
   shardLoads,
 } from './directory';
+import { rememberShard } from './shard-router';
 import { createTenantWithOwner, type NewTenant, newTenantIds, type TenantIds } from './tenants';
 
 export const PROVISIONING_GRACE_MS = 60_000;
@@ -109,6 +110,7 @@ async function finish(env: Env, shard: string, p: Pending, opts: ProvisionOption
       .bind(p.ids.tenantId, now),
   ]);
   await opts.after?.('confirmed');
+  rememberShard(sub, shard);
   return { kind: 'created', shard, ...created };
 }
 

@@ -24,9 +24,9 @@ function remember(sub: string, shard: string) {
   shardBySubject.set(sub, shard);
 }
 
-/** Drops every remembered shard (tests that rebuild placements start cold). */
-export function forgetShards() {
-  shardBySubject.clear();
+/** Records where an identity was just placed, so its next request here is warm. */
+export function rememberShard(sub: string, shard: string) {
+  remember(sub, shard);
 }
 
 type Session = D1Database | D1DatabaseSession;

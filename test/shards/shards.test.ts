@@ -100,7 +100,11 @@ describe.skipIf(!sharded)('tenants spread over shards', () => {
       'auth0_id_taken',
     );
     await expectProblem(
-      await call('/v1/tenants', { method: 'POST', token: await a.owner.token(), json: { name: 'Second', email: 'second@example.com' } }),
+      await call('/v1/tenants', {
+        method: 'POST',
+        token: await a.owner.token(),
+        json: { name: 'Second', email: 'second@example.com' },
+      }),
       409,
       'already_provisioned',
     );

@@ -239,7 +239,14 @@ invitations.openapi(acceptInvitation, async (c) => {
       return results.slice(results.length - extra.length);
     },
   );
-  if (held) throw refusal('already_member');
+  if (held) {
+    // The same answer as with one database: the invitation's own verdict first (404 before 409).
+    const found = await invitationPlacement(c, id);
+    const db = found ? c.get('databases')[found.shard as 'DB'] : c.env.DB;
+    const [probe] = acceptInvitationStatements(db, sub, { id, verifiedEmail, userId }, requestMeta(c), now);
+    const { verdict } = (await probe!.first<{ verdict: InvitationVerdict }>())!;
+    throw refusal(verdict === 'ok' ? 'already_member' : verdict);
+  }
   const [verdict, created] = results;
   const row = created!.results[0] as UserRow | undefined;
   if (!row) throw refusal((verdict!.results[0] as { verdict: InvitationVerdict }).verdict);
