@@ -61,7 +61,9 @@ export function requestDatabase(env: Env, r: RequestRouting): RequestDatabase {
   const open = (name: string) => {
     let s = sessions.get(name);
     if (!s) {
-      const raw = requestSession(shardDb(env, name), r.bookmark, r.authenticated);
+      // A bookmark belongs to one database: the client's is for its shard, never the directory.
+      const bookmark = name === 'DB' && names[0] !== 'DB' ? undefined : r.bookmark;
+      const raw = requestSession(shardDb(env, name), bookmark, r.authenticated);
       s = { raw, db: instrumentD1(raw as unknown as D1Database, r.stats) };
       sessions.set(name, s);
     }
