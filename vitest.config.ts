@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -20,25 +21,48 @@ async function testKey(kid: string) {
 const trusted = await testKey('test-key-1');
 const untrusted = await testKey('test-key-1'); // same kid, different key
 
-const workers = cloudflareTest({
-  wrangler: { configPath: './wrangler.toml' },
-  miniflare: {
-    bindings: {
-      TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL('./migrations', import.meta.url))),
-      AUTH0_DOMAIN: 'memoria-test.eu.auth0.com',
-      AUTH0_AUDIENCE: 'https://api.memoria.test',
-      // Explicit, so a developer's .dev.vars (which the plugin also reads) never leaks into tests.
-      AUTH0_ISSUER: 'https://memoria-test.eu.auth0.com/',
-      AUTH0_JWKS: JSON.stringify({ keys: [trusted.publicJwk] }),
-      CURSOR_SECRET: randomBytes(32).toString('hex'),
-      TEST_PRIVATE_JWK: JSON.stringify(trusted.privateJwk),
-      TEST_PUBLIC_JWK: JSON.stringify(trusted.publicJwk),
-      TEST_UNTRUSTED_PRIVATE_JWK: JSON.stringify(untrusted.privateJwk),
-      // Reproduce or vary a contract-fuzz run: FUZZ_SEED=123 npx vitest run test/fuzz
-      FUZZ_SEED: process.env.FUZZ_SEED ?? '',
+// The sharded run takes every workers suite that reaches D1 only through the Worker and the shared
+// fixtures (which place tenants through the real provisioning). Suites that open D1 themselves
+// (`env.DB`) check single-database SQL (triggers, migrations, fault injection) and address the
+// directory, not a tenant's shard, so they run in the default project only; the contract fuzzer
+// too (its engine fingerprints D1 directly).
+const shardedSuites = readdirSync('test', { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.test.ts') && !/^(node|e2e|fuzz)\//.test(f))
+  .filter((f) => f.startsWith('shards/') || !readFileSync(`test/${f}`, 'utf8').includes('env.DB'))
+  .map((f) => `test/${f}`);
+
+const migrations = await readD1Migrations(fileURLToPath(new URL('./migrations', import.meta.url)));
+
+// `shards`: 0 is the embedded default (DB is the directory and the only shard); 3 adds the
+// SHARD_0…SHARD_2 bindings, so DB is the directory only and tenants spread over three shards.
+const workers = (shards: number) =>
+  cloudflareTest({
+    wrangler: { configPath: './wrangler.toml' },
+    miniflare: {
+      ...(shards > 0
+        ? {
+            d1Databases: {
+              DB: 'memoria-directory',
+              ...Object.fromEntries(Array.from({ length: shards }, (_, i) => [`SHARD_${i}`, `memoria-shard-${i}`])),
+            },
+          }
+        : {}),
+      bindings: {
+        TEST_MIGRATIONS: migrations,
+        AUTH0_DOMAIN: 'memoria-test.eu.auth0.com',
+        AUTH0_AUDIENCE: 'https://api.memoria.test',
+        // Explicit, so a developer's .dev.vars (which the plugin also reads) never leaks into tests.
+        AUTH0_ISSUER: 'https://memoria-test.eu.auth0.com/',
+        AUTH0_JWKS: JSON.stringify({ keys: [trusted.publicJwk] }),
+        CURSOR_SECRET: randomBytes(32).toString('hex'),
+        TEST_PRIVATE_JWK: JSON.stringify(trusted.privateJwk),
+        TEST_PUBLIC_JWK: JSON.stringify(trusted.publicJwk),
+        TEST_UNTRUSTED_PRIVATE_JWK: JSON.stringify(untrusted.privateJwk),
+        // Reproduce or vary a contract-fuzz run: FUZZ_SEED=123 npx vitest run test/fuzz
+        FUZZ_SEED: process.env.FUZZ_SEED ?? '',
+      },
     },
-  },
-});
+  });
 
 export default defineConfig({
   test: {
@@ -50,11 +74,22 @@ export default defineConfig({
     projects: [
       {
         // Inside workerd with real D1 and the real migrations.
-        plugins: [workers],
+        plugins: [workers(0)],
         test: {
           name: 'workers',
           include: ['test/**/*.test.ts'],
           exclude: ['test/node/**', 'test/e2e/**'],
+          setupFiles: ['./test/helpers/setup.ts'],
+        },
+      },
+      {
+        // The same suites with tenants spread over three shards (src/db/directory.ts).
+        plugins: [workers(3)],
+        test: {
+          name: 'workers-sharded',
+          include: shardedSuites,
+          // Provisioning a test tenant spans the directory and a shard (several round trips).
+          testTimeout: 15_000,
           setupFiles: ['./test/helpers/setup.ts'],
         },
       },

@@ -2,9 +2,10 @@ import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { type D1Stats, instrumentD1, serverTiming } from './db/instrument';
+import { type D1Stats, serverTiming } from './db/instrument';
 import { resilientD1 } from './db/resilience';
-import { BOOKMARK_HEADER, requestSession } from './db/session';
+import { BOOKMARK_HEADER } from './db/session';
+import { requestDatabase } from './db/shard-router';
 import type { AppEnv } from './env';
 import { newId } from './lib/ids';
 import { MAX_BODY_BYTES } from './lib/limits';
@@ -61,12 +62,20 @@ export function createApp() {
     c.set('d1', stats);
     // The request's D1: one session (src/db/session.ts), every attempt counted (instrument
     // inside), retries and 503s decided outside. The one place that picks the request's database.
-    const bookmark = c.req.header(BOOKMARK_HEADER);
-    const session = requestSession(c.env.DB, bookmark, c.req.path.startsWith('/v1/'));
-    c.env = { ...c.env, DB: resilientD1(instrumentD1(session as unknown as D1Database, stats)) };
+    // With several shards it routes to the caller's shard (src/db/shard-router.ts).
+    const bindings = c.env;
+    const database = requestDatabase(bindings, {
+      bookmark: c.req.header(BOOKMARK_HEADER),
+      authenticated: c.req.path.startsWith('/v1/'),
+      stats,
+      subject: () => c.get('auth')?.sub,
+    });
+    c.env = { ...bindings, DB: resilientD1(database.db) };
+    c.set('databases', database.direct);
     await next();
-    const latest = 'getBookmark' in session ? session.getBookmark() : null; // null when the request read nothing
+    const latest = database.bookmark(); // null when the request read nothing
     if (latest) c.res.headers.set(BOOKMARK_HEADER, latest);
+    c.set('shard', database.shard() ?? undefined);
     c.res.headers.set('X-Request-Id', c.get('requestId'));
     c.res.headers.set('Server-Timing', serverTiming(stats));
     meterRequest(c, stats);

@@ -6,7 +6,10 @@ import type { VectorizeIndexLike } from './vectors/vectorize';
 
 /** Bindings and vars the Worker reads (wrangler.toml, .dev.vars, test config). */
 export interface Env {
+  /** The directory; without SHARD_ bindings also the only shard (src/db/directory.ts). */
   DB: D1Database;
+  /** Tenant shards SHARD_0…SHARD_{N-1}, when the deployment has more than one database. */
+  [shard: `SHARD_${number}`]: D1Database | undefined;
   ASSETS?: Fetcher;
   AUTH0_DOMAIN?: string;
   AUTH0_AUDIENCE?: string;
@@ -37,6 +40,10 @@ export interface AppEnv {
     auth: AuthContext;
     /** Set by runAsCaller once the request's batch has resolved the caller. */
     caller?: CallerRow;
+    /** The directory and every shard by name, for work that spans them (src/db/shard-router.ts). */
+    databases: Env;
+    /** The shard the request's caller lives on (src/db/shard-router.ts). */
+    shard?: string;
     /** This request's D1 cost so far (src/db/instrument.ts). */
     d1: D1Stats;
     /** CSP nonce of the docs page's inline script (src/middleware/security-headers.ts). */

@@ -9,7 +9,9 @@
 // step is idempotent and re-selects what still needs doing.
 
 import { pruneChangesStatement } from './db/changes';
+import { shardDb, shardNames } from './db/directory';
 import { expireMemoriesStatements } from './db/memories';
+import { resumeProvisioning } from './db/provision';
 import {
   purgeableTenantsStatement,
   purgeIdempotencyKeysStatement,
@@ -48,14 +50,50 @@ export interface MaintenanceOptions {
   queryBudget?: number;
 }
 
+/**
+ * Runs maintenance on every shard, each within its own query budget (the shards are separate
+ * databases), then finishes provisioning left unfinished; the report sums the shards'.
+ */
 export async function runMaintenance(env: Env, opts: MaintenanceOptions = {}): Promise<MaintenanceReport> {
   const now = opts.now ?? Date.now();
+  const reports: MaintenanceReport[] = [];
+  for (const shard of shardNames(env)) {
+    const report = await maintainShard(env, shardDb(env, shard), { ...opts, now });
+    // The directory forgets purged tenants and their identities (their users rows are gone).
+    if (report.tenants_purged.length > 0) {
+      const ids = JSON.stringify(report.tenants_purged);
+      await env.DB.batch([
+        env.DB.prepare('DELETE FROM directory_identities WHERE tenant_id IN (SELECT value FROM json_each(?1))').bind(
+          ids,
+        ),
+        env.DB.prepare('DELETE FROM directory_tenants WHERE tenant_id IN (SELECT value FROM json_each(?1))').bind(ids),
+      ]);
+    }
+    reports.push(report);
+  }
+  await resumeProvisioning(env, now, 10);
+  return {
+    sessions_expired: sum(reports, (r) => r.sessions_expired),
+    idempotency_keys_purged: sum(reports, (r) => r.idempotency_keys_purged),
+    memories_expired: sum(reports, (r) => r.memories_expired),
+    changes_pruned: sum(reports, (r) => r.changes_pruned),
+    tenants_purged: reports.flatMap((r) => r.tenants_purged),
+    rows_purged: sum(reports, (r) => r.rows_purged),
+    queries: sum(reports, (r) => r.queries),
+    complete: reports.every((r) => r.complete),
+  };
+}
+
+const sum = (reports: MaintenanceReport[], pick: (r: MaintenanceReport) => number) =>
+  reports.reduce((total, r) => total + pick(r), 0);
+
+async function maintainShard(env: Env, db: D1Database, opts: MaintenanceOptions & { now: number }) {
+  const now = opts.now;
   const chunk = opts.chunkRows ?? MAINTENANCE_CHUNK_ROWS;
   // A run must be able to reach a tenant's final DELETE (5 fixed queries + one per child table +
   // the tenant row) even when no chunk is full, or a small budget would redo the same empty
   // chunks forever.
   const budget = Math.max(opts.queryBudget ?? MAINTENANCE_QUERY_BUDGET, MIN_QUERY_BUDGET);
-  const db = env.DB;
   const report: MaintenanceReport = {
     sessions_expired: 0,
     idempotency_keys_purged: 0,

@@ -38,13 +38,32 @@ export interface NewTenant {
 
 const PERIOD_MS = 30 * 24 * 3600 * 1000;
 
+/** The ids a new tenant gets, chosen once so that creating it again changes nothing. */
+export interface TenantIds {
+  tenantId: string;
+  userId: string;
+  subscriptionId: string;
+}
+
+export const newTenantIds = (now: number): TenantIds => ({
+  tenantId: newId('ten', now),
+  userId: newId('usr', now),
+  subscriptionId: newId('sub', now),
+});
+
 /**
  * Creates a tenant on the free plan with its subscription and its owner, plus the audit row,
- * in one batch. Fails (UNIQUE on users.auth0_id) if the subject already has a live user.
+ * in one batch. Idempotent for the same ids (provisioning resumes by running it again). Fails
+ * (UNIQUE on users.auth0_id) if the subject already has another live user on this database.
  */
-export async function createTenantWithOwner(db: D1Database, input: NewTenant, meta: RequestMeta, now = Date.now()) {
-  const tenantId = newId('ten', now);
-  const userId = newId('usr', now);
+export async function createTenantWithOwner(
+  db: D1Database,
+  input: NewTenant,
+  meta: RequestMeta,
+  now = Date.now(),
+  ids: TenantIds = newTenantIds(now),
+) {
+  const { tenantId, userId } = ids;
   const tenant = {
     id: tenantId,
     name: input.name,
@@ -68,22 +87,27 @@ export async function createTenantWithOwner(db: D1Database, input: NewTenant, me
   };
   await db.batch([
     db
-      .prepare('INSERT INTO tenants (id, name, plan, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)')
+      .prepare(
+        'INSERT INTO tenants (id, name, plan, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (id) DO NOTHING',
+      )
       .bind(tenantId, input.name, 'free', now),
     db
       .prepare(
-        'INSERT INTO subscriptions (id, tenant_id, plan, status, current_period_start, current_period_end, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?5)',
+        `INSERT INTO subscriptions (id, tenant_id, plan, status, current_period_start, current_period_end, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?5) ON CONFLICT (tenant_id) DO NOTHING`,
       )
-      .bind(newId('sub', now), tenantId, 'free', 'active', now, now + PERIOD_MS),
+      .bind(ids.subscriptionId, tenantId, 'free', 'active', now, now + PERIOD_MS),
     db
       .prepare(
-        'INSERT INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)',
+        `INSERT INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT (id) DO NOTHING`,
       )
       .bind(userId, tenantId, user.auth0_id, user.email, user.name, 'owner', user.kind, now),
     db
       .prepare(
         `INSERT INTO audit_logs (id, tenant_id, user_id, action, resource_type, resource_id, old_values, new_values, ip, user_agent, request_id, created_at)
-         VALUES (?1, ?2, ?3, 'tenant.create', 'tenant', ?2, NULL, ?4, ?5, ?6, ?7, ?8)`,
+         SELECT ?1, ?2, ?3, 'tenant.create', 'tenant', ?2, NULL, ?4, ?5, ?6, ?7, ?8
+         WHERE NOT EXISTS (SELECT 1 FROM audit_logs WHERE tenant_id = ?2 AND action = 'tenant.create')`,
       )
       .bind(
         newId('aud', now),

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { shardDb } from '../db/directory';
 import type { D1Stats } from '../db/instrument';
 import { addUsageStatement, type MeteredUsage } from '../db/usage';
 import type { AppEnv } from '../env';
@@ -19,7 +20,8 @@ import { utcDay } from './time';
 /** The routes that count as a search. */
 const SEARCH_PATHS = new Set(['/v1/memories/search']);
 
-const pending = new Map<string, MeteredUsage>();
+type PendingUsage = MeteredUsage & { shard: string };
+const pending = new Map<string, PendingUsage>();
 let lastFlushAt = 0;
 let flushing: Promise<void> = Promise.resolve();
 
@@ -28,9 +30,10 @@ export function meterRequest(c: Context<AppEnv>, stats: D1Stats, now = Date.now(
   const tenantId = c.get('caller')?.tenant_id; // set by runAsCaller
   if (!tenantId) return;
   const day = utcDay(now);
-  const key = `${tenantId}|${day}`;
+  const shard = c.get('shard') ?? 'DB';
+  const key = `${shard}|${tenantId}|${day}`;
   let row = pending.get(key);
-  if (!row) pending.set(key, (row = { tenant_id: tenantId, day, requests: 0, searches: 0, rows_read: 0 }));
+  if (!row) pending.set(key, (row = { shard, tenant_id: tenantId, day, requests: 0, searches: 0, rows_read: 0 }));
   row.requests++;
   if (SEARCH_PATHS.has(c.req.path)) row.searches++;
   row.rows_read += stats.rowsRead;
@@ -44,23 +47,30 @@ export function meterRequest(c: Context<AppEnv>, stats: D1Stats, now = Date.now(
     return; // no execution context (e.g. app.request in a script): keep the counts for later
   }
   lastFlushAt = now;
-  waitUntil(flushUsage(c.env.DB));
+  // SHARD_n bindings are the shards themselves; DB (the one-database default) is the request's.
+  waitUntil(flushUsage((shard) => shardDb(c.env, shard)));
 }
 
-/** Writes and clears the isolate's totals, after any flush in progress. Tests call it directly. */
-export function flushUsage(db: D1Database): Promise<void> {
-  return (flushing = flushing.then(() => writePending(db)));
+/**
+ * Writes and clears the isolate's totals, after any flush in progress, each tenant's on its own
+ * shard (`db` names the database of a shard, or is the one database). Tests call it directly.
+ */
+export function flushUsage(db: D1Database | ((shard: string) => D1Database)): Promise<void> {
+  const of = typeof db === 'function' ? db : () => db;
+  return (flushing = flushing.then(async () => {
+    const byShard = new Map<string, PendingUsage[]>();
+    for (const r of pending.values()) byShard.set(r.shard, [...(byShard.get(r.shard) ?? []), r]);
+    pending.clear();
+    for (const [shard, rows] of byShard) await writePending(of(shard), rows);
+  }));
 }
 
-async function writePending(db: D1Database): Promise<void> {
-  if (pending.size === 0) return;
-  const rows = [...pending.values()];
-  pending.clear();
+async function writePending(db: D1Database, rows: PendingUsage[]): Promise<void> {
   try {
     await addUsageStatement(db, rows).run();
   } catch (err) {
     for (const r of rows) {
-      const key = `${r.tenant_id}|${r.day}`;
+      const key = `${r.shard}|${r.tenant_id}|${r.day}`;
       const now = pending.get(key);
       if (now) {
         now.requests += r.requests;

@@ -1,10 +1,9 @@
-import { env } from 'cloudflare:test';
 import type { z } from '@hono/zod-openapi';
 import { expect } from 'vitest';
 import { newId } from '../../src/lib/ids';
 import { ProblemSchema } from '../../src/lib/problem';
 import { MemoryListSchema, MemoryPageSchema, MemorySchema, SearchPageSchema } from '../../src/routes/memories/schemas';
-import { createTenant, type TestUser } from '../helpers/fixtures';
+import { createTenant, type TestUser, tenantDb } from '../helpers/fixtures';
 import { call } from '../helpers/http';
 
 export type Memory = z.infer<typeof MemorySchema>;
@@ -54,18 +53,20 @@ export async function createMemory(
 export async function insertSession(user: TestUser, opts: { expired?: boolean } = {}) {
   const id = newId('ses');
   const now = Date.now();
-  await env.DB.prepare(
-    'INSERT INTO sessions (id, tenant_id, user_id, mcp_client_id, created_at, last_activity_at, expired_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)',
-  )
+  await (await tenantDb(user.tenantId))
+    .prepare(
+      'INSERT INTO sessions (id, tenant_id, user_id, mcp_client_id, created_at, last_activity_at, expired_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)',
+    )
     .bind(id, user.tenantId, user.id, 'test-client', now, opts.expired ? now : null)
     .run();
   return id;
 }
 
 export async function auditRows(tenantId: string, resourceId?: string) {
-  const { results } = await env.DB.prepare(
-    `SELECT * FROM audit_logs WHERE tenant_id = ?1 AND resource_type = 'memory' ${resourceId ? 'AND resource_id = ?2' : ''} ORDER BY created_at, id`,
-  )
+  const { results } = await (await tenantDb(tenantId))
+    .prepare(
+      `SELECT * FROM audit_logs WHERE tenant_id = ?1 AND resource_type = 'memory' ${resourceId ? 'AND resource_id = ?2' : ''} ORDER BY created_at, id`,
+    )
     .bind(tenantId, ...(resourceId ? [resourceId] : []))
     .all<{
       action: string;
@@ -81,9 +82,10 @@ export async function auditRows(tenantId: string, resourceId?: string) {
 }
 
 export async function memoryCount(tenantId: string) {
-  const row = await env.DB.prepare(
-    'SELECT memory_count AS n, (SELECT count(*) FROM memories WHERE tenant_id = ?1 AND deleted_at IS NULL) AS live FROM tenants WHERE id = ?1',
-  )
+  const row = await (await tenantDb(tenantId))
+    .prepare(
+      'SELECT memory_count AS n, (SELECT count(*) FROM memories WHERE tenant_id = ?1 AND deleted_at IS NULL) AS live FROM tenants WHERE id = ?1',
+    )
     .bind(tenantId)
     .first<{ n: number; live: number }>();
   return row!;

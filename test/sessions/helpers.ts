@@ -1,7 +1,7 @@
-import { env } from 'cloudflare:test';
 import type { z } from '@hono/zod-openapi';
 import { expect } from 'vitest';
 import { ProblemSchema } from '../../src/lib/problem';
+import { tenantDb } from '../helpers/fixtures';
 
 /** Asserts the status, then parses the body with the route's declared schema (problem+json for errors). */
 export async function expectBody<S extends z.ZodTypeAny>(
@@ -24,9 +24,10 @@ export async function expectProblem(res: Response, status: number, code: string)
 
 export const auditActions = async (tenantId: string, resourceId: string) =>
   (
-    await env.DB.prepare(
-      'SELECT action FROM audit_logs WHERE tenant_id = ?1 AND resource_id = ?2 ORDER BY created_at, id',
+    await (
+      await tenantDb(tenantId)
     )
+      .prepare('SELECT action FROM audit_logs WHERE tenant_id = ?1 AND resource_id = ?2 ORDER BY created_at, id')
       .bind(tenantId, resourceId)
       .all<{ action: string }>()
   ).results.map((r) => r.action);

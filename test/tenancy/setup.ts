@@ -1,5 +1,4 @@
-import { env } from 'cloudflare:test';
-import { createTenant } from '../helpers/fixtures';
+import { createTenant, tenantDb } from '../helpers/fixtures';
 
 /** A tenant with an owner, an admin and a member (the actors), plus a second admin and member to act on. */
 export async function staffedTenant(name?: string) {
@@ -14,7 +13,10 @@ export async function staffedTenant(name?: string) {
 }
 
 export const auditCount = async (tenantId: string) =>
-  (await env.DB.prepare('SELECT COUNT(*) AS n FROM audit_logs WHERE tenant_id = ?1')
+  (await (
+    await tenantDb(tenantId)
+  )
+    .prepare('SELECT COUNT(*) AS n FROM audit_logs WHERE tenant_id = ?1')
     .bind(tenantId)
     .first<{ n: number }>())!.n;
 
@@ -24,8 +26,9 @@ export const uniqueSub = () => `${crypto.randomUUID().replace(/-/g, '')}@clients
 
 /** Puts a tenant on `plan` directly in D1 (both tables, as the API does). */
 export async function setPlan(tenantId: string, plan: 'free' | 'pro' | 'team') {
-  await env.DB.batch([
-    env.DB.prepare('UPDATE tenants SET plan = ?2 WHERE id = ?1').bind(tenantId, plan),
-    env.DB.prepare('UPDATE subscriptions SET plan = ?2 WHERE tenant_id = ?1').bind(tenantId, plan),
+  const db = await tenantDb(tenantId);
+  await db.batch([
+    db.prepare('UPDATE tenants SET plan = ?2 WHERE id = ?1').bind(tenantId, plan),
+    db.prepare('UPDATE subscriptions SET plan = ?2 WHERE tenant_id = ?1').bind(tenantId, plan),
   ]);
 }

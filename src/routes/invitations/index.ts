@@ -3,6 +3,7 @@
 // identities (machine clients of the tenant's own Auth0) are still added with POST /v1/users.
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { requestMeta, requireRole, runAsCaller } from '../../auth/caller';
+import { bindIdentity, invitationPlacement } from '../../auth/identities';
 import {
   acceptInvitationStatements,
   createInvitationStatements,
@@ -253,10 +254,36 @@ invitations.openapi(acceptInvitation, async (c) => {
     claims.email_verified === true && typeof claims.email === 'string' ? claims.email.slice(0, 320) : null;
   const now = Date.now();
   const userId = newId('usr', now);
-  // Not runAsCaller: the caller is no user yet. One batch: verdict, user, invitation, audit rows.
-  const [verdict, created, bound] = await c.env.DB.batch(
-    acceptInvitationStatements(c.env.DB, sub, { id, verifiedEmail, userId }, requestMeta(c), now),
+  // Not runAsCaller: the caller is no user yet. One batch: verdict, user, invitation, audit rows
+  // (and the directory in step, src/auth/identities.ts). Across shards, the invitation's shard.
+  let results: D1Result[] = [];
+  const held = await bindIdentity(
+    c,
+    {
+      sub,
+      placement: async () => {
+        const found = await invitationPlacement(c, id);
+        if (!found) throw refusal('not_found');
+        return found;
+      },
+    },
+    async (extra, db) => {
+      results = await db.batch([
+        ...acceptInvitationStatements(db, sub, { id, verifiedEmail, userId }, requestMeta(c), now),
+        ...extra,
+      ]);
+      return results.slice(results.length - extra.length);
+    },
   );
+  if (held) {
+    // The same answer as with one database: the invitation's own verdict first (404 before 409).
+    const found = await invitationPlacement(c, id);
+    const db = found ? c.get('databases')[found.shard as 'DB'] : c.env.DB;
+    const [probe] = acceptInvitationStatements(db, sub, { id, verifiedEmail, userId }, requestMeta(c), now);
+    const { verdict } = (await probe!.first<{ verdict: InvitationVerdict }>())!;
+    throw refusal(verdict === 'ok' ? 'already_member' : verdict);
+  }
+  const [verdict, created, bound] = results;
   const row = (created!.results[0] ?? bound!.results[0]) as UserRow | undefined;
   if (!row) throw refusal((verdict!.results[0] as { verdict: InvitationVerdict }).verdict);
   return c.json(toUser(row), 200);

@@ -1,7 +1,7 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { requestMeta } from '../../auth/caller';
 import type { CallerRow } from '../../db/caller';
-import { createTenantWithOwner } from '../../db/tenants';
+import { provisionTenant } from '../../db/provision';
 import type { AppEnv } from '../../env';
 import { ApiError, invalidRequest } from '../../lib/problem';
 import { problemResponses, securedRoute } from '../../lib/route';
@@ -60,23 +60,19 @@ provisioning.openapi(
       throw invalidRequest([{ path: 'json.email', message: 'Required when the access token has no email claim' }]);
     }
     const kind = sub.endsWith('@clients') ? 'service' : 'person';
-    let created: Awaited<ReturnType<typeof createTenantWithOwner>>;
-    try {
-      created = await createTenantWithOwner(
-        c.env.DB,
-        { name: body.name, owner: { auth0Id: sub, email, kind } },
-        requestMeta(c),
+    const outcome = await provisionTenant(
+      c.get('databases'),
+      { name: body.name, owner: { auth0Id: sub, email, kind } },
+      requestMeta(c),
+    );
+    if (outcome.kind === 'held') {
+      // One live user per identity, across every shard (the directory holds it).
+      throw new ApiError(
+        'already_provisioned',
+        'This identity already has a user in a tenant, so it cannot provision another: GET /v1/me shows it, or, if that tenant was deleted, its owner can restore it (POST /v1/tenant/restore) until it is purged.',
       );
-    } catch (err) {
-      // users_auth0_id_live: one live user per identity. The batch is one transaction, so nothing was written.
-      if (/UNIQUE constraint failed: users\.auth0_id/.test(String(err))) {
-        throw new ApiError(
-          'already_provisioned',
-          'This identity already has a user in a tenant, so it cannot provision another: GET /v1/me shows it, or, if that tenant was deleted, its owner can restore it (POST /v1/tenant/restore) until it is purged.',
-        );
-      }
-      throw err;
     }
+    const created = outcome;
     const { tenant, user } = created;
     const caller: CallerRow = {
       ...user,

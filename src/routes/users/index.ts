@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { requestMeta, requireRole, runAsCaller } from '../../auth/caller';
+import { bindIdentity, callerPlacement, releaseIdentity, unbindStatements } from '../../auth/identities';
 import type { Role } from '../../db/caller';
 import { type IdempotencyRow, idempotencyLookup, idempotencyStore } from '../../db/idempotency';
 import {
@@ -173,23 +174,33 @@ users.openapi(createUser, async (c) => {
   const { DB: db } = c.env;
   const sub = c.get('auth').sub;
   const idem = await idempotencyKeyOf(c, body, now);
-  const { results, row: created } = await runGuardedWrite(
-    c,
-    createUserStatements(db, sub, user, requestMeta(c), now, idem),
-    undefined,
-    idem ? [idempotencyLookup(db, sub, idem), replayedUserStatement(db, sub, idem)] : [],
-    idem
-      ? [
-          idempotencyStore(
-            db,
-            sub,
-            idem,
-            { status: 201, body: JSON.stringify(user.id) },
-            (b) => `EXISTS (SELECT 1 FROM users WHERE id = ${b.bind(user.id)})`,
-          ),
-        ]
-      : [],
-  );
+  let outcome: Awaited<ReturnType<typeof runGuardedWrite>> | undefined;
+  // The identity is one user across every shard: the directory holds it (src/auth/identities.ts).
+  const held = await bindIdentity(c, { sub: user.auth0Id, placement: () => callerPlacement(c), db }, async (extra) => {
+    outcome = await runGuardedWrite(
+      c,
+      createUserStatements(db, sub, user, requestMeta(c), now, idem),
+      undefined,
+      idem ? [idempotencyLookup(db, sub, idem), replayedUserStatement(db, sub, idem)] : [],
+      [
+        ...(idem
+          ? [
+              idempotencyStore(
+                db,
+                sub,
+                idem,
+                { status: 201, body: JSON.stringify(user.id) },
+                (b) => `EXISTS (SELECT 1 FROM users WHERE id = ${b.bind(user.id)})`,
+              ),
+            ]
+          : []),
+        ...extra,
+      ],
+    );
+    return outcome.results.slice(outcome.results.length - extra.length);
+  });
+  if (held || !outcome) throw refusal('auth0_id_taken', c.get('caller')?.role ?? 'owner');
+  const { results, row: created } = outcome;
   const replayed = storedResponse(results[0]?.results[0] as IdempotencyRow | undefined, idem);
   const row = replayed ? (results[1]!.results[0] as UserRow) : created();
   if (replayed) c.header(REPLAYED_HEADER, 'true');
@@ -284,14 +295,16 @@ users.openapi(deleteUser, async (c) => {
   const meta = requestMeta(c);
   const now = Date.now();
   // Their live sessions end in the same batch, under the same rule, before the removal itself.
-  (
+  const removed = (
     await runGuardedWrite(
       c,
       deleteUserStatements(db, sub, id, versions, meta, now),
       id,
       removedUserSessionsStatements(db, sub, id, versions, meta, now),
+      unbindStatements(c, id),
     )
   ).row();
+  await releaseIdentity(c, removed.auth0_id, removed.tenant_id);
   return c.body(null, 204);
 });
 
