@@ -110,26 +110,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/tenant/vector-index/backfill": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Write the tenant's vectors into the Vectorize index
-         * @description Owner or admin. Upserts up to 100 of the tenant's live memories with a current vector into the Vectorize index per call, oldest first; repeat with `cursor` until `next_cursor` is null. Needed once for memories stored before the deployment had its VECTORIZE binding. 409 `vector_index_not_configured` when this deployment has no Vectorize index (the embedded d1 engine needs no backfill).
-         */
-        post: operations["backfillVectorIndex"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/memories": {
         parameters: {
             query?: never;
@@ -209,7 +189,7 @@ export interface paths {
         put?: never;
         /**
          * Search memories (keyword, semantic or hybrid)
-         * @description Searches the caller's visible, live memories with the list filters. `keyword` ranks by BM25 (as GET /v1/memories/search, one round trip); `semantic` by cosine similarity to `vector` (exact nearest neighbours over the tenant's vectors); `hybrid` fuses both rankings by Reciprocal Rank Fusion (k = 60) of the keyword top 100 and the vector top `top_k`, weighted 1 and 0.5 unless `weights` says otherwise. Memories whose vector is `stale` are left out of the vector ranking. Whatever an index returns, visibility (scope, session, deletion, tenant) is decided by the database.
+         * @description Searches the caller's visible, live memories with the list filters. `keyword` ranks by BM25 (as GET /v1/memories/search, one round trip); `semantic` by cosine similarity to `vector` (exact nearest neighbours over the tenant's vectors); `hybrid` fuses both rankings by Reciprocal Rank Fusion (k = 60, optional `weights`). Memories whose vector is `stale` are left out of the vector ranking. Whatever an index returns, visibility (scope, session, deletion, tenant) is decided by the database.
          */
         post: operations["recallMemories"];
         delete?: never;
@@ -674,6 +654,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description The tenant's endpoints, oldest first. Owner or admin.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Create a webhook endpoint
+         * @description Registers an endpoint that receives every later change (filtered by `events`) as a signed message. The answer holds the signing `secret`, shown only this once. Owner or admin; at most 20 endpoints per tenant.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint
+         * @description One endpoint, with its delivery state (never its secret). Owner or admin.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Stops delivery at once and deletes the endpoint with its delivery history. Owner or admin.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a webhook endpoint
+         * @description Changes the given fields. `enabled: true` on a disabled endpoint resumes delivery where it stopped (changes are kept 30 days) and clears its failures. Owner or admin.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the signing secret
+         * @description Makes a new secret, shown only this once. For 24 h the previous secret signs too (two `v1,` signatures), so receivers can switch without losing a message. Owner or admin.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event
+         * @description Sends a signed `webhook.test` message now (enabled or not) and answers with the attempt; it is not retried. Owner or admin.
+         */
+        post: operations["testWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List delivery attempts
+         * @description The endpoint's delivery attempts, newest first: status, response code, duration and next retry (kept 30 days). Owner or admin.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -745,7 +837,6 @@ export interface components {
          *     | `method_not_allowed` | 405 Method Not Allowed |
          *     | `conflict` | 409 Conflict |
          *     | `already_provisioned` | 409 Conflict |
-         *     | `vector_index_not_configured` | 409 Conflict |
          *     | `email_taken` | 409 Conflict |
          *     | `auth0_id_taken` | 409 Conflict |
          *     | `last_owner` | 409 Conflict |
@@ -763,6 +854,7 @@ export interface components {
          *     | `validation_failed` | 422 Unprocessable Content |
          *     | `idempotency_key_reused` | 422 Unprocessable Content |
          *     | `import_invalid` | 422 Unprocessable Content |
+         *     | `webhook_url_refused` | 422 Unprocessable Content |
          *     | `too_many_tags` | 422 Unprocessable Content |
          *     | `version_not_restorable` | 422 Unprocessable Content |
          *     | `vector_required` | 422 Unprocessable Content |
@@ -773,11 +865,10 @@ export interface components {
          *     | `auth_not_configured` | 503 Service Unavailable |
          *     | `database_unavailable` | 503 Service Unavailable |
          *     | `cursor_not_configured` | 503 Service Unavailable |
-         *     | `embedding_unavailable` | 503 Service Unavailable |
          * @example not_found
          * @enum {string}
          */
-        ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "not_provisioned" | "quota_exceeded" | "vector_limit_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "vector_index_not_configured" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "version_exhausted" | "embedding_dimensions_locked" | "retention_expired" | "cursor_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "too_many_tags" | "version_not_restorable" | "vector_required" | "rate_limited" | "internal_error" | "embedding_failed" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured" | "embedding_unavailable";
+        ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "not_provisioned" | "quota_exceeded" | "vector_limit_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "version_exhausted" | "embedding_dimensions_locked" | "retention_expired" | "cursor_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "webhook_url_refused" | "too_many_tags" | "version_not_restorable" | "vector_required" | "rate_limited" | "internal_error" | "embedding_failed" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured";
         /**
          * @description One line of the NDJSON export (the first is the header).
          * @example {
@@ -1084,19 +1175,6 @@ export interface components {
              * @example 2026-02-04T10:00:00.000Z
              */
             restorable_until: string;
-        };
-        VectorIndexBackfill: {
-            /**
-             * Format: int64
-             * @description Vectors written to the index by this call.
-             * @example 100
-             */
-            upserted: number;
-            /**
-             * @description Send it back as `cursor` for the next page; null when done.
-             * @example null
-             */
-            next_cursor: string | null;
         };
         /**
          * @example {
@@ -1574,7 +1652,7 @@ export interface components {
              */
             vector?: number[];
             /**
-             * @description `keyword`: BM25 over content and tags (needs `query`). `semantic`: nearest vectors by cosine similarity (needs `vector`). `hybrid`: both, fused by Reciprocal Rank Fusion (needs `query`). Without `vector`, semantic and hybrid embed `query` with the tenant's Workers AI model when the server has the AI binding (422 `vector_required` otherwise). Default: `hybrid` when both `query` and `vector` are sent, or `query` alone for a tenant the server embeds for; `semantic` with `vector` only; else `keyword`.
+             * @description `keyword`: BM25 over content and tags (needs `query`). `semantic`: nearest vectors by cosine similarity (needs `vector`). `hybrid`: both, fused by Reciprocal Rank Fusion (needs `query`). Without `vector`, semantic and hybrid embed `query` with the tenant's Workers AI model when the server has the AI binding (422 `vector_required` otherwise). Default: `hybrid` when both `query` and `vector` are sent, `semantic` with `vector` only, else `keyword`.
              * @enum {string}
              */
             mode?: "keyword" | "semantic" | "hybrid";
@@ -1605,11 +1683,11 @@ export interface components {
              * @enum {string}
              */
             match?: "all" | "any";
-            /** @description Hybrid only: the weight of each ranking in the fusion (default keyword 1, vector 0.5). */
+            /** @description Hybrid only: the weight of each ranking in the fusion (default 1 and 1). */
             weights?: {
                 /** @default 1 */
                 keyword?: number;
-                /** @default 0.5 */
+                /** @default 1 */
                 vector?: number;
             };
         };
@@ -2485,6 +2563,190 @@ export interface components {
                 message: string;
             }[];
         };
+        WebhookWithSecret: components["schemas"]["Webhook"] & {
+            /**
+             * @description The signing secret (Standard Webhooks form); shown only once.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        /**
+         * @description A change type of GET /v1/changes, prefixed with `memory.`.
+         * @example memory.update
+         * @enum {string}
+         */
+        WebhookEvent: "memory.create" | "memory.import" | "memory.update" | "memory.tags_add" | "memory.tag_remove" | "memory.delete" | "memory.restore" | "memory.version_restore" | "memory.purge" | "memory.expire";
+        Webhook: {
+            /** @example whk_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            id: string;
+            /**
+             * Format: uri
+             * @description Where messages are POSTed: https, not a private, loopback, link-local, CGNAT or metadata address (hosts in WEBHOOK_ALLOWED_HOSTS excepted).
+             * @example https://hooks.example.com/memoria
+             */
+            url: string;
+            /** @example Search index sync */
+            description: string | null;
+            /**
+             * @description The events it receives; null: every event.
+             * @example null
+             */
+            events: components["schemas"]["WebhookEvent"][] | null;
+            /** @example true */
+            enabled: boolean;
+            /**
+             * @description `failing`: disabled by Memoria after its deliveries kept failing (PATCH `enabled: true` resumes).
+             * @example null
+             * @enum {string|null}
+             */
+            disabled_reason: "failing" | null;
+            /**
+             * Format: int32
+             * @example 0
+             */
+            consecutive_failures: number;
+            /**
+             * Format: date-time
+             * @description When a failed delivery is retried.
+             * @example null
+             */
+            next_attempt_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:00:00.000Z
+             */
+            updated_at: string;
+        };
+        /**
+         * @example {
+         *       "url": "https://hooks.example.com/memoria",
+         *       "events": [
+         *         "memory.create",
+         *         "memory.update"
+         *       ],
+         *       "enabled": true
+         *     }
+         */
+        CreateWebhook: {
+            /**
+             * Format: uri
+             * @description Where messages are POSTed: https, not a private, loopback, link-local, CGNAT or metadata address (hosts in WEBHOOK_ALLOWED_HOSTS excepted).
+             * @example https://hooks.example.com/memoria
+             */
+            url: string;
+            events?: components["schemas"]["WebhookEvent"][];
+            /** @example Search index sync */
+            description?: string;
+            /**
+             * @default true
+             * @example true
+             */
+            enabled?: boolean;
+        };
+        WebhookPage: {
+            data: components["schemas"]["Webhook"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJrIjpbMTc2NzI2OTYwMDAwMCwibWVtXzAxIl19.c2ln
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "enabled": true
+         *     }
+         */
+        UpdateWebhook: {
+            /**
+             * Format: uri
+             * @description Where messages are POSTed: https, not a private, loopback, link-local, CGNAT or metadata address (hosts in WEBHOOK_ALLOWED_HOSTS excepted).
+             * @example https://hooks.example.com/memoria
+             */
+            url?: string;
+            events?: components["schemas"]["WebhookEvent"][] | null;
+            /** @example Search index sync */
+            description?: string | null;
+            enabled?: boolean;
+        };
+        WebhookSecret: {
+            /**
+             * @description The signing secret (Standard Webhooks form); shown only once.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+            /**
+             * Format: date-time
+             * @description Until then the previous secret signs too (a second `v1,` signature).
+             * @example 2026-01-06T10:00:00.000Z
+             */
+            previous_secret_expires_at: string;
+        };
+        WebhookDelivery: {
+            /** @example dlv_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            id: string;
+            /**
+             * @description The `webhook-id` header: the same on every retry.
+             * @example msg_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3_42
+             */
+            message_id: string;
+            /** @example memory.update */
+            event_type: string;
+            /**
+             * Format: int64
+             * @description The change (null for a test).
+             * @example 42
+             */
+            seq: number | null;
+            /**
+             * Format: int32
+             * @example 1
+             */
+            attempt: number;
+            /**
+             * @example succeeded
+             * @enum {string}
+             */
+            status: "succeeded" | "failed";
+            /**
+             * Format: int32
+             * @example 200
+             */
+            response_status: number | null;
+            /**
+             * @description Why it failed (a non-2xx answer is `http_status`).
+             * @example null
+             * @enum {string|null}
+             */
+            error: "timeout" | "connection_failed" | "http_status" | "redirect" | "url_refused" | null;
+            /**
+             * Format: int32
+             * @example 84
+             */
+            duration_ms: number;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            next_retry_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:00:00.000Z
+             */
+            created_at: string;
+        };
+        WebhookDeliveryPage: {
+            data: components["schemas"]["WebhookDelivery"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJrIjpbMTc2NzI2OTYwMDAwMCwibWVtXzAxIl19.c2ln
+             */
+            next_cursor: string | null;
+        };
     };
     responses: {
         /** @description Conflicts with the current state. Codes: `already_provisioned`. */
@@ -2554,24 +2816,6 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"] & {
                     /** @enum {string} */
                     code?: "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured";
-                };
-            };
-        };
-        /** @description Temporarily unavailable; retry after the Retry-After delay. Codes: `auth_unavailable`, `auth_not_configured`, `database_unavailable`, `embedding_unavailable`. */
-        AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrEmbeddingUnavailable: {
-            headers: {
-                "X-Request-Id": components["headers"]["X-Request-Id"];
-                "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
-                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                RateLimit: components["headers"]["RateLimit"];
-                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                "Retry-After": components["headers"]["Retry-After"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** @enum {string} */
-                    code?: "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "embedding_unavailable";
                 };
             };
         };
@@ -3263,8 +3507,8 @@ export interface components {
                 };
             };
         };
-        /** @description Conflicts with the current state. Codes: `vector_index_not_configured`. */
-        VectorIndexNotConfigured: {
+        /** @description The body failed validation. Codes: `validation_failed`, `webhook_url_refused`. */
+        ValidationFailedOrWebhookUrlRefused: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
@@ -3276,7 +3520,7 @@ export interface components {
             content: {
                 "application/problem+json": components["schemas"]["Problem"] & {
                     /** @enum {string} */
-                    code?: "vector_index_not_configured";
+                    code?: "validation_failed" | "webhook_url_refused";
                 };
             };
         };
@@ -3702,44 +3946,6 @@ export interface operations {
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
-    backfillVectorIndex: {
-        parameters: {
-            query?: {
-                /** @description Opaque cursor from a previous page's `next_cursor`. */
-                cursor?: components["parameters"]["Cursor"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page written */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
-                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["VectorIndexBackfill"];
-                };
-            };
-            400: components["responses"]["InvalidParameterOrInvalidCursor"];
-            401: components["responses"]["InvalidToken"];
-            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
-            409: components["responses"]["VectorIndexNotConfigured"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
-            502: components["responses"]["EmbeddingFailed"];
-            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
-        };
-    };
     listMemories: {
         parameters: {
             query?: {
@@ -3901,8 +4107,7 @@ export interface operations {
             422: components["responses"]["ValidationFailedOrIdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            502: components["responses"]["EmbeddingFailed"];
-            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrEmbeddingUnavailable"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     createMemoriesBatch: {
@@ -3945,8 +4150,7 @@ export interface operations {
             422: components["responses"]["ValidationFailedOrIdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            502: components["responses"]["EmbeddingFailed"];
-            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrEmbeddingUnavailable"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     bulkDeleteMemories: {
@@ -4317,8 +4521,7 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            502: components["responses"]["EmbeddingFailed"];
-            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrEmbeddingUnavailable"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
     listMemoryVersions: {
@@ -5542,6 +5745,329 @@ export interface operations {
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size, 1–100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPage"];
+                };
+            };
+            400: components["responses"]["InvalidParameterOrInvalidCursor"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhook"];
+            };
+        };
+        responses: {
+            /** @description The endpoint and its secret */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisionedOrQuotaExceeded"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedOrWebhookUrlRefused"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook id (`whk_…`).
+                 * @example whk_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook id (`whk_…`).
+                 * @example whk_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook id (`whk_…`).
+                 * @example whk_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhook"];
+            };
+        };
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["MalformedJsonOrInvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedOrWebhookUrlRefused"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook id (`whk_…`).
+                 * @example whk_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecret"];
+                };
+            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook id (`whk_…`).
+                 * @example whk_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The attempt */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size, 1–100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook id (`whk_…`).
+                 * @example whk_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of attempts */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            400: components["responses"]["InvalidParameterOrInvalidCursor"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
         };
     };
 }
