@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS webhook_endpoints (
 
 CREATE INDEX IF NOT EXISTS webhook_endpoints_tenant ON webhook_endpoints (tenant_id, created_at, id);
 
--- One row per delivery attempt (GET /v1/webhooks/{id}/deliveries); pruned by the cron.
+-- One row per delivery attempt (GET /v1/webhooks/{id}/deliveries), listed in rowid order (the
+-- order of insertion: ids made in the same millisecond do not sort by time); pruned by the cron.
 CREATE TABLE IF NOT EXISTS webhook_deliveries (
   id              TEXT PRIMARY KEY,
   tenant_id       TEXT NOT NULL,
@@ -44,6 +45,6 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
   created_at      INTEGER NOT NULL
 );
 
-CREATE INDEX IF NOT EXISTS webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_created ON webhook_deliveries (created_at);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_tenant ON webhook_deliveries (tenant_id);

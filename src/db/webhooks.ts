@@ -304,13 +304,13 @@ export function rotateWebhookSecretStatements(
   ];
 }
 
-/** [the endpoint's id (no row: not found), one page (limit + 1 rows) of its attempts, newest first]. */
+/** [the endpoint's id (no row: not found), one page (limit + 1 rows) of its attempts, newest first (by rowid, the insertion order)]. */
 export function listDeliveriesStatements(
   db: D1Database,
   sub: string,
   id: string,
   limit: number,
-  before: string | null,
+  before: number | null,
 ) {
   const e = new Binder(sub);
   const d = new Binder(sub);
@@ -320,11 +320,11 @@ export function listDeliveriesStatements(
       db,
       d,
       withCaller(`SELECT d.id, d.tenant_id, d.endpoint_id, d.message_id, d.event_type, d.seq, d.attempt, d.status, d.response_status,
-          d.error, d.duration_ms, d.next_retry_at, d.created_at
+          d.error, d.duration_ms, d.next_retry_at, d.created_at, d.rowid AS position
         FROM caller c JOIN webhook_endpoints w ON w.id = ${d.bind(id)} AND w.tenant_id = c.tenant_id
         JOIN webhook_deliveries d ON d.endpoint_id = w.id
-        WHERE ${MANAGER} AND (${d.bind(before)} IS NULL OR d.id < ?${d.params.length})
-        ORDER BY d.id DESC LIMIT ${d.bind(limit + 1)}`),
+        WHERE ${MANAGER} AND (${d.bind(before)} IS NULL OR d.rowid < ?${d.params.length})
+        ORDER BY d.rowid DESC LIMIT ${d.bind(limit + 1)}`),
     ),
   ];
 }

@@ -292,13 +292,13 @@ webhooks.openapi(listWebhookDeliveries, async (c) => {
   const q = c.req.valid('query');
   const sub = c.get('auth').sub;
   const binding = cursorBinding(sub, 'listWebhookDeliveries', { id });
-  const before = q.cursor ? ((await decodeCursor(c.env, binding, q.cursor)) as [string])[0] : null;
+  const before = q.cursor ? ((await decodeCursor(c.env, binding, q.cursor)) as [number])[0] : null;
   const { caller, results } = await runAsCaller(c, listDeliveriesStatements(c.env.DB, sub, id, q.limit, before));
   requireRole(caller, 'owner', 'admin');
   if (results[0]!.results.length === 0) throw notFound(id);
-  const rows = results[1]!.results as unknown as DeliveryRow[];
+  const rows = results[1]!.results as unknown as (DeliveryRow & { position: number })[];
   const page = rows.slice(0, q.limit);
   const last = page.at(-1);
-  const next_cursor = rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.id]) : null;
+  const next_cursor = rows.length > q.limit && last ? await encodeCursor(c.env, binding, [last.position]) : null;
   return c.json({ data: page.map(toDelivery), next_cursor }, 200);
 });
