@@ -661,15 +661,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * List webhook endpoints
-         * @description The tenant's endpoints, oldest first. Owner or admin.
-         */
+        /** List webhook endpoints */
         get: operations["listWebhooks"];
         put?: never;
         /**
          * Create a webhook endpoint
-         * @description Registers an endpoint that receives every later change (filtered by `events`) as a signed message. The answer holds the signing `secret`, shown only this once. Owner or admin; at most 20 endpoints per tenant.
+         * @description Every later change (filtered by `events`) is POSTed to it, signed. `secret` is shown only here. At most 20 per tenant.
          */
         post: operations["createWebhook"];
         delete?: never;
@@ -685,23 +682,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Get a webhook endpoint
-         * @description One endpoint, with its delivery state (never its secret). Owner or admin.
-         */
+        /** Get a webhook endpoint */
         get: operations["getWebhook"];
         put?: never;
         post?: never;
-        /**
-         * Delete a webhook endpoint
-         * @description Stops delivery at once and deletes the endpoint with its delivery history. Owner or admin.
-         */
+        /** Delete a webhook endpoint */
         delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
         /**
          * Update a webhook endpoint
-         * @description Changes the given fields. `enabled: true` on a disabled endpoint resumes delivery where it stopped (changes are kept 30 days) and clears its failures. Owner or admin.
+         * @description `enabled: true` resumes delivery where it stopped and clears the failures.
          */
         patch: operations["updateWebhook"];
         trace?: never;
@@ -717,7 +708,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate the signing secret
-         * @description Makes a new secret, shown only this once. For 24 h the previous secret signs too (two `v1,` signatures), so receivers can switch without losing a message. Owner or admin.
+         * @description The new secret is shown only here; the old one also signs for 24 h.
          */
         post: operations["rotateWebhookSecret"];
         delete?: never;
@@ -737,7 +728,7 @@ export interface paths {
         put?: never;
         /**
          * Send a test event
-         * @description Sends a signed `webhook.test` message now (enabled or not) and answers with the attempt; it is not retried. Owner or admin.
+         * @description Sends a signed `webhook.test` message now, once, and answers with the attempt.
          */
         post: operations["testWebhook"];
         delete?: never;
@@ -755,7 +746,7 @@ export interface paths {
         };
         /**
          * List delivery attempts
-         * @description The endpoint's delivery attempts, newest first: status, response code, duration and next retry (kept 30 days). Owner or admin.
+         * @description Newest first, kept 30 days.
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
@@ -2571,7 +2562,6 @@ export interface components {
             secret: string;
         };
         /**
-         * @description A change type of GET /v1/changes, prefixed with `memory.`.
          * @example memory.update
          * @enum {string}
          */
@@ -2581,7 +2571,7 @@ export interface components {
             id: string;
             /**
              * Format: uri
-             * @description Where messages are POSTed: https, not a private, loopback, link-local, CGNAT or metadata address (hosts in WEBHOOK_ALLOWED_HOSTS excepted).
+             * @description https; no private, loopback, link-local, CGNAT or metadata address.
              * @example https://hooks.example.com/memoria
              */
             url: string;
@@ -2635,7 +2625,7 @@ export interface components {
         CreateWebhook: {
             /**
              * Format: uri
-             * @description Where messages are POSTed: https, not a private, loopback, link-local, CGNAT or metadata address (hosts in WEBHOOK_ALLOWED_HOSTS excepted).
+             * @description https; no private, loopback, link-local, CGNAT or metadata address.
              * @example https://hooks.example.com/memoria
              */
             url: string;
@@ -2664,7 +2654,7 @@ export interface components {
         UpdateWebhook: {
             /**
              * Format: uri
-             * @description Where messages are POSTed: https, not a private, loopback, link-local, CGNAT or metadata address (hosts in WEBHOOK_ALLOWED_HOSTS excepted).
+             * @description https; no private, loopback, link-local, CGNAT or metadata address.
              * @example https://hooks.example.com/memoria
              */
             url?: string;

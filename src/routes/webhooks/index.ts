@@ -57,9 +57,7 @@ const createWebhook = securedRoute(['manage:tenant'], {
   operationId: 'createWebhook',
   tags: ['Webhooks'],
   summary: 'Create a webhook endpoint',
-  description:
-    'Registers an endpoint that receives every later change (filtered by `events`) as a signed message. The answer holds the signing ' +
-    `\`secret\`, shown only this once. Owner or admin; at most ${WEBHOOK_ENDPOINTS_MAX} endpoints per tenant.`,
+  description: `Every later change (filtered by \`events\`) is POSTed to it, signed. \`secret\` is shown only here. At most ${WEBHOOK_ENDPOINTS_MAX} per tenant.`,
   request: { body: { required: true, content: { 'application/json': { schema: CreateWebhookSchema } } } },
   responses: {
     201: jsonResponse(WebhookCreatedSchema, 'The endpoint and its secret'),
@@ -100,7 +98,6 @@ const listWebhooks = securedRoute(['manage:tenant'], {
   operationId: 'listWebhooks',
   tags: ['Webhooks'],
   summary: 'List webhook endpoints',
-  description: "The tenant's endpoints, oldest first. Owner or admin.",
   request: { query: PageQuerySchema },
   responses: {
     200: jsonResponse(pageSchema(WebhookSchema, 'WebhookPage'), 'A page of endpoints'),
@@ -129,7 +126,6 @@ const getWebhook = securedRoute(['manage:tenant'], {
   operationId: 'getWebhook',
   tags: ['Webhooks'],
   summary: 'Get a webhook endpoint',
-  description: 'One endpoint, with its delivery state (never its secret). Owner or admin.',
   request: { params: WebhookParams },
   responses: {
     200: jsonResponse(WebhookSchema, 'The endpoint'),
@@ -152,9 +148,7 @@ const updateWebhook = securedRoute(['manage:tenant'], {
   operationId: 'updateWebhook',
   tags: ['Webhooks'],
   summary: 'Update a webhook endpoint',
-  description:
-    'Changes the given fields. `enabled: true` on a disabled endpoint resumes delivery where it stopped (changes are kept 30 days) ' +
-    'and clears its failures. Owner or admin.',
+  description: '`enabled: true` resumes delivery where it stopped and clears the failures.',
   request: {
     params: WebhookParams,
     body: { required: true, content: { 'application/json': { schema: UpdateWebhookSchema } } },
@@ -185,7 +179,6 @@ const deleteWebhook = securedRoute(['manage:tenant'], {
   operationId: 'deleteWebhook',
   tags: ['Webhooks'],
   summary: 'Delete a webhook endpoint',
-  description: 'Stops delivery at once and deletes the endpoint with its delivery history. Owner or admin.',
   request: { params: WebhookParams },
   responses: {
     204: { description: 'Deleted' },
@@ -210,9 +203,7 @@ const rotateWebhookSecret = securedRoute(['manage:tenant'], {
   operationId: 'rotateWebhookSecret',
   tags: ['Webhooks'],
   summary: 'Rotate the signing secret',
-  description:
-    `Makes a new secret, shown only this once. For ${WEBHOOK_SECRET_GRACE_MS / 3_600_000} h the previous secret signs too (two \`v1,\` ` +
-    'signatures), so receivers can switch without losing a message. Owner or admin.',
+  description: `The new secret is shown only here; the old one also signs for ${WEBHOOK_SECRET_GRACE_MS / 3_600_000} h.`,
   request: { params: WebhookParams },
   responses: {
     200: jsonResponse(WebhookSecretSchema, 'The new secret'),
@@ -240,8 +231,7 @@ const testWebhook = securedRoute(['manage:tenant'], {
   operationId: 'testWebhook',
   tags: ['Webhooks'],
   summary: 'Send a test event',
-  description:
-    'Sends a signed `webhook.test` message now (enabled or not) and answers with the attempt; it is not retried. Owner or admin.',
+  description: 'Sends a signed `webhook.test` message now, once, and answers with the attempt.',
   request: { params: WebhookParams },
   responses: {
     200: jsonResponse(WebhookDeliverySchema, 'The attempt'),
@@ -278,8 +268,7 @@ const listWebhookDeliveries = securedRoute(['manage:tenant'], {
   operationId: 'listWebhookDeliveries',
   tags: ['Webhooks'],
   summary: 'List delivery attempts',
-  description:
-    "The endpoint's delivery attempts, newest first: status, response code, duration and next retry (kept 30 days). Owner or admin.",
+  description: 'Newest first, kept 30 days.',
   request: { params: WebhookParams, query: PageQuerySchema },
   responses: {
     200: jsonResponse(pageSchema(WebhookDeliverySchema, 'WebhookDeliveryPage'), 'A page of attempts'),

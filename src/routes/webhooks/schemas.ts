@@ -6,10 +6,7 @@ import { CHANGE_TYPES } from '../changes';
 const EXAMPLE_ID = 'whk_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3';
 export const WEBHOOK_EVENTS = CHANGE_TYPES.map((t) => `memory.${t}` as const);
 
-export const WebhookEventSchema = z.enum(WEBHOOK_EVENTS).openapi('WebhookEvent', {
-  description: 'A change type of GET /v1/changes, prefixed with `memory.`.',
-  example: 'memory.update',
-});
+export const WebhookEventSchema = z.enum(WEBHOOK_EVENTS).openapi('WebhookEvent', { example: 'memory.update' });
 
 const events = z
   .array(WebhookEventSchema)
@@ -20,8 +17,7 @@ const url = z
   .url({ protocol: /^https?$/ })
   .max(2048)
   .openapi({
-    description:
-      'Where messages are POSTed: https, not a private, loopback, link-local, CGNAT or metadata address (hosts in WEBHOOK_ALLOWED_HOSTS excepted).',
+    description: 'https; no private, loopback, link-local, CGNAT or metadata address.',
     example: 'https://hooks.example.com/memoria',
   });
 const description = z.string().trim().min(1).max(500).openapi({ example: 'Search index sync' });
