@@ -1,8 +1,10 @@
-import { env } from 'cloudflare:test';
+import { env, runInDurableObject } from 'cloudflare:test';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { dueWebhookTenantsStatement } from '../../src/db/webhooks';
+import type { WebhookDispatcher } from '../../src/durable/webhook-dispatcher';
 import { WEBHOOK_SECRET_GRACE_MS } from '../../src/lib/limits';
+import { kickDueWebhooks } from '../../src/scheduled';
 import {
   deliverTenant,
   MAX_ATTEMPTS,
@@ -312,5 +314,36 @@ describe('webhook delivery', () => {
     const next = await s.run({ send: receiver(() => 500).send, now: () => t });
     expect(await due(next! - 1)).not.toContain(s.w.a.tenant.id);
     expect(await due(next!)).toContain(s.w.a.tenant.id);
+  });
+});
+
+describe('WebhookDispatcher (the per-tenant Durable Object)', () => {
+  it('its alarm runs the tenant delivery with the real fetch and sets the next alarm to the retry', async () => {
+    const s = await setup();
+    await s.quietly(() => createMemory(s.w.tokens.owner, { access_scope: 'global' }));
+    const ns = env.WEBHOOK_DISPATCHER!;
+    const stub = ns.get(ns.idFromName(s.w.a.tenant.id));
+    const alarmAt = await runInDurableObject(stub, async (dispatcher: WebhookDispatcher, state) => {
+      await state.storage.put('tenant', s.w.a.tenant.id);
+      await state.storage.deleteAlarm();
+      await dispatcher.alarm();
+      return state.storage.getAlarm();
+    });
+    // Nothing listens at the endpoint's port: one failed attempt, and the alarm is its retry.
+    const st = await s.state();
+    expect(st).toMatchObject({ failure_count: 1, enabled: 1 });
+    expect(alarmAt).toBe(st!.next_attempt_at);
+    expect((await s.attempts()).map((a) => [a.status, a.error])).toEqual([['failed', 'connection_failed']]);
+  });
+
+  it('the cron wakes the dispatchers of tenants with deliveries due', async () => {
+    const s = await setup();
+    await s.quietly(() => createMemory(s.w.tokens.owner, { access_scope: 'global' }));
+    expect(await kickDueWebhooks(env, Date.now())).toBeGreaterThanOrEqual(1);
+    const ns = env.WEBHOOK_DISPATCHER!;
+    const tenant = await runInDurableObject(ns.get(ns.idFromName(s.w.a.tenant.id)), (_: WebhookDispatcher, state) =>
+      state.storage.get<string>('tenant'),
+    );
+    expect(tenant).toBe(s.w.a.tenant.id);
   });
 });

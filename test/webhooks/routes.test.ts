@@ -104,6 +104,31 @@ describe('/v1/webhooks', () => {
     for (const a of audit) expect(`${a.old_values}${a.new_values}`).not.toContain(hook.secret.slice(6));
   });
 
+  it('enabling a disabled endpoint clears its failure state', async () => {
+    const w = await world();
+    const hook = await createWebhook(w.tokens.owner);
+    await env.DB.prepare(
+      "UPDATE webhook_endpoints SET disabled_reason = 'failing', failure_count = 8, next_attempt_at = 1 WHERE id = ?1",
+    )
+      .bind(hook.id)
+      .run();
+    const failing = WebhookSchema.strict().parse(
+      await (await call(`/v1/webhooks/${hook.id}`, { token: w.tokens.owner })).json(),
+    );
+    expect(failing).toMatchObject({ enabled: false, disabled_reason: 'failing', consecutive_failures: 8 });
+    const res = await call(`/v1/webhooks/${hook.id}`, {
+      method: 'PATCH',
+      token: w.tokens.owner,
+      json: { enabled: true },
+    });
+    expect(WebhookSchema.strict().parse(await res.json())).toMatchObject({
+      enabled: true,
+      disabled_reason: null,
+      consecutive_failures: 0,
+      next_attempt_at: null,
+    });
+  });
+
   it('refuses an empty or unknown patch, repeated events and unknown events with 422', async () => {
     const w = await world();
     const hook = await createWebhook(w.tokens.owner);
