@@ -331,9 +331,14 @@ export function listDeliveriesStatements(
 
 // ---------------------------------------------------------------- delivery engine (no caller)
 
-/** A tenant's enabled endpoints. */
+/** A live tenant's enabled endpoints (nothing leaves a deleted tenant, even during its retention period). */
 export function enabledWebhooksStatement(db: D1Database, tenantId: string) {
-  return db.prepare(`SELECT ${COLS} FROM webhook_endpoints w WHERE w.tenant_id = ?1 AND w.enabled = 1`).bind(tenantId);
+  return db
+    .prepare(
+      `SELECT ${COLS} FROM webhook_endpoints w JOIN tenants t ON t.id = w.tenant_id AND t.deleted_at IS NULL
+       WHERE w.tenant_id = ?1 AND w.enabled = 1`,
+    )
+    .bind(tenantId);
 }
 
 /**
@@ -418,7 +423,7 @@ export function saveProgressStatements(
 export function dueWebhookTenantsStatement(db: D1Database, now: number, limit: number) {
   return db
     .prepare(
-      `SELECT DISTINCT w.tenant_id FROM webhook_endpoints w
+      `SELECT DISTINCT w.tenant_id FROM webhook_endpoints w JOIN tenants t ON t.id = w.tenant_id AND t.deleted_at IS NULL
        WHERE w.enabled = 1 AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= ?1)
          AND EXISTS (SELECT 1 FROM memory_changes ch WHERE ch.tenant_id = w.tenant_id AND ch.seq > w.cursor) LIMIT ?2`,
     )

@@ -301,6 +301,18 @@ describe('webhook delivery', () => {
     ]);
   });
 
+  it('a deleted tenant sends nothing', async () => {
+    const s = await setup();
+    await s.quietly(() => createMemory(s.w.tokens.owner, { access_scope: 'global' }));
+    const del = await call('/v1/tenant', { method: 'DELETE', token: s.w.tokens.owner });
+    expect(del.status, await del.clone().text()).toBe(200);
+    const r = receiver();
+    expect(await s.run({ send: r.send })).toBeNull();
+    expect(r.got).toEqual([]);
+    const due = (await dueWebhookTenantsStatement(env.DB, Date.now(), 10_000).all<{ tenant_id: string }>()).results;
+    expect(due.map((d) => d.tenant_id)).not.toContain(s.w.a.tenant.id);
+  });
+
   it('the cron finds tenants with deliveries due', async () => {
     const s = await setup();
     const due = async (now: number) =>
