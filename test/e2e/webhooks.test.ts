@@ -33,7 +33,11 @@ class Receiver {
       const answered = this.status();
       this.got.push({ id: String(req.headers['webhook-id']), headers: flat(req.headers), body, answered });
       res.writeHead(answered).end();
-      this.waiters = this.waiters.filter((w) => !(w.until(this.got) && (w.resolve(), true)));
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.until(this.got)) return true;
+        w.resolve();
+        return false;
+      });
     });
   });
   url = '';
@@ -49,7 +53,13 @@ class Receiver {
         () => reject(new Error(`receiver: ${what} not seen in ${ms} ms (got ${this.got.length})`)),
         ms,
       );
-      this.waiters.push({ until, resolve: () => (clearTimeout(timer), resolve()) });
+      this.waiters.push({
+        until,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
     });
   }
 }
