@@ -7,6 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoriaClient } from '../../clients/src/index';
 import { startWorker, type Worker } from './harness';
 
 interface Received {
@@ -196,4 +197,15 @@ describe('webhooks, end to end', () => {
     expect((new Webhook(hook.secret).verify(got.body, got.headers) as Message).data.memory_id).toBe(id);
     expect(parse(got).type).toBe('memory.create');
   }, 60_000);
+
+  it('the client package lists endpoints and pages through every delivery attempt', async () => {
+    const client = createMemoriaClient({ baseUrl: worker.baseUrl, token });
+    expect((await client.webhooks.list().toArray()).map((w) => w.id)).toEqual([hook.id]);
+    const attempts = await client.webhooks.deliveries(hook.id, { limit: 100 }).toArray();
+    // The test event, 500 + 101 burst messages (one failed), the one after rotation: newest first.
+    expect(attempts).toHaveLength(1 + 500 + 101 + 1);
+    expect(attempts.filter((a) => a.status === 'failed')).toHaveLength(1);
+    expect(attempts.at(-1)!.event_type).toBe('webhook.test');
+    expect(new Set(attempts.map((a) => a.id)).size).toBe(attempts.length);
+  });
 });
