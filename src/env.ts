@@ -2,8 +2,8 @@ import type { AuthContext } from './auth/middleware';
 import type { CallerRow } from './db/caller';
 import type { D1Stats } from './db/instrument';
 import type { RateLimiter } from './durable/rate-limiter';
-import type { VectorizeIndexLike } from './vectors/vectorize';
 import type { WebhookDispatcher } from './durable/webhook-dispatcher';
+import type { VectorizeIndexLike } from './vectors/vectorize';
 
 /** Bindings and vars the Worker reads (wrangler.toml, .dev.vars, test config). */
 export interface Env {

@@ -110,6 +110,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenant/vector-index/backfill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Write the tenant's vectors into the Vectorize index
+         * @description Owner or admin. Upserts up to 100 of the tenant's live memories with a current vector into the Vectorize index per call, oldest first; repeat with `cursor` until `next_cursor` is null. Needed once for memories stored before the deployment had its VECTORIZE binding. 409 `vector_index_not_configured` when this deployment has no Vectorize index (the embedded d1 engine needs no backfill).
+         */
+        post: operations["backfillVectorIndex"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/memories": {
         parameters: {
             query?: never;
@@ -189,7 +209,7 @@ export interface paths {
         put?: never;
         /**
          * Search memories (keyword, semantic or hybrid)
-         * @description Searches the caller's visible, live memories with the list filters. `keyword` ranks by BM25 (as GET /v1/memories/search, one round trip); `semantic` by cosine similarity to `vector` (exact nearest neighbours over the tenant's vectors); `hybrid` fuses both rankings by Reciprocal Rank Fusion (k = 60, optional `weights`). Memories whose vector is `stale` are left out of the vector ranking. Whatever an index returns, visibility (scope, session, deletion, tenant) is decided by the database.
+         * @description Searches the caller's visible, live memories with the list filters. `keyword` ranks by BM25 (as GET /v1/memories/search, one round trip); `semantic` by cosine similarity to `vector` (exact nearest neighbours over the tenant's vectors); `hybrid` fuses both rankings by Reciprocal Rank Fusion (k = 60) of the keyword top 100 and the vector top `top_k`, weighted 1 and 0.5 unless `weights` says otherwise. Memories whose vector is `stale` are left out of the vector ranking. Whatever an index returns, visibility (scope, session, deletion, tenant) is decided by the database.
          */
         post: operations["recallMemories"];
         delete?: never;
@@ -828,6 +848,7 @@ export interface components {
          *     | `method_not_allowed` | 405 Method Not Allowed |
          *     | `conflict` | 409 Conflict |
          *     | `already_provisioned` | 409 Conflict |
+         *     | `vector_index_not_configured` | 409 Conflict |
          *     | `email_taken` | 409 Conflict |
          *     | `auth0_id_taken` | 409 Conflict |
          *     | `last_owner` | 409 Conflict |
@@ -856,10 +877,11 @@ export interface components {
          *     | `auth_not_configured` | 503 Service Unavailable |
          *     | `database_unavailable` | 503 Service Unavailable |
          *     | `cursor_not_configured` | 503 Service Unavailable |
+         *     | `embedding_unavailable` | 503 Service Unavailable |
          * @example not_found
          * @enum {string}
          */
-        ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "not_provisioned" | "quota_exceeded" | "vector_limit_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "version_exhausted" | "embedding_dimensions_locked" | "retention_expired" | "cursor_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "webhook_url_refused" | "too_many_tags" | "version_not_restorable" | "vector_required" | "rate_limited" | "internal_error" | "embedding_failed" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured";
+        ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "not_provisioned" | "quota_exceeded" | "vector_limit_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "vector_index_not_configured" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "version_exhausted" | "embedding_dimensions_locked" | "retention_expired" | "cursor_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "webhook_url_refused" | "too_many_tags" | "version_not_restorable" | "vector_required" | "rate_limited" | "internal_error" | "embedding_failed" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured" | "embedding_unavailable";
         /**
          * @description One line of the NDJSON export (the first is the header).
          * @example {
@@ -1166,6 +1188,19 @@ export interface components {
              * @example 2026-02-04T10:00:00.000Z
              */
             restorable_until: string;
+        };
+        VectorIndexBackfill: {
+            /**
+             * Format: int64
+             * @description Vectors written to the index by this call.
+             * @example 100
+             */
+            upserted: number;
+            /**
+             * @description Send it back as `cursor` for the next page; null when done.
+             * @example null
+             */
+            next_cursor: string | null;
         };
         /**
          * @example {
@@ -1643,7 +1678,7 @@ export interface components {
              */
             vector?: number[];
             /**
-             * @description `keyword`: BM25 over content and tags (needs `query`). `semantic`: nearest vectors by cosine similarity (needs `vector`). `hybrid`: both, fused by Reciprocal Rank Fusion (needs `query`). Without `vector`, semantic and hybrid embed `query` with the tenant's Workers AI model when the server has the AI binding (422 `vector_required` otherwise). Default: `hybrid` when both `query` and `vector` are sent, `semantic` with `vector` only, else `keyword`.
+             * @description `keyword`: BM25 over content and tags (needs `query`). `semantic`: nearest vectors by cosine similarity (needs `vector`). `hybrid`: both, fused by Reciprocal Rank Fusion (needs `query`). Without `vector`, semantic and hybrid embed `query` with the tenant's Workers AI model when the server has the AI binding (422 `vector_required` otherwise). Default: `hybrid` when both `query` and `vector` are sent, or `query` alone for a tenant the server embeds for; `semantic` with `vector` only; else `keyword`.
              * @enum {string}
              */
             mode?: "keyword" | "semantic" | "hybrid";
@@ -1674,11 +1709,11 @@ export interface components {
              * @enum {string}
              */
             match?: "all" | "any";
-            /** @description Hybrid only: the weight of each ranking in the fusion (default 1 and 1). */
+            /** @description Hybrid only: the weight of each ranking in the fusion (default keyword 1, vector 0.5). */
             weights?: {
                 /** @default 1 */
                 keyword?: number;
-                /** @default 1 */
+                /** @default 0.5 */
                 vector?: number;
             };
         };
@@ -2809,6 +2844,24 @@ export interface components {
                 };
             };
         };
+        /** @description Temporarily unavailable; retry after the Retry-After delay. Codes: `auth_unavailable`, `auth_not_configured`, `database_unavailable`, `embedding_unavailable`. */
+        AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrEmbeddingUnavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "embedding_unavailable";
+                };
+            };
+        };
         /** @description Conflicts with the current state. Codes: `conflict`. */
         Conflict: {
             headers: {
@@ -3514,6 +3567,23 @@ export interface components {
                 };
             };
         };
+        /** @description Conflicts with the current state. Codes: `vector_index_not_configured`. */
+        VectorIndexNotConfigured: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "vector_index_not_configured";
+                };
+            };
+        };
         /** @description The body failed validation. Codes: `version_not_restorable`. */
         VersionNotRestorable: {
             headers: {
@@ -3936,6 +4006,44 @@ export interface operations {
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
         };
     };
+    backfillVectorIndex: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page written */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VectorIndexBackfill"];
+                };
+            };
+            400: components["responses"]["InvalidParameterOrInvalidCursor"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            409: components["responses"]["VectorIndexNotConfigured"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["EmbeddingFailed"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
+        };
+    };
     listMemories: {
         parameters: {
             query?: {
@@ -4097,7 +4205,8 @@ export interface operations {
             422: components["responses"]["ValidationFailedOrIdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+            502: components["responses"]["EmbeddingFailed"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrEmbeddingUnavailable"];
         };
     };
     createMemoriesBatch: {
@@ -4140,7 +4249,8 @@ export interface operations {
             422: components["responses"]["ValidationFailedOrIdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+            502: components["responses"]["EmbeddingFailed"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrEmbeddingUnavailable"];
         };
     };
     bulkDeleteMemories: {
@@ -4511,7 +4621,8 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+            502: components["responses"]["EmbeddingFailed"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrEmbeddingUnavailable"];
         };
     };
     listMemoryVersions: {
