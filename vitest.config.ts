@@ -55,6 +55,8 @@ const workers = (shards: number) =>
         AUTH0_ISSUER: 'https://memoria-test.eu.auth0.com/',
         AUTH0_JWKS: JSON.stringify({ keys: [trusted.publicJwk] }),
         CURSOR_SECRET: randomBytes(32).toString('hex'),
+        // Webhook endpoints on the local machine (never reached: tests create them at a closed port).
+        WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
         TEST_PRIVATE_JWK: JSON.stringify(trusted.privateJwk),
         TEST_PUBLIC_JWK: JSON.stringify(trusted.publicJwk),
         TEST_UNTRUSTED_PRIVATE_JWK: JSON.stringify(untrusted.privateJwk),

@@ -19,6 +19,7 @@ import { mcpRequestId } from './mcp/dispatch';
 import { cors } from './middleware/cors';
 import { logRequest } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
+import { wakeWebhooks } from './middleware/webhook-wake';
 import { auditLogs } from './routes/audit-logs';
 import { changes } from './routes/changes';
 import { data } from './routes/data';
@@ -31,6 +32,7 @@ import { system } from './routes/system';
 import { lifecycle, provisioning, vectorIndex } from './routes/tenants';
 import { usage } from './routes/usage';
 import { users } from './routes/users';
+import { webhooks } from './routes/webhooks';
 
 /** Validation failures: a bad body is 422, a bad query/path/header 400; each names its field. */
 async function validationHook(result: { success: boolean; target?: string; error?: z.ZodError }, c: Context<AppEnv>) {
@@ -79,6 +81,7 @@ export function createApp() {
     c.res.headers.set('X-Request-Id', c.get('requestId'));
     c.res.headers.set('Server-Timing', serverTiming(stats));
     meterRequest(c, stats);
+    wakeWebhooks(c);
     logRequest(c, stats, startedAt);
   });
 
@@ -138,6 +141,7 @@ export function createApp() {
     subscription,
     usage,
     data,
+    webhooks,
   ]) {
     app.route('/', routes);
   }

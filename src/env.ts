@@ -2,6 +2,7 @@ import type { AuthContext } from './auth/middleware';
 import type { CallerRow } from './db/caller';
 import type { D1Stats } from './db/instrument';
 import type { RateLimiter } from './durable/rate-limiter';
+import type { WebhookDispatcher } from './durable/webhook-dispatcher';
 import type { VectorizeIndexLike } from './vectors/vectorize';
 
 /** Bindings and vars the Worker reads (wrangler.toml, .dev.vars, test config). */
@@ -21,6 +22,10 @@ export interface Env {
   CURSOR_SECRET?: string;
   /** Per-tenant request counters (src/middleware/rate-limit.ts); absent = no rate limiting. */
   RATE_LIMITER?: DurableObjectNamespace<RateLimiter>;
+  /** Per-tenant webhook delivery (src/durable/webhook-dispatcher.ts); absent = no deliveries. */
+  WEBHOOK_DISPATCHER?: DurableObjectNamespace<WebhookDispatcher>;
+  /** Comma-separated hosts exempt from the webhook URL rules (https, no private addresses); empty by default. */
+  WEBHOOK_ALLOWED_HOSTS?: string;
   /** Comma-separated origins allowed to call the API from a browser; empty = CORS off. */
   CORS_ORIGINS?: string;
   /** Minutes of inactivity after which an MCP session expires (default 60). */

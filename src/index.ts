@@ -11,4 +11,5 @@ export default {
 
 // Durable Object classes must be exported by the Worker's main module.
 export { RateLimiter } from './durable/rate-limiter';
+export { WebhookDispatcher } from './durable/webhook-dispatcher';
 export { app };

@@ -3,6 +3,7 @@
 //  2. Idempotency-Key records past expires_at are deleted;
 //  2b. memories past expires_at are deleted (a system `memory.expire` audit row each);
 //  2c. change-feed rows older than CHANGE_FEED_RETENTION_MS are deleted;
+//  2d. webhook delivery attempts older than WEBHOOK_DELIVERY_RETENTION_MS are deleted;
 //  3. tenants soft-deleted longer than TENANT_RETENTION_MS are erased with every row they own.
 // Work is chunked (MAINTENANCE_CHUNK_ROWS rows per statement) and a run stops after
 // MAINTENANCE_QUERY_BUDGET D1 queries; whatever is left is picked up by the next run, since every
@@ -20,6 +21,7 @@ import {
   TENANT_CHILD_TABLES,
 } from './db/retention';
 import { expireIdleSessionsStatements } from './db/sessions';
+import { dueWebhookTenantsStatement, pruneDeliveriesStatement } from './db/webhooks';
 import type { Env } from './env';
 import {
   CHANGE_FEED_RETENTION_MS,
@@ -27,16 +29,19 @@ import {
   MAINTENANCE_QUERY_BUDGET,
   sessionIdleTimeoutMs,
   TENANT_RETENTION_MS,
+  WEBHOOK_DELIVERY_RETENTION_MS,
 } from './lib/limits';
 import { syncIndex } from './vectors/vectorize';
+import { kickWebhooks } from './webhooks/wake';
 
-export const MIN_QUERY_BUDGET = 5 + TENANT_CHILD_TABLES + 1;
+export const MIN_QUERY_BUDGET = 6 + TENANT_CHILD_TABLES + 1;
 
 export interface MaintenanceReport {
   sessions_expired: number;
   idempotency_keys_purged: number;
   memories_expired: number;
   changes_pruned: number;
+  webhook_deliveries_pruned: number;
   tenants_purged: string[];
   rows_purged: number;
   queries: number;
@@ -77,6 +82,7 @@ export async function runMaintenance(env: Env, opts: MaintenanceOptions = {}): P
     idempotency_keys_purged: sum(reports, (r) => r.idempotency_keys_purged),
     memories_expired: sum(reports, (r) => r.memories_expired),
     changes_pruned: sum(reports, (r) => r.changes_pruned),
+    webhook_deliveries_pruned: sum(reports, (r) => r.webhook_deliveries_pruned),
     tenants_purged: reports.flatMap((r) => r.tenants_purged),
     rows_purged: sum(reports, (r) => r.rows_purged),
     queries: sum(reports, (r) => r.queries),
@@ -90,7 +96,7 @@ const sum = (reports: MaintenanceReport[], pick: (r: MaintenanceReport) => numbe
 async function maintainShard(env: Env, db: D1Database, opts: MaintenanceOptions & { now: number }) {
   const now = opts.now;
   const chunk = opts.chunkRows ?? MAINTENANCE_CHUNK_ROWS;
-  // A run must be able to reach a tenant's final DELETE (5 fixed queries + one per child table +
+  // A run must be able to reach a tenant's final DELETE (6 fixed queries + one per child table +
   // the tenant row) even when no chunk is full, or a small budget would redo the same empty
   // chunks forever.
   const budget = Math.max(opts.queryBudget ?? MAINTENANCE_QUERY_BUDGET, MIN_QUERY_BUDGET);
@@ -99,6 +105,7 @@ async function maintainShard(env: Env, db: D1Database, opts: MaintenanceOptions 
     idempotency_keys_purged: 0,
     memories_expired: 0,
     changes_pruned: 0,
+    webhook_deliveries_pruned: 0,
     tenants_purged: [],
     rows_purged: 0,
     queries: 0,
@@ -148,6 +155,14 @@ async function maintainShard(env: Env, db: D1Database, opts: MaintenanceOptions 
     if (n < chunk) break;
   }
 
+  // 2d. Webhook delivery attempts past retention.
+  for (;;) {
+    if (!canQuery()) return report;
+    const n = (await run(pruneDeliveriesStatement(db, now - WEBHOOK_DELIVERY_RETENTION_MS, chunk))).length;
+    report.webhook_deliveries_pruned += n;
+    if (n < chunk) break;
+  }
+
   // 3. Tenants past retention, child tables chunk by chunk, then the tenant row (cascades).
   const retentionCutoff = now - TENANT_RETENTION_MS;
   for (;;) {
@@ -174,13 +189,31 @@ async function maintainShard(env: Env, db: D1Database, opts: MaintenanceOptions 
   return report;
 }
 
+/** Wakes the dispatchers of up to `limit` tenants with webhook deliveries due; returns how many. */
+export async function kickDueWebhooks(env: Env, now: number, limit = 1000): Promise<number> {
+  const due = [];
+  for (const shard of shardNames(env))
+    due.push(
+      ...(await dueWebhookTenantsStatement(shardDb(env, shard), now, limit).all<{ tenant_id: string }>()).results,
+    );
+  await Promise.all(due.map((t) => kickWebhooks(env, t.tenant_id)));
+  return due.length;
+}
+
 /** The Worker's `scheduled` entry point. */
 export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
   const startedAt = Date.now();
   try {
     const report = await runMaintenance(env, { now: controller.scheduledTime });
+    const webhook_tenants_woken = await kickDueWebhooks(env, controller.scheduledTime);
     console.log(
-      JSON.stringify({ event: 'maintenance', cron: controller.cron, duration_ms: Date.now() - startedAt, ...report }),
+      JSON.stringify({
+        event: 'maintenance',
+        cron: controller.cron,
+        duration_ms: Date.now() - startedAt,
+        ...report,
+        webhook_tenants_woken,
+      }),
     );
   } catch (err) {
     console.error(

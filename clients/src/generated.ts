@@ -49,6 +49,7 @@ export const PROBLEM_CODES = [
   'vector_required',
   'version_exhausted',
   'version_not_restorable',
+  'webhook_url_refused',
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
 

@@ -48,6 +48,8 @@ export type Session = Schemas['Session'];
 export type User = Schemas['User'];
 export type Tenant = Schemas['Tenant'];
 export type AuditLog = Schemas['AuditLog'];
+export type Webhook = Schemas['Webhook'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];
 
 export interface MemoriaClientOptions extends RetryOptions {
   /** e.g. `https://api.memoria.example` or `http://127.0.0.1:8787` for `npm start`. */
@@ -362,6 +364,31 @@ export function createMemoriaClient(options: MemoriaClientOptions) {
       ),
   };
 
+  const webhooks = {
+    /** Registers an endpoint (owner/admin); the answer's `secret` is shown only this once. */
+    create: (body: BodyOf<'createWebhook'>, o: CallOptions = {}) =>
+      unwrap(api.POST('/v1/webhooks', { body, ...signal(o) })),
+    list: (query: ListQuery<'/v1/webhooks'> = {}, o: CallOptions = {}) =>
+      paginateList('/v1/webhooks', { query, signal: o.signal }),
+    get: (id: string, o: CallOptions = {}) =>
+      unwrap(api.GET('/v1/webhooks/{id}', { params: { path: { id } }, ...signal(o) })),
+    /** `enabled: true` resumes a disabled endpoint where it stopped. */
+    update: (id: string, patch: BodyOf<'updateWebhook'>, o: CallOptions = {}) =>
+      unwrap(api.PATCH('/v1/webhooks/{id}', { params: { path: { id } }, body: patch, ...signal(o) })),
+    delete: async (id: string, o: CallOptions = {}) => {
+      await unwrap(api.DELETE('/v1/webhooks/{id}', { params: { path: { id } }, ...signal(o) }));
+    },
+    /** A new secret (shown once); the previous one keeps signing during the grace period. */
+    rotateSecret: (id: string, o: CallOptions = {}) =>
+      unwrap(api.POST('/v1/webhooks/{id}/rotate-secret', { params: { path: { id } }, ...signal(o) })),
+    /** Sends a `webhook.test` message now and returns the attempt. */
+    test: (id: string, o: CallOptions = {}) =>
+      unwrap(api.POST('/v1/webhooks/{id}/test', { params: { path: { id } }, ...signal(o) })),
+    /** Delivery attempts, newest first, across all pages. */
+    deliveries: (id: string, query: ListQuery<'/v1/webhooks/{id}/deliveries'> = {}, o: CallOptions = {}) =>
+      paginateList('/v1/webhooks/{id}/deliveries', { query, params: { id }, signal: o.signal }),
+  };
+
   return {
     /** The typed openapi-fetch client for every operation (returns `{ data, error, response }`). */
     api,
@@ -370,6 +397,7 @@ export function createMemoriaClient(options: MemoriaClientOptions) {
     sessions,
     users,
     tenant,
+    webhooks,
     subscription: {
       get: (o: CallOptions = {}) => unwrap(api.GET('/v1/subscription', { ...signal(o) })),
       /** Changes the plan (owner); a downgrade below current usage is 409 plan_limits_exceeded. */

@@ -678,6 +678,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhook endpoints */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Create a webhook endpoint
+         * @description Every later change (filtered by `events`) is POSTed to it, signed. `secret` is shown only here. At most 20 per tenant.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook endpoint */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook endpoint */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a webhook endpoint
+         * @description `enabled: true` resumes delivery where it stopped and clears the failures.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the signing secret
+         * @description The new secret is shown only here; the old one also signs for 24 h.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event
+         * @description Sends a signed `webhook.test` message now, once, and answers with the attempt.
+         */
+        post: operations["testWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List delivery attempts
+         * @description Newest first, kept 30 days.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -767,6 +870,7 @@ export interface components {
          *     | `validation_failed` | 422 Unprocessable Content |
          *     | `idempotency_key_reused` | 422 Unprocessable Content |
          *     | `import_invalid` | 422 Unprocessable Content |
+         *     | `webhook_url_refused` | 422 Unprocessable Content |
          *     | `too_many_tags` | 422 Unprocessable Content |
          *     | `version_not_restorable` | 422 Unprocessable Content |
          *     | `vector_required` | 422 Unprocessable Content |
@@ -781,7 +885,7 @@ export interface components {
          * @example not_found
          * @enum {string}
          */
-        ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "not_provisioned" | "quota_exceeded" | "vector_limit_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "vector_index_not_configured" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "version_exhausted" | "embedding_dimensions_locked" | "retention_expired" | "cursor_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "too_many_tags" | "version_not_restorable" | "vector_required" | "rate_limited" | "internal_error" | "embedding_failed" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured" | "embedding_unavailable";
+        ProblemCode: "malformed_json" | "invalid_parameter" | "invalid_cursor" | "invalid_query" | "http_error" | "invalid_token" | "insufficient_scope" | "insufficient_role" | "not_provisioned" | "quota_exceeded" | "vector_limit_exceeded" | "not_found" | "method_not_allowed" | "conflict" | "already_provisioned" | "vector_index_not_configured" | "email_taken" | "auth0_id_taken" | "last_owner" | "memory_deleted" | "session_expired" | "tenant_not_deleted" | "plan_limits_exceeded" | "version_exhausted" | "embedding_dimensions_locked" | "retention_expired" | "cursor_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "import_invalid" | "webhook_url_refused" | "too_many_tags" | "version_not_restorable" | "vector_required" | "rate_limited" | "internal_error" | "embedding_failed" | "auth_unavailable" | "auth_not_configured" | "database_unavailable" | "cursor_not_configured" | "embedding_unavailable";
         /**
          * @description One line of the NDJSON export (the first is the header).
          * @example {
@@ -2499,6 +2603,189 @@ export interface components {
                 message: string;
             }[];
         };
+        WebhookWithSecret: components["schemas"]["Webhook"] & {
+            /**
+             * @description The signing secret (Standard Webhooks form); shown only once.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        /**
+         * @example memory.update
+         * @enum {string}
+         */
+        WebhookEvent: "memory.create" | "memory.import" | "memory.update" | "memory.tags_add" | "memory.tag_remove" | "memory.delete" | "memory.restore" | "memory.version_restore" | "memory.purge" | "memory.expire";
+        Webhook: {
+            /** @example whk_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            id: string;
+            /**
+             * Format: uri
+             * @description https; no private, loopback, link-local, CGNAT or metadata address.
+             * @example https://hooks.example.com/memoria
+             */
+            url: string;
+            /** @example Search index sync */
+            description: string | null;
+            /**
+             * @description The events it receives; null: every event.
+             * @example null
+             */
+            events: components["schemas"]["WebhookEvent"][] | null;
+            /** @example true */
+            enabled: boolean;
+            /**
+             * @description `failing`: disabled by Memoria after its deliveries kept failing (PATCH `enabled: true` resumes).
+             * @example null
+             * @enum {string|null}
+             */
+            disabled_reason: "failing" | null;
+            /**
+             * Format: int32
+             * @example 0
+             */
+            consecutive_failures: number;
+            /**
+             * Format: date-time
+             * @description When a failed delivery is retried.
+             * @example null
+             */
+            next_attempt_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:00:00.000Z
+             */
+            updated_at: string;
+        };
+        /**
+         * @example {
+         *       "url": "https://hooks.example.com/memoria",
+         *       "events": [
+         *         "memory.create",
+         *         "memory.update"
+         *       ],
+         *       "enabled": true
+         *     }
+         */
+        CreateWebhook: {
+            /**
+             * Format: uri
+             * @description https; no private, loopback, link-local, CGNAT or metadata address.
+             * @example https://hooks.example.com/memoria
+             */
+            url: string;
+            events?: components["schemas"]["WebhookEvent"][];
+            /** @example Search index sync */
+            description?: string;
+            /**
+             * @default true
+             * @example true
+             */
+            enabled?: boolean;
+        };
+        WebhookPage: {
+            data: components["schemas"]["Webhook"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJrIjpbMTc2NzI2OTYwMDAwMCwibWVtXzAxIl19.c2ln
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "enabled": true
+         *     }
+         */
+        UpdateWebhook: {
+            /**
+             * Format: uri
+             * @description https; no private, loopback, link-local, CGNAT or metadata address.
+             * @example https://hooks.example.com/memoria
+             */
+            url?: string;
+            events?: components["schemas"]["WebhookEvent"][] | null;
+            /** @example Search index sync */
+            description?: string | null;
+            enabled?: boolean;
+        };
+        WebhookSecret: {
+            /**
+             * @description The signing secret (Standard Webhooks form); shown only once.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+            /**
+             * Format: date-time
+             * @description Until then the previous secret signs too (a second `v1,` signature).
+             * @example 2026-01-06T10:00:00.000Z
+             */
+            previous_secret_expires_at: string;
+        };
+        WebhookDelivery: {
+            /** @example dlv_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            id: string;
+            /**
+             * @description The `webhook-id` header: the same on every retry.
+             * @example msg_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3_42
+             */
+            message_id: string;
+            /** @example memory.update */
+            event_type: string;
+            /**
+             * Format: int64
+             * @description The change (null for a test).
+             * @example 42
+             */
+            seq: number | null;
+            /**
+             * Format: int32
+             * @example 1
+             */
+            attempt: number;
+            /**
+             * @example succeeded
+             * @enum {string}
+             */
+            status: "succeeded" | "failed";
+            /**
+             * Format: int32
+             * @example 200
+             */
+            response_status: number | null;
+            /**
+             * @description Why it failed (a non-2xx answer is `http_status`).
+             * @example null
+             * @enum {string|null}
+             */
+            error: "timeout" | "connection_failed" | "http_status" | "redirect" | "url_refused" | null;
+            /**
+             * Format: int32
+             * @example 84
+             */
+            duration_ms: number;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            next_retry_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-05T10:00:00.000Z
+             */
+            created_at: string;
+        };
+        WebhookDeliveryPage: {
+            data: components["schemas"]["WebhookDelivery"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJrIjpbMTc2NzI2OTYwMDAwMCwibWVtXzAxIl19.c2ln
+             */
+            next_cursor: string | null;
+        };
     };
     responses: {
         /** @description Conflicts with the current state. Codes: `already_provisioned`. */
@@ -3274,6 +3561,23 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"] & {
                     /** @enum {string} */
                     code?: "validation_failed" | "vector_required";
+                };
+            };
+        };
+        /** @description The body failed validation. Codes: `validation_failed`, `webhook_url_refused`. */
+        ValidationFailedOrWebhookUrlRefused: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code?: "validation_failed" | "webhook_url_refused";
                 };
             };
         };
@@ -5594,6 +5898,329 @@ export interface operations {
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size, 1–100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPage"];
+                };
+            };
+            400: components["responses"]["InvalidParameterOrInvalidCursor"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhook"];
+            };
+        };
+        responses: {
+            /** @description The endpoint and its secret */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisionedOrQuotaExceeded"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedOrWebhookUrlRefused"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook id (`whk_…`).
+                 * @example whk_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook id (`whk_…`).
+                 * @example whk_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook id (`whk_…`).
+                 * @example whk_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhook"];
+            };
+        };
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["MalformedJsonOrInvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedOrWebhookUrlRefused"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook id (`whk_…`).
+                 * @example whk_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecret"];
+                };
+            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook id (`whk_…`).
+                 * @example whk_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The attempt */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size, 1–100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook id (`whk_…`).
+                 * @example whk_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of attempts */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Memoria-Bookmark": components["headers"]["Memoria-Bookmark"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            400: components["responses"]["InvalidParameterOrInvalidCursor"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScopeOrInsufficientRoleOrNotProvisioned"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthUnavailableOrAuthNotConfiguredOrDatabaseUnavailableOrCursorNotConfigured"];
         };
     };
 }

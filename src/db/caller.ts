@@ -31,6 +31,8 @@ export interface CallerRow extends Omit<UserRow, 'id' | 'deleted_at'> {
   tenant_embedding_dimensions: number | null;
   tenant_embedding_model: string | null;
   tenant_vector_count: number;
+  /** The tenant's enabled webhook endpoints: a write wakes their dispatcher when there are any. */
+  tenant_webhooks: number;
 }
 
 export function callerStatement(db: D1Database, sub: string): D1PreparedStatement {
@@ -40,7 +42,8 @@ export function callerStatement(db: D1Database, sub: string): D1PreparedStatemen
               t.name AS tenant_name, t.plan AS tenant_plan, ${liveMemoryCountSql('t')} AS tenant_memory_count,
               t.created_at AS tenant_created_at, t.updated_at AS tenant_updated_at,
               t.embedding_dimensions AS tenant_embedding_dimensions, t.embedding_model AS tenant_embedding_model,
-              t.vector_count AS tenant_vector_count
+              t.vector_count AS tenant_vector_count,
+              (SELECT count(*) FROM webhook_endpoints w WHERE w.tenant_id = t.id AND w.enabled = 1) AS tenant_webhooks
        FROM users u JOIN tenants t ON t.id = u.tenant_id
        WHERE u.auth0_id = ?1 AND u.deleted_at IS NULL AND t.deleted_at IS NULL`,
     )

@@ -1,7 +1,9 @@
 // The change feed (GET /v1/changes): rows written by the triggers of migrations/012_memory_changes.sql.
+
+import { toIso } from '../lib/time';
 import { Binder, prepared } from './binder';
 import { withCaller } from './caller';
-import { type MemoryRow, visibleSql } from './memories';
+import { type MemoryRow, toMemory, visibleSql } from './memories';
 
 export type ChangeType =
   | 'create'
@@ -43,9 +45,16 @@ export function listChangesStatement(db: D1Database, sub: string, afterSeq: numb
   return prepared(db, b, withCaller(sql));
 }
 
-/** The stored state as a MemoryRow for toMemory (tags and metadata stay JSON text, as in the table). */
-export function changedMemoryRow(json: string): MemoryRow {
-  return JSON.parse(json) as MemoryRow;
+/** A change as the API shows it (the feed's entries and the webhooks' `data`). */
+export function toChange(r: ChangeRow) {
+  return {
+    seq: r.seq,
+    type: r.type,
+    memory_id: r.memory_id,
+    occurred_at: toIso(r.occurred_at)!,
+    // The stored state as a MemoryRow (tags and metadata stay JSON text, as in the table).
+    memory: r.memory === null ? null : toMemory(JSON.parse(r.memory) as MemoryRow),
+  };
 }
 
 /** Cron: deletes up to `limit` changes older than `cutoff` (the feed's retention). */

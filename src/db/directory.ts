@@ -24,6 +24,15 @@ export function shardDb(env: Env, name: string): D1Database {
   return db;
 }
 
+/** The database holding a tenant's data (work outside a request, such as webhook delivery, has no caller to route by). */
+export async function tenantDatabase(env: Env, tenantId: string): Promise<D1Database> {
+  if (shardNames(env)[0] === 'DB') return env.DB;
+  const row = await env.DB.prepare('SELECT shard FROM directory_tenants WHERE tenant_id = ?1')
+    .bind(tenantId)
+    .first<{ shard: string }>();
+  return row ? shardDb(env, row.shard) : env.DB;
+}
+
 export interface IdentityEntry {
   auth0_id: string;
   tenant_id: string;

@@ -29,6 +29,7 @@ const CHUNKED_CHILDREN: { table: string; key: string[] }[] = [
   { table: 'memories', key: ['seq'] },
   // After memories: deleting them writes their purge tombstones here (migrations/012_memory_changes.sql).
   { table: 'memory_changes', key: ['seq'] },
+  { table: 'webhook_deliveries', key: ['id'] },
   { table: 'sessions', key: ['id'] },
   { table: 'usage_daily', key: ['tenant_id', 'day'] },
   { table: 'idempotency_keys', key: ['tenant_id', 'key'] },

@@ -1,7 +1,7 @@
 // Prefixed, time-sortable ids: "<prefix>_" + ULID (48-bit ms timestamp + 80 random bits, Crockford base32).
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-export type IdPrefix = 'ten' | 'usr' | 'mem' | 'ses' | 'aud' | 'sub' | 'req' | 'inv';
+export type IdPrefix = 'ten' | 'usr' | 'mem' | 'ses' | 'aud' | 'sub' | 'req' | 'inv' | 'whk' | 'dlv' | 'msg';
 
 export function ulid(now = Date.now()): string {
   let time = '';

@@ -99,3 +99,10 @@ export const SEARCH_TOP_K_MAX = 100;
 
 /** The change feed keeps changes this long; a cursor older than that is a 410 (re-sync by export). */
 export const CHANGE_FEED_RETENTION_MS = 30 * 24 * 3600 * 1000;
+
+/** Webhook delivery attempts are kept this long (GET /v1/webhooks/{id}/deliveries), then pruned by the cron. */
+export const WEBHOOK_DELIVERY_RETENTION_MS = 30 * 24 * 3600 * 1000;
+/** Endpoints per tenant: each one is a delivery stream the tenant's dispatcher serves. */
+export const WEBHOOK_ENDPOINTS_MAX = 20;
+/** How long the previous secret still signs after POST /v1/webhooks/{id}/rotate-secret. */
+export const WEBHOOK_SECRET_GRACE_MS = 24 * 3600 * 1000;

@@ -31,6 +31,7 @@ export const TAGS = [
   { name: 'Usage', description: 'Daily usage analytics.' },
   { name: 'Audit logs', description: 'The append-only record of every mutation.' },
   { name: 'Changes', description: 'The change feed: every change to memories, in commit order, resumable.' },
+  { name: 'Webhooks', description: 'Signed Standard Webhooks deliveries of the change feed to your endpoints.' },
 ];
 
 export const BEARER_DESCRIPTION = [

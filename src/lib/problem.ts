@@ -40,6 +40,7 @@ export const ERRORS = {
   validation_failed: { status: 422, title: 'Unprocessable Content' },
   idempotency_key_reused: { status: 422, title: 'Unprocessable Content' },
   import_invalid: { status: 422, title: 'Unprocessable Content' },
+  webhook_url_refused: { status: 422, title: 'Unprocessable Content' },
   too_many_tags: { status: 422, title: 'Unprocessable Content' },
   version_not_restorable: { status: 422, title: 'Unprocessable Content' },
   vector_required: { status: 422, title: 'Unprocessable Content' },

@@ -66,6 +66,8 @@ export async function startWorker(): Promise<Worker> {
       `AUTH0_AUDIENCE=${AUDIENCE}`,
       `AUTH0_JWKS='${jwks}'`,
       `CURSOR_SECRET=${randomBytes(32).toString('hex')}`,
+      // Webhook tests deliver to a receiver the test starts on this machine.
+      'WEBHOOK_ALLOWED_HOSTS=127.0.0.1',
     ].join('\n')}\n`,
   );
 

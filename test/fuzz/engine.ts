@@ -197,6 +197,7 @@ const FINGERPRINT = `SELECT
   (SELECT count(*) || ':' || total(version) || ':' || total(updated_at) || ':' || count(deleted_at) FROM memories WHERE tenant_id = f.tid) AS memories,
   (SELECT count(*) || ':' || total(last_activity_at) || ':' || count(expired_at) FROM sessions WHERE tenant_id = f.tid) AS sessions,
   (SELECT group_concat(plan || status || updated_at) FROM subscriptions WHERE tenant_id = f.tid) AS subscription,
+  (SELECT json_group_array(json_array(id, url, description, events, enabled, secret, updated_at)) FROM webhook_endpoints WHERE tenant_id = f.tid) AS webhooks,
   (SELECT count(*) FROM audit_logs WHERE tenant_id = f.tid) AS audits
 FROM (SELECT 1 AS k, ?1 AS tid UNION ALL SELECT 2, ?2) f ORDER BY f.k`;
 
@@ -266,6 +267,15 @@ export async function fuzzContract({
   }));
 
   const ids: string[] = [];
+  // Generated bodies cannot create a webhook (their URLs fail the address rules): one to start from,
+  // disabled, at a closed local port (WEBHOOK_ALLOWED_HOSTS).
+  const hook = await send('/v1/webhooks', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${a.tokens.owner}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: 'http://127.0.0.1:9/hook', enabled: false }),
+  });
+  if (hook.status !== 201) throw new Error(`fuzz fixture: POST /v1/webhooks answered ${hook.status}`);
+  ids.push(((await hook.json()) as { id: string }).id);
   const etags: string[] = [];
   const failures: string[] = [];
   const acknowledgedWrites = new Set<string>();

@@ -19,6 +19,7 @@ let schemas: SpecSchemas;
 let token: string;
 let memoryId: string;
 let userId: string;
+let webhookId: string;
 
 const sample = <T>(arb: fc.Arbitrary<T>) => fc.sample(arb, { seed: 7, numRuns: 1 })[0]!;
 
@@ -65,13 +66,21 @@ beforeAll(async () => {
   expect(res.status).toBe(201);
   memoryId = (await res.json<{ id: string }>()).id;
   userId = (await t.addUser('member')).id;
+  const hook = await call('/v1/webhooks', {
+    method: 'POST',
+    token,
+    json: { url: 'http://127.0.0.1:9/hook', enabled: false },
+  });
+  expect(hook.status).toBe(201);
+  webhookId = (await hook.json<{ id: string }>()).id;
 });
 
 describe('documented body limits, on every write operation of the spec', () => {
   it('refuses each field one step past each documented bound with 422 naming it', async () => {
     let checked = 0;
     for (const op of ops) {
-      const path = op.path.replace(/\{[^}]+\}/g, op.path.startsWith('/v1/users/') ? userId : memoryId);
+      const id = op.path.startsWith('/v1/users/') ? userId : op.path.startsWith('/v1/webhooks/') ? webhookId : memoryId;
+      const path = op.path.replace(/\{[^}]+\}/g, id);
       // The smallest valid body: its required fields.
       const required = Object.fromEntries(
         (op.schema.required ?? []).map((k: string) => [k, sample(schemas.valid(op.schema.properties[k]))]),

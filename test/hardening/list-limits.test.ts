@@ -84,6 +84,13 @@ beforeAll(async () => {
     expect(res.status).toBe(201);
     const session = await call('/v1/sessions', { method: 'POST', token, json: { mcp_client_id: `list-limits ${n}` } });
     expect(session.status).toBe(201);
+    // GET /v1/webhooks too (disabled, at a closed local port: nothing is delivered)
+    const hook = await call('/v1/webhooks', {
+      method: 'POST',
+      token,
+      json: { url: 'http://127.0.0.1:9/hook', enabled: false },
+    });
+    expect(hook.status).toBe(201);
   }
 });
 

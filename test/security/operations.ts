@@ -170,6 +170,11 @@ const invitation = async (world: TenantWorld) => ({
   }),
 });
 
+/** A disabled webhook endpoint of the world's tenant (at a closed local port: nothing is delivered). */
+const webhook = async (world: TenantWorld) => ({
+  id: await created(world, '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', enabled: false }),
+});
+
 /**
  * One entry per /v1 operationId. `params` should create the resource through the API where the
  * route exists (as the world's owner) and add its id to `world.ids`.
@@ -254,6 +259,16 @@ export const OPERATIONS: Record<string, OperationFixture> = {
   listAuditLogs: { roles: ['owner', 'admin'] },
 
   listChanges: { roles: ANY_ROLE },
+
+  // Webhooks: owners and admins.
+  createWebhook: { roles: ['owner', 'admin'], body: () => ({ url: 'http://127.0.0.1:9/hook', enabled: false }) },
+  listWebhooks: { roles: ['owner', 'admin'] },
+  getWebhook: { roles: ['owner', 'admin'], params: webhook },
+  updateWebhook: { roles: ['owner', 'admin'], params: webhook, body: () => ({ description: 'Renamed' }) },
+  deleteWebhook: { roles: ['owner', 'admin'], params: webhook },
+  rotateWebhookSecret: { roles: ['owner', 'admin'], params: webhook },
+  testWebhook: { roles: ['owner', 'admin'], params: webhook },
+  listWebhookDeliveries: { roles: ['owner', 'admin'], params: webhook },
   getAuditLog: { roles: ['owner', 'admin'], params: auditLog },
 };
 

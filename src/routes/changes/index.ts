@@ -1,21 +1,19 @@
 // GET /v1/changes: the change feed, one D1 round trip, no writes.
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { runAsCaller } from '../../auth/caller';
-import { type ChangeRow, changedMemoryRow, listChangesStatement } from '../../db/changes';
-import { toMemory } from '../../db/memories';
+import { type ChangeRow, listChangesStatement, toChange } from '../../db/changes';
 import type { AppEnv } from '../../env';
 import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
 import { CHANGE_FEED_RETENTION_MS, PAGE_LIMIT_MAX } from '../../lib/limits';
 import { PageQuerySchema } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import { problemResponses, securedRoute } from '../../lib/route';
-import { toIso } from '../../lib/time';
 import { MEMORY_EXAMPLE, MemoryIdSchema, MemorySchema } from '../memories/schemas';
 
 export const changes = new OpenAPIHono<AppEnv>();
 
 const RETENTION_DAYS = CHANGE_FEED_RETENTION_MS / 86_400_000;
-const CHANGE_TYPES = [
+export const CHANGE_TYPES = [
   'create',
   'import',
   'update',
@@ -28,7 +26,7 @@ const CHANGE_TYPES = [
   'expire',
 ] as const;
 
-const ChangeSchema = z
+export const ChangeSchema = z
   .object({
     seq: z
       .number()
@@ -144,13 +142,6 @@ changes.openapi(
       has_more && last ? last.occurred_at : now,
       caller.tenant_id,
     ]);
-    const data = page.map((r) => ({
-      seq: r.seq,
-      type: r.type,
-      memory_id: r.memory_id,
-      occurred_at: toIso(r.occurred_at)!,
-      memory: r.memory === null ? null : toMemory(changedMemoryRow(r.memory)),
-    }));
-    return c.json({ data, cursor, has_more }, 200);
+    return c.json({ data: page.map(toChange), cursor, has_more }, 200);
   },
 );

@@ -85,6 +85,7 @@ provisioning.openapi(
       tenant_embedding_dimensions: null,
       tenant_embedding_model: null,
       tenant_vector_count: 0,
+      tenant_webhooks: 0,
     };
     return c.json(toMe(caller, scopes), 201, { Location: '/v1/tenant' });
   },
