@@ -1100,8 +1100,8 @@ export interface components {
         };
         /**
          * @example {
-         *       "id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
-         *       "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *       "id": "mem_0000000000000000000000DEM0",
+         *       "user_id": "usr_0000000000000000000000DEM0",
          *       "session_id": null,
          *       "content": "The user prefers dark mode and metric units.",
          *       "tags": [
@@ -1126,7 +1126,7 @@ export interface components {
          *     }
          */
         Memory: {
-            /** @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            /** @example mem_0000000000000000000000DEM0 */
             id: string;
             /**
              * @description The author.
@@ -1439,8 +1439,8 @@ export interface components {
         };
         /**
          * @example {
-         *       "id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
-         *       "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *       "id": "mem_0000000000000000000000DEM0",
+         *       "user_id": "usr_0000000000000000000000DEM0",
          *       "session_id": null,
          *       "content": "The user prefers dark mode and metric units.",
          *       "tags": [
@@ -1483,8 +1483,8 @@ export interface components {
          *       "data": [
          *         {
          *           "memory": {
-         *             "id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
-         *             "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *             "id": "mem_0000000000000000000000DEM0",
+         *             "user_id": "usr_0000000000000000000000DEM0",
          *             "session_id": null,
          *             "content": "Customer prefers email contact",
          *             "tags": [
@@ -1898,11 +1898,11 @@ export interface components {
          *         {
          *           "seq": 42,
          *           "type": "update",
-         *           "memory_id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *           "memory_id": "mem_0000000000000000000000DEM0",
          *           "occurred_at": "2026-01-01T12:00:00.000Z",
          *           "memory": {
-         *             "id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
-         *             "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *             "id": "mem_0000000000000000000000DEM0",
+         *             "user_id": "usr_0000000000000000000000DEM0",
          *             "session_id": null,
          *             "content": "The user prefers dark mode and metric units.",
          *             "tags": [
@@ -1957,7 +1957,7 @@ export interface components {
              * @enum {string}
              */
             type: "create" | "import" | "update" | "tags_add" | "tag_remove" | "delete" | "restore" | "version_restore" | "purge" | "expire";
-            /** @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            /** @example mem_0000000000000000000000DEM0 */
             memory_id: string;
             /**
              * Format: date-time
@@ -4166,7 +4166,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -4229,7 +4229,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -4279,7 +4279,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -4338,7 +4338,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -4387,7 +4387,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
                 /**
@@ -4447,7 +4447,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -4502,7 +4502,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -4561,7 +4561,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
                 /**
@@ -4676,7 +4676,7 @@ export interface operations {
             path: {
                 /**
                  * @description The audit log entry id (`aud_…`).
-                 * @example aud_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example aud_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -4851,7 +4851,7 @@ export interface operations {
             path: {
                 /**
                  * @description The user id (`usr_…`).
-                 * @example usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example usr_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -4893,7 +4893,7 @@ export interface operations {
             path: {
                 /**
                  * @description The user id (`usr_…`).
-                 * @example usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example usr_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -4935,7 +4935,7 @@ export interface operations {
             path: {
                 /**
                  * @description The user id (`usr_…`).
-                 * @example usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example usr_0000000000000000000000DEM0
                  */
                 id: string;
             };
