@@ -4,14 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  type DeployOptions,
-  deploy,
-  NODE_ENGINES,
-  type Runner,
-  readRawConfig,
-  supportedNode,
-} from '../../scripts/deploy';
+import { type DeployOptions, deploy, type Runner, readRawConfig } from '../../scripts/deploy';
 import { root, env as wranglerEnv } from '../e2e/harness';
 
 // The step planner against a fake Cloudflare (the real API needs an account): it keeps the state
@@ -129,18 +122,6 @@ async function run(cf: FakeCloudflare, configPath: string, opts: Partial<DeployO
 }
 
 describe('npm run deploy: the step planner', () => {
-  it("checks Node against package.json's engines, and refuses before any change", async () => {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-    expect(pkg.engines.node).toBe(NODE_ENGINES);
-    for (const ok of ['20.19.0', '20.20.2', '22.12.0', '24.1.0', 'v25.0.0']) expect(supportedNode(ok), ok).toBe(true);
-    for (const no of ['18.20.0', '20.18.1', '21.7.3', '22.11.0', '23.5.0']) expect(supportedNode(no), no).toBe(false);
-    const cf = new FakeCloudflare();
-    const old = await run(cf, configCopy(), { nodeVersion: '20.18.1' });
-    expect(old.outcome.ok).toBe(false);
-    expect(old.log).toContain(`Node 20.18.1 is not supported: Memoria needs Node ${NODE_ENGINES}`);
-    expect(cf.mutations()).toEqual([]);
-  });
-
   it('creates, records, migrates, stores the secret, deploys and smoke-tests; a second run changes nothing', async () => {
     const cf = new FakeCloudflare();
     const config = configCopy();
