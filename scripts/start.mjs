@@ -1,8 +1,9 @@
-// npm start: applies migrations to the persisted local D1, seeds a demo tenant and owner, writes a
+// npm start: applies migrations to the persisted local D1, seeds a demo tenant, owner and memory, writes a
 // development token to .dev/token.txt and serves the API with wrangler dev.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { demoSeedSql } from './demo-seed.mjs';
 import { DEMO, mintDevToken, root } from './dev-auth.mjs';
 import { prepareAssets } from './prepare-assets.mjs';
 
@@ -24,20 +25,8 @@ prepareAssets();
 const token = await mintDevToken({ ttlSeconds: 7 * 24 * 3600 }); // also writes .dev.vars
 run(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
 
-// The demo tenant and owner: fixed ids in the app's id format (prefix + 26-character ULID; the
-// search index keys on the tenant's ULID part), inserted once (restarts keep data).
-const now = Date.now();
-const demoId = (prefix) => `${prefix}_${'0'.repeat(22)}DEM0`;
-const [tenant, subscription, owner] = [demoId('ten'), demoId('sub'), demoId('usr')];
-const seed = [
-  // Earlier versions seeded the demo under 24-character ids the search index refused: drop that
-  // tenant (its rows cascade) so the demo owner's token maps to the tenant below.
-  `DELETE FROM tenants WHERE id = 'ten_${'0'.repeat(20)}DEM0';`,
-  `INSERT OR IGNORE INTO tenants (id, name, plan, created_at, updated_at) VALUES ('${tenant}', '${DEMO.tenant}', 'free', ${now}, ${now});`,
-  `INSERT OR IGNORE INTO subscriptions (id, tenant_id, plan, status, current_period_start, current_period_end, created_at, updated_at) VALUES ('${subscription}', '${tenant}', 'free', 'active', ${now}, ${now + 30 * 86400000}, ${now}, ${now});`,
-  `INSERT OR IGNORE INTO users (id, tenant_id, auth0_id, email, name, role, kind, created_at, updated_at) VALUES ('${owner}', '${tenant}', '${DEMO.sub}', '${DEMO.email}', 'Demo Owner', 'owner', 'person', ${now}, ${now});`,
-].join(' ');
-run(['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--command', seed]);
+// The demo tenant, its owner and one memory, under the fixed ids the docs' examples use.
+run(['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--command', demoSeedSql()]);
 
 mkdirSync(join(root, '.dev'), { recursive: true });
 const tokenFile = join(root, '.dev', 'token.txt');

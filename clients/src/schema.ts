@@ -1208,8 +1208,8 @@ export interface components {
         };
         /**
          * @example {
-         *       "id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
-         *       "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *       "id": "mem_0000000000000000000000DEM0",
+         *       "user_id": "usr_0000000000000000000000DEM0",
          *       "session_id": null,
          *       "content": "The user prefers dark mode and metric units.",
          *       "tags": [
@@ -1234,7 +1234,7 @@ export interface components {
          *     }
          */
         Memory: {
-            /** @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            /** @example mem_0000000000000000000000DEM0 */
             id: string;
             /**
              * @description The author.
@@ -1547,8 +1547,8 @@ export interface components {
         };
         /**
          * @example {
-         *       "id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
-         *       "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *       "id": "mem_0000000000000000000000DEM0",
+         *       "user_id": "usr_0000000000000000000000DEM0",
          *       "session_id": null,
          *       "content": "The user prefers dark mode and metric units.",
          *       "tags": [
@@ -1591,8 +1591,8 @@ export interface components {
          *       "data": [
          *         {
          *           "memory": {
-         *             "id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
-         *             "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *             "id": "mem_0000000000000000000000DEM0",
+         *             "user_id": "usr_0000000000000000000000DEM0",
          *             "session_id": null,
          *             "content": "Customer prefers email contact",
          *             "tags": [
@@ -2006,11 +2006,11 @@ export interface components {
          *         {
          *           "seq": 42,
          *           "type": "update",
-         *           "memory_id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *           "memory_id": "mem_0000000000000000000000DEM0",
          *           "occurred_at": "2026-01-01T12:00:00.000Z",
          *           "memory": {
-         *             "id": "mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
-         *             "user_id": "usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3",
+         *             "id": "mem_0000000000000000000000DEM0",
+         *             "user_id": "usr_0000000000000000000000DEM0",
          *             "session_id": null,
          *             "content": "The user prefers dark mode and metric units.",
          *             "tags": [
@@ -2065,7 +2065,7 @@ export interface components {
              * @enum {string}
              */
             type: "create" | "import" | "update" | "tags_add" | "tag_remove" | "delete" | "restore" | "version_restore" | "purge" | "expire";
-            /** @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3 */
+            /** @example mem_0000000000000000000000DEM0 */
             memory_id: string;
             /**
              * Format: date-time
@@ -4484,7 +4484,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -4547,7 +4547,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -4597,7 +4597,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -4656,7 +4656,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -4705,7 +4705,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
                 /**
@@ -4765,7 +4765,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -4820,7 +4820,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -4879,7 +4879,7 @@ export interface operations {
             path: {
                 /**
                  * @description The memory id (`mem_…`).
-                 * @example mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example mem_0000000000000000000000DEM0
                  */
                 id: string;
                 /**
@@ -4994,7 +4994,7 @@ export interface operations {
             path: {
                 /**
                  * @description The audit log entry id (`aud_…`).
-                 * @example aud_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example aud_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -5169,7 +5169,7 @@ export interface operations {
             path: {
                 /**
                  * @description The user id (`usr_…`).
-                 * @example usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example usr_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -5211,7 +5211,7 @@ export interface operations {
             path: {
                 /**
                  * @description The user id (`usr_…`).
-                 * @example usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example usr_0000000000000000000000DEM0
                  */
                 id: string;
             };
@@ -5253,7 +5253,7 @@ export interface operations {
             path: {
                 /**
                  * @description The user id (`usr_…`).
-                 * @example usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3
+                 * @example usr_0000000000000000000000DEM0
                  */
                 id: string;
             };

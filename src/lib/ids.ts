@@ -22,3 +22,9 @@ export function newId(prefix: IdPrefix, now = Date.now()): string {
 
 /** A pattern for path parameters, so a malformed id is a 400/404 before it reaches SQL. */
 export const idPattern = (prefix: IdPrefix) => new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`);
+
+/**
+ * The ids of the demo data `npm start` seeds (scripts/demo-seed.mjs). The spec's examples use them,
+ * so the docs page's "Try it" finds a row on the first click against a local server.
+ */
+export const demoId = (prefix: IdPrefix) => `${prefix}_${'0'.repeat(22)}DEM0`;

@@ -1,8 +1,10 @@
 // Every example in the published spec is accepted by the API on a fresh server: each operation
 // sent as the docs page's "Try it" sends it (path, query and header examples, the body example),
 // by a new tenant's owner. Nothing is refused as invalid (400, 413, 415, 422) or fails (5xx); an
-// operation that names no resource succeeds, one that does may answer 404 (the reader's ids go
-// there: an example id cannot exist on their server), and the example webhook URL is refused as unresolvable.
+// operation that names no resource succeeds, one that does may answer 404 (the id examples name
+// the demo rows `npm start` seeds, which a new tenant cannot see; docs-try-it.browser.test.ts and
+// quick-start.test.ts show they resolve for the demo owner); the example webhook URL is refused
+// as unresolvable.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

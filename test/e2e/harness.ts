@@ -50,7 +50,8 @@ export interface Worker extends Served {
 /** wrangler without prompts, metrics or colours. */
 export const env = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
 
-export async function startWorker(): Promise<Worker> {
+/** `demo`: seed the demo data `npm start` seeds (scripts/demo-seed.mjs) before the server starts. */
+export async function startWorker(opts: { demo?: boolean } = {}): Promise<Worker> {
   const dir = mkdtempSync(join(tmpdir(), 'memoria-e2e-'));
   const persist = join(dir, 'state');
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
@@ -72,6 +73,12 @@ export async function startWorker(): Promise<Worker> {
   );
 
   await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, env });
+  if (opts.demo) {
+    // @ts-expect-error -- plain ESM script without types
+    const { demoSeedSql } = await import('../../scripts/demo-seed.mjs');
+    const seed = ['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--command', demoSeedSql()];
+    await run(wrangler, seed, { cwd: root, env });
+  }
 
   const start = async () => {
     const [port, inspectorPort] = [await freePort(), await freePort()];

@@ -88,6 +88,22 @@ describe('README quick start (npm start)', { timeout: 240_000 }, () => {
     expect(body.user.role).toBe('owner');
   });
 
+  it('seeds the rows the docs\' path id examples name, so their first "Try it" finds them', async () => {
+    const spec = await json(await fetch(`${server!.baseUrl}/openapi.json`));
+    const idExample = (path: string) =>
+      spec.paths[path].get.parameters.find((p: { in: string; name: string }) => p.in === 'path' && p.name === 'id')
+        .example;
+    for (const path of ['/v1/memories/{id}', '/v1/users/{id}', '/v1/audit-logs/{id}']) {
+      const id = idExample(path);
+      const res = await call(path.replace('{id}', id));
+      expect(res.status, path).toBe(200);
+      expect((await json(res)).id).toBe(id);
+    }
+    // The seeded memory is indexed like any other.
+    const found = await json(await call('/v1/memories/search?q=dark+mode'));
+    expect(found.data.map((hit: { id: string }) => hit.id)).toContain(idExample('/v1/memories/{id}'));
+  });
+
   it('lets the demo owner create and find a memory', async () => {
     const created = await call('/v1/memories', {
       method: 'POST',

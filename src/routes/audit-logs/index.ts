@@ -5,7 +5,7 @@ import { requireRole, runAsCaller } from '../../auth/caller';
 import { type AuditRow, getAuditLogStatement, listAuditLogsStatement, toAuditLog } from '../../db/audit';
 import type { AppEnv } from '../../env';
 import { cursorBinding, decodeCursor, encodeCursor } from '../../lib/cursor';
-import { idPattern } from '../../lib/ids';
+import { demoId, idPattern } from '../../lib/ids';
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import { problemResponses, securedRoute } from '../../lib/route';
@@ -180,7 +180,7 @@ auditLogs.openapi(
           .openapi({
             param: { name: 'id', in: 'path' },
             description: 'The audit log entry id (`aud_…`).',
-            example: 'aud_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
+            example: demoId('aud'),
           }),
       }),
     },

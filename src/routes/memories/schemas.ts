@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { idempotencyKeyHeader } from '../../lib/idempotency';
-import { idPattern } from '../../lib/ids';
+import { demoId, idPattern } from '../../lib/ids';
 import {
   BULK_DELETE_MAX,
   FILTER_VALUES_MAX,
@@ -27,7 +27,7 @@ export const MemoryIdSchema = z
   .string()
   .max(30)
   .regex(idPattern('mem'), 'must be a memory id (mem_…)')
-  .openapi({ example: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3' });
+  .openapi({ example: demoId('mem') });
 export const SessionIdSchema = z
   .string()
   .max(30)
@@ -233,8 +233,8 @@ export const AddTagsSchema = z
   .openapi('AddTags', { example: { tags: ['travel', 'family'] } });
 
 export const MEMORY_EXAMPLE = {
-  id: 'mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
-  user_id: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
+  id: demoId('mem'),
+  user_id: demoId('usr'),
   session_id: null,
   content: 'The user prefers dark mode and metric units.',
   tags: ['preferences', 'ui'],
@@ -451,11 +451,15 @@ export const TagPathSchema = z.object({
 
 export const IdempotencyHeaders = z.object({ 'Idempotency-Key': idempotencyKeyHeader });
 export const IfMatchHeaders = z.object({
-  'If-Match': z.string().max(1024).optional().openapi({
-    description:
-      'The memory\'s ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`.',
-    example: '"mem_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3-v3"',
-  }),
+  'If-Match': z
+    .string()
+    .max(1024)
+    .optional()
+    .openapi({
+      description:
+        'The memory\'s ETag (`"<id>-v<version>"`), or `*`: the change only happens at that version, else 412 `precondition_failed`.',
+      example: `"${demoId('mem')}-v1"`,
+    }),
 });
 
 export const DeleteQuerySchema = z.object({

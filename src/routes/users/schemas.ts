@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { idempotencyKeyHeader } from '../../lib/idempotency';
-import { idPattern } from '../../lib/ids';
+import { demoId, idPattern } from '../../lib/ids';
 import { PageQuerySchema, pageSchema } from '../../lib/pagination';
 import { prefixedIdSchema, queryFlag, timestampSchema } from '../../lib/schemas';
 
@@ -103,7 +103,7 @@ export const UserIdParams = z.object({
     .openapi({
       param: { name: 'id', in: 'path' },
       description: 'The user id (`usr_…`).',
-      example: 'usr_01J9Z3Q4W5E6R7T8Y9V0W1X2Y3',
+      example: demoId('usr'),
     }),
 });
 
