@@ -12,8 +12,10 @@ import {
   releaseIdentityStatement,
   reserveIdentity,
   shardNames,
+  tenantShard,
 } from '../db/directory';
 import type { AppEnv } from '../env';
+import { ApiError } from '../lib/problem';
 import { notProvisioned } from './middleware';
 
 const oneDatabase = (c: Context<AppEnv>) => shardNames(c.env).length === 1 && shardNames(c.env)[0] === 'DB';
@@ -99,4 +101,54 @@ export async function releaseIdentity(c: Context<AppEnv>, sub: string, tenantId:
   if (oneDatabase(c)) return;
   const dir = c.get('databases').DB;
   await releaseIdentityStatement(dir, sub, tenantId).run();
+}
+
+/**
+ * Import binds live services directly (src/routes/data/index.ts). With one database the users
+ * table keeps their identities unique; across shards: the identities another tenant holds in the
+ * directory (the import maps those to the importer, as one database does).
+ */
+export async function identitiesHeldElsewhere(c: Context<AppEnv>, subs: string[], tenantId: string) {
+  if (oneDatabase(c)) return new Set<string>();
+  const dir = c.get('databases').DB;
+  const entries = await Promise.all(subs.map((sub) => lookupIdentity(dir, sub)));
+  return new Set(entries.flatMap((e) => (e && e.tenant_id !== tenantId ? [e.auth0_id] : [])));
+}
+
+/**
+ * Runs an import's write with the identities it binds held in the directory: reserved before,
+ * confirmed after it committed, released if it did not (the saga of bindIdentity). `write` must
+ * throw when the shard wrote nothing.
+ */
+export async function withImportedIdentities<T>(
+  c: Context<AppEnv>,
+  tenantId: string,
+  subs: string[],
+  write: () => Promise<T>,
+): Promise<T> {
+  if (oneDatabase(c) || subs.length === 0) return write();
+  const databases = c.get('databases');
+  const shard = await tenantShard(databases, tenantId);
+  if (!shard) throw new ApiError('conflict', "The caller's tenant is not placed on a shard yet; retry the chunk.");
+  const reserved: string[] = [];
+  let written = false;
+  try {
+    for (const sub of subs) {
+      if (await reserveIdentity(databases, { auth0_id: sub, tenant_id: tenantId, shard }))
+        throw new ApiError(
+          'conflict',
+          `The identity ${sub} joined another tenant meanwhile; nothing was written. Retry the chunk.`,
+        );
+      reserved.push(sub);
+    }
+    const result = await write();
+    written = true;
+    return result;
+  } finally {
+    for (const sub of reserved)
+      await (written
+        ? activateIdentityStatement(databases.DB, sub, tenantId, Date.now())
+        : releaseIdentityStatement(databases.DB, sub, tenantId)
+      ).run();
+  }
 }

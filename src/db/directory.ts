@@ -24,13 +24,19 @@ export function shardDb(env: Env, name: string): D1Database {
   return db;
 }
 
-/** The database holding a tenant's data (work outside a request, such as webhook delivery, has no caller to route by). */
-export async function tenantDatabase(env: Env, tenantId: string): Promise<D1Database> {
-  if (shardNames(env)[0] === 'DB') return env.DB;
+/** The shard holding a tenant's data, by the directory (null: the directory does not know it). */
+export async function tenantShard(env: Env, tenantId: string): Promise<string | null> {
+  if (shardNames(env)[0] === 'DB') return 'DB';
   const row = await env.DB.prepare('SELECT shard FROM directory_tenants WHERE tenant_id = ?1')
     .bind(tenantId)
     .first<{ shard: string }>();
-  return row ? shardDb(env, row.shard) : env.DB;
+  return row?.shard ?? null;
+}
+
+/** The database holding a tenant's data (work outside a request, such as webhook delivery, has no caller to route by). */
+export async function tenantDatabase(env: Env, tenantId: string): Promise<D1Database> {
+  const shard = await tenantShard(env, tenantId);
+  return shard ? shardDb(env, shard) : env.DB;
 }
 
 export interface IdentityEntry {

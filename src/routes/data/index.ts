@@ -2,6 +2,7 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { requestMeta, requireRole, runAsCaller } from '../../auth/caller';
+import { identitiesHeldElsewhere, withImportedIdentities } from '../../auth/identities';
 import { auditStatement } from '../../db/audit';
 import type { CallerRow } from '../../db/caller';
 import {
@@ -269,6 +270,10 @@ async function importChunk(
   const caller = first.caller;
   requireRole(caller, 'owner');
   const conflicts = first.results[0]!.results as { kind: string; value: string }[];
+  // Across shards the directory knows the identities of other shards' tenants (services only: people are never bound).
+  const services = users.filter((u) => u.auth0_id.endsWith('@clients')).map((u) => u.auth0_id);
+  for (const elsewhere of await identitiesHeldElsewhere(c, services, caller.tenant_id))
+    conflicts.push({ kind: 'auth0_id', value: elsewhere });
   // 2. which mapped ids exist already
   const ids = new Map<string, string>();
   for (const id of referencedIds(chunk.lines)) ids.set(id, await mappedId(caller.tenant_id, id));
@@ -349,50 +354,56 @@ async function importChunk(
     now,
     { sql: IMPORT_AUDIT_GUARD_SQL, params: [caller.tenant_id, plan.newLiveMemories, plan.newLiveUsers] },
   );
-  let results: D1Result[];
-  try {
-    // The audit row first: the quota guard sees the state before this chunk, and every insert needs the row.
-    // Imported history stays distinguishable from the tenant's own (AuditLog.imported).
-    const mark = markImportedStatement(
-      db,
-      sub,
-      plan.rows.audit_logs.map((r) => r.id as string),
-      meta.requestId,
-      now,
-      auditId,
-    );
-    // After every table: an invitation references its user.
-    const invitations = importInsertStatements(
-      db,
-      sub,
-      caller.tenant_id,
-      'invitations',
-      plan.rows.invitations,
-      auditId,
-    );
-    ({ results } = await runAsCaller(c, [
-      audit,
-      ...inserts.flat(),
-      ...invitations,
-      mark,
-      auditExistsStatement(db, auditId),
-    ]));
-  } catch (err) {
-    // Only a concurrent change (e.g. a user created meanwhile) can trip a constraint; nothing was written.
-    if (!(err instanceof ApiError) && /constraint/i.test(err instanceof Error ? err.message : '')) {
+  const bound = plan.rows.users.flatMap((u) =>
+    u.deleted_at === null && !String(u.auth0_id).startsWith('pending:') ? [String(u.auth0_id)] : [],
+  );
+  const results = await withImportedIdentities(c, caller.tenant_id, bound, async () => {
+    let results: D1Result[];
+    try {
+      // The audit row first: the quota guard sees the state before this chunk, and every insert needs the row.
+      // Imported history stays distinguishable from the tenant's own (AuditLog.imported).
+      const mark = markImportedStatement(
+        db,
+        sub,
+        plan.rows.audit_logs.map((r) => r.id as string),
+        meta.requestId,
+        now,
+        auditId,
+      );
+      // After every table: an invitation references its user.
+      const invitations = importInsertStatements(
+        db,
+        sub,
+        caller.tenant_id,
+        'invitations',
+        plan.rows.invitations,
+        auditId,
+      );
+      ({ results } = await runAsCaller(c, [
+        audit,
+        ...inserts.flat(),
+        ...invitations,
+        mark,
+        auditExistsStatement(db, auditId),
+      ]));
+    } catch (err) {
+      // Only a concurrent change (e.g. a user created meanwhile) can trip a constraint; nothing was written.
+      if (!(err instanceof ApiError) && /constraint/i.test(err instanceof Error ? err.message : '')) {
+        throw new ApiError(
+          'conflict',
+          'The chunk conflicts with a change made meanwhile; nothing was written. Retry it.',
+        );
+      }
+      throw err;
+    }
+    if (!(results.at(-1)!.results[0] as { written: number }).written) {
       throw new ApiError(
-        'conflict',
-        'The chunk conflicts with a change made meanwhile; nothing was written. Retry it.',
+        'quota_exceeded',
+        `The chunk adds ${plan.newLiveMemories} memories and ${plan.newLiveUsers} users, which the ${caller.tenant_plan} plan no longer allows: another request added some meanwhile. Nothing was written.`,
       );
     }
-    throw err;
-  }
-  if (!(results.at(-1)!.results[0] as { written: number }).written) {
-    throw new ApiError(
-      'quota_exceeded',
-      `The chunk adds ${plan.newLiveMemories} memories and ${plan.newLiveUsers} users, which the ${caller.tenant_plan} plan no longer allows: another request added some meanwhile. Nothing was written.`,
-    );
-  }
+    return results;
+  });
   // Imported live memories with a vector join the vector index (a memory skipped as existing is rewritten as it was).
   await syncIndex(c.env, {
     upsert: plan.rows.memories.flatMap((m) =>
