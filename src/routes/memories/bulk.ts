@@ -7,8 +7,8 @@ import type { AppEnv } from '../../env';
 import { BULK_DELETE_MAX } from '../../lib/limits';
 import { invalidRequest } from '../../lib/problem';
 import { problemResponses, securedRoute } from '../../lib/route';
-import { fromIso } from '../../lib/time';
 import { syncIndex } from '../../vectors/vectorize';
+import { bodyMetadataFilters, filtersOf } from './helpers';
 import { BulkDeleteResultSchema, BulkDeleteSchema } from './schemas';
 import { rememberCaller } from './tenant';
 
@@ -47,22 +47,7 @@ bulkRoutes.openapi(
       ]);
     if (!unfiltered && body.all)
       throw invalidRequest([{ path: 'json.all', message: '`all: true` goes with an empty filter only' }]);
-    const filters = {
-      tag: f.tag,
-      any_tag: f.any_tag,
-      min_importance: f.min_importance,
-      access_scope: f.access_scope,
-      session_id: f.session_id,
-      user_id: f.user_id,
-      subject_id: f.subject_id,
-      agent_id: f.agent_id,
-      created_after: f.created_after === undefined ? undefined : fromIso(f.created_after),
-      created_before: f.created_before === undefined ? undefined : fromIso(f.created_before),
-      metadata: Object.entries(f.metadata ?? {})
-        .map(([k, v]): [string, string] => [k, String(v)])
-        .sort(),
-      deleted: f.deleted,
-    };
+    const filters = filtersOf(f, bodyMetadataFilters(f.metadata));
     const built = bulkDeleteStatements(
       c.env.DB,
       filters,

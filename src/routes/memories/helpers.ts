@@ -37,7 +37,14 @@ export function metadataFilters(c: Context<AppEnv>): [string, string][] {
   return out.sort();
 }
 
-/** The validated query's filters in repository form (timestamps as epoch ms). */
+/** A JSON body's `metadata` filter in the form metadataFilters gives (values as text, sorted). */
+export function bodyMetadataFilters(metadata: Record<string, string | number | boolean> = {}): [string, string][] {
+  return Object.entries(metadata)
+    .map(([k, v]): [string, string] => [k, String(v)])
+    .sort();
+}
+
+/** The validated query's (or body filter's) filters in repository form (timestamps as epoch ms). */
 export function filtersOf(
   q: {
     tag?: string[];

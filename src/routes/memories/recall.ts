@@ -3,11 +3,10 @@
 // caller's visible vectors in the same batch and ranks them exactly in the Worker; hybrid fuses both
 // rankings (lib/vectors.ts reciprocalRankFusion). Memories only found by vector are then read in a
 // second batch, which re-checks their visibility in D1.
-import { OpenAPIHono, type z } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { runAsCaller } from '../../auth/caller';
 import {
   indexHitsStatement,
-  type MemoryFilters,
   type MemoryRow,
   memoriesBySeqStatement,
   searchMemoriesStatement,
@@ -17,37 +16,17 @@ import {
 import type { AppEnv } from '../../env';
 import { problemResponses, securedRoute } from '../../lib/route';
 import { snippet } from '../../lib/search-query';
-import { fromIso } from '../../lib/time';
 import { FUSION_WEIGHTS_DEFAULT, type Neighbour, nearest, reciprocalRankFusion } from '../../lib/vectors';
 import { queryIndex } from '../../vectors/vectorize';
 import { embedQuery, embedsOnServer } from './embed';
-import { ANY_TENANT, keywordQueryOf, runKeywordSearch, vectorRefusal } from './helpers';
-import { type SearchFilterSchema, SearchRequestSchema, SearchResultSchema } from './schemas';
+import { ANY_TENANT, bodyMetadataFilters, filtersOf, keywordQueryOf, runKeywordSearch, vectorRefusal } from './helpers';
+import { SearchRequestSchema, SearchResultSchema } from './schemas';
 import { assumedEmbedding, rememberCaller, withCallerTenant } from './tenant';
 
 export const recallRoutes = new OpenAPIHono<AppEnv>();
 
 /** The keyword ranking contributes this many candidates to a fusion (the vector ranking its top_k). */
 const FUSION_CANDIDATES = 100;
-
-function filtersOfBody(f: z.infer<typeof SearchFilterSchema> = {}): MemoryFilters {
-  return {
-    tag: f.tag,
-    any_tag: f.any_tag,
-    min_importance: f.min_importance,
-    access_scope: f.access_scope,
-    session_id: f.session_id,
-    user_id: f.user_id,
-    subject_id: f.subject_id,
-    agent_id: f.agent_id,
-    created_after: f.created_after === undefined ? undefined : fromIso(f.created_after),
-    created_before: f.created_before === undefined ? undefined : fromIso(f.created_before),
-    metadata: Object.entries(f.metadata ?? {})
-      .map(([k, v]): [string, string] => [k, String(v)])
-      .sort(),
-    deleted: 'exclude',
-  };
-}
 
 recallRoutes.openapi(
   securedRoute(['read:memories'], {
@@ -69,7 +48,7 @@ recallRoutes.openapi(
   }),
   async (c) => {
     const r = c.req.valid('json');
-    const filters = filtersOfBody(r.filter);
+    const filters = filtersOf({ ...r.filter, deleted: 'exclude' }, bodyMetadataFilters(r.filter?.metadata));
     const sub = c.get('auth').sub;
     const db = c.env.DB;
     if (r.query !== undefined && r.mode !== 'semantic')
